@@ -1,0 +1,95 @@
+"""Command line: parse arguments, call the library, translate its errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from pipeline.config import load_config
+from pipeline.problems import ContractError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="Build Bringwise's static site of topic-pair pages from data/topics.csv and data/pairs.csv.",
+        epilog="Exit status: 0 success, 2 bad input (every problem listed with file, line and column), "
+        "1 internal failure.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    b = sub.add_parser("build", help="validate the data, build the site into --out, then audit it",
+                       description="Validate the data, render every pair page, hub, index, sitemap and robots.txt "
+                       "into a staging folder, audit it and swap it in as --out only when complete.")
+    _common(b)
+    b.add_argument("--workers", type=int, default=None, help="processes to render with (default: all cores for big sites)")
+    b.add_argument("--no-audit", action="store_true", help="skip the SEO audit after the build")
+    b.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    c = sub.add_parser("check", help="validate the data and wording only; write nothing",
+                       description="Check data/*.csv and templates/wording/*.toml against the data contract.")
+    _common(c)
+    return p
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, default=Path("data"), help="folder with topics.csv and optional pairs.csv (default: data/)")
+    p.add_argument("--templates", type=Path, default=Path("templates"), help="Jinja2 templates and wording/ (default: templates/)")
+    p.add_argument("--out", type=Path, default=Path("output"), help="site folder to build (default: output/)")
+    p.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
+
+
+def _config(args: argparse.Namespace):
+    path = args.config if args.config is not None else (Path("site.toml") if Path("site.toml").exists() else None)
+    return load_config(path)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from pipeline.build import build, load_inputs
+
+    started = time.perf_counter()
+    cfg = _config(args)
+    inputs = load_inputs(args.data, args.templates, cfg)
+    result = build(inputs, args.out, workers=args.workers, progress=not args.quiet and sys.stderr.isatty())
+    elapsed = time.perf_counter() - started
+    pairs = sum(result.by_status().values())
+    print(f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out}/ "
+          f"in {elapsed:.1f} s.")
+    print("  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items())))
+    if result.rejected:
+        print(f"  rejected (not built): {len(result.rejected):,}")
+    if result.warnings:
+        print(f"  wording warnings: {len(result.warnings):,}")
+        for w in result.warnings[:20]:
+            print(f"    {w}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from pipeline.build import load_inputs
+
+    inputs = load_inputs(args.data, args.templates, _config(args))
+    print(f"{len(inputs.topics)} topics and {len(inputs.pairs)} editor pairs follow the data contract.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    commands = {"build": cmd_build, "check": cmd_check}
+    try:
+        return commands[args.command](args)
+    except ContractError as exc:
+        print(f"Stopped: {len(exc.problems)} problem(s) in the input; nothing was written.", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted; the previous site is unchanged.", file=sys.stderr)
+        return 1
+    except Exception:
+        traceback.print_exc()
+        print("Internal error: the build failed and the previous site is unchanged. "
+              "Please report the message above.", file=sys.stderr)
+        return 1

@@ -1,0 +1,283 @@
+"""Build each page's template context: plain dicts of text and links, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline import urls
+from pipeline.config import Config
+from pipeline.language import (
+    Mentions,
+    Name,
+    capitalise,
+    fix_articles,
+    make_name,
+    pair_titles,
+    shorten,
+    split_sentences,
+    variant,
+)
+from pipeline.pairs import Neighbours, related_partners
+from pipeline.wording import Wording, directed_keys, role_order, symmetric_keys
+
+RELATED_PER_TOPIC = 4
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic as pages need it."""
+
+    slug: str
+    name: Name
+    kind: str
+    description: str
+    category: str
+    effects: tuple[str, ...]
+    strategies: tuple[str, ...]
+    sources: tuple[str, ...]
+    updated_on: str
+
+
+def topic_records(topics_df) -> dict[str, Topic]:
+    """Turn the validated topics DataFrame into Topic values keyed by slug."""
+    out = {}
+    for r in topics_df.itertuples(index=False):
+        out[r.slug] = Topic(
+            r.slug, make_name(r.name, r.name_in_text, r.abbreviation), r.kind, r.description,
+            r.category, r.effects, r.strategies, r.sources, r.updated_on,
+        )
+    return out
+
+
+class _Fields(dict):
+    """Fills sentence placeholders in order, so abbreviations are introduced once."""
+
+    def __init__(self, mentions: Mentions, roles: dict[str, Topic], wording: Wording, extra: dict[str, str]):
+        super().__init__(extra)
+        self.mentions, self.roles, self.wording = mentions, roles, wording
+
+    def __missing__(self, key: str) -> str:
+        letter, _, part = key.partition("_")
+        topic = self.roles[letter.lower()]
+        capital = letter.isupper()
+        if not part:
+            return self.mentions(topic.slug, capital)
+        text = self.wording.kinds[topic.kind][part].format(x=self.mentions(topic.slug))
+        return capitalise(text) if capital else text
+
+
+def _sentence(text: str) -> str:
+    text = fix_articles(capitalise(text.strip()))
+    return text
+
+
+def _fill(template: str, fields: _Fields) -> str:
+    return _sentence(template.format_map(fields))
+
+
+def _pick(options: list[Any], key: str, count: int) -> list[Any]:
+    """Choose `count` distinct options, starting at a deterministic offset."""
+    if not options:
+        return []
+    start = options.index(variant(key, options))
+    return [options[(start + i) % len(options)] for i in range(min(count, len(options)))]
+
+
+def _first(table: dict[str, Any], keys: list[str]) -> Any:
+    for k in keys:
+        if k in table:
+            return table[k]
+    raise KeyError(keys[-1])
+
+
+def _effects(a: Topic, b: Topic, page: str, wording: Wording, fields: _Fields) -> list[str]:
+    keys = directed_keys(a.kind, b.kind)
+    with_effect = _first({k: v["with_effect"] for k, v in wording.effects.items() if "with_effect" in v}, keys)
+    general = _first({k: v["general"] for k, v in wording.effects.items() if "general" in v}, keys)
+    bullets = []
+    templates = _pick(with_effect, f"{page}|effects", 3)
+    for i, effect in enumerate(a.effects[:3]):
+        fields["effect"], fields["Effect"] = effect, capitalise(effect)
+        bullets.append(_fill(templates[i % len(templates)], fields))
+    for template in _pick(general, f"{page}|general", max(0, 3 - len(bullets))):
+        bullets.append(_fill(template, fields))
+    return bullets
+
+
+def _strategies(a: Topic, b: Topic, x: Topic, page: str, wording: Wording, fields: _Fields) -> list[dict[str, str]]:
+    items = []
+    own = wording.own_strategy
+    for topic in (a, b):
+        for i, s in enumerate(topic.strategies[:2]):
+            fields["topic"] = fields.mentions(topic.slug)
+            fields["strategy"] = s
+            items.append({"title": "", "text": _fill(variant(f"{page}|own|{topic.slug}|{i}", own), fields) + "."})
+    y_kind = b.kind if x is a else a.kind
+    keys = symmetric_keys(x.kind, y_kind)
+    steps: list[dict[str, str]] = []
+    for k in keys:
+        for step in _pick(wording.strategies.get(k, []), f"{page}|steps|{k}", 2 if k != "*+*" else 3):
+            if step["title"] not in {s["title"] for s in steps}:
+                steps.append(step)
+    for step in steps[: max(2, 6 - len(items))]:
+        items.append({"title": step["title"], "text": _fill(step["text"], fields)})
+    return items
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _sources(*groups: tuple[str, ...]) -> list[dict[str, str]]:
+    seen, out = set(), []
+    for group in groups:
+        for url in group:
+            if url not in seen:
+                seen.add(url)
+                label = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+                out.append({"url": url, "label": label})
+    return out
+
+
+def meta_description(lead: str, extra: list[str], lo: int = 120, hi: int = 158) -> str:
+    """A 120–160 character summary from the page's own sentences, ending at a word boundary."""
+    text = shorten(lead, hi)
+    for sentence in extra:
+        if len(text) >= lo:
+            break
+        room = hi - len(text) - 1
+        if room < 20:
+            break
+        text = f"{text} {shorten(sentence, room)}"
+    return text
+
+
+def pair_context(
+    row: dict[str, Any], topics: dict[str, Topic], nb: Neighbours, wording: Wording, cfg: Config
+) -> dict[str, Any]:
+    """Everything the pair page template shows, for one pair."""
+    a, b = topics[row["a"]], topics[row["b"]]
+    page = urls.pair_slug(a.slug, b.slug)
+    url = urls.pair_url(a.slug, b.slug)
+    mentions = Mentions({a.slug: a.name, b.slug: b.name})
+    x, y = (a, b) if role_order(a.kind, b.kind) else (b, a)
+    fields = _Fields(mentions, {"a": a, "b": b, "x": x, "y": y}, wording, {})
+    h1, title = pair_titles(a.name, b.name, cfg.audit.title_max)
+    intro = _fill(variant(f"{page}|intro", wording.page["intro"]), fields)
+    editorial = bool(row["relationship"])
+    if editorial:
+        link = _paragraphs(row["relationship"])
+        link_note = ""
+    else:
+        template = _first(wording.link, symmetric_keys(x.kind, y.kind))
+        link = [_fill(p, fields) for p in _paragraphs(variant(f"{page}|link", template))]
+        link_note = variant(f"{page}|note", wording.page["unreviewed_note"])
+    effects_lead = _fill(variant(f"{page}|effects_lead", wording.page["effects_lead"]), fields)
+    effects = _effects(a, b, page, wording, fields)
+    strategies_lead = _fill(variant(f"{page}|strategies_lead", wording.page["strategies_lead"]), fields)
+    strategies = _strategies(a, b, x, page, wording, fields)
+    cta_lead = _fill(variant(f"{page}|cta", wording.page["cta_lead"]), fields)
+    related = []
+    for topic, other in ((a, b), (b, a)):
+        for t in related_partners(nb, topic.slug, other.slug, page, RELATED_PER_TOPIC):
+            p, q = sorted((topic.slug, t))
+            related.append({"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"})
+    hubs = [{"url": urls.hub_url(t.slug), "label": f"All about {t.name.display}"} for t in (a, b)]
+    lead = split_sentences(row["relationship"])[0] if editorial else ""
+    if not lead:
+        lead = f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, and practical steps for both."
+    description = meta_description(
+        capitalise(lead), [*split_sentences(a.description)[:1], *split_sentences(b.description)[:1]],
+        cfg.audit.description_min, cfg.audit.description_max - 2,
+    )
+    c = cfg.cta
+    return {
+        "kind": "pair",
+        "url": url,
+        "slug": page,
+        "status": row["status"],
+        "editorial": editorial,
+        "title": title,
+        "h1": h1,
+        "description": description,
+        "intro": intro,
+        "a": _topic_block(a),
+        "b": _topic_block(b),
+        "link_heading": f"The Link Between {a.name.display} and {b.name.display}",
+        "link": link,
+        "link_note": link_note,
+        "effects_heading": f"How {a.name.display} Affects {b.name.display}",
+        "effects_lead": effects_lead,
+        "effects": effects,
+        "strategies_lead": strategies_lead,
+        "strategies": strategies,
+        "related": related,
+        "hubs": hubs,
+        "sources": _sources(row["sources"], a.sources, b.sources),
+        "reviewed_by": row["reviewed_by"],
+        "reviewed_on": row["reviewed_on"],
+        "updated_on": row["reviewed_on"] or max(a.updated_on, b.updated_on),
+        "breadcrumbs": [
+            {"url": urls.HOME, "label": "Home"},
+            {"url": urls.hub_url(a.slug), "label": a.name.display},
+            {"url": url, "label": f"{a.name.display} and {b.name.display}"},
+        ],
+        "cta": {
+            "lead": cta_lead,
+            "brand": c.brand,
+            "headline": c.headline,
+            "text": c.text,
+            "button": c.button,
+            "url": urls.tracked(c.url, c.utm_source, c.utm_medium, c.utm_campaign, page),
+        },
+        "disclaimer": wording.disclaimer,
+        "about": [_about_entity(a), _about_entity(b)],
+    }
+
+
+def _topic_block(t: Topic) -> dict[str, Any]:
+    return {
+        "slug": t.slug,
+        "name": t.name.display,
+        "heading": f"What Is {t.name.display}?" if not t.name.display.lower().startswith("the ") else f"What Is {t.name.display}?",
+        "description": t.description,
+        "kind": t.kind,
+        "url": urls.hub_url(t.slug),
+    }
+
+
+def _about_entity(t: Topic) -> dict[str, str]:
+    kind = "MedicalCondition" if t.kind == "condition" else "Thing"
+    return {"@type": kind, "name": t.name.display, "description": t.description}
+
+
+def hub_context(topic: Topic, partners: list[Topic], statuses: dict[str, str], cfg: Config) -> dict[str, Any]:
+    """A topic's hub page: what it is and every pair page it appears on."""
+    url = urls.hub_url(topic.slug)
+    pairs = []
+    for p in partners:
+        a, b = sorted((topic.slug, p.slug))
+        pairs.append({"url": urls.pair_url(a, b), "label": f"{topic.name.display} and {p.name.display}",
+                      "partner": p.name.display, "status": statuses.get(p.slug, "")})
+    first = split_sentences(topic.description)[0] if topic.description else ""
+    description = meta_description(
+        f"{topic.name.display}: {first}",
+        [f"See how {topic.name.text} connects with {len(partners)} other topics, with practical strategies for each."],
+        cfg.audit.description_min, cfg.audit.description_max - 2,
+    )
+    return {
+        "kind": "hub",
+        "url": url,
+        "title": topic.name.display if len(topic.name.display) > 40 else f"{topic.name.display}: Links and Strategies",
+        "h1": topic.name.display,
+        "description": description,
+        "topic": _topic_block(topic),
+        "effects": [capitalise(e) for e in topic.effects],
+        "strategies": [capitalise(s) for s in topic.strategies],
+        "sources": _sources(topic.sources),
+        "pairs": pairs,
+        "updated_on": topic.updated_on,
+        "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": url, "label": topic.name.display}],
+    }

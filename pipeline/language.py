@@ -1,0 +1,198 @@
+"""Phrasing: how topic names read in sentences and how text is shortened.
+
+Pure functions of strings and topic records; the wording itself lives in
+templates/wording/*.toml, which the content team edits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import inflect
+from titlecase import titlecase
+
+_inflect = inflect.engine()
+_ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9/&.-]*[A-Z0-9]$|^[A-Z]$")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9À-ÖØ-Þ])")
+_DANGLING = {
+    "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "for", "with", "as", "at", "by",
+    "from", "that", "which", "who", "is", "are", "its", "their", "this", "these", "than", "into", "such",
+}
+_UNCOUNTABLE_S = {"news", "mathematics", "physics", "ethics", "dynamics", "economics", "politics", "genetics", "stress"}
+
+
+def default_name_in_text(name: str) -> str:
+    """Lower-case a display name for running text, keeping acronyms and proper-looking words."""
+    words = re.split(r"(\s+)", name)
+    out = []
+    for w in words:
+        parts = re.split(r"([-/])", w)
+        out.append("".join(_lower_unless_kept(p) for p in parts))
+    return "".join(out)
+
+
+def _lower_unless_kept(word: str) -> str:
+    core = word.strip("()[]\"'’,;:")
+    if _ACRONYM.match(core) or (len(core) > 1 and any(c.isupper() for c in core[1:].split("'")[0])):
+        return word
+    return word.lower()
+
+
+def capitalise(text: str) -> str:
+    """Upper-case the first letter only, leaving acronyms and the rest alone."""
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:i] + ch.upper() + text[i + 1 :]
+        if not (ch in "\"'“‘(¿¡" or ch.isspace()):
+            return text
+    return text
+
+
+def head_noun(text: str) -> str:
+    """The word that decides grammatical number: the last word before 'of', 'in', etc."""
+    text = re.split(r"\s(?:of|in|for|about|with|between|to)\s", text, maxsplit=1)[0]
+    words = re.findall(r"[\w'’-]+", text)
+    return words[-1] if words else text
+
+
+@lru_cache(maxsize=65536)
+def is_plural(text: str) -> bool:
+    """Whether a noun phrase takes a plural verb ('intrusive thoughts are')."""
+    head = head_noun(text)
+    low = head.lower()
+    if not head or _ACRONYM.match(head) or low in _UNCOUNTABLE_S or not low.endswith("s") or low.endswith(("ss", "us", "is")):
+        return False
+    return bool(_inflect.singular_noun(low))
+
+
+@lru_cache(maxsize=65536)
+def with_article(phrase: str) -> str:
+    """Put 'a' or 'an' before a phrase by how its first word sounds ('an OCD diagnosis')."""
+    return _inflect.a(phrase)
+
+
+_ARTICLE = re.compile(r"\b([Aa]n?) ([\w’'-]+)")
+
+
+def fix_articles(sentence: str) -> str:
+    """Make every 'a'/'an' in generated text match the sound of the next word."""
+
+    def repl(m: re.Match[str]) -> str:
+        article = with_article(m.group(2)).split(" ", 1)[0]
+        if m.group(1)[0].isupper():
+            article = article.capitalize()
+        return f"{article} {m.group(2)}"
+
+    return _ARTICLE.sub(repl, sentence)
+
+
+def possessive(text: str) -> str:
+    """'PTSD’s', 'the amygdala’s', 'intrusive thoughts’'."""
+    return text + ("’" if is_plural(text) else "’s")
+
+
+def title_case(text: str) -> str:
+    """Consistent title case that keeps acronyms and apostrophes right."""
+    return titlecase(text)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences at terminal punctuation followed by a capital."""
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def shorten(text: str, limit: int) -> str:
+    """Shorten to at most `limit` characters, at a sentence end if possible, never mid-word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    out = ""
+    for sentence in split_sentences(text):
+        candidate = f"{out} {sentence}".strip()
+        if len(candidate) > limit:
+            break
+        out = candidate
+    if len(out) >= limit * 0.6:
+        return out
+    words = text[: limit].rsplit(" ", 1)[0].split()
+    while words and (words[-1].lower().strip(",;:—–-") in _DANGLING or not words[-1].strip(",;:—–-")):
+        words.pop()
+    return " ".join(words).rstrip(",;:—–-") + "…"
+
+
+def variant(key: str, options: list[str] | tuple[str, ...]) -> str:
+    """Pick one option deterministically for a key, the same on every machine."""
+    if not options:
+        raise ValueError(f"no variants to choose from for {key!r}")
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+    return options[int.from_bytes(digest, "big") % len(options)]
+
+
+def placeholders(template: str) -> set[str]:
+    """The {fields} a sentence template uses."""
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+@dataclass(frozen=True)
+class Name:
+    """How one topic is named on a page: heading form, text form and abbreviation."""
+
+    display: str
+    text: str
+    abbreviation: str = ""
+
+    @property
+    def short(self) -> str:
+        if not self.abbreviation:
+            return self.text
+        article = "the " if self.text.lower().startswith("the ") else ""
+        return article + self.abbreviation
+
+
+def make_name(name: str, name_in_text: str = "", abbreviation: str = "") -> Name:
+    """Build a topic's Name from its spreadsheet cells."""
+    text = name_in_text or default_name_in_text(name)
+    abbr = abbreviation if abbreviation and abbreviation not in text.split() else ""
+    return Name(name, text, abbr)
+
+
+@dataclass
+class Mentions:
+    """Names topics in running text in page order: the abbreviation is introduced once."""
+
+    names: dict[str, Name]
+    seen: set[str] = field(default_factory=set)
+
+    def __call__(self, key: str, capital: bool = False) -> str:
+        name = self.names[key]
+        if not name.abbreviation:
+            text = name.text
+        elif key in self.seen:
+            text = name.short
+        else:
+            text = f"{name.text} ({name.abbreviation})"
+        self.seen.add(key)
+        return capitalise(text) if capital else text
+
+
+def pair_titles(a: Name, b: Name, limit: int = 60) -> tuple[str, str]:
+    """The page heading and a <title> that fits search results without cutting."""
+    full = title_case(f"{a.display} and {b.display}: How They Connect")
+    forms = [(a.display, b.display)]
+    if b.abbreviation:
+        forms.append((a.display, b.abbreviation))
+    if a.abbreviation:
+        forms.append((a.abbreviation, b.display))
+    if a.abbreviation and b.abbreviation:
+        forms.append((a.abbreviation, b.abbreviation))
+    candidates = [f"{x} and {y}: How They Connect" for x, y in forms]
+    candidates += [f"{x} and {y}: The Link" for x, y in forms]
+    candidates += [f"{x} and {y}" for x, y in forms]
+    candidates += [f"{x} & {y}" for x, y in forms]
+    titles = [title_case(c) for c in candidates]
+    fitting = [t for t in titles if len(t) <= limit]
+    return full, (fitting[0] if fitting else min(titles, key=len))

@@ -1,0 +1,139 @@
+"""Self-join the topics into every unordered pair once and overlay the editors' pairs.csv."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline.problems import ContractError, Problem
+from pipeline.urls import pair_slug
+
+PAIR_FIELDS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "editorial")
+
+
+def join_count(n_topics: int) -> int:
+    """How many pages the self-join of n topics produces."""
+    return n_topics * (n_topics - 1) // 2
+
+
+def check_scale(n_topics: int, max_pages: int, file: str) -> None:
+    """Stop before a join that would produce more pages than configured."""
+    n = join_count(n_topics)
+    if n > max_pages:
+        raise ContractError(
+            [Problem(file, 0, "", f"{n_topics} topics make {n:,} pair pages, more than max_pages = {max_pages:,} "
+                     "in the site configuration; raise the limit or remove topics")]
+        )
+
+
+def self_join(slugs: pd.Series, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+    """Pairs (a, b) with a < b whose first topic is slugs[start:stop], in canonical order."""
+    left = pd.DataFrame({"a": slugs.iloc[start:stop].to_numpy()})
+    right = pd.DataFrame({"b": slugs.to_numpy()})
+    joined = left.merge(right, how="cross")
+    return joined[joined["a"] < joined["b"]].sort_values(["a", "b"], kind="stable").reset_index(drop=True)
+
+
+def iter_pair_chunks(slugs: pd.Series, topics_per_chunk: int) -> Iterator[pd.DataFrame]:
+    """Stream the join in chunks of first topics so no stage holds every pair."""
+    ordered = slugs.sort_values(kind="stable").reset_index(drop=True)
+    for start in range(0, len(ordered), topics_per_chunk):
+        chunk = self_join(ordered, start, start + topics_per_chunk)
+        if len(chunk):
+            yield chunk
+
+
+def overlay(pairs: pd.DataFrame, editorial: pd.DataFrame, default_status: str) -> pd.DataFrame:
+    """Add the editors' status and text to joined pairs; unlisted pairs take the default status."""
+    merged = pairs.merge(editorial.drop(columns=["line"], errors="ignore"), on=["a", "b"], how="left")
+    merged["editorial"] = merged["status"].notna()
+    merged["status"] = merged["status"].fillna("").replace("", default_status)
+    for col in ("relationship", "reviewed_by", "reviewed_on"):
+        merged[col] = merged[col].fillna("")
+    merged["sources"] = merged["sources"].apply(lambda v: v if isinstance(v, tuple) else ())
+    return merged[list(PAIR_FIELDS)]
+
+
+def check_url_collisions(slugs: list[str], file: str) -> None:
+    """Two different pairs must never share a URL ('a-and-b' + 'c' vs 'a' + 'b-and-c')."""
+    if not any("-and-" in s for s in slugs):
+        return
+    seen: dict[str, tuple[str, str]] = {}
+    ordered = sorted(slugs)
+    problems = []
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            key = pair_slug(a, b)
+            if key in seen:
+                problems.append(
+                    Problem(file, 0, "slug", f"pairs {seen[key]} and {(a, b)} would share the URL '{key}/'; "
+                            "give one topic a slug without '-and-'")
+                )
+            seen[key] = (a, b)
+    if problems:
+        raise ContractError(problems)
+
+
+def _rank(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """What related-link choice needs to know about every topic, without the whole join."""
+
+    category: dict[str, str]
+    editorial: dict[str, tuple[str, ...]]
+    rejected: frozenset[tuple[str, str]]
+    by_category: dict[str, tuple[str, ...]]
+    slugs: tuple[str, ...]
+
+
+def neighbours(topics: pd.DataFrame, editorial: pd.DataFrame) -> Neighbours:
+    """Index categories and editor-written partners for choosing related links."""
+    partners: dict[str, list[str]] = {}
+    rejected = set()
+    for a, b, status, rel in editorial[["a", "b", "status", "relationship"]].itertuples(index=False):
+        if status == "rejected":
+            rejected.add((a, b))
+        elif rel:
+            partners.setdefault(a, []).append(b)
+            partners.setdefault(b, []).append(a)
+    category = dict(zip(topics["slug"], topics["category"]))
+    by_cat: dict[str, list[str]] = {}
+    for slug, cat in sorted(category.items()):
+        by_cat.setdefault(cat, []).append(slug)
+    return Neighbours(
+        category=category,
+        editorial={k: tuple(sorted(v)) for k, v in partners.items()},
+        rejected=frozenset(rejected),
+        by_category={k: tuple(v) for k, v in by_cat.items()},
+        slugs=tuple(sorted(category)),
+    )
+
+
+def related_partners(n: Neighbours, topic: str, other: str, page: str, count: int) -> list[str]:
+    """Partners of `topic` to link from a page: editor-written pairs, then shared category, then a spread."""
+    chosen: list[str] = []
+
+    def ok(t: str) -> bool:
+        return t not in (topic, other) and t not in chosen and tuple(sorted((topic, t))) not in n.rejected
+
+    for t in n.editorial.get(topic, ()):
+        if ok(t) and len(chosen) < count:
+            chosen.append(t)
+    same = [t for t in n.by_category.get(n.category[topic], ()) if ok(t)]
+    for t in sorted(same, key=lambda t: _rank(f"{page}|{t}"))[: max(0, (count - len(chosen) + 1) // 2)]:
+        chosen.append(t)
+    pool = n.slugs
+    i = _rank(page) % max(1, len(pool))
+    tries = 0
+    while len(chosen) < count and tries < len(pool):
+        t = pool[(i + tries * 7919) % len(pool)]
+        if ok(t):
+            chosen.append(t)
+        tries += 1
+    return chosen[:count]

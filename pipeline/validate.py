@@ -1,0 +1,215 @@
+"""Check the tables against the data contract and turn them into DataFrames.
+
+Every check collects problems instead of stopping, so one run reports them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date
+from urllib.parse import urlsplit
+
+import pandas as pd
+from slugify import slugify
+
+from pipeline.load import Table
+from pipeline.problems import Problem
+
+KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")
+STATUSES = ("approved", "review", "noindex", "rejected")
+TOPIC_REQUIRED = ("name", "kind", "description")
+PAIR_REQUIRED = ("topic_a", "topic_b")
+REQUIRED = {"topics": TOPIC_REQUIRED, "pairs": PAIR_REQUIRED}
+TOPIC_COLUMNS = (
+    "slug", "name", "kind", "description", "name_in_text", "abbreviation", "category",
+    "effects", "strategies", "sources", "updated_on", "old_slugs", "line",
+)
+PAIR_COLUMNS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "line")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG = 80
+
+
+def make_slug(text: str) -> str:
+    """The one slug function: lower-case ASCII words joined by hyphens."""
+    return slugify(text, max_length=MAX_SLUG, word_boundary=True)
+
+
+def _suggest(value: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(value.lower(), list(choices), n=1, cutoff=0.5)
+    if not close:
+        close = [c for c in choices if c.startswith(value.lower()[:4]) or value.lower().startswith(c)][:1]
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def split_list(cell: str, sep: str) -> tuple[str, ...]:
+    """Split a semicolon or whitespace list cell into its non-empty items."""
+    parts = cell.split(sep) if sep else cell.split()
+    return tuple(p.strip() for p in parts if p.strip())
+
+
+def _check_date(cell: str, file: str, line: int, col: str, problems: list[Problem]) -> str:
+    if not cell:
+        return ""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cell):
+        try:
+            return date.fromisoformat(cell).isoformat()
+        except ValueError:
+            pass
+    problems.append(Problem(file, line, col, f"date {cell!r} is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)"))
+    return ""
+
+
+def _check_urls(cell: str, file: str, line: int, col: str, problems: list[Problem]) -> tuple[str, ...]:
+    urls = split_list(cell, "")
+    good = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or "." not in parts.netloc:
+            problems.append(
+                Problem(file, line, col, f"source {url[:80]!r} is not an http(s) URL; write it as https://…")
+            )
+        else:
+            good.append(url)
+    return tuple(good)
+
+
+def _required(row: dict[str, str], cols: tuple[str, ...], file: str, line: int, problems: list[Problem]) -> bool:
+    ok = True
+    for col in cols:
+        if col in row and not row[col]:
+            problems.append(Problem(file, line, col, f"required cell '{col}' is empty"))
+            ok = False
+    return ok
+
+
+def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check topics.csv row by row and across rows; return the usable topics."""
+    problems: list[Problem] = []
+    f = table.file
+    records = []
+    by_slug: dict[str, int] = {}
+    by_name_slug: dict[str, tuple[int, str]] = {}
+    for row, line in zip(table.rows, table.lines):
+        ok = _required(row, TOPIC_REQUIRED, f, line, problems)
+        name, kind = row.get("name", ""), row.get("kind", "").lower()
+        if kind and kind not in KINDS:
+            problems.append(
+                Problem(f, line, "kind", f"kind {row['kind']!r} is not one of {', '.join(KINDS)}{_suggest(kind, KINDS)}")
+            )
+            ok = False
+        given = row.get("slug", "")
+        if given and not _SLUG.match(given):
+            problems.append(
+                Problem(f, line, "slug", f"slug {given!r} is not a URL slug (lower-case letters, digits, hyphens); "
+                        f"did you mean '{make_slug(given)}'?")
+            )
+            ok = False
+        slug = given or make_slug(name)
+        if name and not slug:
+            problems.append(
+                Problem(f, line, "name", f"name {name!r} gives an empty URL slug; add a 'slug' cell such as 'topic-name'")
+            )
+            ok = False
+        if name and not given and slug in by_name_slug:
+            other_line, other = by_name_slug[slug]
+            problems.append(
+                Problem(f, line, "name", f"name {name!r} and {other!r} (line {other_line}) both make the slug "
+                        f"'{slug}'; give one of them its own 'slug'")
+            )
+            ok = False
+        elif slug and slug in by_slug:
+            problems.append(
+                Problem(f, line, "slug", f"duplicate slug '{slug}' (already used on line {by_slug[slug]}); slugs must be unique")
+            )
+            ok = False
+        if slug:
+            by_slug.setdefault(slug, line)
+            if not given:
+                by_name_slug.setdefault(slug, (line, name))
+        sources = _check_urls(row.get("sources", ""), f, line, "sources", problems)
+        updated = _check_date(row.get("updated_on", ""), f, line, "updated_on", problems)
+        old = split_list(row.get("old_slugs", ""), "")
+        for o in old:
+            if not _SLUG.match(o):
+                problems.append(Problem(f, line, "old_slugs", f"old slug {o!r} is not a URL slug"))
+        if ok:
+            records.append(
+                {
+                    "slug": slug,
+                    "name": name,
+                    "kind": kind,
+                    "description": row["description"],
+                    "name_in_text": row.get("name_in_text", ""),
+                    "abbreviation": row.get("abbreviation", ""),
+                    "category": row.get("category", "") or "More Topics",
+                    "effects": split_list(row.get("effects", ""), ";"),
+                    "strategies": split_list(row.get("strategies", ""), ";"),
+                    "sources": sources,
+                    "updated_on": updated,
+                    "old_slugs": tuple(o for o in old if _SLUG.match(o)),
+                    "line": line,
+                }
+            )
+    topics = pd.DataFrame.from_records(records, columns=list(TOPIC_COLUMNS))
+    for rec in records:
+        for o in rec["old_slugs"]:
+            if o in by_slug:
+                problems.append(
+                    Problem(f, rec["line"], "old_slugs", f"old slug '{o}' is still the slug of the topic on line {by_slug[o]}")
+                )
+    return topics.sort_values("slug", kind="stable").reset_index(drop=True), problems
+
+
+def validate_pairs(table: Table | None, slugs: set[str]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check pairs.csv against itself and the known topic slugs."""
+    problems: list[Problem] = []
+    if table is None:
+        return pd.DataFrame(columns=list(PAIR_COLUMNS)), problems
+    f = table.file
+    seen: dict[tuple[str, str], int] = {}
+    records = []
+    ordered = sorted(slugs)
+    for row, line in zip(table.rows, table.lines):
+        ok = _required(row, PAIR_REQUIRED, f, line, problems)
+        a, b = row.get("topic_a", ""), row.get("topic_b", "")
+        for col, val in (("topic_a", a), ("topic_b", b)):
+            if val and val not in slugs:
+                problems.append(
+                    Problem(f, line, col, f"topic '{val}' is not a slug in topics.csv{_suggest(val, ordered)}")
+                )
+                ok = False
+        if a and a == b:
+            problems.append(Problem(f, line, "topic_b", f"pairs topic '{a}' with itself; a pair needs two topics"))
+            ok = False
+        status = row.get("status", "").lower()
+        if status and status not in STATUSES:
+            problems.append(
+                Problem(f, line, "status", f"status {row['status']!r} is not one of {', '.join(STATUSES)}"
+                        f"{_suggest(status, STATUSES)}")
+            )
+            ok = False
+        key = tuple(sorted((a, b)))
+        if a and b and key in seen:
+            problems.append(
+                Problem(f, line, "topic_a", f"pair '{a}' × '{b}' is already listed on line {seen[key]} "
+                        "(order does not matter); keep one row")
+            )
+            ok = False
+        seen.setdefault(key, line)
+        sources = _check_urls(row.get("sources", ""), f, line, "sources", problems)
+        reviewed = _check_date(row.get("reviewed_on", ""), f, line, "reviewed_on", problems)
+        if ok:
+            records.append(
+                {
+                    "a": key[0],
+                    "b": key[1],
+                    "status": status,
+                    "relationship": row.get("relationship", ""),
+                    "sources": sources,
+                    "reviewed_by": row.get("reviewed_by", ""),
+                    "reviewed_on": reviewed,
+                    "line": line,
+                }
+            )
+    return pd.DataFrame.from_records(records, columns=list(PAIR_COLUMNS)), problems

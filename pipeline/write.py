@@ -1,0 +1,110 @@
+"""Write the site into a staging folder and swap it in whole; clean up after killed builds."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from pathlib import Path
+
+_RENAME_EXCHANGE = 2
+
+
+class Staging:
+    """A sibling folder that becomes the output only when complete."""
+
+    def __init__(self, out: Path):
+        self.out = out.resolve()
+        self.root = self.out.parent / f".{self.out.name}.staging-{os.getpid()}"
+        self.written = 0
+
+    def __enter__(self) -> "Staging":
+        recover(self.out)
+        self.root.mkdir(parents=True)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.root.exists():
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def path(self, rel: str) -> Path:
+        """The staging path for a site-relative file, refusing anything outside the folder."""
+        target = (self.root / rel).resolve()
+        if not target.is_relative_to(self.root):
+            raise ValueError(f"refusing to write outside the output folder: {rel!r}")
+        return target
+
+    def write(self, rel: str, text: str) -> None:
+        target = self.path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        self.written += 1
+
+    def commit(self) -> None:
+        """Swap the finished staging folder in as the output, atomically where the OS allows."""
+        fsync_tree(self.root)
+        if self.out.exists():
+            if not _exchange(self.root, self.out):
+                old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
+                os.rename(self.out, old)
+                os.rename(self.root, self.out)
+            else:
+                pass
+        else:
+            os.rename(self.root, self.out)
+        # After an exchange, self.root holds the previous site; __exit__ removes it.
+        for leftover in self.out.parent.glob(f".{self.out.name}.old-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one step with renameat2(RENAME_EXCHANGE), if available."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    at_fdcwd = -100
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def fsync_tree(root: Path) -> None:
+    """Make sure the folder's entries are on disk before it is swapped in."""
+    try:
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def recover(out: Path) -> list[Path]:
+    """Undo what a killed build left: restore a half-swapped output, remove stale staging folders."""
+    out = out.resolve()
+    olds = sorted(out.parent.glob(f".{out.name}.old-*"))
+    if not out.exists() and olds:
+        os.rename(olds[-1], out)
+        olds = olds[:-1]
+    removed = []
+    for stale in [*olds, *out.parent.glob(f".{out.name}.staging-*")]:
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)) and "staging" in stale.name:
+            continue
+        shutil.rmtree(stale, ignore_errors=True)
+        removed.append(stale)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
