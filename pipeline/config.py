@@ -33,7 +33,7 @@ class Quality:
 class AuditThresholds:
     title_min: int = 30
     title_max: int = 60
-    description_min: int = 110
+    description_min: int = 120
     description_max: int = 160
     min_words: int = 300
     near_duplicate_threshold: float = 0.85

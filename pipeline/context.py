@@ -64,7 +64,10 @@ class _Fields(dict):
         capital = letter.isupper()
         if not part:
             return self.mentions(topic.slug, capital)
-        text = self.wording.kinds[topic.kind][part].format(x=self.mentions(topic.slug))
+        phrases = self.wording.kinds[topic.kind]
+        if f"{part}_bare" in phrases and not topic.name.text.lower().startswith("the "):
+            part = f"{part}_bare"
+        text = phrases[part].format(x=self.mentions(topic.slug))
         return capitalise(text) if capital else text
 
 
@@ -205,10 +208,10 @@ def pair_context(
         "intro": intro,
         "a": _topic_block(a),
         "b": _topic_block(b),
-        "link_heading": f"The Link Between {a.name.display} and {b.name.display}",
+        "link_heading": f"The Link Between {a.name.heading} and {b.name.heading}",
         "link": link,
         "link_note": link_note,
-        "effects_heading": f"How {a.name.display} Affects {b.name.display}",
+        "effects_heading": f"How {a.name.heading} Affects {b.name.heading}",
         "effects_lead": effects_lead,
         "effects": effects,
         "strategies_lead": strategies_lead,
@@ -241,7 +244,7 @@ def _topic_block(t: Topic) -> dict[str, Any]:
     return {
         "slug": t.slug,
         "name": t.name.display,
-        "heading": f"What Is {t.name.display}?" if not t.name.display.lower().startswith("the ") else f"What Is {t.name.display}?",
+        "heading": f"What Is {t.name.heading}?",
         "description": t.description,
         "kind": t.kind,
         "url": urls.hub_url(t.slug),

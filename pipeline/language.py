@@ -146,6 +146,13 @@ class Name:
     abbreviation: str = ""
 
     @property
+    def heading(self) -> str:
+        """The display name as it stands inside a heading: 'the Default Mode Network'."""
+        if self.text.lower().startswith("the ") and not self.display.lower().startswith("the "):
+            return f"the {self.display}"
+        return self.display
+
+    @property
     def short(self) -> str:
         if not self.abbreviation:
             return self.text

@@ -12,8 +12,8 @@ from pipeline.validate import KINDS
 
 # Order in which two kinds are named in symmetric keys ("practice+condition").
 ROLE_ORDER = ("practice", "brain", "process", "behavior", "trait", "emotion", "phenomenon", "condition")
-KIND_FIELDS = ("label", "aspect", "presence", "help")
-_TOPIC_FIELDS = {"", "_aspect", "_presence", "_help", "_label"}
+KIND_FIELDS = ("label", "aspect", "presence", "help", "track")
+_TOPIC_FIELDS = {"", "_aspect", "_presence", "_help", "_label", "_track"}
 FILES = ("kinds", "link", "effects", "strategies", "page")
 
 
