@@ -11,6 +11,7 @@ from pipeline.config import Config
 from pipeline.language import (
     Mentions,
     Name,
+    agree,
     capitalise,
     fix_articles,
     make_name,
@@ -71,13 +72,10 @@ class _Fields(dict):
         return capitalise(text) if capital else text
 
 
-def _sentence(text: str) -> str:
-    text = fix_articles(capitalise(text.strip()))
-    return text
-
-
 def _fill(template: str, fields: _Fields) -> str:
-    return _sentence(template.format_map(fields))
+    text = capitalise(template.format_map(fields).strip())
+    plural = [n for t in fields.roles.values() if t.name.plural for n in (t.name.text, t.name.short)]
+    return fix_articles(agree(text, plural) if plural else text)
 
 
 def _pick(options: list[Any], key: str, count: int) -> list[Any]:
@@ -211,7 +209,7 @@ def pair_context(
         "link_heading": f"The Link Between {a.name.heading} and {b.name.heading}",
         "link": link,
         "link_note": link_note,
-        "effects_heading": f"How {a.name.heading} Affects {b.name.heading}",
+        "effects_heading": f"How {a.name.heading} {a.name.verb('Affects')} {b.name.heading}",
         "effects_lead": effects_lead,
         "effects": effects,
         "strategies_lead": strategies_lead,
@@ -244,7 +242,7 @@ def _topic_block(t: Topic) -> dict[str, Any]:
     return {
         "slug": t.slug,
         "name": t.name.display,
-        "heading": f"What Is {t.name.heading}?",
+        "heading": f"What {t.name.verb('Is')} {t.name.heading}?",
         "description": t.description,
         "kind": t.kind,
         "url": urls.hub_url(t.slug),

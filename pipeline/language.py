@@ -17,7 +17,7 @@ from titlecase import titlecase
 
 _inflect = inflect.engine()
 _ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9/&.-]*[A-Z0-9]$|^[A-Z]$")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9À-ÖØ-Þ])")
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)]))\s+(?=[\"'“‘(]?[A-Z0-9À-ÖØ-Þ])")
 _DANGLING = {
     "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "for", "with", "as", "at", "by",
     "from", "that", "which", "who", "is", "are", "its", "their", "this", "these", "than", "into", "such",
@@ -90,6 +90,28 @@ def fix_articles(sentence: str) -> str:
     return _ARTICLE.sub(repl, sentence)
 
 
+_SUBJECT_BEFORE = r"(?:^|(?<=[Ww]hen )|(?<=[Hh]ow )|(?<=[Ii]f )|(?<=[Ww]hile )|(?<=[Bb]ecause )|(?<=, ))"
+
+
+@lru_cache(maxsize=4096)
+def _plural_verb(word: str) -> str:
+    low = word.lower()
+    if low in ("is", "has", "was", "does") or (low.endswith("s") and not low.endswith("ss")):
+        plural = _inflect.plural_verb(low)
+        if plural != low and low not in ("this", "its", "us", "as", "thus"):
+            return plural
+    return word
+
+
+def agree(sentence: str, plural_names: list[str]) -> str:
+    """Make verbs agree with plural topic names used as subjects ('intrusive thoughts are')."""
+    for name in plural_names:
+        for form in {name, capitalise(name)}:
+            pattern = re.compile(_SUBJECT_BEFORE + re.escape(form) + r" ([a-z]+)\b")
+            sentence = pattern.sub(lambda m: f"{form} {_plural_verb(m.group(1))}", sentence)
+    return sentence
+
+
 def possessive(text: str) -> str:
     """'PTSD’s', 'the amygdala’s', 'intrusive thoughts’'."""
     return text + ("’" if is_plural(text) else "’s")
@@ -151,6 +173,17 @@ class Name:
         if self.text.lower().startswith("the ") and not self.display.lower().startswith("the "):
             return f"the {self.display}"
         return self.display
+
+    @property
+    def plural(self) -> bool:
+        return is_plural(self.text)
+
+    def verb(self, singular: str) -> str:
+        """A verb in a heading, agreeing with this name: 'Is'/'Are', 'Affects'/'Affect'."""
+        if not self.plural:
+            return singular
+        plural = _inflect.plural_verb(singular.lower())
+        return plural.capitalize() if singular[0].isupper() else plural
 
     @property
     def short(self) -> str:

@@ -1,0 +1,35 @@
+"""Shared helpers: build a fixture folder into a temporary site with the real templates."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from pipeline.build import build, load_inputs  # noqa: E402
+from pipeline.config import Config, load_config  # noqa: E402
+
+
+def build_site(data: Path, out: Path, config: Config | None = None, templates: Path | None = None):
+    """Build `data` into `out` in-process, one worker, no progress bar."""
+    cfg = config or load_config(ROOT / "site.toml")
+    inputs = load_inputs(data, templates or ROOT / "templates", cfg)
+    return build(inputs, out, workers=1, progress=False)
+
+
+@pytest.fixture(scope="session")
+def small_site(tmp_path_factory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("small") / "output"
+    return out, build_site(FIXTURES / "small", out)
+
+
+@pytest.fixture(scope="session")
+def awkward_site(tmp_path_factory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("awkward") / "output"
+    return out, build_site(FIXTURES / "awkward", out)

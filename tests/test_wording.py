@@ -1,0 +1,130 @@
+"""The wording check: every pair of kinds reads correctly, and awkward topics build without faults."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import lxml.html
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from pipeline.build import _generated_sentences
+from pipeline.config import Config
+from pipeline.context import Topic, pair_context
+from pipeline.language import make_name, split_sentences
+from pipeline.pairs import neighbours
+from pipeline.proofread import check_sentence, topic_names
+from pipeline.validate import KINDS
+from pipeline.wording import read_wording
+
+WORDING = read_wording(ROOT / "templates" / "wording")
+CFG = Config()
+
+# Two topics per kind: one named with an article or acronym, one plain or plural.
+SAMPLES = {
+    "condition": [("Post-Traumatic Stress Disorder", "", "PTSD"), ("Insomnia", "", "")],
+    "emotion": [("Awe", "", ""), ("Shame", "", "")],
+    "brain": [("Amygdala", "the amygdala", ""), ("Cortisol", "", "")],
+    "process": [("Intrusive Thoughts", "", ""), ("Emotion Regulation", "", "")],
+    "behavior": [("Doomscrolling", "", ""), ("People-Pleasing", "", "")],
+    "practice": [("Cognitive Behavioral Therapy", "", "CBT"), ("Journaling", "", "")],
+    "trait": [("Perfectionism", "", ""), ("Resilience", "", "")],
+    "phenomenon": [("Impostor Phenomenon", "the impostor phenomenon", ""), ("Déjà Vu", "déjà vu", "")],
+}
+HEDGE_BREAKERS = re.compile(r"\b(research shows|studies show|proven|is caused by|causes|always|frequently co-occur)\b", re.I)
+
+
+def _topic(kind: str, i: int, effects: bool) -> Topic:
+    name, text, abbr = SAMPLES[kind][i]
+    slug = re.sub(r"[^a-z]+", "-", name.lower()).strip("-")
+    return Topic(slug, make_name(name, text, abbr), kind, f"{name} is a test topic.", "Tests",
+                 ("low mood", "restless nights") if effects else (), ("take a short walk",) if effects else (),
+                 (), "2026-01-01")
+
+
+def _context(a: Topic, b: Topic) -> dict:
+    a, b = sorted((a, b), key=lambda t: t.slug)
+    topics = {a.slug: a, b.slug: b}
+    df = pd.DataFrame({"slug": [a.slug, b.slug], "category": ["Tests", "Tests"]})
+    nb = neighbours(df, pd.DataFrame(columns=["a", "b", "status", "relationship"]))
+    row = {"a": a.slug, "b": b.slug, "status": "review", "relationship": "", "sources": (),
+           "reviewed_by": "", "reviewed_on": "", "editorial": False}
+    return pair_context(row, topics, nb, WORDING, CFG)
+
+
+CASES = [
+    (ka, kb, i, effects)
+    for ka, kb in itertools.product(KINDS, KINDS)
+    for i in (0, 1)
+    for effects in (True, False)
+]
+
+
+@pytest.mark.parametrize("kind_a, kind_b, variant_index, effects", CASES)
+def test_every_pair_of_kinds_reads_correctly(kind_a, kind_b, variant_index, effects):
+    a = _topic(kind_a, variant_index, effects)
+    b = _topic(kind_b, 1 - variant_index, not effects)
+    if a.slug == b.slug:
+        b = _topic(kind_b, variant_index, not effects)
+    if a.slug == b.slug:
+        pytest.skip("same topic")
+    ctx = _context(a, b)
+    names = topic_names(a, b)
+    sentences = _generated_sentences(ctx)
+    assert len(ctx["effects"]) >= 3 and len(ctx["strategies"]) >= 4
+    for sentence in sentences:
+        assert check_sentence(sentence, names) == [], sentence
+        assert not HEDGE_BREAKERS.search(sentence), sentence
+        assert "{" not in sentence and "}" not in sentence, sentence
+    for t in (a, b):
+        if t.kind != "condition":
+            assert not re.search(rf"symptoms of {re.escape(t.name.text)}\b", " ".join(sentences)), t.name.text
+    for p in ctx["link"]:
+        assert p.rstrip().endswith((".", "?", "!")), p
+    headings = [ctx["a"]["heading"], ctx["b"]["heading"], ctx["effects_heading"], ctx["link_heading"]]
+    assert "What Is the Amygdala?" in headings or "Amygdala" not in " ".join(headings) or a.name.text != "the amygdala"
+    assert "What Is Intrusive Thoughts?" not in headings
+
+
+def test_pages_of_one_kind_pair_do_not_repeat_each_other_word_for_word():
+    pages = []
+    for i in range(2):
+        a, b = _topic("condition", i, True), _topic("practice", i, True)
+        ctx = _context(a, b)
+        pages.append([ctx["intro"], *ctx["link"], ctx["effects_lead"], ctx["strategies_lead"]])
+    assert pages[0] != pages[1]
+
+
+def test_the_build_warns_about_known_faults_with_page_and_sentence():
+    names = topic_names(_topic("brain", 0, False), _topic("condition", 0, False))
+    faults = check_sentence("The symptoms of the amygdala can make a OCD diagnosis more more likely.", names)
+    kinds = {f.kind for f in faults}
+    assert {"kind mismatch", "a/an", "doubled word"} <= kinds
+    assert check_sentence("Notice how amygdala reacts.", names)[0].kind == "missing article"
+
+
+def test_awkward_topics_build_without_a_single_known_fault(awkward_site):
+    out, result = awkward_site
+    assert result.warnings == []
+    page = lxml.html.parse(str(out / "intrusive-thoughts-and-post-traumatic-stress-disorder" / "index.html")).getroot()
+    text = page.text_content()
+    assert "What Are Intrusive Thoughts?" in text
+    assert "How Intrusive Thoughts Affect Post-Traumatic Stress Disorder" in text
+    assert "Intrusive thoughts is" not in text and "Ptsd" not in text
+    assert "post-traumatic stress disorder (PTSD)" in text
+
+
+def test_awkward_names_render_right(awkward_site):
+    out, _ = awkward_site
+    html = (out / "default-mode-network-and-deja-vu" / "index.html").read_text()
+    assert "What Is the Default Mode Network?" in html
+    assert "Déjà Vu" in html
+    maslow = next(out.glob("maslow*-and-neuroticism")) / "index.html"
+    assert "Maslow&#39;s Hierarchy of Needs" in maslow.read_text() and "Maslow&#39;S" not in maslow.read_text()
+    for path in out.glob("*/index.html"):
+        doc = lxml.html.parse(str(path)).getroot()
+        for p in doc.iter("p"):
+            for sentence in split_sentences(p.text_content()):
+                assert not sentence.endswith((" the", " of", " and", " a")), (path, sentence)
