@@ -35,7 +35,7 @@ bench: $(STAMP)
 	@$(PY) -m pipeline.bench $(ARGS)
 
 golden: $(STAMP)
-	@$(PY) -m tests.golden
+	@$(PY) tests/golden.py
 
 serve: build
 	@echo "Serving output/ on http://localhost:8000/ (Ctrl-C stops)"

@@ -1,0 +1,154 @@
+"""Stages as pure functions, and the whole build end to end on the small fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lxml.html
+import pandas as pd
+import pytest
+
+from conftest import FIXTURES, ROOT, build_site
+from pipeline import urls
+from pipeline.cli import main
+from pipeline.load import parse_csv
+from pipeline.pairs import iter_pair_chunks, join_count, overlay, self_join
+from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
+from pipeline.validate import REQUIRED, validate_pairs, validate_topics
+
+SECTIONS = ["What Is", "The Link Between", "Affect", "Practical Strategies When Dealing with Both", "Related Resources"]
+
+
+def _doc(path: Path):
+    return lxml.html.parse(str(path)).getroot()
+
+
+def test_self_join_makes_every_unordered_pair_once_in_canonical_order():
+    slugs = pd.Series(["c", "a", "d", "b"])
+    pairs = self_join(slugs.sort_values().reset_index(drop=True))
+    assert list(zip(pairs.a, pairs.b)) == [("a", "b"), ("a", "c"), ("a", "d"), ("b", "c"), ("b", "d"), ("c", "d")]
+    chunks = pd.concat(list(iter_pair_chunks(slugs, 1)))
+    assert list(zip(chunks.a, chunks.b)) == list(zip(pairs.a, pairs.b))
+    assert join_count(76) == 2850
+
+
+def test_overlay_takes_editor_rows_in_either_order_and_defaults_the_rest():
+    table, problems = parse_csv(
+        b"topic_a,topic_b,status,relationship\nb,a,approved,Edited.\nc,a,rejected,\n", "pairs.csv", REQUIRED["pairs"]
+    )
+    editorial, more = validate_pairs(table, {"a", "b", "c"})
+    assert problems == more == []
+    rows = overlay(self_join(pd.Series(["a", "b", "c"])), editorial, "review").set_index(["a", "b"])
+    assert rows.loc[("a", "b"), "status"] == "approved" and rows.loc[("a", "b"), "relationship"] == "Edited."
+    assert rows.loc[("a", "c"), "status"] == "rejected"
+    assert rows.loc[("b", "c"), "status"] == "review" and not rows.loc[("b", "c"), "editorial"]
+
+
+def test_topics_get_slugs_and_lists_split():
+    table, _ = parse_csv(
+        "name,kind,description,effects,sources\nDéjà Vu,phenomenon,A feeling.,one; two ;,https://a.org/x  https://b.org\n"
+        .encode(), "topics.csv", REQUIRED["topics"],
+    )
+    topics, problems = validate_topics(table)
+    assert problems == []
+    row = topics.iloc[0]
+    assert row.slug == "deja-vu" and row.effects == ("one", "two") and row.sources == ("https://a.org/x", "https://b.org")
+
+
+def test_urls_come_from_one_place():
+    assert urls.pair_url("a", "b") == "a-and-b/"
+    assert urls.output_path(urls.hub_url("x")) == "topics/x/index.html"
+    assert urls.relative("a-and-b/", "topics/a/") == "../topics/a/"
+    assert urls.relative("", "a-and-b/") == "a-and-b/"
+    assert "utm_content=a-and-b" in urls.tracked("https://x.app/d", "s", "m", "c", "a-and-b")
+
+
+def test_sitemaps_split_at_fifty_thousand_urls_and_use_data_dates():
+    files = sitemap_files("https://x.org/lib", [(f"p{i}/", "2026-01-02") for i in range(50_001)])
+    assert sorted(files) == ["sitemap-1.xml", "sitemap-2.xml", "sitemap.xml"]
+    assert files["sitemap-1.xml"].count("<url>") == 50_000 and files["sitemap-2.xml"].count("<url>") == 1
+    assert "<lastmod>2026-01-02</lastmod>" in files["sitemap.xml"]
+    assert "Disallow" not in robots_txt("https://x.org/lib")
+    assert "Sitemap: https://x.org/lib/sitemap.xml" in robots_txt("https://x.org/lib")
+    red = redirect_files("https://x.org/lib", [("b-and-a/", "a-and-b/")])
+    assert red["_redirects"] == "/lib/b-and-a/ /lib/a-and-b/ 301\n"
+    assert "/lib/b-and-a/ /lib/a-and-b/;" in red["nginx-redirects.conf"]
+
+
+def test_build_writes_every_pair_of_the_join_minus_rejected(small_site):
+    out, result = small_site
+    pair_dirs = [p for p in out.iterdir() if p.is_dir() and "-and-" in p.name]
+    assert len(pair_dirs) == join_count(6) - 1
+    assert not (out / "awe-and-procrastination").exists()
+    assert result.rejected == ["awe-and-procrastination/"]
+    for name in ("index.html", "404.html", "sitemap.xml", "robots.txt", "about/index.html", "_redirects"):
+        assert (out / name).exists(), name
+    assert len(list((out / "topics").iterdir())) == 6
+
+
+def test_every_pair_page_has_every_section_filled_and_links_resolve(small_site):
+    out, _ = small_site
+    for page in sorted(out.glob("*-and-*/index.html")):
+        doc = _doc(page)
+        headings = [h.text_content() for h in doc.iter("h2")]
+        for section in SECTIONS:
+            assert any(section in h for h in headings), (page, section)
+        for h in doc.iter("h2"):
+            following = h.getnext()
+            assert following is not None and following.text_content().strip(), (page, h.text_content())
+        assert len(doc.findall(".//h1")) == 1
+        assert len(doc.cssselect("ul.effects li")) >= 3
+        assert len(doc.cssselect("ol.steps li")) >= 4
+        assert len(doc.cssselect("ul.related li")) >= 4
+        cta = doc.cssselect("aside.cta")[0].text_content()
+        for text in ("Bringwise", "Turn psychology into daily habits",
+                     "5 minutes a day. Science-backed insights you can actually use.", "Download Free"):
+            assert text in cta
+        assert f"utm_content={page.parent.name}" in doc.cssselect("aside.cta a")[0].get("href")
+        for a in doc.iter("a"):
+            href = a.get("href")
+            if href.startswith("http"):
+                continue
+            target = (page.parent / href).resolve()
+            assert (target / "index.html").exists() or target.is_file(), (page, href)
+
+
+def test_status_controls_indexing_and_the_sitemap(small_site):
+    out, _ = small_site
+    approved = (out / "compassion-fatigue-and-default-mode-network" / "index.html").read_text()
+    review = (out / "mindfulness-and-post-traumatic-stress-disorder" / "index.html").read_text()
+    assert 'name="robots"' not in approved and '<meta name="robots" content="noindex">' in review
+    sitemap = (out / "sitemap-1.xml").read_text()
+    assert "compassion-fatigue-and-default-mode-network/" in sitemap
+    assert "mindfulness-and-post-traumatic-stress-disorder/" not in sitemap
+
+
+def test_text_from_the_data_is_escaped(awkward_site):
+    out, _ = awkward_site
+    html = (out / "topics" / "unusual-markup" / "index.html").read_text()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "“smart quotes”" in html
+
+
+def test_cli_builds_and_reports_bad_input(tmp_path, capsys):
+    assert main(["build", "--data", str(FIXTURES / "small"), "--out", str(tmp_path / "site"), "--quiet", "--no-audit"]) == 0
+    assert "Built 14 pair pages" in capsys.readouterr().out
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "topics.csv").write_text("name,kind,description\nAwe,feeling,A feeling.\nCalm,emotion,\n")
+    assert main(["build", "--data", str(bad), "--out", str(tmp_path / "site"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}/topics.csv:2: column 'kind': kind 'feeling' is not one of" in err
+    assert f"{bad}/topics.csv:3: column 'description': required cell 'description' is empty" in err
+
+
+def test_golden_compassion_fatigue_and_default_mode_network(small_site):
+    out, _ = small_site
+    built = (out / "compassion-fatigue-and-default-mode-network" / "index.html").read_text()
+    golden = (ROOT / "tests" / "golden" / "compassion-fatigue-and-default-mode-network.html").read_text()
+    if built != golden:
+        import difflib
+
+        diff = "".join(difflib.unified_diff(golden.splitlines(True), built.splitlines(True), "golden", "built"))
+        pytest.fail(f"page differs from the golden file (run `make golden` if the change is intended):\n{diff}")
