@@ -1,0 +1,280 @@
+"""The benchmark behind `make bench` (issue 5).
+
+For each N it generates a synthetic topic set (pipeline.synthetic), then runs the real command,
+`python -m pipeline build`, as a subprocess (so the audit run by the CLI is included) and samples
+the resident memory of the whole process tree with psutil. Per N it measures:
+
+- a full build from nothing (wall time, pages per second, peak RSS);
+- a rebuild with nothing changed (time and how many output files were touched);
+- a rebuild after editing one topic's description;
+- a rebuild after editing one template (pair.html, which every pair page uses).
+
+Results go into docs/benchmarks.md (between the bench markers; the rest of that file, such as
+the profile notes, is kept) and a plot of time and memory against N into docs/img/bench.png.
+
+    python -m pipeline.bench                       # N = 200 and 500
+    python -m pipeline.bench --sizes 100,200,500,1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from pipeline import synthetic
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+# Targets from issue 5.
+TARGET_PPS = 6400
+TARGET_N500_S = 20.0
+TARGET_RSS_MB = 500
+TARGET_NOOP_S = 0.5
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "ram_gb": f"{psutil.virtual_memory().total / 2**30:.1f}",
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+def run_build(data: Path, templates: Path, out: Path, config: Path, extra: list[str] | None = None) -> dict:
+    """Run one CLI build; return wall time, peak RSS of the process tree and the exit status."""
+    cmd = [sys.executable, "-m", "pipeline", "build", "--data", str(data), "--templates", str(templates),
+           "--out", str(out), "--config", str(config), "--quiet", *(extra or [])]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    try:
+        parent = psutil.Process(proc.pid)
+    except psutil.NoSuchProcess:
+        parent = None
+    while proc.poll() is None:
+        if parent is not None:
+            total = 0
+            try:
+                procs = [parent, *parent.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                procs = []
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.NoSuchProcess:
+                    pass
+            peak = max(peak, total)
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"build failed ({proc.returncode}):\n{stdout}\n{stderr}")
+    return {"seconds": elapsed, "peak_mb": peak / 2**20, "stdout": stdout}
+
+
+def snapshot(out: Path) -> dict[str, tuple[int, int]]:
+    """(inode, mtime_ns) of every file in the output, to count what a rebuild touched."""
+    snap = {}
+    for folder, _, files in os.walk(out):
+        for name in files:
+            path = os.path.join(folder, name)
+            st = os.stat(path)
+            snap[path[len(str(out)):]] = (st.st_ino, st.st_mtime_ns)
+    return snap
+
+
+def touched(before: dict, after: dict) -> int:
+    return sum(1 for k, v in after.items() if before.get(k) != v) + sum(1 for k in before if k not in after)
+
+
+def bench_one(n: int, work: Path, workers: int | None) -> dict:
+    base = work / f"n{n}"
+    if base.exists():
+        shutil.rmtree(base)
+    data = synthetic.write(n, base / "data")
+    templates = base / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    config = base / "site.toml"
+    shutil.copy(ROOT / "site.toml", config)
+    out = base / "output"
+    extra = ["--workers", str(workers)] if workers else []
+    pages = n * (n - 1) // 2
+    print(f"N={n}: {pages:,} pair pages", flush=True)
+
+    full = run_build(data, templates, out, config, extra)
+    print(f"  full build     {full['seconds']:7.2f} s  {full['peak_mb']:6.0f} MB", flush=True)
+    files = sum(len(f) for _, _, f in os.walk(out))
+
+    before = snapshot(out)
+    noop = run_build(data, templates, out, config, extra)
+    noop["touched"] = touched(before, snapshot(out))
+    print(f"  no change      {noop['seconds']:7.2f} s  touched {noop['touched']} files", flush=True)
+
+    topics = (data / "topics.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    line = len(topics) // 2
+    topics[line] = topics[line].replace(" is ", " is, by most accounts, ", 1)
+    (data / "topics.csv").write_text("".join(topics), encoding="utf-8")
+    before = snapshot(out)
+    topic = run_build(data, templates, out, config, extra)
+    topic["touched"] = touched(before, snapshot(out))
+    print(f"  one topic      {topic['seconds']:7.2f} s  touched {topic['touched']} files", flush=True)
+
+    tpl = templates / "pair.html"
+    tpl.write_text(tpl.read_text(encoding="utf-8") + "{# benchmark edit #}\n", encoding="utf-8")
+    before = snapshot(out)
+    template = run_build(data, templates, out, config, extra)
+    template["touched"] = touched(before, snapshot(out))
+    print(f"  one template   {template['seconds']:7.2f} s  touched {template['touched']} files", flush=True)
+
+    shutil.rmtree(base, ignore_errors=True)
+    return {"n": n, "pages": pages, "files": files, "full": full, "noop": noop, "topic": topic,
+            "template": template}
+
+
+def _yes(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def report(results: list[dict], info: dict[str, str], workers: int | None) -> str:
+    rows = ["| N | pair pages | files | full build | pages/s | peak RSS | no change | one topic edited | one template edited |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        pps = r["pages"] / r["full"]["seconds"]
+        rows.append(
+            f"| {r['n']:,} | {r['pages']:,} | {r['files']:,} | {r['full']['seconds']:.2f} s | {pps:,.0f} | "
+            f"{r['full']['peak_mb']:.0f} MB | {r['noop']['seconds']:.2f} s ({r['noop']['touched']:,} files touched) | "
+            f"{r['topic']['seconds']:.2f} s ({r['topic']['touched']:,} touched) | "
+            f"{r['template']['seconds']:.2f} s ({r['template']['touched']:,} touched) |"
+        )
+    by_n = {r["n"]: r for r in results}
+    checks = []
+    best = max(results, key=lambda r: r["pages"])
+    pps = best["pages"] / best["full"]["seconds"]
+    checks.append(f"- Full build incl. audit ≥ {TARGET_PPS:,} pages/s: {_yes(pps >= TARGET_PPS)} — "
+                  f"{pps:,.0f} pages/s at N = {best['n']} ({pps / TARGET_PPS:.0%} of the target).")
+    if 500 in by_n:
+        s = by_n[500]["full"]["seconds"]
+        checks.append(f"- N = 500 (124,750 pages) in under {TARGET_N500_S:.0f} s: {_yes(s < TARGET_N500_S)} — {s:.1f} s.")
+        mb = by_n[500]["full"]["peak_mb"]
+        checks.append(f"- Peak RSS under {TARGET_RSS_MB} MB at N = 500: {_yes(mb < TARGET_RSS_MB)} — {mb:.0f} MB.")
+    if len(results) > 1:
+        lo, hi = results[0], results[-1]
+        checks.append(f"- Memory flat with N: peak RSS {lo['full']['peak_mb']:.0f} MB at N = {lo['n']} and "
+                      f"{hi['full']['peak_mb']:.0f} MB at N = {hi['n']} "
+                      f"({hi['pages'] / lo['pages']:.0f}× the pages).")
+    if 200 in by_n:
+        r = by_n[200]["noop"]
+        checks.append(f"- No-change rebuild under {TARGET_NOOP_S} s at N = 200, writing nothing: "
+                      f"{_yes(r['seconds'] < TARGET_NOOP_S and r['touched'] == 0)} — {r['seconds']:.2f} s, "
+                      f"{r['touched']} files touched.")
+    for r in results:
+        t = r["topic"]
+        checks.append(f"- One topic edited at N = {r['n']}: {t['touched']:,} of {r['files']:,} files rewritten "
+                      f"({t['seconds']:.2f} s); the edited topic has {r['n'] - 1} pairs plus its hub.")
+    m = info
+    lines = [
+        START,
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}, {m['os']}. "
+        f"Workers: {workers or 'default (all cores)'}. Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+        "by `make bench`" + (f" with `--sizes {','.join(str(r['n']) for r in results)}`" if results else "") + ".",
+        "",
+        "Every figure is one run of `python -m pipeline build` as a subprocess (CLI start-up, loading, validation, "
+        "rendering, writing, sitemaps and the audit when present); peak RSS is the sum over the process and its "
+        "workers, sampled every 10 ms. \"Touched\" counts output files whose inode or mtime changed.",
+        "",
+        *rows,
+        "",
+        "Targets (issue 5):",
+        "",
+        *checks,
+        "",
+        "![Build time and peak memory against N](img/bench.png)",
+        "",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ns = [r["n"] for r in results]
+    fig, ax1 = plt.subplots(figsize=(7, 4))
+    ax1.plot(ns, [r["full"]["seconds"] for r in results], "o-", color="tab:blue", label="full build (s)")
+    ax1.plot(ns, [r["topic"]["seconds"] for r in results], "s--", color="tab:cyan", label="one topic edited (s)")
+    ax1.plot(ns, [r["noop"]["seconds"] for r in results], "^:", color="tab:green", label="no change (s)")
+    ax1.set_xlabel("topics (N); pair pages = N(N-1)/2")
+    ax1.set_ylabel("seconds")
+    ax2 = ax1.twinx()
+    ax2.plot(ns, [r["full"]["peak_mb"] for r in results], "D-", color="tab:red", label="peak RSS (MB)")
+    ax2.set_ylabel("peak RSS of the process tree (MB)")
+    ax2.set_ylim(bottom=0)
+    ax1.set_ylim(bottom=0)
+    h1, l1 = ax1.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax1.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8)
+    ax1.set_title("Bringwise pipeline: build time and memory against N")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_doc(section: str, doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n\n" + START + "\n" + END + "\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + section + tail
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m pipeline.bench", description="Benchmark the build (issue 5).")
+    p.add_argument("--sizes", default="200,500", help="comma-separated topic counts (default 200,500)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: the build's own choice)")
+    p.add_argument("--work", type=Path, default=ROOT / "bench" / "work", help="scratch folder")
+    p.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    p.add_argument("--plot", type=Path, default=ROOT / "docs" / "img" / "bench.png")
+    p.add_argument("--json", type=Path, default=None, help="also write the raw results here")
+    args = p.parse_args(argv)
+    sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
+    results = [bench_one(n, args.work, args.workers) for n in sizes]
+    info = machine()
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, "results": results}, indent=1, default=str))
+    write_doc(report(results, info, args.workers), args.doc)
+    plot(results, args.plot)
+    print(f"wrote {args.doc} and {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
