@@ -140,7 +140,7 @@ def test_cli_builds_and_reports_bad_input(tmp_path, capsys):
     assert main(["build", "--data", str(bad), "--out", str(tmp_path / "site"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert f"{bad}/topics.csv:2: column 'kind': kind 'feeling' is not one of" in err
-    assert f"{bad}/topics.csv:3: column 'description': required cell 'description' is empty" in err
+    assert f"{bad}/topics.csv:3: column 'description': required cell is empty" in err
 
 
 def test_golden_compassion_fatigue_and_default_mode_network(small_site):
