@@ -274,6 +274,8 @@ def hub_context(topic: Topic, partners: list[Topic], statuses: dict[str, str], c
         "title": topic.name.display if len(topic.name.display) > 40 else f"{topic.name.display}: Links and Strategies",
         "h1": topic.name.display,
         "description": description,
+        "bring_heading": f"What {topic.name.heading} Can Bring",
+        "pairs_heading": f"How {topic.name.heading} {topic.name.verb('Connects')} with Other Topics",
         "topic": _topic_block(topic),
         "effects": [capitalise(e) for e in topic.effects],
         "strategies": [capitalise(s) for s in topic.strategies],
