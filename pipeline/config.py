@@ -45,7 +45,7 @@ class Config:
     name: str = "Bringwise Library"
     base_url: str = "https://bringwise.app/library"
     language: str = "en"
-    author: str = "Bringwise editorial team"
+    author: str = "Bringwise Editorial Team"
     default_status: str = "review"
     max_pages: int = 2_000_000
     cta: CallToAction = field(default_factory=CallToAction)
