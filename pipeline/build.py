@@ -32,7 +32,7 @@ from pipeline.problems import ContractError
 from pipeline.proofread import check_sentence, topic_names
 from pipeline.render import environment, finish, render, site_context
 from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
-from pipeline.validate import REQUIRED, validate_pairs, validate_topics
+from pipeline.validate import REQUIRED, declared_slugs, validate_pairs, validate_topics
 from pipeline.wording import Wording, read_wording
 from pipeline.write import Staging
 
@@ -79,18 +79,27 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     """Read and validate everything; raise one ContractError with every problem."""
     topics_t, pairs_t, problems = read_inputs(data_dir, REQUIRED)
     topics, pairs = pd.DataFrame(), pd.DataFrame()
+    file = str(data_dir / "topics.csv")
     if topics_t is not None and topics_t.header:
         topics, more = validate_topics(topics_t)
         problems += more
-        pairs, more = validate_pairs(pairs_t, set(topics["slug"]))
+        # Pairs may name a topic whose own row has a problem: that row is blamed, not the pair.
+        pairs, more = validate_pairs(pairs_t, set(topics["slug"]) | declared_slugs(topics_t))
         problems += more
+        if len(topics_t.rows) < 2:
+            problems.append(problems_for_few(data_dir))
+        for check in (lambda: check_scale(len(topics_t.rows), cfg.max_pages, file),
+                      lambda: check_url_collisions(list(topics["slug"]), file)):
+            try:
+                check()
+            except ContractError as exc:
+                problems += exc.problems
+    try:
+        wording = read_wording(templates / "wording")
+    except ContractError as exc:
+        problems += exc.problems
     if problems:
         raise ContractError(problems)
-    if len(topics) < 2:
-        raise ContractError([problems_for_few(data_dir)])
-    check_scale(len(topics), cfg.max_pages, str(data_dir / "topics.csv"))
-    check_url_collisions(list(topics["slug"]), str(data_dir / "topics.csv"))
-    wording = read_wording(templates / "wording")
     return Inputs(topics, pairs, wording, templates, cfg)
 
 
@@ -219,7 +228,7 @@ def _site_pages(inputs: Inputs, result: BuildResult, site: dict[str, Any]) -> di
         "kind": "index", "url": urls.HOME, "title": f"{cfg.name}: How Psychology Topics Connect",
         "h1": "How Psychology Topics Connect",
         "intro": f"Short, careful guides to how {len(topics)} psychological topics relate to each other, "
-                 f"from {cfg.author}, with practical steps you can turn into daily habits.",
+                 f"written by {cfg.author}, with practical steps you can turn into daily habits.",
         "description": "", "updated_on": latest, "disclaimer": disclaimer,
         "featured": [{"url": p.url, "label": f"{topics[p.a].name.display} and {topics[p.b].name.display}"}
                      for p in featured if p.status != "rejected"],

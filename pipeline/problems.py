@@ -24,5 +24,7 @@ class ContractError(Exception):
     """The input breaks the data contract; carries every problem found."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(set(problems))
+        # Files in the order they were read (topics.csv before pairs.csv), then by line and column.
+        files = {p.file: i for i, p in reversed(list(enumerate(problems)))}
+        self.problems = sorted(set(problems), key=lambda p: (files[p.file], p))
         super().__init__("\n".join(str(p) for p in self.problems))

@@ -28,6 +28,21 @@ TOPIC_COLUMNS = (
 PAIR_COLUMNS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "line")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 80
+SLUG_RULE = "lower-case letters, digits and single hyphens"
+# Words editors use for a kind or a status, and the value the contract spells it with.
+KIND_WORDS = {
+    "feeling": "emotion", "feelings": "emotion", "mood": "emotion", "disorder": "condition",
+    "illness": "condition", "symptom": "condition", "state": "condition", "habit": "behavior",
+    "behaviour": "behavior", "therapy": "practice", "technique": "practice", "exercise": "practice",
+    "personality": "trait", "effect": "phenomenon", "bias": "phenomenon", "concept": "phenomenon",
+    "region": "brain", "network": "brain", "neurotransmitter": "brain", "hormone": "brain",
+    "chemical": "brain", "brain-region": "brain", "function": "process",
+}
+STATUS_WORDS = {
+    "draft": "review", "pending": "review", "todo": "review", "published": "approved", "live": "approved",
+    "ok": "approved", "yes": "approved", "done": "approved", "hidden": "noindex", "private": "noindex",
+    "no": "rejected", "skip": "rejected", "delete": "rejected", "removed": "rejected",
+}
 
 
 def make_slug(text: str) -> str:
@@ -35,7 +50,9 @@ def make_slug(text: str) -> str:
     return slugify(text, max_length=MAX_SLUG, word_boundary=True)
 
 
-def _suggest(value: str, choices: tuple[str, ...] | list[str]) -> str:
+def _suggest(value: str, choices: tuple[str, ...] | list[str], words: dict[str, str] | None = None) -> str:
+    if words and value.lower() in words:
+        return f"; did you mean '{words[value.lower()]}'?"
     close = difflib.get_close_matches(value.lower(), list(choices), n=1, cutoff=0.5)
     if not close:
         close = [c for c in choices if c.startswith(value.lower()[:4]) or value.lower().startswith(c)][:1]
@@ -74,13 +91,25 @@ def _check_urls(cell: str, file: str, line: int, col: str, problems: list[Proble
     return tuple(good)
 
 
-def _required(row: dict[str, str], cols: tuple[str, ...], file: str, line: int, problems: list[Problem]) -> bool:
+def _required(row: dict[str, str], cols: tuple[str, ...], file: str, line: int, problems: list[Problem],
+              what: str) -> bool:
+    """Report empty required cells; a row missing a required column (reported once, for the header) is unusable."""
     ok = True
     for col in cols:
-        if col in row and not row[col]:
-            problems.append(Problem(file, line, col, f"required cell '{col}' is empty"))
+        if col not in row:
+            ok = False
+        elif not row[col]:
+            need = ", ".join(cols[:-1]) + f" and {cols[-1]}"
+            problems.append(Problem(file, line, col, f"required cell is empty; every {what} needs {need}"))
             ok = False
     return ok
+
+
+def declared_slugs(table: Table | None) -> set[str]:
+    """Every slug topics.csv declares, valid or not, so pairs are not blamed for a broken topic row."""
+    if table is None:
+        return set()
+    return {row.get("slug", "") or make_slug(row.get("name", "")) for row in table.rows} - {""}
 
 
 def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
@@ -90,20 +119,20 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     records = []
     by_slug: dict[str, int] = {}
     by_name_slug: dict[str, tuple[int, str]] = {}
+    old_by: dict[str, int] = {}
     for row, line in zip(table.rows, table.lines):
-        ok = _required(row, TOPIC_REQUIRED, f, line, problems)
+        ok = _required(row, TOPIC_REQUIRED, f, line, problems, "topic")
         name, kind = row.get("name", ""), row.get("kind", "").lower()
         if kind and kind not in KINDS:
             problems.append(
-                Problem(f, line, "kind", f"kind {row['kind']!r} is not one of {', '.join(KINDS)}{_suggest(kind, KINDS)}")
+                Problem(f, line, "kind", f"kind {row['kind']!r} is not one of {', '.join(KINDS)}"
+                        f"{_suggest(kind, KINDS, KIND_WORDS)}")
             )
             ok = False
         given = row.get("slug", "")
         if given and not _SLUG.match(given):
-            problems.append(
-                Problem(f, line, "slug", f"slug {given!r} is not a URL slug (lower-case letters, digits, hyphens); "
-                        f"did you mean '{make_slug(given)}'?")
-            )
+            hint = f"; did you mean '{make_slug(given)}'?" if make_slug(given) else ""
+            problems.append(Problem(f, line, "slug", f"slug {given!r} is not a URL slug ({SLUG_RULE}){hint}"))
             ok = False
         slug = given or make_slug(name)
         if name and not slug:
@@ -113,10 +142,12 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
             ok = False
         if name and not given and slug in by_name_slug:
             other_line, other = by_name_slug[slug]
-            problems.append(
-                Problem(f, line, "name", f"name {name!r} and {other!r} (line {other_line}) both make the slug "
-                        f"'{slug}'; give one of them its own 'slug'")
-            )
+            if other == name:
+                message = f"topic {name!r} is already listed on line {other_line}; keep one row"
+            else:
+                message = (f"name {name!r} and {other!r} (line {other_line}) both make the slug '{slug}'; "
+                           "give one of them its own 'slug'")
+            problems.append(Problem(f, line, "name", message))
             ok = False
         elif slug and slug in by_slug:
             problems.append(
@@ -132,14 +163,21 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
         old = split_list(row.get("old_slugs", ""), "")
         for o in old:
             if not _SLUG.match(o):
-                problems.append(Problem(f, line, "old_slugs", f"old slug {o!r} is not a URL slug"))
+                problems.append(Problem(f, line, "old_slugs", f"old slug {o!r} is not a URL slug ({SLUG_RULE})"))
+            elif o in old_by:
+                problems.append(
+                    Problem(f, line, "old_slugs", f"old slug '{o}' is also an old slug on line {old_by[o]}; "
+                            "an old URL can redirect to one topic only")
+                )
+            else:
+                old_by[o] = line
         if ok:
             records.append(
                 {
                     "slug": slug,
                     "name": name,
                     "kind": kind,
-                    "description": row["description"],
+                    "description": row.get("description", ""),
                     "name_in_text": row.get("name_in_text", ""),
                     "abbreviation": row.get("abbreviation", ""),
                     "category": row.get("category", "") or "More Topics",
@@ -155,8 +193,10 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     for rec in records:
         for o in rec["old_slugs"]:
             if o in by_slug:
+                where = "this topic's own slug" if by_slug[o] == rec["line"] else f"the slug of the topic on line {by_slug[o]}"
                 problems.append(
-                    Problem(f, rec["line"], "old_slugs", f"old slug '{o}' is still the slug of the topic on line {by_slug[o]}")
+                    Problem(f, rec["line"], "old_slugs", f"old slug '{o}' is still {where}; "
+                            "list only slugs no topic uses any more")
                 )
     return topics.sort_values("slug", kind="stable").reset_index(drop=True), problems
 
@@ -171,13 +211,12 @@ def validate_pairs(table: Table | None, slugs: set[str]) -> tuple[pd.DataFrame, 
     records = []
     ordered = sorted(slugs)
     for row, line in zip(table.rows, table.lines):
-        ok = _required(row, PAIR_REQUIRED, f, line, problems)
+        ok = _required(row, PAIR_REQUIRED, f, line, problems, "pair")
         a, b = row.get("topic_a", ""), row.get("topic_b", "")
         for col, val in (("topic_a", a), ("topic_b", b)):
             if val and val not in slugs:
-                problems.append(
-                    Problem(f, line, col, f"topic '{val}' is not a slug in topics.csv{_suggest(val, ordered)}")
-                )
+                hint = f"; did you mean '{make_slug(val)}'?" if make_slug(val) in slugs else _suggest(val, ordered)
+                problems.append(Problem(f, line, col, f"topic '{val}' is not a slug in topics.csv{hint}"))
                 ok = False
         if a and a == b:
             problems.append(Problem(f, line, "topic_b", f"pairs topic '{a}' with itself; a pair needs two topics"))
@@ -186,7 +225,7 @@ def validate_pairs(table: Table | None, slugs: set[str]) -> tuple[pd.DataFrame, 
         if status and status not in STATUSES:
             problems.append(
                 Problem(f, line, "status", f"status {row['status']!r} is not one of {', '.join(STATUSES)}"
-                        f"{_suggest(status, STATUSES)}")
+                        f"{_suggest(status, STATUSES, STATUS_WORDS)}")
             )
             ok = False
         key = tuple(sorted((a, b)))

@@ -1,0 +1,219 @@
+"""The broken-input corpus: every fault in tests/broken/ gets its exact message, exit 2 and an untouched site.
+
+Each folder under tests/broken/ is one data folder (topics.csv, maybe pairs.csv and site.toml). The test
+copies it to a temporary `data/`, runs the real command line in-process from that folder (so messages
+name `data/topics.csv` as a user would see them) against a pre-existing `output/`, and asserts the whole
+message, the exit status and that `output/` is byte-for-byte what it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+BROKEN = ROOT / "tests" / "broken"
+TEMPLATES = ROOT / "templates"
+KINDS = "condition, emotion, brain, process, behavior, practice, trait, phenomenon"
+STATUSES = "approved, review, noindex, rejected"
+UTF8 = "save the file as 'CSV UTF-8'"
+SLUG_RULE = "lower-case letters, digits and single hyphens"
+NEED = "every topic needs name, kind and description"
+
+# (folder, every line of the message after the "Stopped: …" line, exit status)
+CASES = [
+    ("missing_topics", [
+        "data/topics.csv: file not found; the build needs topics.csv with the columns name, kind, description "
+        "in the folder given by --data (default: data/)",
+    ], 2),
+    ("empty_topics", [
+        "data/topics.csv:1: is empty; it needs a header row such as 'name,kind,description'",
+    ], 2),
+    ("missing_column", [
+        "data/topics.csv:1: column 'kind': required column 'kind' is missing from the header "
+        "(name, kinds, description); is 'kinds' meant to be 'kind'?",
+    ], 2),
+    ("empty_required_cell", [
+        f"data/topics.csv:4: column 'description': required cell is empty; {NEED}",
+        f"data/topics.csv:5: column 'name': required cell is empty; {NEED}",
+    ], 2),
+    ("unknown_kind", [
+        f"data/topics.csv:5: column 'kind': kind 'brain-network' is not one of {KINDS}; did you mean 'brain'?",
+        f"data/topics.csv:6: column 'kind': kind 'feelings' is not one of {KINDS}; did you mean 'emotion'?",
+    ], 2),
+    ("unknown_status", [
+        f"data/pairs.csv:2: column 'status': status 'aproved' is not one of {STATUSES}; did you mean 'approved'?",
+        f"data/pairs.csv:3: column 'status': status 'draft' is not one of {STATUSES}; did you mean 'review'?",
+    ], 2),
+    ("duplicate_slug", [
+        "data/topics.csv:3: column 'slug': duplicate slug 'anxiety' (already used on line 2); slugs must be unique",
+    ], 2),
+    ("names_slugify_alike", [
+        "data/topics.csv:5: column 'name': name 'Deja vu' and 'Déjà Vu' (line 3) both make the slug 'deja-vu'; "
+        "give one of them its own 'slug'",
+    ], 2),
+    ("pair_listed_twice", [
+        "data/pairs.csv:4: column 'topic_a': pair 'awe' × 'anxiety' is already listed on line 2 "
+        "(order does not matter); keep one row",
+    ], 2),
+    ("pair_unknown_topic", [
+        "data/pairs.csv:2: column 'topic_a': topic 'anxeity' is not a slug in topics.csv; did you mean 'anxiety'?",
+        "data/pairs.csv:3: column 'topic_b': topic 'loneliness' is not a slug in topics.csv",
+    ], 2),
+    ("pair_with_itself", [
+        "data/pairs.csv:2: column 'topic_b': pairs topic 'awe' with itself; a pair needs two topics",
+    ], 2),
+    ("bad_dates", [
+        "data/topics.csv:2: column 'updated_on': date '2026-02-30' is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)",
+        "data/topics.csv:4: column 'updated_on': date 'next week' is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)",
+        "data/pairs.csv:2: column 'reviewed_on': date '25/11/2026' is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)",
+    ], 2),
+    ("windows_1252", [
+        f"data/topics.csv:3: column 'description': is not valid UTF-8; it looks like Windows-1252 "
+        f"('Déjà vu is the feelin…'); {UTF8}",
+        f"data/topics.csv:3: column 'name': is not valid UTF-8; it looks like Windows-1252 ('Déjà Vu'); {UTF8}",
+        f"data/topics.csv:4: column 'description': is not valid UTF-8; it looks like Windows-1252 "
+        f"('…f something vast. It’s humbling.'); {UTF8}",
+    ], 2),
+    ("utf16", [
+        "data/topics.csv:1: is saved as UTF-16 ('Unicode text'); save it as 'CSV UTF-8' instead",
+    ], 2),
+    ("semicolon_separated", [
+        "data/topics.csv:1: separates its cells with semicolons, not commas; save it as 'CSV UTF-8 (comma delimited)'",
+    ], 2),
+    ("unquoted_comma", [
+        "data/topics.csv:3: has 4 cells but the header has 3; quote cells that contain commas "
+        "(extra: ' wonder and humility.')",
+    ], 2),
+    ("unclosed_quote", [
+        "data/topics.csv:3: a quoted cell opens on this line and is never closed, so lines 4–5 went into it; "
+        "add the missing closing quote (\")",
+    ], 2),
+    ("non_http_source", [
+        "data/topics.csv:2: column 'sources': source 'javascript:alert(1)' is not an http(s) URL; write it as https://…",
+        "data/topics.csv:3: column 'sources': source 'ftp://example.org/awe.pdf' is not an http(s) URL; "
+        "write it as https://…",
+        "data/pairs.csv:2: column 'sources': source 'www.example.com/awe' is not an http(s) URL; write it as https://…",
+    ], 2),
+    ("slug_escapes_output", [
+        f"data/topics.csv:2: column 'slug': slug '../x' is not a URL slug ({SLUG_RULE}); did you mean 'x'?",
+        f"data/topics.csv:3: column 'old_slugs': old slug '../../etc' is not a URL slug ({SLUG_RULE})",
+        f"data/topics.csv:4: column 'slug': slug '/tmp/mindfulness' is not a URL slug ({SLUG_RULE}); "
+        "did you mean 'tmp-mindfulness'?",
+    ], 2),
+    ("too_few_topics", [
+        "data/topics.csv: needs at least two topics to make a pair page",
+    ], 2),
+    ("too_many_pages", [
+        "data/topics.csv: 3 topics make 3 pair pages, more than max_pages = 2 in the site configuration; "
+        "raise the limit or remove topics",
+    ], 2),
+    # Parse problems, row problems, pair problems and the page limit, all in one run. The pairs naming
+    # 'awe' and 'mindfulness' are not blamed for those topics' own broken rows.
+    ("many_at_once", [
+        "data/topics.csv: 5 topics make 10 pair pages, more than max_pages = 1 in the site configuration; "
+        "raise the limit or remove topics",
+        f"data/topics.csv:3: column 'description': is not valid UTF-8; it looks like Windows-1252 "
+        f"('Déjà vu is the feelin…'); {UTF8}",
+        f"data/topics.csv:3: column 'name': is not valid UTF-8; it looks like Windows-1252 ('Déjà Vu'); {UTF8}",
+        f"data/topics.csv:4: column 'kind': kind 'emotions' is not one of {KINDS}; did you mean 'emotion'?",
+        f"data/topics.csv:5: column 'description': required cell is empty; {NEED}",
+        "data/topics.csv:6: column 'name': topic 'Anxiety' is already listed on line 2; keep one row",
+        f"data/pairs.csv:2: column 'status': status 'aproved' is not one of {STATUSES}; did you mean 'approved'?",
+        "data/pairs.csv:3: column 'topic_a': pair 'awe' × 'anxiety' is already listed on line 2 "
+        "(order does not matter); keep one row",
+    ], 2),
+]
+
+
+def tree_hash(root: Path) -> str:
+    """One digest over every path, file mode and file content under root."""
+    h = hashlib.sha256()
+    if not root.exists():
+        return "absent"
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        h.update(rel.encode() + b"\0" + oct(path.stat().st_mode).encode() + b"\0")
+        if path.is_file():
+            h.update(path.read_bytes())
+        h.update(b"\1")
+    return h.hexdigest()
+
+
+def _old_site(out: Path) -> None:
+    (out / "old-pair").mkdir(parents=True)
+    (out / "index.html").write_text("<!doctype html><title>the previous site</title>\n")
+    (out / "old-pair" / "index.html").write_text("<p>a page from the last build</p>\n")
+
+
+def _run(folder: Path, tmp_path: Path, monkeypatch, command: str = "build") -> int:
+    shutil.copytree(folder, tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    argv = [command, "--data", "data", "--templates", str(TEMPLATES)]
+    if (tmp_path / "data" / "site.toml").exists():
+        argv += ["--config", "data/site.toml"]
+    if command == "build":
+        argv += ["--out", "output", "--quiet", "--workers", "1"]
+    return main(argv)
+
+
+def test_every_folder_has_a_case():
+    folders = {p.name for p in BROKEN.iterdir() if p.is_dir()}
+    assert folders == {c[0] for c in CASES} | {"accepted_oddities"}
+
+
+@pytest.mark.parametrize("folder,lines,status", CASES, ids=[c[0] for c in CASES])
+def test_broken_input_is_reported_and_nothing_is_written(folder, lines, status, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "output"
+    _old_site(out)
+    before = tree_hash(out)
+    code = _run(BROKEN / folder, tmp_path, monkeypatch)
+    captured = capsys.readouterr()
+    expected = [f"Stopped: {len(lines)} problem(s) in the input; nothing was written."] + [f"  {x}" for x in lines]
+    assert captured.err.splitlines() == expected
+    assert captured.out == ""
+    assert code == status
+    assert tree_hash(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "output"], "no staging folder is left behind"
+
+
+@pytest.mark.parametrize("folder", ["many_at_once", "windows_1252", "missing_topics"])
+def test_check_reports_the_same_problems(folder, tmp_path, monkeypatch, capsys):
+    lines = dict((c[0], c[1]) for c in CASES)[folder]
+    assert _run(BROKEN / folder, tmp_path, monkeypatch, command="check") == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [f"  {x}" for x in lines]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_broken_input_creates_no_output_folder(tmp_path, monkeypatch, capsys):
+    assert _run(BROKEN / "unknown_kind", tmp_path, monkeypatch) == 2
+    assert not (tmp_path / "output").exists()
+
+
+def test_accepted_oddities_build_and_render_right(tmp_path, monkeypatch, capsys):
+    """BOM, CRLF, a capitalised header, stray, non-breaking and zero-width spaces, smart quotes, line breaks
+    inside quoted cells and blank rows are all accepted and normalised."""
+    assert _run(BROKEN / "accepted_oddities", tmp_path, monkeypatch) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert captured.out.startswith("Built 3 pair pages and ")
+    site = tmp_path / "output"
+    assert sorted(p.name for p in (site / "topics").iterdir()) == ["anxiety", "awe", "mindfulness"]
+    page = (site / "anxiety-and-awe" / "index.html").read_text(encoding="utf-8")
+    # Non-breaking spaces became plain ones; the line break inside the quoted cell is kept as a line break.
+    assert "<h1>Anxiety and Awe" in page
+    assert "Anxiety is worry about what might happen.\nIt often comes with a racing heart." in page
+    assert "\u00a0" not in page and "\u200b" not in page and "\ufeff" not in page
+    # Smart quotes are kept as they are, not escaped or straightened.
+    assert "Awe is the “wow” feeling of being in the presence of something vast; it’s humbling." in page
+    assert "A “small self” leaves less room for worry." in page
+    assert "Reviewed by Bringwise editorial team" in page
+    mindful = (site / "awe-and-mindfulness" / "index.html").read_text(encoding="utf-8")
+    # Four line breaks in a row are at most one blank line.
+    assert "on purpose,\n\nwithout judgment." in mindful
+    assert "\r" not in page + mindful
