@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import re
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +22,22 @@ from pipeline.context import Topic, hub_context, pair_context, topic_records
 from pipeline.language import split_sentences
 from pipeline.load import read_inputs
 from pipeline.pairs import (
-    Neighbours,
     check_scale,
     check_url_collisions,
-    iter_pair_chunks,
     join_count,
     neighbours,
-    overlay,
 )
 from pipeline.problems import ContractError
 from pipeline.proofread import check_sentence, topic_names
 from pipeline.render import environment, finish, render, site_context
 from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
-from pipeline.validate import REQUIRED, declared_slugs, validate_pairs, validate_topics
+from pipeline.validate import (
+    REQUIRED,
+    STATUSES,
+    declared_slugs,
+    validate_pairs,
+    validate_topics,
+)
 from pipeline.wording import Wording, read_wording
 from pipeline.write import Staging
 
@@ -50,7 +55,7 @@ class Inputs:
     cfg: Config
 
 
-@dataclass
+@dataclass(slots=True)
 class PageSummary:
     """What the build keeps of each written page (never the page itself)."""
 
@@ -70,6 +75,9 @@ class BuildResult:
     rejected: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     out: Path = Path("output")
+    rendered: int = 0  # pair pages rendered by this build
+    reused: int = 0  # pair pages hard-linked unchanged from the previous output
+    unchanged: bool = False  # nothing changed since the last build: the output was left as it was
 
     def by_status(self) -> Counter:
         return Counter(p.status for p in self.pages if p.kind == "pair")
@@ -142,66 +150,317 @@ def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
     return [s for p in parts for s in split_sentences(p)]
 
 
+# ---------------------------------------------------------------------------------------------
+# Fingerprints: what each page is made from, so an unchanged page is reused instead of rendered.
+# ---------------------------------------------------------------------------------------------
+
+MANIFEST_VERSION = 1
+# Modules that do not shape any page: editing them never re-renders pages (the audit ones do
+# invalidate the no-change shortcut, so the report is made again).
+_NOT_RENDERING = {"bench.py", "synthetic.py", "audit.py", "report.py", "cli.py", "__main__.py", "engine_dask.py"}
+_CODE = Path(__file__).resolve().parent
+_STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
+
+
+def _h(*parts: Any) -> int:
+    """A stable signed 64-bit fingerprint of the repr of some values."""
+    return int.from_bytes(blake2b(repr(parts).encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+
+
+def _code_fp(rendering_only: bool) -> int:
+    h = blake2b(digest_size=8)
+    for path in sorted(_CODE.glob("*.py")):
+        if rendering_only and path.name in _NOT_RENDERING:
+            continue
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return int.from_bytes(h.digest(), "big", signed=True)
+
+
+def _template_closure(folder: Path, name: str, seen: set[str] | None = None) -> set[str]:
+    """A template and every template it extends, includes or imports."""
+    import jinja2
+    from jinja2 import meta
+
+    seen = set() if seen is None else seen
+    if name in seen or not (folder / name).exists():
+        return seen
+    seen.add(name)
+    ast = jinja2.Environment().parse((folder / name).read_text(encoding="utf-8"))
+    for ref in meta.find_referenced_templates(ast):
+        if ref:
+            _template_closure(folder, ref, seen)
+    return seen
+
+
+@dataclass
+class Fingerprints:
+    site: int  # everything: if it equals the last build's, nothing is done at all
+    kind: dict[str, int]  # per page kind: rendering code, its templates, wording, configuration
+    topic: dict[str, int]  # per topic: every cell
+    row: dict[tuple[str, str], int]  # per editor pair: every cell
+    nb: int  # what related-link choice reads (categories, editor partners, rejections, slugs)
+    names: int  # every display name (related links and hubs show them)
+
+
+def fingerprints(inputs: Inputs) -> Fingerprints:
+    from pipeline.render import TEMPLATES
+
+    cfg_fp = _h(repr(inputs.cfg))
+    wording_fp = _h(repr(inputs.wording))
+    code = _code_fp(True)
+    folder = inputs.templates
+    kind = {}
+    for k, name in TEMPLATES.items():
+        files = sorted(_template_closure(folder, name))
+        kind[k] = _h(code, cfg_fp, wording_fp, [(f, (folder / f).read_bytes()) for f in files])
+    cols = [c for c in inputs.topics.columns if c != "line"]
+    topic = {row[0]: _h(row) for row in inputs.topics[cols].itertuples(index=False, name=None)}
+    row: dict[tuple[str, str], int] = {}
+    if len(inputs.pairs):
+        pcols = [c for c in inputs.pairs.columns if c != "line"]
+        for r in inputs.pairs[pcols].itertuples(index=False, name=None):
+            row[(r[0], r[1])] = _h(r)
+    nb = neighbours(inputs.topics, inputs.pairs)
+    nb_fp = _h(sorted(nb.category.items()), sorted(nb.editorial.items()), sorted(nb.rejected),
+               sorted(nb.by_category.items()), nb.slugs)
+    names = _h(list(zip(inputs.topics["slug"], inputs.topics["name"])))
+    all_templates = sorted((str(p.relative_to(folder)), p.read_bytes()) for p in folder.rglob("*") if p.is_file())
+    site = _h(MANIFEST_VERSION, _code_fp(False), kind, all_templates, sorted(topic.items()), sorted(row.items()), nb_fp,
+              names, wording_fp, cfg_fp)
+    return Fingerprints(site, kind, topic, row, nb_fp, names)
+
+
+def _cache_dir(out: Path) -> Path:
+    """Where the manifest of the build of `out` lives: .build-cache/ in the working folder (never
+    inside the published site, never beside it), one folder per output path."""
+    out = out.resolve()
+    key = blake2b(str(out).encode("utf-8"), digest_size=6).hexdigest()
+    return Path(os.environ.get("BRINGWISE_BUILD_CACHE", ".build-cache")).resolve() / f"{out.name}-{key}"
+
+
+def _load_manifest(out: Path) -> dict[str, Any] | None:
+    """The last build's manifest, if it describes the output folder as it stands."""
+    path = _cache_dir(out) / "manifest.pkl"
+    try:
+        with open(path, "rb") as f:
+            m = pickle.load(f)
+        if m.get("version") != MANIFEST_VERSION or os.stat(out).st_ino != m.get("out_ino"):
+            return None
+        return m
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _save_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    folder = _cache_dir(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest["out_ino"] = os.stat(out).st_ino
+    tmp = folder / f"manifest.pkl.{os.getpid()}"
+    with open(tmp, "wb") as f:
+        pickle.dump(manifest, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, folder / "manifest.pkl")
+
+
+def _pair_index(i: int, j: int, n: int) -> int:
+    """Position of pair (i, j), i < j, in the canonical order of n sorted slugs."""
+    return i * (2 * n - i - 1) // 2 + (j - i - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering workers
+# ---------------------------------------------------------------------------------------------
+
 # Worker state: set once per build before the pool forks, so chunks only carry indices.
 _STATE: dict[str, Any] = {}
 
 
-def _prepare(inputs: Inputs, root: Path) -> None:
+def _prepare(inputs: Inputs, root: Path, fps: Fingerprints | None = None, old: dict | None = None,
+             out: Path | None = None) -> None:
     cfg = inputs.cfg
+    topics = topic_records(inputs.topics)
+    editorial: dict[tuple[str, str], dict[str, Any]] = {}
+    if len(inputs.pairs):
+        for r in inputs.pairs.to_dict("records"):
+            editorial[(r["a"], r["b"])] = {
+                "a": r["a"], "b": r["b"], "status": r["status"] or cfg.default_status,
+                "relationship": r["relationship"] or "", "sources": r["sources"] if isinstance(r["sources"], tuple) else (),
+                "reviewed_by": r["reviewed_by"] or "", "reviewed_on": r["reviewed_on"] or "", "editorial": True,
+            }
+    slugs = tuple(sorted(topics))
+    nb = neighbours(inputs.topics, inputs.pairs)
+    reuse = None
+    if old is not None and fps is not None and out is not None:
+        reuse = {
+            "out": str(out.resolve()),
+            "index": {s: i for i, s in enumerate(old["slugs"])},
+            "n": len(old["slugs"]),
+            "kind_same": old["kind"].get("pair") == fps.kind["pair"],
+            "rel_same": old["nb"] == fps.nb and old["names"] == fps.names,
+            "old": old,
+        }
+    # inflect loads lazily; load it once here so forked workers share it.
+    from pipeline.language import with_article
+
+    with_article("owl")
+    _STATE.clear()
     _STATE.update(
-        inputs=inputs,
-        root=root,
-        topics=topic_records(inputs.topics),
-        nb=neighbours(inputs.topics, inputs.pairs),
-        env=environment(inputs.templates),
-        site=site_context(cfg),
+        inputs=inputs, root=root, topics=topics, nb=nb, env=environment(inputs.templates), site=site_context(cfg),
+        editorial=editorial, slugs=slugs, fps=fps, reuse=reuse,
+        names={s: topic_names(t) for s, t in topics.items()},
     )
 
 
-def render_chunk(chunk: pd.DataFrame) -> tuple[list[PageSummary], list[str], list[str]]:
-    """Render and write one chunk of pairs; return their summaries, rejected URLs and warnings."""
+def _related_fp(related: list[dict[str, str]]) -> int:
+    return _h([(r["url"], r["label"]) for r in related])
+
+
+def _related_links(a: str, b: str, page: str) -> list[dict[str, str]]:
+    """The related links pair_context chooses, without building the page (for change checks only)."""
+    from pipeline.context import RELATED_PER_TOPIC
+    from pipeline.pairs import related_partners
+
+    topics, nb = _STATE["topics"], _STATE["nb"]
+    out = []
+    for topic, other in ((a, b), (b, a)):
+        for t in related_partners(nb, topic, other, page, RELATED_PER_TOPIC):
+            p, q = sorted((topic, t))
+            out.append({"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"})
+    return out
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
+    """Render (or reuse) and write the pairs whose first topic is slugs[start:stop].
+
+    Returns compact per-page records: (i, j, status code, updated_on, words, own share), the
+    fingerprints for the next build's manifest, rejected URLs and wording warnings.
+    """
     s = _STATE
     inputs: Inputs = s["inputs"]
     topics: dict[str, Topic] = s["topics"]
     cfg = inputs.cfg
-    rows = overlay(chunk, inputs.pairs, cfg.default_status)
-    summaries, rejected, warnings = [], [], []
-    root: Path = s["root"]
-    made_dirs: set[str] = set()
-    for row in rows.to_dict("records"):
-        if row["status"] == "rejected":
-            rejected.append(urls.pair_url(row["a"], row["b"]))
-            continue
-        ctx = pair_context(row, topics, s["nb"], inputs.wording, cfg)
-        own, total = _own_and_total(ctx)
-        status = gate(row, own, total, cfg)
-        page = finish(ctx, s["site"], indexable=status == "approved")
-        html = render(s["env"], page, s["site"])
-        rel = urls.output_path(page["url"])
-        folder = rel.rsplit("/", 1)[0]
-        if folder not in made_dirs:
-            os.makedirs(root / folder, exist_ok=True)
-            made_dirs.add(folder)
-        with open(root / rel, "w", encoding="utf-8", newline="\n") as f:
-            f.write(html)
-        summaries.append(PageSummary(page["url"], "pair", status, page["updated_on"], total, own / max(total, 1),
-                                     row["a"], row["b"]))
-        names = topic_names(topics[row["a"]], topics[row["b"]])
-        for sentence in _generated_sentences(ctx):
-            for fault in check_sentence(sentence, names):
-                warnings.append(f"{page['url']}: {fault.kind} ({fault.detail}): {fault.sentence}")
-    return summaries, rejected, warnings
+    slugs: tuple[str, ...] = s["slugs"]
+    n = len(slugs)
+    editorial = s["editorial"]
+    fps: Fingerprints | None = s["fps"]
+    reuse = s["reuse"]
+    root = str(s["root"])
+    env, site, nb, wording = s["env"], s["site"], s["nb"], inputs.wording
+    default = {"status": cfg.default_status, "relationship": "", "sources": (), "reviewed_by": "", "reviewed_on": "",
+               "editorial": False}
+    kfp = fps.kind["pair"] if fps else 0
+    tfp = fps.topic if fps else {}
+    rowfp = fps.row if fps else {}
+    pages: list[tuple] = []
+    base_fps: list[int] = []
+    rel_fps: list[int] = []
+    rejected: list[str] = []
+    warnings: dict[str, list[str]] = {}
+    rendered = reused = 0
+    start, stop = chunk
+    for i in range(start, stop):
+        a = slugs[i]
+        for j in range(i + 1, n):
+            b = slugs[j]
+            row = editorial.get((a, b))
+            if row is None:
+                row = dict(default, a=a, b=b)
+            url = urls.pair_url(a, b)
+            if row["status"] == "rejected":
+                rejected.append(url)
+                pages.append((i, j, -1, "", 0, 0.0))
+                base_fps.append(0)
+                rel_fps.append(0)
+                continue
+            base = hash((kfp, rowfp.get((a, b), 0), tfp.get(a, 0), tfp.get(b, 0))) if fps else 0
+            rel = urls.output_path(url)
+            if reuse is not None and reuse["kind_same"]:
+                old = reuse["old"]
+                oi, oj = reuse["index"].get(a), reuse["index"].get(b)
+                if oi is not None and oj is not None and old["status"][k := _pair_index(oi, oj, reuse["n"])] >= 0 \
+                        and old["base"][k] == base:
+                    rel_fp = int(old["rel"][k])
+                    if not reuse["rel_same"]:
+                        rel_fp = _related_fp(_related_links(a, b, urls.pair_slug(a, b)))
+                    if rel_fp == old["rel"][k]:
+                        folder = f"{root}/{url}"
+                        try:
+                            os.mkdir(folder)
+                        except FileExistsError:
+                            pass
+                        try:
+                            os.link(f"{reuse['out']}/{rel}", f"{root}/{rel}")
+                        except OSError:
+                            pass
+                        else:
+                            reused += 1
+                            status_code = int(old["status"][k])
+                            pages.append((i, j, status_code, old["dates"][old["updated"][k]], int(old["words"][k]),
+                                          float(old["own"][k])))
+                            base_fps.append(base)
+                            rel_fps.append(rel_fp)
+                            if url in old["warnings"]:
+                                warnings[url] = old["warnings"][url]
+                            continue
+            ctx = pair_context(row, topics, nb, wording, cfg)
+            own, total = _own_and_total(ctx)
+            status = gate(row, own, total, cfg)
+            page = finish(ctx, site, indexable=status == "approved")
+            html = render(env, page, site)
+            try:
+                os.mkdir(f"{root}/{url}")
+            except FileExistsError:
+                pass
+            _write_bytes(f"{root}/{rel}", html.encode("utf-8"))
+            rendered += 1
+            pages.append((i, j, _STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)))
+            base_fps.append(base)
+            rel_fps.append(_related_fp(ctx["related"]) if fps else 0)
+            names = s["names"][a] | s["names"][b]
+            found = [f"{url}: {fault.kind} ({fault.detail}): {fault.sentence}"
+                     for sentence in _generated_sentences(ctx) for fault in check_sentence(sentence, names)]
+            if found:
+                warnings[url] = found
+    return {"pages": pages, "base": base_fps, "rel": rel_fps, "rejected": rejected, "warnings": warnings,
+            "rendered": rendered, "reused": reused}
 
 
-def _chunks(inputs: Inputs, topics_per_chunk: int) -> Iterator[pd.DataFrame]:
-    return iter_pair_chunks(inputs.topics["slug"], topics_per_chunk)
+def _chunks(n_topics: int, pages_per_chunk: int = 2500) -> Iterator[tuple[int, int]]:
+    """Ranges of first topics holding about `pages_per_chunk` pairs each (the join is never materialised)."""
+    start = 0
+    while start < n_topics - 1:
+        stop, count = start, 0
+        while stop < n_topics - 1 and (count == 0 or count + (n_topics - stop - 1) <= pages_per_chunk):
+            count += n_topics - stop - 1
+            stop += 1
+        yield start, stop
+        start = stop
 
 
-def _site_pages(inputs: Inputs, result: BuildResult, site: dict[str, Any]) -> dict[str, str]:
-    """Hubs, home, about and 404: rendered from the summaries of the pair pages."""
+def _hub_fp(kind_fp: int, topic_fp: int, partners: list[tuple[str, str, str]]) -> int:
+    return _h(kind_fp, topic_fp, partners)
+
+
+def _site_pages(inputs: Inputs, result: BuildResult, site: dict[str, Any], staging_root: Path | None = None,
+                reuse: dict | None = None, hub_fps: dict[str, int] | None = None) -> dict[str, str]:
+    """Hubs, home, about and 404: rendered from the summaries of the pair pages.
+
+    With `staging_root`, hubs whose fingerprint matches the last build are hard-linked from the
+    current output instead of rendered; `hub_fps` collects every hub's fingerprint.
+    """
     cfg = inputs.cfg
     env = _STATE["env"]
     topics: dict[str, Topic] = _STATE["topics"]
+    fps: Fingerprints | None = _STATE.get("fps")
     pairs = [p for p in result.pages if p.kind == "pair"]
     partners: dict[str, list[str]] = {slug: [] for slug in topics}
     status_of: dict[tuple[str, str], str] = {}
@@ -211,18 +470,36 @@ def _site_pages(inputs: Inputs, result: BuildResult, site: dict[str, Any]) -> di
         status_of[(p.a, p.b)] = p.status
     files: dict[str, str] = {}
     disclaimer = inputs.wording.disclaimer
+    old_hubs = reuse["old"]["hubs"] if reuse is not None else {}
     for slug, topic in sorted(topics.items()):
         others = [topics[o] for o in sorted(partners[slug], key=lambda o: topics[o].name.display.lower())]
         statuses = {o.slug: status_of.get(tuple(sorted((slug, o.slug))), "") for o in others}
+        rel = urls.output_path(urls.hub_url(slug))
+        if fps is not None:
+            fp = _hub_fp(fps.kind["hub"], fps.topic[slug], [(o.slug, o.name.display, statuses[o.slug]) for o in others])
+            if hub_fps is not None:
+                hub_fps[slug] = fp
+            if staging_root is not None and reuse is not None and old_hubs.get(slug) == fp:
+                try:
+                    (staging_root / rel).parent.mkdir(parents=True, exist_ok=True)
+                    os.link(f"{reuse['out']}/{rel}", staging_root / rel)
+                except OSError:
+                    pass
+                else:
+                    result.pages.append(PageSummary(urls.hub_url(slug), "hub", "approved", topic.updated_on))
+                    continue
         ctx = hub_context(topic, others, statuses, cfg) | {"disclaimer": disclaimer}
         page = finish(ctx, site, indexable=True)
-        files[urls.output_path(ctx["url"])] = render(env, page, site)
+        files[rel] = render(env, page, site)
         result.pages.append(PageSummary(ctx["url"], "hub", "approved", topic.updated_on))
     categories: dict[str, list[Topic]] = {}
     for t in topics.values():
         categories.setdefault(t.category, []).append(t)
-    featured = [p for p in pairs if inputs.pairs is not None and len(inputs.pairs)
-                and ((inputs.pairs["a"] == p.a) & (inputs.pairs["b"] == p.b) & (inputs.pairs["relationship"] != "")).any()]
+    with_text: set[tuple[str, str]] = set()
+    if inputs.pairs is not None and len(inputs.pairs):
+        with_text = {(a, b) for a, b, r in inputs.pairs[["a", "b", "relationship"]].itertuples(index=False, name=None)
+                     if r != ""}
+    featured = [p for p in pairs if (p.a, p.b) in with_text]
     latest = max((t.updated_on for t in topics.values() if t.updated_on), default="")
     home = {
         "kind": "index", "url": urls.HOME, "title": f"{cfg.name}: How Psychology Topics Connect",
@@ -262,41 +539,122 @@ def _site_pages(inputs: Inputs, result: BuildResult, site: dict[str, Any]) -> di
     return files
 
 
+
+def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
+    """The result of the last build, rebuilt from its manifest (for a build where nothing changed)."""
+    result = BuildResult()
+    slugs = m["slugs"]
+    n = len(slugs)
+    status, words, own, updated, dates = m["status"], m["words"], m["own"], m["updated"], m["dates"]
+    k = 0
+    for i in range(n):
+        a = slugs[i]
+        for j in range(i + 1, n):
+            code = status[k]
+            if code < 0:
+                result.rejected.append(urls.pair_url(a, slugs[j]))
+            else:
+                result.pages.append(PageSummary(urls.pair_url(a, slugs[j]), "pair", STATUSES[code], dates[updated[k]],
+                                                int(words[k]), float(own[k]), a, slugs[j]))
+            k += 1
+    result.pages.extend(PageSummary(*p) for p in m["other_pages"])
+    result.pages.sort(key=lambda p: p.url)
+    for url in sorted(m["warnings"]):
+        result.warnings.extend(m["warnings"][url])
+    return result
+
+
 def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool = True,
           after_write=None) -> BuildResult:
-    """Build the whole site into a staging folder and swap it in when complete."""
+    """Build the whole site into a staging folder and swap it in when complete.
+
+    Incremental: a manifest of per-page input fingerprints (next to the output, in .build-cache/)
+    lets an unchanged page be hard-linked from the current output into the staging folder instead
+    of rendered again; when no input, template, wording, configuration or code changed at all,
+    the output is left exactly as it is and nothing is written.
+    """
+    import numpy as np
     from tqdm import tqdm
+
+    out = Path(out)
+    fps = fingerprints(inputs)
+    old = _load_manifest(out) if out.exists() else None
+    if old is not None and old["site"] == fps.site:
+        result = _summaries_from_manifest(old)
+        result.out = out
+        result.unchanged = True
+        return result
 
     result = BuildResult(out=out)
     n_topics = len(inputs.topics)
     total = join_count(n_topics)
     workers = workers or min(os.cpu_count() or 1, 2 if total > 2000 else 1)
-    per_chunk = max(1, min(64, 20000 // max(n_topics, 1)))
+    per_chunk = max(200, min(2500, total // (workers * 8) or 1))
     with Staging(out) as staging:
-        _prepare(inputs, staging.root)
+        _prepare(inputs, staging.root, fps, old, out)
+        reuse = _STATE["reuse"]
+        slugs = _STATE["slugs"]
+        n = len(slugs)
+        status = np.empty(total, dtype=np.int8)
+        words = np.empty(total, dtype=np.int32)
+        own = np.empty(total, dtype=np.float64)
+        base = np.empty(total, dtype=np.int64)
+        relfp = np.empty(total, dtype=np.int64)
+        updated = np.empty(total, dtype=np.int32)
+        dates: dict[str, int] = {}
+        warnings: dict[str, list[str]] = {}
+        pair_url, statuses_t = urls.pair_url, STATUSES
+
+        def collect(part: dict[str, Any]) -> None:
+            pages = part["pages"]
+            if not pages:
+                return
+            k0 = _pair_index(pages[0][0], pages[0][1], n)
+            k1 = k0 + len(pages)
+            base[k0:k1] = part["base"]
+            relfp[k0:k1] = part["rel"]
+            for k, (i, j, code, upd, w, share) in enumerate(pages, k0):
+                status[k] = code
+                if code < 0:
+                    continue
+                words[k], own[k] = w, share
+                updated[k] = dates.setdefault(upd, len(dates))
+                a, b = slugs[i], slugs[j]
+                result.pages.append(PageSummary(pair_url(a, b), "pair", statuses_t[code], upd, w, share, a, b))
+            result.rejected.extend(part["rejected"])
+            warnings.update(part["warnings"])
+            result.rendered += part["rendered"]
+            result.reused += part["reused"]
+            bar.update(len(pages))
+
         bar = tqdm(total=total, unit="page", desc="pair pages", disable=not progress, leave=False)
-        chunks = _chunks(inputs, per_chunk)
+        chunks = _chunks(n, per_chunk)
         if workers > 1:
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-                results = pool.map(render_chunk, chunks)
-                for summaries, rejected, warnings in results:
-                    _collect(result, summaries, rejected, warnings, bar)
+                for part in pool.map(render_chunk, chunks):
+                    collect(part)
         else:
             for chunk in chunks:
-                _collect(result, *render_chunk(chunk), bar)
+                collect(render_chunk(chunk))
         bar.close()
+        for url in sorted(warnings):
+            result.warnings.extend(warnings[url])
         result.pages.sort(key=lambda p: p.url)
-        for rel, text in _site_pages(inputs, result, _STATE["site"]).items():
+        hub_fps: dict[str, int] = {}
+        for rel, text in _site_pages(inputs, result, _STATE["site"], staging.root, reuse, hub_fps).items():
             staging.write(rel, text)
         if after_write is not None:
             after_write(staging.root, result)
         staging.commit()
+    date_list = [""] * len(dates)
+    for d, i in dates.items():
+        date_list[i] = d
+    _save_manifest(out, {
+        "version": MANIFEST_VERSION, "site": fps.site, "kind": fps.kind, "nb": fps.nb, "names": fps.names,
+        "slugs": slugs, "status": status, "words": words, "own": own, "base": base, "rel": relfp,
+        "updated": updated, "dates": date_list, "warnings": warnings, "hubs": hub_fps,
+        "other_pages": [(p.url, p.kind, p.status, p.updated_on, p.words, p.own_share, p.a, p.b)
+                        for p in result.pages if p.kind != "pair"],
+    })
     return result
-
-
-def _collect(result: BuildResult, summaries, rejected, warnings, bar) -> None:
-    result.pages.extend(summaries)
-    result.rejected.extend(rejected)
-    result.warnings.extend(warnings)
-    bar.update(len(summaries) + len(rejected))

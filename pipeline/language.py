@@ -12,10 +12,23 @@ import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import inflect
 from titlecase import titlecase
 
-_inflect = inflect.engine()
+
+class _LazyInflect:
+    """inflect takes over a second to import; load it on first use so unchanged rebuilds stay fast."""
+
+    engine = None
+
+    def __getattr__(self, name: str):
+        if _LazyInflect.engine is None:
+            import inflect
+
+            _LazyInflect.engine = inflect.engine()
+        return getattr(_LazyInflect.engine, name)
+
+
+_inflect = _LazyInflect()
 _ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9/&.-]*[A-Z0-9]$|^[A-Z]$")
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)]))\s+(?=[\"'“‘(]?[A-Z0-9À-ÖØ-Þ])")
 _DANGLING = {
@@ -233,6 +246,10 @@ def pair_titles(a: Name, b: Name, limit: int = 60) -> tuple[str, str]:
     candidates += [f"{x} and {y}: The Link" for x, y in forms]
     candidates += [f"{x} and {y}" for x, y in forms]
     candidates += [f"{x} & {y}" for x, y in forms]
-    titles = [title_case(c) for c in candidates]
-    fitting = [t for t in titles if len(t) <= limit]
-    return full, (fitting[0] if fitting else min(titles, key=len))
+    titles: list[str] = []
+    for c in candidates:  # the first that fits, title-cased lazily (candidates[0] is `full`)
+        t = title_case(c) if titles else full
+        if len(t) <= limit:
+            return full, t
+        titles.append(t)
+    return full, min(titles, key=len)

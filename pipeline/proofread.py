@@ -40,9 +40,10 @@ def check_sentence(sentence: str, names: dict[str, tuple[str, str]]) -> list[Fau
     low = sentence.lower()
     for text, (kind, bare) in names.items():
         for noun, kinds in KIND_NOUNS.items():
-            if kind not in kinds and re.search(rf"\b{noun} (?:of|in) {re.escape(text.lower())}\b", low):
+            # The substring test is only a fast pre-check; the pattern decides.
+            if kind not in kinds and noun + " " in low and re.search(rf"\b{noun} (?:of|in) {re.escape(text.lower())}\b", low):
                 faults.append(Fault("kind mismatch", sentence, f"'{noun}' of {text} ({kind})"))
-        if bare != text and re.search(rf"(?<!the )\b{re.escape(bare.lower())}\b", low):
+        if bare != text and bare.lower() in low and re.search(rf"(?<!the )\b{re.escape(bare.lower())}\b", low):
             faults.append(Fault("missing article", sentence, f"'{bare}' without 'the'"))
     for open_, close in (("(", ")"), ("“", "”"), ("[", "]")):
         if sentence.count(open_) != sentence.count(close):
