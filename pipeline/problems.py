@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -17,7 +18,13 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         col = f" column '{self.column}':" if self.column else ""
-        return f"{where}:{col} {self.message}"
+        return _one_line(f"{where}:{col} {self.message}")
+
+
+def _one_line(text: str) -> str:
+    """One problem, one line: escape line breaks, control and direction-changing characters."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]",
+                  lambda m: m.group().encode("unicode_escape").decode(), text)
 
 
 class ContractError(Exception):

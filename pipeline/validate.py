@@ -45,6 +45,11 @@ STATUS_WORDS = {
 }
 
 
+def show(value: str, limit: int = 60) -> str:
+    """A cell's value as a message quotes it: on one line, escaped, cut short if long."""
+    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
+
+
 def make_slug(text: str) -> str:
     """The one slug function: lower-case ASCII words joined by hyphens."""
     return slugify(text, max_length=MAX_SLUG, word_boundary=True)
@@ -73,7 +78,7 @@ def _check_date(cell: str, file: str, line: int, col: str, problems: list[Proble
             return date.fromisoformat(cell).isoformat()
         except ValueError:
             pass
-    problems.append(Problem(file, line, col, f"date {cell!r} is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)"))
+    problems.append(Problem(file, line, col, f"date {show(cell)} is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)"))
     return ""
 
 
@@ -84,7 +89,7 @@ def _check_urls(cell: str, file: str, line: int, col: str, problems: list[Proble
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or "." not in parts.netloc:
             problems.append(
-                Problem(file, line, col, f"source {url[:80]!r} is not an http(s) URL; write it as https://…")
+                Problem(file, line, col, f"source {show(url, 80)} is not an http(s) URL; write it as https://…")
             )
         else:
             good.append(url)
@@ -125,33 +130,33 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
         name, kind = row.get("name", ""), row.get("kind", "").lower()
         if kind and kind not in KINDS:
             problems.append(
-                Problem(f, line, "kind", f"kind {row['kind']!r} is not one of {', '.join(KINDS)}"
+                Problem(f, line, "kind", f"kind {show(row['kind'])} is not one of {', '.join(KINDS)}"
                         f"{_suggest(kind, KINDS, KIND_WORDS)}")
             )
             ok = False
         given = row.get("slug", "")
         if given and not _SLUG.match(given):
             hint = f"; did you mean '{make_slug(given)}'?" if make_slug(given) else ""
-            problems.append(Problem(f, line, "slug", f"slug {given!r} is not a URL slug ({SLUG_RULE}){hint}"))
+            problems.append(Problem(f, line, "slug", f"slug {show(given)} is not a URL slug ({SLUG_RULE}){hint}"))
             ok = False
         slug = given or make_slug(name)
         if name and not slug:
             problems.append(
-                Problem(f, line, "name", f"name {name!r} gives an empty URL slug; add a 'slug' cell such as 'topic-name'")
+                Problem(f, line, "name", f"name {show(name)} gives an empty URL slug; add a 'slug' cell such as 'topic-name'")
             )
             ok = False
         if name and not given and slug in by_name_slug:
             other_line, other = by_name_slug[slug]
             if other == name:
-                message = f"topic {name!r} is already listed on line {other_line}; keep one row"
+                message = f"topic {show(name)} is already listed on line {other_line}; keep one row"
             else:
-                message = (f"name {name!r} and {other!r} (line {other_line}) both make the slug '{slug}'; "
+                message = (f"name {show(name)} and {show(other)} (line {other_line}) both make the slug {show(slug)}; "
                            "give one of them its own 'slug'")
             problems.append(Problem(f, line, "name", message))
             ok = False
         elif slug and slug in by_slug:
             problems.append(
-                Problem(f, line, "slug", f"duplicate slug '{slug}' (already used on line {by_slug[slug]}); slugs must be unique")
+                Problem(f, line, "slug", f"duplicate slug {show(slug)} (already used on line {by_slug[slug]}); slugs must be unique")
             )
             ok = False
         if slug:
@@ -163,7 +168,7 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
         old = split_list(row.get("old_slugs", ""), "")
         for o in old:
             if not _SLUG.match(o):
-                problems.append(Problem(f, line, "old_slugs", f"old slug {o!r} is not a URL slug ({SLUG_RULE})"))
+                problems.append(Problem(f, line, "old_slugs", f"old slug {show(o)} is not a URL slug ({SLUG_RULE})"))
             elif o in old_by:
                 problems.append(
                     Problem(f, line, "old_slugs", f"old slug '{o}' is also an old slug on line {old_by[o]}; "
@@ -216,22 +221,22 @@ def validate_pairs(table: Table | None, slugs: set[str]) -> tuple[pd.DataFrame, 
         for col, val in (("topic_a", a), ("topic_b", b)):
             if val and val not in slugs:
                 hint = f"; did you mean '{make_slug(val)}'?" if make_slug(val) in slugs else _suggest(val, ordered)
-                problems.append(Problem(f, line, col, f"topic '{val}' is not a slug in topics.csv{hint}"))
+                problems.append(Problem(f, line, col, f"topic {show(val)} is not a slug in topics.csv{hint}"))
                 ok = False
         if a and a == b:
-            problems.append(Problem(f, line, "topic_b", f"pairs topic '{a}' with itself; a pair needs two topics"))
+            problems.append(Problem(f, line, "topic_b", f"pairs topic {show(a)} with itself; a pair needs two topics"))
             ok = False
         status = row.get("status", "").lower()
         if status and status not in STATUSES:
             problems.append(
-                Problem(f, line, "status", f"status {row['status']!r} is not one of {', '.join(STATUSES)}"
+                Problem(f, line, "status", f"status {show(row['status'])} is not one of {', '.join(STATUSES)}"
                         f"{_suggest(status, STATUSES, STATUS_WORDS)}")
             )
             ok = False
         key = tuple(sorted((a, b)))
         if a and b and key in seen:
             problems.append(
-                Problem(f, line, "topic_a", f"pair '{a}' × '{b}' is already listed on line {seen[key]} "
+                Problem(f, line, "topic_a", f"pair {show(a)} × {show(b)} is already listed on line {seen[key]} "
                         "(order does not matter); keep one row")
             )
             ok = False
