@@ -28,6 +28,15 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--no-audit", action="store_true", help="skip the SEO audit after the build")
     b.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)")
+    a = sub.add_parser("audit", help="audit a built site and write the SEO review to reports/",
+                       description="Read the built site as a crawler does, check every page and the whole site, "
+                       "and write reports/seo-review.html and seo-review.csv.")
+    a.add_argument("--out", type=Path, default=Path("output"), help="site folder to audit (default: output/)")
+    a.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
+    a.add_argument("--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)")
+    a.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
+    a.add_argument("--workers", type=int, default=None, help="processes to parse pages with (default: all cores for big sites)")
     c = sub.add_parser("check", help="validate the data and wording only; write nothing",
                        description="Check data/*.csv and templates/wording/*.toml against the data contract.")
     _common(c)
@@ -46,13 +55,39 @@ def _config(args: argparse.Namespace):
     return load_config(path)
 
 
+class AuditFailed(Exception):
+    """--strict and the audit found errors: the staged site is not swapped in."""
+
+
 def cmd_build(args: argparse.Namespace) -> int:
+    from pipeline import report
     from pipeline.build import build, load_inputs
 
     started = time.perf_counter()
     cfg = _config(args)
     inputs = load_inputs(args.data, args.templates, cfg)
-    result = build(inputs, args.out, workers=args.workers, progress=not args.quiet and sys.stderr.isatty())
+    reports = args.reports or report.default_reports_dir(args.out)
+    audit: dict = {}
+
+    def after_write(staging_root: Path, _result) -> None:
+        audit["result"], audit["html"] = report.audit_and_report(
+            staging_root, cfg, args.out, reports, report.baseline_for_build(reports))
+        if args.strict and audit["result"].errors:
+            raise AuditFailed()
+
+    try:
+        result = build(inputs, args.out, workers=args.workers, progress=not args.quiet and sys.stderr.isatty(),
+                       after_write=None if args.no_audit else after_write)
+    except AuditFailed:
+        print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
+        print(f"Stopped (--strict): the audit found {audit['result'].errors:,} error(s); "
+              f"{args.out}/ was left as it was.", file=sys.stderr)
+        return 1
+    if not args.no_audit and "result" not in audit:  # nothing changed, so the build wrote nothing
+        audit["result"], audit["html"] = report.audit_and_report(
+            args.out, cfg, args.out, reports, report.baseline_for_build(reports))
+    if "result" in audit:
+        report.save_state(reports, audit["result"].hashes())
     elapsed = time.perf_counter() - started
     pairs = sum(result.by_status().values())
     print(f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out}/ "
@@ -64,7 +99,25 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"  wording warnings: {len(result.warnings):,}")
         for w in result.warnings[:20]:
             print(f"    {w}")
+    if "result" in audit:
+        print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
+        if args.strict and audit["result"].errors:
+            return 1
     return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from pipeline import report
+
+    cfg = _config(args)
+    if not args.out.is_dir():
+        print(f"Nothing to audit: {args.out}/ does not exist (run `python -m pipeline build` first).", file=sys.stderr)
+        return 2
+    reports = args.reports or report.default_reports_dir(args.out)
+    result, html = report.audit_and_report(args.out, cfg, args.out, reports, report.baseline_for_build(reports),
+                                           workers=args.workers, rebase=True)
+    print("\n".join(report.terminal_summary(result, html)))
+    return 1 if args.strict and result.errors else 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -77,7 +130,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"build": cmd_build, "check": cmd_check}
+    commands = {"build": cmd_build, "check": cmd_check, "audit": cmd_audit}
     try:
         return commands[args.command](args)
     except ContractError as exc:

@@ -38,6 +38,11 @@ class AuditThresholds:
     min_words: int = 300
     near_duplicate_threshold: float = 0.85
     max_click_depth: int = 3
+    # Unique-text share: a shingle on more than boilerplate_share of the pages is boilerplate.
+    min_unique_share: float = 0.2
+    boilerplate_share: float = 0.05
+    # Per-check severity overrides, e.g. {"thin-content": "info"}; "off" silences a check.
+    severity: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

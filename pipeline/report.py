@@ -1,0 +1,396 @@
+"""The SEO reviewers' report: reports/seo-review.html and .csv, outside the deployable site.
+
+Also keeps what the next build compares against (reports/.previous.json: the page hashes of the
+latest build and of the one before it) and the terminal summary.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from pipeline.audit import CACHE_NAME, CHECKS, SEVERITIES, AuditResult, PageRow, compare
+from pipeline.config import Config
+
+HTML_NAME = "seo-review.html"
+CSV_NAME = "seo-review.csv"
+STATE_NAME = ".previous.json"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
+
+CSV_COLUMNS = ["url", "file", "kind", "status", "title", "title_length", "description_length", "words",
+               "unique_share", "nearest_duplicate", "similarity", "click_depth", "inlinks", "outlinks",
+               "change", "errors", "warnings", "info", "findings", "messages"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def default_reports_dir(out: Path) -> Path:
+    """Reports live next to the output folder, never inside it."""
+    return Path(out).resolve().parent / "reports"
+
+
+def cache_file(reports: Path) -> Path:
+    return Path(reports) / CACHE_NAME
+
+
+# ---------------------------------------------------------------------------------------------
+# What changed since the previous build
+
+
+def load_state(reports: Path) -> dict[str, Any]:
+    """{'latest': {url: hash}, 'before': {url: hash} | None} or {} before the first build."""
+    path = Path(reports) / STATE_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) and isinstance(data.get("latest"), dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def save_state(reports: Path, hashes: dict[str, str]) -> None:
+    """Record a finished build: its hashes become 'latest', the previous latest becomes 'before'."""
+    reports = Path(reports)
+    reports.mkdir(parents=True, exist_ok=True)
+    state = load_state(reports)
+    data = {"latest": hashes, "before": state.get("latest")}
+    tmp = reports / f"{STATE_NAME}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, reports / STATE_NAME)
+
+
+def baseline_for_build(reports: Path) -> dict[str, str] | None:
+    """A new build compares against the latest recorded build."""
+    return load_state(reports).get("latest")
+
+
+def compare_with_previous_build(result: AuditResult, reports: Path) -> None:
+    """For `audit` on an existing site: if it is the latest recorded build, show that build's changes."""
+    state = load_state(reports)
+    if state.get("latest") is not None and result.hashes() == state["latest"] and state.get("before") is not None:
+        compare(result, state["before"])
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+
+
+def neutralise(value: Any) -> Any:
+    """Stop spreadsheets from running a cell as a formula: prefix risky text with a single quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_rows(result: AuditResult) -> list[list[Any]]:
+    rows = []
+    for p in result.pages:
+        counts = Counter(f.severity for f in p.findings)
+        rows.append([
+            "/" + p.url, p.file, p.kind, p.status, p.title, len(p.title), len(p.description), p.words,
+            "" if p.unique_share is None else round(p.unique_share, 3),
+            "/" + p.nearest if p.nearest else "", "" if p.similarity is None else round(p.similarity, 3),
+            "" if p.depth is None else p.depth, p.inlinks, p.outlinks, p.change,
+            counts["error"], counts["warning"], counts["info"],
+            "; ".join(sorted({f.check for f in p.findings})),
+            " | ".join(f"{f.severity}: {f.check}: {f.message}" for f in p.findings),
+        ])
+    return rows
+
+
+def write_csv(result: AuditResult, path: Path) -> None:
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS)
+        for row in csv_rows(result):
+            w.writerow([neutralise(v) for v in row])
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts: inline SVG drawn here, no scripts or external files
+
+_SEV_COLOURS = {"error": "#c0362c", "warning": "#c77700", "info": "#3b6fd4"}
+_SERIES = (("indexable", "#0d5c4a"), ("noindex", "#9fc7bb"))
+
+
+def _esc(text: Any) -> str:
+    return str(Markup.escape(text))
+
+
+def histogram_svg(series: dict[str, list[int]], labels: list[str], title: str, marker: float | None = None,
+                  marker_label: str = "", width: int = 360, height: int = 190) -> Markup:
+    """A stacked column chart; `series` maps a name to counts per bin, `marker` is a bin position."""
+    left, right, top, bottom = 34, 8, 22, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = len(labels)
+    totals = [sum(s[i] for s in series.values()) for i in range(n)]
+    peak = max(totals + [1])
+    step = _nice_step(peak)
+    ymax = step * -(-peak // step)
+    bar_w = plot_w / n
+    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(title)}" class="chart">',
+             f"<title>{_esc(title)}</title>"]
+    for k in range(0, ymax + 1, step):
+        y = top + plot_h - plot_h * k / ymax
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+                     f'<text x="{left - 5}" y="{y + 3.5:.1f}" class="axis" text-anchor="end">{_fmt(k)}</text>')
+    colours = dict(_SERIES)
+    for i in range(n):
+        y = top + plot_h
+        x = left + i * bar_w + 1.5
+        for name, counts in series.items():
+            h = plot_h * counts[i] / ymax
+            if counts[i]:
+                y -= h
+                parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(bar_w - 3, 1):.1f}" height="{h:.1f}" '
+                             f'rx="1.5" fill="{colours.get(name, "#0d5c4a")}"><title>{_esc(labels[i])}: '
+                             f'{counts[i]:,} {_esc(name)}</title></rect>')
+        if n <= 12 or i % max(1, n // 6) == 0:
+            parts.append(f'<text x="{left + (i + .5) * bar_w:.1f}" y="{height - bottom + 14}" class="axis" '
+                         f'text-anchor="middle">{_esc(labels[i])}</text>')
+    if marker is not None:
+        x = left + marker * bar_w
+        flip = x > left + plot_w * 0.6  # label on the left of the line near the right edge
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 18}" y2="{top + plot_h}" class="marker"/>'
+                     f'<text x="{x - 4 if flip else x + 4:.1f}" y="{top - 9}" class="marker-label" '
+                     f'text-anchor="{"end" if flip else "start"}">{_esc(marker_label)}</text>')
+    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" class="base"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def findings_svg(result: AuditResult, width: int = 560) -> Markup:
+    """Horizontal bars: pages affected per check, split by severity; each bar filters the table."""
+    pages: dict[str, Counter] = {}
+    for p in result.pages:
+        for check, sev in {(f.check, f.severity) for f in p.findings}:
+            pages.setdefault(check, Counter())[sev] += 1
+    for f in result.site_findings:
+        pages.setdefault(f.check, Counter())[f.severity] += 1
+    if not pages:
+        return Markup('<p class="empty">No findings: every check passed on every page.</p>')
+    order = sorted(pages, key=lambda c: (min(SEVERITIES.index(s) for s in pages[c]), -sum(pages[c].values()), c))
+    row_h, label_w, right = 26, 190, 64
+    height = row_h * len(order) + 6
+    peak = max(sum(c.values()) for c in pages.values())
+    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="Pages per finding" class="chart bars">',
+             "<title>Pages per finding</title>"]
+    for i, check in enumerate(order):
+        y = 4 + i * row_h
+        x = label_w
+        parts.append(f'<a href="#pages" data-finding="{_esc(check)}" class="bar-link">'
+                     f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" class="bar-label">{_esc(check)}</text>')
+        for sev in SEVERITIES:
+            c = pages[check][sev]
+            if not c:
+                continue
+            w = max(2.0, (width - label_w - right) * c / peak)
+            parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 9}" rx="3" '
+                         f'fill="{_SEV_COLOURS[sev]}"><title>{_esc(check)}: {c:,} {sev}</title></rect>')
+            x += w
+        total = sum(pages[check].values())
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" class="bar-value">{total:,}</text></a>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _nice_step(peak: int) -> int:
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 25_000,
+                 50_000, 100_000):
+        if peak / step <= 5:
+            return step
+    return 10 ** len(str(peak // 5))
+
+
+def _fmt(n: int) -> str:
+    return f"{n / 1000:g}k" if n >= 1000 else str(n)
+
+
+def _bins(values: list[tuple[float, bool]], edges: list[float]) -> dict[str, list[int]]:
+    out = {"indexable": [0] * len(edges), "noindex": [0] * len(edges)}
+    for v, indexable in values:
+        i = len(edges) - 1
+        for k in range(len(edges) - 1):
+            if v < edges[k + 1]:
+                i = k
+                break
+        out["indexable" if indexable else "noindex"][i] += 1
+    return out
+
+
+def charts(result: AuditResult, cfg: Config) -> dict[str, Markup]:
+    content = [p for p in result.pages if p.kind != "404"]
+    a = cfg.audit
+    words = [p.words for p in content] or [0]
+    top = max(words)
+    width = max(100, _nice_step(max(1, top // 10)) * 1)
+    while top / width > 12:
+        width *= 2
+    edges = [k * width for k in range(int(top // width) + 1)]
+    word_chart = histogram_svg(_bins([(p.words, p.indexable) for p in content], edges),
+                               [f"{e:,}" for e in edges], "Pages by words of main text",
+                               marker=a.min_words / width, marker_label=f"min {a.min_words}")
+    pct = [k / 10 for k in range(10)]
+    pct_labels = [f"{k * 10}%" for k in range(10)]
+    unique_chart = histogram_svg(_bins([(p.unique_share, p.indexable) for p in content if p.unique_share is not None],
+                                       pct), pct_labels, "Pages by share of text that is their own",
+                                 marker=a.min_unique_share * 10, marker_label=f"min {a.min_unique_share:.0%}")
+    sims = _bins([(p.similarity, p.indexable) for p in content if p.similarity is not None], pct)
+    none = [(0.0, p.indexable) for p in content if p.similarity is None]
+    for name in sims:
+        sims[name].insert(0, sum(1 for _, ix in none if (name == "indexable") == ix))
+    sim_chart = histogram_svg(sims, ["none", *pct_labels], "Pages by similarity to their most similar page",
+                              marker=1 + a.near_duplicate_threshold * 10,
+                              marker_label=f"duplicate ≥ {a.near_duplicate_threshold:.0%}")
+    return {"words": word_chart, "unique": unique_chart, "similarity": sim_chart, "findings": findings_svg(result)}
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+
+def _href(site_dir: Path, reports: Path, file: str) -> str:
+    return quote(Path(os.path.relpath(Path(site_dir) / file, reports)).as_posix())
+
+
+def table_data(result: AuditResult, site_dir: Path, reports: Path) -> dict[str, Any]:
+    """Compact rows for the report's script: arrays, with checks and severities as indices."""
+    checks = sorted(CHECKS)
+    index = {c: i for i, c in enumerate(checks)}
+    file_of = {p.url: p.file for p in result.pages}
+    rows = []
+    for p in result.pages:
+        rows.append([
+            p.url, _href(site_dir, reports, p.file), p.title, p.kind, 1 if p.indexable else 0, p.words,
+            -1 if p.unique_share is None else round(p.unique_share * 1000),
+            p.nearest, _href(site_dir, reports, file_of[p.nearest]) if p.nearest in file_of else "",
+            -1 if p.similarity is None else round(p.similarity * 100),
+            -1 if p.depth is None else p.depth, p.inlinks, p.outlinks, p.change,
+            [[index[f.check], SEVERITIES.index(f.severity), f.message] for f in p.findings],
+        ])
+    return {"checks": [[c, CHECKS[c][1]] for c in checks], "severities": list(SEVERITIES), "rows": rows}
+
+
+def _json_script(data: Any) -> Markup:
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def summary(result: AuditResult, cfg: Config) -> dict[str, Any]:
+    content = [p for p in result.pages if p.kind != "404"]
+    shares = [p.unique_share for p in content if p.unique_share is not None]
+    near = {p.url for p in result.pages for f in p.findings if f.check == "near-duplicate"}
+    by_check: dict[str, Counter] = {}
+    for f in result.findings:
+        by_check.setdefault(f.check, Counter())[f.severity] += 1
+    return {
+        "pages": len(result.pages),
+        "indexable": sum(1 for p in result.pages if p.indexable),
+        "noindex": sum(1 for p in result.pages if not p.indexable),
+        "errors": result.count("error"), "warnings": result.count("warning"), "info": result.count("info"),
+        "near_duplicates": len(near),
+        "median_words": int(statistics.median([p.words for p in content])) if content else 0,
+        "median_unique": statistics.median(shares) if shares else None,
+        "kinds": Counter(p.kind for p in result.pages),
+        "checks": [(c, CHECKS[c][1], by_check[c]) for c in sorted(by_check, key=lambda c: (
+            min(SEVERITIES.index(s) for s in by_check[c]), c))],
+    }
+
+
+def render_html(result: AuditResult, cfg: Config, site_dir: Path, reports: Path) -> str:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    file_of = {p.url: p.file for p in result.pages}
+
+    def page_link(url: str) -> str:
+        return _href(site_dir, reports, file_of[url]) if url in file_of else ""
+
+    return env.get_template("seo-review.html").render(
+        site=cfg.name, base_url=cfg.base_url, cfg=cfg, result=result, s=summary(result, cfg),
+        charts=charts(result, cfg), data=_json_script(table_data(result, site_dir, reports)),
+        page_link=page_link, site_dir=os.path.relpath(site_dir, reports),
+        generated=datetime.now(UTC).astimezone().strftime("%d %b %Y, %H:%M"),
+        csv_name=CSV_NAME, change_limit=100,
+    )
+
+
+def write_reports(result: AuditResult, cfg: Config, reports: Path, site_dir: Path) -> tuple[Path, Path]:
+    """Write seo-review.html and seo-review.csv; links point at `site_dir`, the final output folder."""
+    reports = Path(reports).resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    html_path, csv_path = reports / HTML_NAME, reports / CSV_NAME
+    tmp = reports / f"{HTML_NAME}.tmp-{os.getpid()}"
+    tmp.write_text(render_html(result, cfg, Path(site_dir).resolve(), reports), encoding="utf-8")
+    os.replace(tmp, html_path)
+    write_csv(result, csv_path)
+    return html_path, csv_path
+
+
+# ---------------------------------------------------------------------------------------------
+# Terminal
+
+
+def terminal_summary(result: AuditResult, html_path: Path | None = None, limit: int = 10) -> list[str]:
+    s = result.stats
+    indexable = sum(1 for p in result.pages if p.indexable)
+    lines = [(f"SEO audit: {len(result.pages):,} pages ({indexable:,} indexable) in {s.get('seconds', 0):.1f} s "
+             f"({s.get('parsed', 0):,} parsed, {s.get('cached', 0):,} unchanged since the last audit)"),
+             (f"  {result.count('error'):,} errors · {result.count('warning'):,} warnings · "
+             f"{result.count('info'):,} info")]
+    by = Counter((f.severity, f.check) for f in result.findings)
+    for sev in ("error", "warning"):
+        items = [f"{c} {n:,}" for (sv, c), n in sorted(by.items(), key=lambda kv: -kv[1]) if sv == sev]
+        if items:
+            lines.append(f"  {sev}s: " + ", ".join(items))
+    for f in [f for f in result.findings if f.severity == "error"][:limit]:
+        lines.append(f"    /{f.url}: {f.check}: {f.message}")
+    if result.has_previous:
+        lines.append(f"  since the previous build: {len(result.added):,} added, {len(result.removed):,} removed, "
+                     f"{len(result.changed):,} changed")
+        for sign, urls in (("+", result.added), ("-", result.removed), ("~", result.changed)):
+            for u in urls[:limit]:
+                lines.append(f"    {sign} /{u}")
+            if len(urls) > limit:
+                lines.append(f"    {sign} … and {len(urls) - limit:,} more")
+    if html_path is not None:
+        lines.append(f"  report: {_display(html_path)} (and {CSV_NAME})")
+    return lines
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def rows_by_url(result: AuditResult) -> dict[str, PageRow]:
+    return {p.url: p for p in result.pages}
+
+
+def audit_and_report(root: Path, cfg: Config, site_dir: Path, reports: Path, previous: dict[str, str] | None,
+                     workers: int | None = None, rebase: bool = False) -> tuple[AuditResult, Path]:
+    """Audit the site in `root` (the staging folder during a build) and write the reports.
+
+    Links in the report point at `site_dir`, where the site is (or is about to be) served from.
+    With `rebase`, a site that is exactly the latest recorded build is compared with the build
+    before it (what `audit` on an unchanged output should show).
+    """
+    from pipeline.audit import audit_site
+
+    result = audit_site(root, cfg, previous, cache_file=cache_file(reports), workers=workers)
+    if rebase:
+        compare_with_previous_build(result, reports)
+    html_path, _ = write_reports(result, cfg, reports, site_dir)
+    return result, html_path
