@@ -19,6 +19,13 @@ import pandas as pd
 from pipeline import urls
 from pipeline.config import Config
 from pipeline.context import Topic, hub_context, pair_context, topic_records
+from pipeline.history import (
+    PAGES_FILE,
+    pages_text,
+    previous_pages,
+    removed_pages,
+    rename_redirects,
+)
 from pipeline.language import split_sentences
 from pipeline.load import read_inputs
 from pipeline.pairs import (
@@ -39,7 +46,7 @@ from pipeline.validate import (
     validate_topics,
 )
 from pipeline.wording import Wording, read_wording
-from pipeline.write import Staging
+from pipeline.write import Staging, recover
 
 _WORDS = re.compile(r"[\w’'-]+")
 
@@ -75,6 +82,8 @@ class BuildResult:
     rejected: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     out: Path = Path("output")
+    removed: list[str] = field(default_factory=list)  # pages of the previous site this build no longer has
+    redirected: dict[str, str] = field(default_factory=dict)  # old URL → new URL, for renamed topics
     rendered: int = 0  # pair pages rendered by this build
     reused: int = 0  # pair pages hard-linked unchanged from the previous output
     unchanged: bool = False  # nothing changed since the last build: the output was left as it was
@@ -284,7 +293,10 @@ def _prepare(inputs: Inputs, root: Path, fps: Fingerprints | None = None, old: d
             editorial[(r["a"], r["b"])] = {
                 "a": r["a"], "b": r["b"], "status": r["status"] or cfg.default_status,
                 "relationship": r["relationship"] or "", "sources": r["sources"] if isinstance(r["sources"], tuple) else (),
-                "reviewed_by": r["reviewed_by"] or "", "reviewed_on": r["reviewed_on"] or "", "editorial": True,
+                "reviewed_by": r["reviewed_by"] or "", "reviewed_on": r["reviewed_on"] or "",
+                # Only a status an editor chose overrides the quality gate; a row with an empty status
+                # (as `python -m pipeline pairs` appends) takes the default like an unlisted pair.
+                "editorial": bool(r["status"]),
             }
     slugs = tuple(sorted(topics))
     nb = neighbours(inputs.topics, inputs.pairs)
@@ -535,7 +547,12 @@ def _site_pages(inputs: Inputs, result: BuildResult, site: dict[str, Any], stagi
     files.update(sitemap_files(cfg.base_url, sitemap_entries))
     files["robots.txt"] = robots_txt(cfg.base_url)
     reverse = [(urls.pair_url(p.b, p.a), p.url) for p in sorted(pairs, key=lambda p: p.url)]
-    files.update(redirect_files(cfg.base_url, reverse))
+    renames: list[tuple[str, str]] = []
+    if "old_slugs" in inputs.topics.columns and any(inputs.topics["old_slugs"]):
+        taken = {p.url for p in result.pages} | {old for old, _ in reverse}
+        renames = rename_redirects(inputs.topics, [(p.a, p.b, p.url) for p in pairs], taken)
+    result.redirected = dict(renames)
+    files.update(redirect_files(cfg.base_url, reverse + renames))
     return files
 
 
@@ -578,6 +595,7 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
 
     out = Path(out)
     fps = fingerprints(inputs)
+    recover(out)  # a killed build's leftovers go, even when nothing else is done
     old = _load_manifest(out) if out.exists() else None
     if old is not None and old["site"] == fps.site:
         result = _summaries_from_manifest(old)
@@ -644,6 +662,8 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
         hub_fps: dict[str, int] = {}
         for rel, text in _site_pages(inputs, result, _STATE["site"], staging.root, reuse, hub_fps).items():
             staging.write(rel, text)
+        staging.write(PAGES_FILE, pages_text(p.url for p in result.pages))
+        result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
         if after_write is not None:
             after_write(staging.root, result)
         staging.commit()
