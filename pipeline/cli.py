@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="validate the data and wording only; write nothing",
                        description="Check data/*.csv and templates/wording/*.toml against the data contract.")
     _common(c)
+    pr = sub.add_parser("pairs", help="add the join's candidate pairs to data/pairs.csv for editors",
+                        description="Append every pair of topics that data/pairs.csv does not list yet, with empty "
+                        "editorial cells. Rows already in the file are kept byte for byte and in order.")
+    pr.add_argument("--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)")
     return p
 
 
@@ -95,6 +99,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     print("  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items())))
     if result.rejected:
         print(f"  rejected (not built): {len(result.rejected):,}")
+    _print_removed(result)
     if result.warnings:
         print(f"  wording warnings: {len(result.warnings):,}")
         for w in result.warnings[:20]:
@@ -120,6 +125,37 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if args.strict and result.errors else 0
 
 
+def _print_removed(result, limit: int = 50) -> None:
+    """List the previous site's pages this build no longer has, and where renamed ones now redirect."""
+    removed = getattr(result, "removed", [])
+    if not removed:
+        return
+    moved = getattr(result, "redirected", {})
+    gone = [u for u in removed if u not in moved]
+    print(f"  removed since the last build: {len(removed):,} page(s), {len(removed) - len(gone):,} of them "
+          "redirected to their new URL")
+    for url in removed[:limit]:
+        print(f"    {url} → {moved[url]} (permanent redirect)" if url in moved else f"    {url}")
+    if len(removed) > limit:
+        print(f"    … and {len(removed) - limit:,} more")
+    for url in gone:
+        if url.startswith("topics/"):
+            print(f"  topic '{url[7:-1]}' is gone: if it was renamed, add '{url[7:-1]}' to its old_slugs cell in "
+                  "topics.csv so its old pages redirect")
+
+
+def cmd_pairs(args: argparse.Namespace) -> int:
+    from pipeline.pairsfile import add_candidates
+
+    done = add_candidates(args.data)
+    if done.added:
+        print(f"Added {done.added:,} candidate pair(s) to {done.path} after the {done.listed:,} already listed; "
+              "existing rows are unchanged.")
+    else:
+        print(f"{done.path} already lists every pair ({done.listed:,}); nothing to add.")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from pipeline.build import load_inputs
 
@@ -130,7 +166,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"build": cmd_build, "check": cmd_check, "audit": cmd_audit}
+    commands = {"build": cmd_build, "check": cmd_check, "pairs": cmd_pairs, "audit": cmd_audit}
     try:
         return commands[args.command](args)
     except ContractError as exc:
