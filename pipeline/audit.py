@@ -907,10 +907,10 @@ def read_pages(root: Path, pages: list[str], cfg: Config, cache: dict[str, PageR
                workers: int | None = None) -> tuple[list[PageRecord], int]:
     """Records for every page, from the cache where the file is unchanged. Returns (records, parsed)."""
     items = [(rel, cache[rel].hash if rel in cache else None) for rel in pages]
-    chunk = 256
-    jobs = [(str(root), cfg.base_url, items[i:i + chunk]) for i in range(0, len(items), chunk)]
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(pages) >= 2000 else 1
+    chunk = max(16, min(256, len(items) // (workers * 4) or 1))
+    jobs = [(str(root), cfg.base_url, items[i:i + chunk]) for i in range(0, len(items), chunk)]
     if workers > 1 and len(jobs) > 1:
         _minhash(np.zeros(1, dtype=np.uint32))  # import and set up before forking, not once per worker
         ctx = multiprocessing.get_context("fork")

@@ -1,0 +1,468 @@
+"""The SEO audit: each check on small handwritten pages, the site-wide checks, the report, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import random
+import shutil
+import zlib
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, ROOT
+from pipeline import report
+from pipeline.audit import (
+    CHECKS,
+    Finding,
+    audit_site,
+    compare,
+    lsh_params,
+    near_duplicates,
+    page_findings,
+    parse_page,
+    resolve,
+    robots_allows,
+    robots_rules,
+    text_fingerprint,
+)
+from pipeline.cli import main
+from pipeline.config import AuditThresholds, Config, load_config
+from pipeline.problems import ContractError
+
+BASE = "https://example.org/lib"
+CFG = Config(base_url=BASE, audit=AuditThresholds(min_words=40, min_unique_share=0.2))
+_VOCAB = [f"w{i}" for i in range(5000)]
+
+
+def words(seed: int, n: int = 120) -> str:
+    rnd = random.Random(seed)
+    return " ".join(rnd.choice(_VOCAB) for _ in range(n))
+
+
+def html(url: str = "a-and-b/", *, title: str | None = "", description: str | None = "",
+         body: str | None = None, h1: str = "<h1>Heading</h1>", lang: str = ' lang="en"', canonical: str | None = None,
+         jsonld: str | None = None, noindex: bool = False, links: tuple[str, ...] = ("../",),
+         crumbs: bool = True, extra: str = "") -> str:
+    """A page that passes every per-page check unless a keyword says otherwise (title and description
+    default to ones unique to the URL; None leaves them out)."""
+    if title == "":
+        title = f"Test page /{url} on two related topics"
+    if description == "":
+        description = (f"A plain description of the test page at /{url}, long enough to pass the length check "
+                       "of the audit without any trouble.").ljust(130, ".")
+    canonical = f"{BASE}/{url}" if canonical is None else canonical
+    if jsonld is None:
+        jsonld = json.dumps({"@context": "https://schema.org",
+                             "@graph": [{"@type": "MedicalWebPage"}, {"@type": "BreadcrumbList"}]})
+    head = [f"<title>{title}</title>" if title is not None else "",
+            f'<meta name="description" content="{description}">' if description is not None else "",
+            '<meta name="robots" content="noindex">' if noindex else "",
+            f'<link rel="canonical" href="{canonical}">' if canonical else "",
+            f'<script type="application/ld+json">{jsonld}</script>' if jsonld else ""]
+    home = "../" * url.count("/") or "./"
+    nav = f'<nav class="crumbs" aria-label="Breadcrumb"><a href="{home}">Home</a></nav>' if crumbs else ""
+    anchors = "".join(f'<li><a href="{h}">Page {i}</a></li>' for i, h in enumerate(links))
+    text = words(zlib.crc32(url.encode())) if body is None else body
+    return (f'<!doctype html><html{lang}><head><meta charset="utf-8">{"".join(head)}</head><body>'
+            f"<main>{nav}{h1}<h2>Part</h2><p>{text}</p>{extra}<ul>{anchors}</ul></main></body></html>")
+
+
+def checks(page: str, url: str = "a-and-b/", cfg: Config = CFG) -> set[str]:
+    rel = "index.html" if url == "" else url + "index.html"
+    return {f.check for f in page_findings(parse_page(rel, page.encode(), cfg.base_url), cfg)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-page checks, each one made to fail
+
+
+def test_a_good_page_has_no_findings():
+    assert checks(html()) == set()
+
+
+@pytest.mark.parametrize("page, expected", [
+    (html(title=None), "title-missing"),
+    (html(title=" "), "title-missing"),
+    (html(title="Short"), "title-length"),
+    (html(title="A title that goes on and on well beyond the sixty characters search shows"), "title-length"),
+    (html(description=None), "description-missing"),
+    (html(description="Too short."), "description-length"),
+    (html(description="word " * 40), "description-length"),
+    (html(h1=""), "h1-count"),
+    (html(h1="<h1>One</h1><h1>Two</h1>"), "h1-count"),
+    (html(extra="<h4>Skipped a level</h4>"), "heading-order"),
+    (html(h1="<h3>Starts low</h3><h1>Then h1</h1>"), "heading-order"),
+    (html(lang=""), "lang-missing"),
+    (html(canonical=""), "canonical"),
+    (html(canonical=f"{BASE}/other-page/"), "canonical"),
+    (html(extra=f'<link rel="canonical" href="{BASE}/a-and-b/">'), "canonical"),
+    (html(jsonld='{"@type": "MedicalWebPage",'), "jsonld-invalid"),
+    (html(jsonld='{"@context": "https://schema.org", "@type": "MedicalWebPage"}'), "jsonld-types"),
+    (html(jsonld=""), "jsonld-types"),
+    (html(extra='<img src="x.png">'), "img-alt"),
+    (html(links=("../", "../../../elsewhere/")), "link-broken"),
+    (html(extra='<a href="../x-and-y/">click here</a>'), "link-text"),
+    (html(extra='<a href="../x-and-y/"></a>'), "link-text"),
+    (html(body="only a few words here"), "thin-content"),
+])
+def test_each_page_check_can_fail(page, expected):
+    assert expected in checks(page)
+
+
+def test_decorative_images_with_empty_alt_pass_and_hub_pages_need_no_medical_type():
+    assert checks(html(extra='<img src="x.png" alt="">')) == set()
+    page = html("topics/x/", jsonld=json.dumps({"@graph": [{"@type": "WebPage"}, {"@type": "BreadcrumbList"}]}))
+    assert checks(page, "topics/x/") == set()
+
+
+def test_thin_content_on_a_noindex_page_is_only_info():
+    found = page_findings(parse_page("a-and-b/index.html", html(body="few words", noindex=True).encode(), BASE), CFG)
+    assert [(f.check, f.severity) for f in found] == [("thin-content", "info")]
+
+
+def test_severity_overrides_from_the_config_and_unknown_checks_are_refused():
+    cfg = dataclasses.replace(CFG, audit=dataclasses.replace(CFG.audit, severity={"title-length": "error",
+                                                                                 "thin-content": "off"}))
+    found = page_findings(parse_page("a-and-b/index.html", html(title="Short", body="few").encode(), BASE), cfg)
+    assert [(f.check, f.severity) for f in found] == [("title-length", "error")]
+    bad = dataclasses.replace(CFG, audit=dataclasses.replace(CFG.audit, severity={"no-such-check": "error"}))
+    with pytest.raises(ContractError, match="no-such-check"):
+        page_findings(parse_page("a-and-b/index.html", html().encode(), BASE), bad)
+
+
+def test_text_excludes_navigation_scripts_and_comments():
+    page = html(body="one two three", extra="<script>var hidden = 1;</script><!-- a comment here -->")
+    rec = parse_page("a-and-b/index.html", page.encode(), BASE)
+    # "Home" sits in the breadcrumb nav and is not counted; h1, h2, text and link labels are.
+    assert rec.words == len("Heading Part one two three Page 0".split())
+
+
+def test_links_resolve_like_a_browser():
+    assert resolve("a-and-b/", "../x-and-y/", BASE) == ("internal", "x-and-y/")
+    assert resolve("a-and-b/", "../", BASE) == ("internal", "")
+    assert resolve("", "topics/x/", BASE) == ("internal", "topics/x/")
+    assert resolve("topics/x/", "../../a-and-b/#top", BASE) == ("internal", "a-and-b/")
+    assert resolve("a-and-b/", "../../x/", BASE) == ("outside", None)
+    assert resolve("404.html", f"{BASE}/about/", BASE) == ("internal", "about/")
+    assert resolve("404.html", "/lib/about/", BASE) == ("internal", "about/")
+    assert resolve("a-and-b/", "https://doi.org/10.1/x", BASE) == ("external", None)
+    assert resolve("a-and-b/", "mailto:a@b.c", BASE) == ("skip", None)
+    assert resolve("a-and-b/", "#section", BASE) == ("skip", None)
+    assert resolve("a-and-b/", "../sitemap.xml", BASE) == ("internal", "sitemap.xml")
+
+
+def test_robots_longest_match_wins_and_allow_wins_ties():
+    rules = robots_rules("User-agent: *\nDisallow: /lib/private/\nAllow: /lib/private/ok/\nDisallow: /*.pdf$\n")["*"]
+    assert not robots_allows(rules, "/lib/private/x/")
+    assert robots_allows(rules, "/lib/private/ok/page/")
+    assert not robots_allows(rules, "/lib/file.pdf")
+    assert robots_allows(rules, "/lib/file.pdf.html")
+    assert robots_allows(robots_rules("User-agent: *\nAllow: /\n")["*"], "/lib/x/")
+
+
+# ---------------------------------------------------------------------------------------------
+# Site-wide checks on small handwritten sites
+
+
+def write_site(root: Path, pages: dict[str, str], sitemap: list[str] | None = None,
+               robots: str | None = "User-agent: *\nAllow: /\n\nSitemap: https://example.org/lib/sitemap.xml\n") -> Path:
+    for url, text in pages.items():
+        path = root / ("index.html" if url == "" else url if url.endswith(".html") else url + "index.html")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if sitemap is None:
+        sitemap = [u for u, t in pages.items() if 'content="noindex"' not in t]
+    urls = "".join(f"<url><loc>{BASE}/{u}</loc></url>" for u in sitemap)
+    (root / "sitemap-1.xml").write_text(f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                                        f'sitemap/0.9">{urls}</urlset>', encoding="utf-8")
+    (root / "sitemap.xml").write_text(f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+                                      f'sitemap/0.9"><sitemap><loc>{BASE}/sitemap-1.xml</loc></sitemap>'
+                                      "</sitemapindex>", encoding="utf-8")
+    if robots is not None:
+        (root / "robots.txt").write_text(robots, encoding="utf-8")
+    return root
+
+
+def small_site_pages() -> dict[str, str]:
+    """Home → two hubs → pair pages; every page links back home."""
+    hub = json.dumps({"@graph": [{"@type": "MedicalWebPage"}, {"@type": "BreadcrumbList"}]})
+    return {
+        "": html("", title="Home Page of the Little Test Library", links=("topics/a/", "topics/b/"), crumbs=False,
+                 jsonld=json.dumps({"@type": "WebPage"})),
+        "topics/a/": html("topics/a/", title="Topic A: Links and Strategies Here", links=("../../", "../../a-and-b/"),
+                          jsonld=hub),
+        "topics/b/": html("topics/b/", title="Topic B: Links and Strategies Here", links=("../../", "../../a-and-b/"),
+                          jsonld=hub),
+        "a-and-b/": html("a-and-b/", title="A and B: How They Connect, Explained", links=("../", "../topics/a/")),
+    }
+
+
+def by_check(result) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for f in result.findings:
+        out.setdefault(f.check, set()).add(f.url)
+    return out
+
+
+def test_a_clean_small_site_has_no_findings(tmp_path):
+    result = audit_site(write_site(tmp_path, small_site_pages()), CFG)
+    assert result.findings == []
+    depth = {p.url: p.depth for p in result.pages}
+    assert depth == {"": 0, "topics/a/": 1, "topics/b/": 1, "a-and-b/": 2}
+    assert {p.url: p.inlinks for p in result.pages}["a-and-b/"] == 2
+
+
+def test_broken_links_orphans_and_unreachable_pages(tmp_path):
+    pages = small_site_pages()
+    pages["a-and-b/"] = html("a-and-b/", links=("../", "../missing-page/"))
+    pages["orphan-and-page/"] = html("orphan-and-page/", links=("../",))
+    pages["c-and-d/"] = html("c-and-d/", links=("../e-and-f/",))  # only reachable from each other
+    pages["e-and-f/"] = html("e-and-f/", links=("../c-and-d/",))
+    found = by_check(audit_site(write_site(tmp_path, pages), CFG))
+    assert found["link-broken"] == {"a-and-b/"}
+    assert "orphan-and-page/" in found["orphan"]
+    assert found["unreachable"] == {"c-and-d/", "e-and-f/"}
+
+
+def test_click_depth_beyond_the_maximum(tmp_path):
+    pages = small_site_pages()
+    chain = ["a-and-b/", "b-and-c/", "c-and-d/", "d-and-e/"]
+    for here, there in zip(chain, chain[1:] + ["a-and-b/"]):
+        pages[here] = html(here, links=(f"../{there}",))
+    found = by_check(audit_site(write_site(tmp_path, pages), CFG))
+    assert found["click-depth"] == {"c-and-d/", "d-and-e/"}  # 4 and 5 clicks, the maximum is 3
+    assert "no-outlinks" not in found
+
+
+def test_duplicate_titles_and_descriptions(tmp_path):
+    pages = small_site_pages()
+    same = "The same description on two pages, which search engines would show twice in results.".ljust(125, ".")
+    pages["topics/b/"] = html("topics/b/", title="Topic A: Links and Strategies Here", links=("../../",))
+    pages["topics/a/"] = html("topics/a/", description=same, title="Topic A: Links and Strategies Here",
+                              links=("../../", "../../a-and-b/"))
+    pages["a-and-b/"] = html("a-and-b/", description=same, links=("../",))
+    found = by_check(audit_site(write_site(tmp_path, pages), CFG))
+    assert found["title-duplicate"] == {"topics/a/", "topics/b/"}
+    assert found["description-duplicate"] == {"topics/a/", "a-and-b/"}
+
+
+def test_sitemap_must_list_indexable_pages_only_and_only_built_ones(tmp_path):
+    pages = small_site_pages()
+    pages["a-and-b/"] = html("a-and-b/", noindex=True, links=("../",))
+    write_site(tmp_path, pages, sitemap=["", "topics/a/", "a-and-b/", "never-built/"])
+    found = by_check(audit_site(tmp_path, CFG))
+    assert found["sitemap-noindex"] == {"a-and-b/"}
+    assert found["sitemap-not-built"] == {"never-built/"}
+    assert found["sitemap-omitted"] == {"topics/b/"}
+    result = audit_site(tmp_path, CFG)
+    assert {f.check for f in result.site_findings} == {"sitemap-not-built"}
+
+
+def test_missing_or_broken_sitemap(tmp_path):
+    write_site(tmp_path, small_site_pages())
+    (tmp_path / "sitemap-1.xml").write_text("<urlset><url><loc>", encoding="utf-8")
+    assert "sitemap-invalid" in by_check(audit_site(tmp_path, CFG))
+    (tmp_path / "sitemap.xml").unlink()
+    assert "sitemap-missing" in by_check(audit_site(tmp_path, CFG))
+
+
+def test_robots_must_not_block_noindex_pages(tmp_path):
+    pages = small_site_pages()
+    pages["a-and-b/"] = html("a-and-b/", noindex=True, links=("../",))
+    robots = "User-agent: *\nDisallow: /lib/a-and-b/\nDisallow: /lib/topics/a/\n"
+    found = by_check(audit_site(write_site(tmp_path, pages, robots=robots), CFG))
+    assert found["robots-blocks-noindex"] == {"a-and-b/"}
+    assert found["robots-blocks-indexable"] == {"topics/a/"}
+    assert found["robots-no-sitemap"] == {"robots.txt"}
+
+
+def test_near_duplicates_are_found_and_different_pages_are_not(tmp_path):
+    pages = small_site_pages()
+    shared = words(1, 400)
+    pages["a-and-b/"] = html("a-and-b/", body=shared, links=("../", "../c-and-d/"))
+    pages["c-and-d/"] = html("c-and-d/", body=shared + " and one extra sentence at the end", links=("../",))
+    pages["e-and-f/"] = html("e-and-f/", body=words(2, 400), links=("../",))
+    pages["topics/a/"] = html("topics/a/", links=("../../", "../../a-and-b/", "../../e-and-f/"))
+    result = audit_site(write_site(tmp_path, pages), CFG)
+    row = {p.url: p for p in result.pages}
+    assert row["a-and-b/"].nearest == "c-and-d/" and row["c-and-d/"].nearest == "a-and-b/"
+    assert row["a-and-b/"].similarity > 0.9
+    assert by_check(result)["near-duplicate"] == {"a-and-b/", "c-and-d/"}
+    assert row["e-and-f/"].nearest == "" or row["e-and-f/"].similarity < 0.5
+
+
+def test_near_duplicate_search_is_banded_not_all_pairs():
+    bands, rows = lsh_params(0.85)
+    assert bands * rows <= 128 and 1 - (1 - 0.85 ** rows) ** bands >= 0.98
+    # Many identical pages are grouped before indexing, so they cannot form one giant bucket.
+    sig = text_fingerprint(words(3, 300).split())[1]
+    import numpy as np
+
+    sigs = np.frombuffer(sig * 500, dtype=np.uint32).reshape(500, 128)
+    found = near_duplicates(sigs, list(range(500)), 0.85)
+    assert len(found) == 500 and all(s == 1.0 for _, s in found.values())
+
+
+def test_unique_share_counts_boilerplate_shared_by_many_pages(tmp_path):
+    boiler = words(9, 300)
+    pages = small_site_pages()
+    for k in range(6):
+        url = f"p{k}-and-q/"
+        own = words(100 + k, 300) if k < 3 else words(100 + k, 20)
+        pages[url] = html(url, body=f"{own} {boiler}", links=("../",))
+    pages["topics/a/"] = html("topics/a/", links=("../../",) + tuple(f"../../p{k}-and-q/" for k in range(6)))
+    result = audit_site(write_site(tmp_path, pages), CFG)
+    share = {p.url: p.unique_share for p in result.pages}
+    assert 0.35 < share["p0-and-q/"] < 0.65  # about half its own text, half the shared block
+    assert share["p5-and-q/"] < 0.2
+    assert {"p3-and-q/", "p4-and-q/", "p5-and-q/"} <= by_check(result)["low-unique-share"]
+
+
+def test_unchanged_pages_come_from_the_cache_and_changes_are_listed(tmp_path):
+    site = write_site(tmp_path / "site", small_site_pages())
+    cache = tmp_path / "reports" / ".audit-cache.msgpack"
+    first = audit_site(site, CFG, cache_file=cache)
+    assert first.stats["parsed"] == 4 and cache.exists()
+    (site / "topics" / "b" / "index.html").write_text(small_site_pages()["topics/b/"].replace("Part", "Section"))
+    (site / "new-and-page").mkdir()
+    (site / "new-and-page" / "index.html").write_text(html("new-and-page/"))
+    (site / "a-and-b" / "index.html").unlink()
+    second = audit_site(site, CFG, previous=first.hashes(), cache_file=cache)
+    assert second.stats["parsed"] == 2 and second.stats["cached"] == 2
+    assert (second.added, second.changed, second.removed) == (["new-and-page/"], ["topics/b/"], ["a-and-b/"])
+    compare(second, second.hashes())
+    assert (second.added, second.changed, second.removed) == ([], [], [])
+
+
+def test_a_page_that_is_not_html_is_reported_not_fatal(tmp_path):
+    pages = small_site_pages()
+    write_site(tmp_path, pages)
+    (tmp_path / "empty.html").write_bytes(b"")
+    result = audit_site(tmp_path, CFG)
+    assert by_check(result)["parse-failed"] == {"empty.html"}
+
+
+def test_many_pages_are_parsed_in_worker_processes_with_the_same_result(tmp_path):
+    pages = small_site_pages()
+    for k in range(40):
+        pages[f"x{k}-and-y/"] = html(f"x{k}-and-y/", links=("../",))
+    pages["topics/a/"] = html("topics/a/", links=("../../",) + tuple(f"../../x{k}-and-y/" for k in range(40)))
+    write_site(tmp_path, pages)
+    one, two = audit_site(tmp_path, CFG, workers=1), audit_site(tmp_path, CFG, workers=2)
+    assert one.findings == two.findings
+    assert [(p.url, p.hash, p.words, p.nearest) for p in one.pages] == [(p.url, p.hash, p.words, p.nearest)
+                                                                         for p in two.pages]
+
+
+# ---------------------------------------------------------------------------------------------
+# Report and CSV
+
+
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(cell):
+    assert report.neutralise(cell) == "'" + cell
+    assert report.neutralise("A normal title") == "A normal title"
+    assert report.neutralise(-3) == -3
+
+
+def test_csv_has_one_row_per_page_with_formulas_neutralised(tmp_path):
+    pages = small_site_pages()
+    pages["a-and-b/"] = html("a-and-b/", title="=cmd|' /C calc'!A0 and a long enough title", links=("../",))
+    result = audit_site(write_site(tmp_path / "site", pages), CFG)
+    html_path, csv_path = report.write_reports(result, CFG, tmp_path / "reports", tmp_path / "site")
+    with open(csv_path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(pages)
+    title = {r["url"]: r["title"] for r in rows}["/a-and-b/"]
+    assert title.startswith("'=cmd")
+    text = html_path.read_text(encoding="utf-8")
+    assert "../site/a-and-b/index.html" in text  # links point at the built files
+    assert "<script>alert" not in text
+
+
+def test_report_escapes_page_text(tmp_path):
+    pages = small_site_pages()
+    pages["a-and-b/"] = html("a-and-b/", title="&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; long title here",
+                             links=("../",))
+    result = audit_site(write_site(tmp_path / "site", pages), CFG)
+    assert "</script><script>alert(1)" in {p.url: p.title for p in result.pages}["a-and-b/"]
+    html_path, _ = report.write_reports(result, CFG, tmp_path / "reports", tmp_path / "site")
+    assert "<script>alert(1)" not in html_path.read_text(encoding="utf-8")
+
+
+def test_every_check_has_a_known_severity_and_a_meaning():
+    assert all(sev in ("error", "warning", "info") and meaning for sev, meaning in CHECKS.values())
+    assert Finding("x", "error", "", "m").severity == "error"
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end: the real build and the CLI
+
+
+def test_the_small_fixture_builds_with_no_audit_errors(tmp_path, capsys):
+    out = tmp_path / "output"
+    assert main(["build", "--data", str(FIXTURES / "small"), "--out", str(out), "--quiet",
+                 "--config", str(ROOT / "site.toml")]) == 0
+    printed = capsys.readouterr().out
+    assert "SEO audit:" in printed and " 0 errors" in printed
+    reports = tmp_path / "reports"
+    assert (reports / "seo-review.html").exists() and (reports / "seo-review.csv").exists()
+    assert not list(out.rglob("seo-review*")) and not (out / "reports").exists()
+    text = (reports / "seo-review.html").read_text(encoding="utf-8")
+    assert "../output/compassion-fatigue-and-default-mode-network/index.html" in text
+    assert "staging" not in text
+    result = audit_site(out, load_config(ROOT / "site.toml"))
+    assert result.errors == 0, [f for f in result.findings if f.severity == "error"]
+    assert {p.url for p in result.pages if p.indexable} >= {"", "compassion-fatigue-and-default-mode-network/"}
+    pair = {p.url: p for p in result.pages}["compassion-fatigue-and-default-mode-network/"]
+    assert [f for f in pair.findings if f.severity != "info"] == []
+    # A second build with nothing changed reports no changes; the state records the build.
+    assert main(["build", "--data", str(FIXTURES / "small"), "--out", str(out), "--quiet",
+                 "--config", str(ROOT / "site.toml")]) == 0
+    assert "0 added, 0 removed, 0 changed" in capsys.readouterr().out
+    assert report.load_state(reports)["latest"] == result.hashes()
+
+
+def test_strict_build_fails_on_audit_errors_and_keeps_the_previous_site(tmp_path, capsys):
+    out = tmp_path / "output"
+    args = ["--data", str(FIXTURES / "small"), "--out", str(out), "--quiet"]
+    assert main(["build", *args, "--config", str(ROOT / "site.toml")]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    strict = tmp_path / "strict.toml"
+    text = (ROOT / "site.toml").read_text(encoding="utf-8")
+    text = text.replace('name = "Bringwise Library"', 'name = "Bringwise Library 2"')
+    if "[audit.severity]\n" in text:
+        text = text.replace("[audit.severity]\n", '[audit.severity]\nthin-content = "error"\n')
+    else:
+        text += '\n[audit.severity]\nthin-content = "error"\n'
+    strict.write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["build", *args, "--config", str(strict), "--strict"]) == 1
+    captured = capsys.readouterr()
+    assert "thin-content" in captured.out and "--strict" in captured.err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not list(tmp_path.glob(".output.staging-*"))
+    # The audit command alone: exit 1 only with --strict.
+    assert main(["audit", "--out", str(out), "--config", str(strict)]) == 0
+    assert main(["audit", "--out", str(out), "--config", str(strict), "--strict"]) == 1
+    assert main(["audit", "--out", str(tmp_path / "nothing")]) == 2
+
+
+def test_no_audit_skips_the_report(tmp_path):
+    out = tmp_path / "output"
+    assert main(["build", "--data", str(FIXTURES / "small"), "--out", str(out), "--quiet", "--no-audit",
+                 "--config", str(ROOT / "site.toml")]) == 0
+    assert not (tmp_path / "reports").exists()
+
+
+def test_reports_folder_can_be_chosen(tmp_path):
+    out = tmp_path / "output"
+    shutil.copytree(FIXTURES / "small", tmp_path / "data")
+    assert main(["build", "--data", str(tmp_path / "data"), "--out", str(out), "--quiet", "--no-audit",
+                 "--config", str(ROOT / "site.toml")]) == 0
+    assert main(["audit", "--out", str(out), "--reports", str(tmp_path / "elsewhere"),
+                 "--config", str(ROOT / "site.toml")]) == 0
+    assert (tmp_path / "elsewhere" / "seo-review.html").exists()
