@@ -11,8 +11,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, ROOT
+
 from pipeline import report
 from pipeline.audit import (
     CHECKS,
@@ -137,7 +137,7 @@ def test_text_excludes_navigation_scripts_and_comments():
     page = html(body="one two three", extra="<script>var hidden = 1;</script><!-- a comment here -->")
     rec = parse_page("a-and-b/index.html", page.encode(), BASE)
     # "Home" sits in the breadcrumb nav and is not counted; h1, h2, text and link labels are.
-    assert rec.words == len("Heading Part one two three Page 0".split())
+    assert rec.words == len(["Heading", "Part", "one", "two", "three", "Page", "0"])
 
 
 def test_links_resolve_like_a_browser():

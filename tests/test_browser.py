@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, ROOT
+
 from pipeline.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -139,7 +139,7 @@ def test_report_sorts_filters_and_searches(built, browser, tmp_path):
 
         # Search: only pages whose URL, title or similar page mentions the text.
         page.fill("#q", "default mode")
-        page.wait_for_function("document.querySelector('#count').textContent.split(' of ')[0] !== '%d'" % total)
+        page.wait_for_function(f"document.querySelector('#count').textContent.split(' of ')[0] !== '{total}'")
         hits = page.locator("#rows tr")
         assert 0 < hits.count() < total
         for i in range(hits.count()):
