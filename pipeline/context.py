@@ -254,6 +254,16 @@ def _about_entity(t: Topic) -> dict[str, str]:
     return {"@type": kind, "name": t.name.display, "description": t.description}
 
 
+def hub_title(name: Name, limit: int = 60) -> str:
+    """A hub's <title>: what the topic is and how it connects, shortened by pattern, never cut."""
+    what = "What They Are" if name.plural else "What It Is"
+    forms = [name.display] + ([name.abbreviation] if name.abbreviation else [])
+    candidates = [f"{f}: {what} and How {'They Connect' if name.plural else 'It Connects'}" for f in forms]
+    candidates += [f"{f}: {what}, Links and Tips" for f in forms] + [f"{f}: Links and Tips" for f in forms]
+    fitting = [c for c in candidates if len(c) <= limit]
+    return fitting[0] if fitting else min(candidates, key=len)
+
+
 def hub_context(topic: Topic, partners: list[Topic], statuses: dict[str, str], cfg: Config) -> dict[str, Any]:
     """A topic's hub page: what it is and every pair page it appears on."""
     url = urls.hub_url(topic.slug)
@@ -271,7 +281,7 @@ def hub_context(topic: Topic, partners: list[Topic], statuses: dict[str, str], c
     return {
         "kind": "hub",
         "url": url,
-        "title": topic.name.display if len(topic.name.display) > 40 else f"{topic.name.display}: Links and Strategies",
+        "title": hub_title(topic.name, cfg.audit.title_max),
         "h1": topic.name.display,
         "description": description,
         "bring_heading": f"What {topic.name.heading} Can Bring",
