@@ -79,6 +79,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "sitemap-not-canonical": ("warning", "the sitemap lists a URL whose canonical points elsewhere"),
     "robots-missing": ("warning", "robots.txt is missing"),
     "robots-no-sitemap": ("warning", "robots.txt does not name the sitemap"),
+    "robots-location": ("info", "crawlers read robots.txt only at the host's root, not under the base URL's path"),
     "robots-blocks-noindex": ("error", "robots.txt disallows a noindex page, so crawlers never read its noindex"),
     "robots-blocks-indexable": ("error", "robots.txt disallows a page meant to be indexed"),
     "thin-content": ("warning", "fewer words of main text than the configured minimum"),
@@ -743,6 +744,11 @@ def robots_findings(text: str | None, records: list[PageRecord], cfg: Config, se
         return out
     if not any(line.lower().startswith("sitemap:") for line in (s.strip() for s in text.splitlines())):
         _add(out, sev, "robots-no-sitemap", "robots.txt", ["robots.txt does not name the sitemap"])
+    parts = urlsplit(cfg.base_url)
+    if parts.path.strip("/"):
+        _add(out, sev, "robots-location", "robots.txt",
+             [f"the site is served under {parts.path.rstrip('/')}/, but crawlers only read "
+              f"{parts.scheme}://{parts.netloc}/robots.txt: merge these rules and the Sitemap line into that file"])
     groups = {a: r for a, r in robots_rules(text).items() if any(not allow for allow, _ in r)}
     if not groups:
         return out

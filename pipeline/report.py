@@ -168,41 +168,6 @@ def histogram_svg(series: dict[str, list[int]], labels: list[str], title: str, m
     return Markup("".join(parts))
 
 
-def findings_svg(result: AuditResult, width: int = 560) -> Markup:
-    """Horizontal bars: pages affected per check, split by severity; each bar filters the table."""
-    pages: dict[str, Counter] = {}
-    for p in result.pages:
-        for check, sev in {(f.check, f.severity) for f in p.findings}:
-            pages.setdefault(check, Counter())[sev] += 1
-    for f in result.site_findings:
-        pages.setdefault(f.check, Counter())[f.severity] += 1
-    if not pages:
-        return Markup('<p class="empty">No findings: every check passed on every page.</p>')
-    order = sorted(pages, key=lambda c: (min(SEVERITIES.index(s) for s in pages[c]), -sum(pages[c].values()), c))
-    row_h, label_w, right = 26, 190, 64
-    height = row_h * len(order) + 6
-    peak = max(sum(c.values()) for c in pages.values())
-    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="Pages per finding" class="chart bars">',
-             "<title>Pages per finding</title>"]
-    for i, check in enumerate(order):
-        y = 4 + i * row_h
-        x = label_w
-        parts.append(f'<a href="#pages" data-finding="{_esc(check)}" class="bar-link">'
-                     f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" class="bar-label">{_esc(check)}</text>')
-        for sev in SEVERITIES:
-            c = pages[check][sev]
-            if not c:
-                continue
-            w = max(2.0, (width - label_w - right) * c / peak)
-            parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 9}" rx="3" '
-                         f'fill="{_SEV_COLOURS[sev]}"><title>{_esc(check)}: {c:,} {sev}</title></rect>')
-            x += w
-        total = sum(pages[check].values())
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" class="bar-value">{total:,}</text></a>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
 def _nice_step(peak: int) -> int:
     for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 25_000,
                  50_000, 100_000):
@@ -251,7 +216,7 @@ def charts(result: AuditResult, cfg: Config) -> dict[str, Markup]:
     sim_chart = histogram_svg(sims, ["none", *pct_labels], "Pages by similarity to their most similar page",
                               marker=1 + a.near_duplicate_threshold * 10,
                               marker_label=f"duplicate ≥ {a.near_duplicate_threshold:.0%}")
-    return {"words": word_chart, "unique": unique_chart, "similarity": sim_chart, "findings": findings_svg(result)}
+    return {"words": word_chart, "unique": unique_chart, "similarity": sim_chart}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,9 +254,13 @@ def summary(result: AuditResult, cfg: Config) -> dict[str, Any]:
     content = [p for p in result.pages if p.kind != "404"]
     shares = [p.unique_share for p in content if p.unique_share is not None]
     near = {p.url for p in result.pages for f in p.findings if f.check == "near-duplicate"}
-    by_check: dict[str, Counter] = {}
-    for f in result.findings:
+    by_check: dict[str, Counter] = {}  # check → severity → pages (or site files) affected
+    for p in result.pages:
+        for check, sev in {(f.check, f.severity) for f in p.findings}:
+            by_check.setdefault(check, Counter())[sev] += 1
+    for f in result.site_findings:
         by_check.setdefault(f.check, Counter())[f.severity] += 1
+    peak = max((sum(c.values()) for c in by_check.values()), default=1)
     return {
         "pages": len(result.pages),
         "indexable": sum(1 for p in result.pages if p.indexable),
@@ -301,8 +270,9 @@ def summary(result: AuditResult, cfg: Config) -> dict[str, Any]:
         "median_words": int(statistics.median([p.words for p in content])) if content else 0,
         "median_unique": statistics.median(shares) if shares else None,
         "kinds": Counter(p.kind for p in result.pages),
-        "checks": [(c, CHECKS[c][1], by_check[c]) for c in sorted(by_check, key=lambda c: (
-            min(SEVERITIES.index(s) for s in by_check[c]), c))],
+        "checks": [(c, CHECKS[c][1], by_check[c], {s: 100 * n / peak for s, n in by_check[c].items()})
+                   for c in sorted(by_check, key=lambda c: (min(SEVERITIES.index(s) for s in by_check[c]),
+                                                            -sum(by_check[c].values()), c))],
     }
 
 

@@ -17,6 +17,7 @@ from pipeline import report
 from pipeline.audit import (
     CHECKS,
     Finding,
+    _Severity,
     audit_site,
     compare,
     lsh_params,
@@ -25,6 +26,7 @@ from pipeline.audit import (
     parse_page,
     resolve,
     robots_allows,
+    robots_findings,
     robots_rules,
     text_fingerprint,
 )
@@ -209,7 +211,8 @@ def by_check(result) -> dict[str, set[str]]:
 
 def test_a_clean_small_site_has_no_findings(tmp_path):
     result = audit_site(write_site(tmp_path, small_site_pages()), CFG)
-    assert result.findings == []
+    # Only a note that robots.txt under /lib/ is not where crawlers look for it.
+    assert [(f.check, f.severity, f.url) for f in result.findings] == [("robots-location", "info", "robots.txt")]
     depth = {p.url: p.depth for p in result.pages}
     assert depth == {"": 0, "topics/a/": 1, "topics/b/": 1, "a-and-b/": 2}
     assert {p.url: p.inlinks for p in result.pages}["a-and-b/"] == 2
@@ -258,7 +261,15 @@ def test_sitemap_must_list_indexable_pages_only_and_only_built_ones(tmp_path):
     assert found["sitemap-not-built"] == {"never-built/"}
     assert found["sitemap-omitted"] == {"topics/b/"}
     result = audit_site(tmp_path, CFG)
-    assert {f.check for f in result.site_findings} == {"sitemap-not-built"}
+    assert {f.check for f in result.site_findings} == {"sitemap-not-built", "robots-location"}
+
+
+def test_robots_location_is_only_noted_when_the_site_lives_under_a_path():
+    root = dataclasses.replace(CFG, base_url="https://example.org")
+    assert robots_findings("User-agent: *\nAllow: /\nSitemap: https://example.org/sitemap.xml\n", [], root,
+                           _Severity(root)) == []
+    found = robots_findings("User-agent: *\nAllow: /\nSitemap: x\n", [], CFG, _Severity(CFG))
+    assert [f.check for f in found] == ["robots-location"]
 
 
 def test_missing_or_broken_sitemap(tmp_path):

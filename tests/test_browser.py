@@ -152,7 +152,7 @@ def test_report_sorts_filters_and_searches(built, browser, tmp_path):
         # Reset brings every page back; a bar in the findings chart filters by its check.
         page.click("#reset")
         assert _count(page) == total
-        bar = page.locator("svg.bars a.bar-link").first
+        bar = page.locator(".fbars .fname").first
         bar_check = bar.get_attribute("data-finding")
         bar.click()
         assert page.eval_on_selector("#f-finding", "s => s.selectedOptions[0].textContent").startswith(bar_check)
