@@ -199,9 +199,9 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
         f"Workers: {workers or 'default (all cores)'}. Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
         "by `make bench`" + (f" with `--sizes {','.join(str(r['n']) for r in results)}`" if results else "") + ".",
         "",
-        "Every figure is one run of `python -m pipeline build` as a subprocess (CLI start-up, loading, validation, "
-        "rendering, writing, sitemaps and the audit when present); peak RSS is the sum over the process and its "
-        "workers, sampled every 10 ms. \"Touched\" counts output files whose inode or mtime changed.",
+        ("Every figure is one run of `python -m pipeline build` as a subprocess (CLI start-up, loading, validation, "
+         "rendering, writing, sitemaps and the audit when present); peak RSS is the sum over the process and its "
+         "workers, sampled every 10 ms. \"Touched\" counts output files whose inode or mtime changed."),
         "",
         *rows,
         "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -314,6 +315,8 @@ def _prepare(inputs: Inputs, root: Path, fps: Fingerprints | None = None, old: d
     from pipeline.language import with_article
 
     with_article("owl")
+    gc.collect()
+    gc.freeze()  # what workers inherit is never scanned again (less GC time, fewer copied pages)
     _STATE.clear()
     _STATE.update(
         inputs=inputs, root=root, topics=topics, nb=nb, env=environment(inputs.templates), site=site_context(cfg),
@@ -574,8 +577,9 @@ def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
                 result.pages.append(PageSummary(urls.pair_url(a, slugs[j]), "pair", STATUSES[code], dates[updated[k]],
                                                 int(words[k]), float(own[k]), a, slugs[j]))
             k += 1
-    result.pages.extend(PageSummary(*p) for p in m["other_pages"])
     result.pages.sort(key=lambda p: p.url)
+    result.pages.extend(PageSummary(*p) for p in m["other_pages"])
+    result.redirected = dict(m.get("redirected", {}))
     for url in sorted(m["warnings"]):
         result.warnings.extend(m["warnings"][url])
     return result
@@ -667,6 +671,7 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
         if after_write is not None:
             after_write(staging.root, result)
         staging.commit()
+    gc.unfreeze()
     date_list = [""] * len(dates)
     for d, i in dates.items():
         date_list[i] = d
@@ -676,5 +681,6 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
         "updated": updated, "dates": date_list, "warnings": warnings, "hubs": hub_fps,
         "other_pages": [(p.url, p.kind, p.status, p.updated_on, p.words, p.own_share, p.a, p.b)
                         for p in result.pages if p.kind != "pair"],
+        "redirected": result.redirected,
     })
     return result
