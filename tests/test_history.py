@@ -70,7 +70,7 @@ def renamed(tmp_path, capsys):
 
 
 def test_removed_pages_are_listed_and_renamed_ones_redirect(renamed):
-    data, out, before, summary = renamed
+    _data, out, before, summary = renamed
     after = _pages_on_disk(out)
     gone = sorted(before - after)
     assert gone == [
@@ -86,8 +86,8 @@ def test_removed_pages_are_listed_and_renamed_ones_redirect(renamed):
         "    awe-and-compassion-fatigue/ → compassion-fatigue-and-sense-of-awe/ (permanent redirect)",
         "    awe-and-default-mode-network/ → default-mode-network-and-sense-of-awe/ (permanent redirect)",
         "    awe-and-mindfulness/ → mindfulness-and-sense-of-awe/ (permanent redirect)",
-        "    awe-and-post-traumatic-stress-disorder/ → post-traumatic-stress-disorder-and-sense-of-awe/ "
-        "(permanent redirect)",
+        ("    awe-and-post-traumatic-stress-disorder/ → post-traumatic-stress-disorder-and-sense-of-awe/ "
+        "(permanent redirect)"),
         "    compassion-fatigue-and-mindfulness/",
         "    compassion-fatigue-and-procrastination/",
         "    default-mode-network-and-procrastination/",
@@ -95,8 +95,8 @@ def test_removed_pages_are_listed_and_renamed_ones_redirect(renamed):
         "    post-traumatic-stress-disorder-and-procrastination/",
         "    topics/awe/ → topics/sense-of-awe/ (permanent redirect)",
         "    topics/procrastination/",
-        "  topic 'procrastination' is gone: if it was renamed, add 'procrastination' to its old_slugs cell in "
-        "topics.csv so its old pages redirect",
+        ("  topic 'procrastination' is gone: if it was renamed, add 'procrastination' to its old_slugs cell in "
+        "topics.csv so its old pages redirect"),
     ]
     # The page list travels with the site and matches it.
     listed_pages = (out / PAGES_FILE).read_text(encoding="utf-8").splitlines()[1:]
@@ -104,7 +104,7 @@ def test_removed_pages_are_listed_and_renamed_ones_redirect(renamed):
 
 
 def test_redirects_cover_every_old_url_of_a_renamed_topic(renamed):
-    data, out, _, _ = renamed
+    _data, out, _, _ = renamed
     prefix = "/library/"
     netlify = {}
     for line in (out / "_redirects").read_text(encoding="utf-8").splitlines():
@@ -231,7 +231,7 @@ def test_pairs_refuses_broken_data_and_writes_nothing(tmp_path, capsys):
 
 
 def test_pairs_write_is_atomic(tmp_path, capsys, monkeypatch):
-    import pipeline.pairsfile as pairsfile
+    from pipeline import pairsfile
 
     data = tmp_path / "data"
     shutil.copytree(SMALL, data)

@@ -1,0 +1,218 @@
+"""Atomic builds: a build killed at any moment, or failing half way, leaves the previous site whole.
+
+The kill test builds an old site from one synthetic data set, then starts `python -m pipeline build`
+on a changed data set again and again and SIGKILLs it at a random moment while it writes; after every
+kill the output must be exactly the old site or exactly the new one (compared by a hash over the
+whole tree). A last clean build must then clean up every leftover staging folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import write
+from pipeline.build import build, load_inputs
+from pipeline.cli import main
+from pipeline.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")
+KILLS = 8  # at most; fewer once BUDGET seconds have passed (at least 4)
+BUDGET = 15
+TOPICS = 40
+
+
+def synthetic(data: Path, n: int, version: int) -> Path:
+    """n topics over all kinds. A later `version` rewrites every third description, drops the first
+    topic and adds one at the end, so a rebuild re-renders some pages and reuses the others."""
+    data.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["name", "kind", "description", "category", "effects", "strategies", "updated_on"])
+    for i in range(version, n + version):
+        changed = version if i % 3 == 0 else 0
+        w.writerow([f"Synthetic Topic {i:03d}", KINDS[i % 8],
+                    (f"Synthetic topic {i} is a made-up topic for the build tests, version {changed}. "
+                    "It exists only so that a build takes a moment."),
+                    f"Group {i % 5}", "a first effect; a second effect", "try one thing; try another thing",
+                    f"2026-11-{10 + changed:02d}"])
+    (data / "topics.csv").write_text(buf.getvalue(), encoding="utf-8")
+    return data
+
+
+def tree_hash(root: Path) -> str:
+    """One digest over every path and file content under root (links not followed)."""
+    if not root.exists():
+        return "absent"
+    h = hashlib.sha256()
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        rel = Path(folder).relative_to(root).as_posix()
+        h.update(f"d {rel}\n".encode())
+        for name in sorted(files):
+            h.update(f"f {rel}/{name}\n".encode())
+            h.update(Path(folder, name).read_bytes())
+    return h.hexdigest()
+
+
+def leftovers(parent: Path, out: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{out.name}."))
+
+
+def _inprocess_build(data: Path, out: Path) -> float:
+    started = time.perf_counter()
+    build(load_inputs(data, TEMPLATES, load_config(ROOT / "site.toml")), out, workers=1, progress=False)
+    return time.perf_counter() - started
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """Keep the incremental build cache (and audit reports) inside the test's folder."""
+    monkeypatch.setenv("BRINGWISE_BUILD_CACHE", str(tmp_path / ".build-cache"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / ".build-cache"
+
+
+def _staged(parent: Path, out: Path) -> int:
+    """Entries in the newest staging folder (how far the build has got), or -1 if there is none."""
+    folders = [p for p in parent.iterdir() if p.name.startswith(f".{out.name}.staging-")]
+    try:
+        return max(sum(1 for _ in os.scandir(f)) for f in folders) if folders else -1
+    except OSError:
+        return -1
+
+
+def test_killed_builds_leave_the_old_site_or_the_new_one(tmp_path, cache):
+    rng = random.Random(int(os.environ.get("KILL_SEED", time.time_ns() % 10_000)))
+    old_data, new_data = synthetic(tmp_path / "old", TOPICS, 0), synthetic(tmp_path / "new", TOPICS, 1)
+    out, pristine = tmp_path / "output", tmp_path / "pristine"
+    _inprocess_build(old_data, out)  # with its manifest, so the killed builds reuse unchanged pages
+    old_hash = tree_hash(out)
+    shutil.copytree(out, pristine)  # a real copy: a build that wrote into live files would show
+    entries = sum(1 for _ in out.iterdir())
+
+    cmd = [sys.executable, "-m", "pipeline", "build", "--data", str(new_data), "--out", str(out), "--templates",
+           str(TEMPLATES), "--config", str(ROOT / "site.toml"), "--quiet", "--no-audit", "--workers", "1"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), BRINGWISE_BUILD_CACHE=str(cache))
+    states: list[tuple[int, str, str]] = []
+    mid_write = 0
+    budget = time.monotonic() + BUDGET
+    for k in range(KILLS):
+        if k >= 4 and time.monotonic() > budget:
+            break
+        # Where to kill, as a share of the pages staged: at once, anywhere in the write, or once all
+        # are written (during the hubs, the sitemap, the swap or the clean-up after it).
+        share = 0.0 if k == 0 else 1.0 if k % 4 == 3 else rng.random()
+        linger = rng.uniform(0, 0.3) if share == 1.0 else 0.0
+        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        while proc.poll() is None and _staged(tmp_path, out) < share * entries:
+            time.sleep(0.003)
+        time.sleep(linger)
+        if proc.poll() is None:
+            mid_write += _staged(tmp_path, out) >= 0
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        stderr = proc.stderr.read().decode()
+        proc.stderr.close()
+        assert "Traceback" not in stderr, stderr
+        state = tree_hash(out)
+        where = f"kill {k} at {share:.0%} of the pages staged (+{linger:.2f} s)"
+        states.append((k, where, state))
+        if state != old_hash:  # the build got to swap: start the next kill from the old site again
+            shutil.rmtree(out)
+            shutil.copytree(pristine, out)
+    assert mid_write >= 3, states  # the kills really did land while the build was writing
+
+    # The new site, built from scratch elsewhere, is the only other state a kill may leave.
+    os.environ["BRINGWISE_BUILD_CACHE"] = str(tmp_path / "reference" / ".build-cache")
+    _inprocess_build(new_data, tmp_path / "reference" / "output")
+    os.environ["BRINGWISE_BUILD_CACHE"] = str(cache)
+    new_hash = tree_hash(tmp_path / "reference" / "output")
+    assert old_hash != new_hash
+    for _k, where, state in states:
+        assert state in (old_hash, new_hash), f"{where} left a mixed site"
+
+    # A clean build finishes the job and removes every folder the killed builds left.
+    _inprocess_build(new_data, out)
+    assert tree_hash(out) == new_hash
+    assert leftovers(tmp_path, out) == []
+
+
+def _old_site(tmp_path: Path) -> tuple[Path, Path, str]:
+    data = synthetic(tmp_path / "data", 12, 0)
+    out = tmp_path / "output"
+    _inprocess_build(data, out)
+    synthetic(data, 12, 1)
+    return data, out, tree_hash(out)
+
+
+def test_a_template_error_half_way_leaves_the_site_untouched(tmp_path, cache, capsys):
+    data, out, before = _old_site(tmp_path)
+    broken = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, broken)
+    hub = broken / "hub.html"
+    hub.write_text(hub.read_text(encoding="utf-8").replace("{% block content %}",
+                                                           "{% block content %}{{ page.no_such_field }}", 1))
+    code = main(["build", "--data", str(data), "--out", str(out), "--templates", str(broken), "--quiet",
+                 "--no-audit", "--workers", "1", "--config", str(ROOT / "site.toml")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "no_such_field" in err and "the previous site is unchanged" in err
+    assert tree_hash(out) == before
+    assert leftovers(tmp_path, out) == []
+
+
+def test_a_failing_swap_leaves_the_site_untouched(tmp_path, cache, monkeypatch, capsys):
+    data, out, before = _old_site(tmp_path)
+
+    def disk_full(_root):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(write, "fsync_tree", disk_full)
+    code = main(["build", "--data", str(data), "--out", str(out), "--templates", str(TEMPLATES), "--quiet",
+                 "--no-audit", "--workers", "1", "--config", str(ROOT / "site.toml")])
+    assert code == 1 and "No space left on device" in capsys.readouterr().err
+    assert tree_hash(out) == before
+    assert leftovers(tmp_path, out) == []
+
+
+def test_without_renameat2_the_two_step_swap_recovers(tmp_path, cache, monkeypatch):
+    data, out, before = _old_site(tmp_path)
+    monkeypatch.setattr(write, "_exchange", lambda a, b: False)
+    _inprocess_build(data, out)
+    after = tree_hash(out)
+    assert after != before and leftovers(tmp_path, out) == []
+    # A build killed between its two renames leaves no output but the previous site as .output.old-PID.
+    os.rename(out, tmp_path / ".output.old-999999")
+    (tmp_path / ".output.staging-999999").mkdir()
+    write.recover(out)
+    assert tree_hash(out) == after and leftovers(tmp_path, out) == []
+
+
+def test_a_staging_folder_of_a_running_build_is_left_alone(tmp_path):
+    out = tmp_path / "output"
+    out.mkdir()
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        mine = tmp_path / f".output.staging-{running.pid}"
+        dead = tmp_path / ".output.staging-999999"
+        mine.mkdir()
+        dead.mkdir()
+        write.recover(out)
+        assert mine.exists() and not dead.exists()
+    finally:
+        running.kill()
+        running.wait()
