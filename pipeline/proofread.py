@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pipeline.language import with_article
 
 _DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
+_STACKED = re.compile(r"\b(?:the|a|an)\s+(?:the|a|an)\b", re.IGNORECASE)
 _ARTICLE = re.compile(r"\b(a|an)\s+([\w’'-]+)", re.IGNORECASE)
 # Nouns that only fit some kinds: "symptoms of the amygdala" is a fault.
 KIND_NOUNS = {
@@ -45,6 +46,8 @@ def check_sentence(sentence: str, names: dict[str, tuple[str, str]]) -> list[Fau
                 faults.append(Fault("kind mismatch", sentence, f"'{noun}' of {text} ({kind})"))
         if bare != text and bare.lower() in low and re.search(rf"(?<!the )\b{re.escape(bare.lower())}\b", low):
             faults.append(Fault("missing article", sentence, f"'{bare}' without 'the'"))
+    for m in _STACKED.finditer(sentence):
+        faults.append(Fault("doubled article", sentence, m.group(0)))
     for open_, close in (("(", ")"), ("“", "”"), ("[", "]")):
         if sentence.count(open_) != sentence.count(close):
             faults.append(Fault("unbalanced", sentence, f"{open_}…{close}"))
