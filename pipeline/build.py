@@ -503,7 +503,7 @@ def _site_pages(inputs: Inputs, result: BuildResult, site: dict[str, Any], stagi
                 else:
                     result.pages.append(PageSummary(urls.hub_url(slug), "hub", "approved", topic.updated_on))
                     continue
-        ctx = hub_context(topic, others, statuses, cfg) | {"disclaimer": disclaimer}
+        ctx = hub_context(topic, others, statuses, cfg, inputs.wording)
         page = finish(ctx, site, indexable=True)
         files[rel] = render(env, page, site)
         result.pages.append(PageSummary(ctx["url"], "hub", "approved", topic.updated_on))

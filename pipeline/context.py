@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote, urlsplit
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,14 +132,27 @@ def _paragraphs(text: str) -> list[str]:
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def _sources(*groups: tuple[str, ...]) -> list[dict[str, str]]:
+def source_label(url: str, wording: Wording) -> str:
+    """Link text that says where a source goes: 'Wikipedia: Default mode network'."""
+    parts = urlsplit(url)
+    host = parts.netloc.lower().removeprefix("www.")
+    path = unquote(parts.path).strip("/")
+    if host in ("doi.org", "dx.doi.org") and path:
+        return wording.doi_label.format(doi=path)
+    page = path.rsplit("/", 1)[-1] if path else ""
+    page = re.sub(r"\.(html?|php|aspx?)$", "", page)
+    page = capitalise(re.sub(r"[_-]+", " ", page).strip())
+    publisher = wording.publishers.get(host, host)
+    return f"{publisher}: {page}" if page else publisher
+
+
+def _sources(wording: Wording, *groups: tuple[str, ...]) -> list[dict[str, str]]:
     seen, out = set(), []
     for group in groups:
         for url in group:
             if url not in seen:
                 seen.add(url)
-                label = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
-                out.append({"url": url, "label": label})
+                out.append({"url": url, "label": source_label(url, wording)})
     return out
 
 
@@ -216,7 +230,7 @@ def pair_context(
         "strategies": strategies,
         "related": related,
         "hubs": hubs,
-        "sources": _sources(row["sources"], a.sources, b.sources),
+        "sources": _sources(wording, row["sources"], a.sources, b.sources),
         "reviewed_by": row["reviewed_by"],
         "reviewed_on": row["reviewed_on"],
         "updated_on": row["reviewed_on"] or max(a.updated_on, b.updated_on),
@@ -264,7 +278,9 @@ def hub_title(name: Name, limit: int = 60) -> str:
     return fitting[0] if fitting else min(candidates, key=len)
 
 
-def hub_context(topic: Topic, partners: list[Topic], statuses: dict[str, str], cfg: Config) -> dict[str, Any]:
+def hub_context(
+    topic: Topic, partners: list[Topic], statuses: dict[str, str], cfg: Config, wording: Wording
+) -> dict[str, Any]:
     """A topic's hub page: what it is and every pair page it appears on."""
     url = urls.hub_url(topic.slug)
     pairs = []
@@ -289,7 +305,8 @@ def hub_context(topic: Topic, partners: list[Topic], statuses: dict[str, str], c
         "topic": _topic_block(topic),
         "effects": [capitalise(e) for e in topic.effects],
         "strategies": [capitalise(s) for s in topic.strategies],
-        "sources": _sources(topic.sources),
+        "sources": _sources(wording, topic.sources),
+        "disclaimer": wording.disclaimer,
         "pairs": pairs,
         "updated_on": topic.updated_on,
         "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": url, "label": topic.name.display}],

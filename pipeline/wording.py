@@ -14,7 +14,7 @@ from pipeline.validate import KINDS
 ROLE_ORDER = ("practice", "brain", "process", "behavior", "trait", "emotion", "phenomenon", "condition")
 KIND_FIELDS = ("label", "aspect", "presence", "help", "track")
 _TOPIC_FIELDS = {"", "_aspect", "_presence", "_help", "_label", "_track"}
-FILES = ("kinds", "link", "effects", "strategies", "page")
+FILES = ("kinds", "link", "effects", "strategies", "page", "sources")
 
 
 def _allowed(letters: str) -> set[str]:
@@ -32,6 +32,7 @@ ALLOWED = {
     "strategies": _allowed("xy") | {"topic", "strategy"},
     "page": _allowed("ab"),
     "kinds": {"x"},
+    "sources": {"doi"},
 }
 
 
@@ -46,6 +47,8 @@ class Wording:
     own_strategy: list[str]
     page: dict[str, list[str]]
     disclaimer: str
+    publishers: dict[str, str]
+    doi_label: str
 
 
 def _walk(value: object, path: str):
@@ -102,6 +105,8 @@ def parse_wording(raw: dict[str, dict], folder: str = "templates/wording") -> Wo
         own_strategy=raw["strategies"].get("own", ["For {topic}: {strategy}"]),
         page=page,
         disclaimer=raw["page"]["disclaimer"],
+        publishers=dict(raw.get("sources", {}).get("publishers", {})),
+        doi_label=raw.get("sources", {}).get("doi", "doi:{doi}"),
     )
 
 

@@ -152,3 +152,16 @@ def test_golden_compassion_fatigue_and_default_mode_network(small_site):
 
         diff = "".join(difflib.unified_diff(golden.splitlines(True), built.splitlines(True), "golden", "built"))
         pytest.fail(f"page differs from the golden file (run `make golden` if the change is intended):\n{diff}")
+
+
+def test_source_links_say_where_they_go():
+    from pipeline.context import source_label
+    from pipeline.wording import read_wording
+
+    w = read_wording(ROOT / "templates" / "wording")
+    assert source_label("https://en.wikipedia.org/wiki/Default_mode_network", w) == "Wikipedia: Default mode network"
+    assert source_label("https://doi.org/10.1073/pnas.98.2.676", w) == "Research article, doi:10.1073/pnas.98.2.676"
+    assert source_label("https://www.nimh.nih.gov/health/topics/anxiety-disorders", w) == (
+        "National Institute of Mental Health: Anxiety disorders"
+    )
+    assert source_label("https://example.org/", w) == "example.org"
