@@ -121,7 +121,7 @@ def agree(sentence: str, plural_names: list[str]) -> str:
     for name in plural_names:
         for form in {name, capitalise(name)}:
             pattern = re.compile(_SUBJECT_BEFORE + re.escape(form) + r" ([a-z]+)\b")
-            sentence = pattern.sub(lambda m: f"{form} {_plural_verb(m.group(1))}", sentence)
+            sentence = pattern.sub(lambda m, form=form: f"{form} {_plural_verb(m.group(1))}", sentence)
     return sentence
 
 

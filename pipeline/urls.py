@@ -26,7 +26,7 @@ def hub_url(slug: str) -> str:
 
 def output_path(url: str) -> str:
     """The file that serves a site-relative URL."""
-    if url.endswith(".html") or url.endswith(".xml") or url.endswith(".txt"):
+    if url.endswith((".html", ".xml", ".txt")):
         return url
     return f"{url}index.html"
 
@@ -38,8 +38,7 @@ def absolute(base_url: str, url: str) -> str:
 
 def relative(from_url: str, to_url: str) -> str:
     """A link from one page to another that works from any folder and on file://."""
-    depth = from_url.count("/") if not from_url.endswith(".html") else from_url.count("/")
-    prefix = "../" * depth
+    prefix = "../" * from_url.count("/")
     return (prefix + to_url) or "./"
 
 

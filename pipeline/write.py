@@ -19,7 +19,7 @@ class Staging:
         self.root = self.out.parent / f".{self.out.name}.staging-{os.getpid()}"
         self.written = 0
 
-    def __enter__(self) -> "Staging":
+    def __enter__(self) -> Staging:
         recover(self.out)
         self.root.mkdir(parents=True)
         return self

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import FIXTURES, ROOT, build_site  # noqa: E402
+from conftest import FIXTURES, ROOT, build_site
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:

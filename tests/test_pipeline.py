@@ -7,8 +7,8 @@ from pathlib import Path
 import lxml.html
 import pandas as pd
 import pytest
+from conftest import FIXTURES, ROOT
 
-from conftest import FIXTURES, ROOT, build_site
 from pipeline import urls
 from pipeline.cli import main
 from pipeline.load import parse_csv

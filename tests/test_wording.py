@@ -8,8 +8,8 @@ import re
 import lxml.html
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from pipeline.build import _generated_sentences
 from pipeline.config import Config
 from pipeline.context import Topic, pair_context
@@ -33,7 +33,7 @@ SAMPLES = {
     "trait": [("Perfectionism", "", ""), ("Resilience", "", "")],
     "phenomenon": [("Impostor Phenomenon", "the impostor phenomenon", ""), ("Déjà Vu", "déjà vu", "")],
 }
-HEDGE_BREAKERS = re.compile(r"\b(research shows|studies show|proven|is caused by|causes|always|frequently co-occur)\b", re.I)
+HEDGE_BREAKERS = re.compile(r"\b(research shows|studies show|proven|is caused by|causes|always|frequently co-occur)\b", re.IGNORECASE)
 
 
 def _topic(kind: str, i: int, effects: bool) -> Topic:
