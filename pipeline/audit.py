@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import posixpath
 import re
+import sys
 import time
 import zlib
 from collections import Counter, defaultdict
@@ -136,11 +137,14 @@ class PageRecord:
     sample: bytes = b""  # sorted sampled shingle hashes, uint32
 
     def to_list(self) -> list:
-        return [getattr(self, f.name) for f in fields(self)]
+        return [getattr(self, name) for name in _RECORD_FIELDS]
 
     @classmethod
     def from_list(cls, values: list) -> PageRecord:
         return cls(*values)
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(PageRecord))
 
 
 @dataclass
@@ -213,6 +217,7 @@ def file_of(url: str) -> str:
     return url + "index.html" if url == "" or url.endswith("/") else url
 
 
+@lru_cache(maxsize=1 << 20)
 def kind_of(url: str) -> str:
     if url == "":
         return "home"
@@ -799,8 +804,7 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float
                 result[ids[m]] = (ids[other], 1.0)
     if len(reps) < 2:
         return result
-    lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(threshold),
-                     hashfunc=lambda b: hashlib.blake2b(b, digest_size=8).digest())
+    lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(threshold))
 
     def sketch(row: int) -> LeanMinHash:
         return LeanMinHash(seed=1, hashvalues=signatures[row], scheme="affine32")
@@ -850,14 +854,14 @@ def unique_shares(samples: list[np.ndarray], boilerplate_share: float) -> list[f
 def walk(root: Path) -> tuple[list[str], set[str]]:
     """(HTML files, all files) as sorted site-relative POSIX paths, without following links."""
     every: list[str] = []
-    stack = [(root, "")]
+    stack = [(str(root), "")]
     while stack:
         folder, prefix = stack.pop()
         with os.scandir(folder) as it:
             for entry in it:
                 rel = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append((Path(entry.path), rel + "/"))
+                    stack.append((entry.path, rel + "/"))
                 elif entry.is_file():
                     every.append(rel)
     every.sort()
@@ -926,13 +930,15 @@ def read_pages(root: Path, pages: list[str], cfg: Config, cache: dict[str, PageR
         results = [_parse_chunk(j) for j in jobs]
     records: list[PageRecord] = []
     parsed = 0
+    intern = sys.intern  # link targets repeat across pages: keep one copy of each
     for job, res in zip(jobs, results):
         for (rel, _), r in zip(job[2], res):
             if isinstance(r, str):
-                records.append(cache[rel])
+                r = cache[rel]
             else:
-                records.append(r)
                 parsed += 1
+            r.links = [intern(t) for t in r.links]
+            records.append(r)
     return records, parsed
 
 
@@ -954,9 +960,10 @@ def audit_site(root: Path, cfg: Config, previous: dict | None = None, *, cache_f
     pages, files = walk(root)
     cache = load_cache(cache_file, cfg)
     records, parsed = read_pages(root, pages, cfg, cache, workers)
+    unchanged = parsed == 0 and len(cache) == len(records)
     del cache
     t_read = time.perf_counter()
-    if cache_file is not None:
+    if cache_file is not None and not unchanged:
         save_cache(cache_file, records, cfg)
 
     per_page: dict[str, list[Finding]] = defaultdict(list)
@@ -973,15 +980,10 @@ def audit_site(root: Path, cfg: Config, previous: dict | None = None, *, cache_f
     t_site = time.perf_counter()
 
     # Text: near-duplicates and unique share, over content pages (not the 404 page).
-    content = [i for i, r in enumerate(records) if not r.parse_error and kind_of(r.url) != "404"]
-    comparable = [i for i in content if records[i].shingles >= MIN_SHINGLES and records[i].minhash]
-    signatures = np.frombuffer(b"".join(records[i].minhash for i in comparable), dtype=np.uint32
-                               ).reshape(len(comparable), NUM_PERM) if comparable else np.zeros((0, NUM_PERM), np.uint32)
-    nearest = near_duplicates(signatures, comparable, cfg.audit.near_duplicate_threshold)
-    shares = unique_shares([np.frombuffer(records[i].sample, dtype=np.uint32) for i in content],
-                           cfg.audit.boilerplate_share)
-    share_of: dict[int, float | None] = {i: (s if records[i].shingles >= MIN_SHINGLES else None)
-                                         for i, s in zip(content, shares)}
+    nearest, share_of = _text_results(records, cfg, cache_file)
+    for r in records:  # what only the cache and the text checks needed
+        r.minhash = r.sample = b""
+        r.links = []
     for i, (j, sim) in nearest.items():
         if sim >= cfg.audit.near_duplicate_threshold:
             _add(findings, sev, "near-duplicate", records[i].url,
@@ -1022,6 +1024,48 @@ def audit_site(root: Path, cfg: Config, previous: dict | None = None, *, cache_f
         "text_seconds": t_text - t_site, "lsh_params": lsh_params(cfg.audit.near_duplicate_threshold),
     }
     return result
+
+
+def _text_results(records: list[PageRecord], cfg: Config, cache_file: Path | None
+                  ) -> tuple[dict[int, tuple[int, float]], dict[int, float | None]]:
+    """Nearest page and unique-text share of every content page.
+
+    Both depend on every page at once; when no page changed since the last audit, the previous
+    answers are reused from a small file next to the page cache.
+    """
+    import msgpack
+
+    content = [i for i, r in enumerate(records) if not r.parse_error and kind_of(r.url) != "404"]
+    a = cfg.audit
+    key = hashlib.blake2b(repr([AUDIT_VERSION, NUM_PERM, MIN_SHINGLES, SAMPLE_MASK, a.near_duplicate_threshold,
+                                a.boilerplate_share]).encode(), digest_size=16)
+    for i in content:
+        key.update(f"{records[i].rel}\0{records[i].hash}\n".encode())
+    digest = key.hexdigest()
+    path = cache_file.with_name(cache_file.name + ".text") if cache_file is not None else None
+    if path is not None and path.exists():
+        try:
+            saved = msgpack.unpackb(path.read_bytes(), raw=False)
+            if saved.get("key") == digest:
+                index = {records[i].rel: i for i in content}
+                nearest = {index[a_]: (index[b_], sim) for a_, b_, sim in saved["near"]}
+                return nearest, dict(zip(content, saved["share"]))
+        except (ValueError, TypeError, KeyError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
+            pass
+    comparable = [i for i in content if records[i].shingles >= MIN_SHINGLES and records[i].minhash]
+    signatures = (np.frombuffer(b"".join(records[i].minhash for i in comparable), dtype=np.uint32)
+                  .reshape(len(comparable), NUM_PERM)) if comparable else np.zeros((0, NUM_PERM), np.uint32)
+    nearest = near_duplicates(signatures, comparable, a.near_duplicate_threshold)
+    del signatures
+    shares = unique_shares([np.frombuffer(records[i].sample, dtype=np.uint32) for i in content], a.boilerplate_share)
+    share_of = {i: (s if records[i].shingles >= MIN_SHINGLES else None) for i, s in zip(content, shares)}
+    if path is not None:
+        payload = {"key": digest, "near": [[records[i].rel, records[j].rel, sim] for i, (j, sim) in nearest.items()],
+                   "share": [share_of[i] for i in content]}
+        tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+        tmp.write_bytes(msgpack.packb(payload, use_bin_type=True))
+        os.replace(tmp, path)
+    return nearest, share_of
 
 
 def compare(result: AuditResult, previous: dict[str, str]) -> None:
