@@ -127,9 +127,14 @@ def _esc(text: Any) -> str:
 
 
 def histogram_svg(series: dict[str, list[int]], labels: list[str], title: str, marker: float | None = None,
-                  marker_label: str = "", width: int = 360, height: int = 190) -> Markup:
-    """A stacked column chart; `series` maps a name to counts per bin, `marker` is a bin position."""
-    left, right, top, bottom = 34, 8, 22, 30
+                  marker_label: str = "", width: int = 360, height: int = 190, categories: int = 0,
+                  end_label: str = "") -> Markup:
+    """A stacked column chart; `series` maps a name to counts per bin, `marker` is a bin position.
+
+    Labels name each bin's lower edge and sit on it, except the first `categories` bins (such as
+    "none"), whose labels are centred.
+    """
+    left, right, top, bottom = 34, 14, 22, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     n = len(labels)
     totals = [sum(s[i] for s in series.values()) for i in range(n)]
@@ -155,8 +160,12 @@ def histogram_svg(series: dict[str, list[int]], labels: list[str], title: str, m
                              f'rx="1.5" fill="{colours.get(name, "#0d5c4a")}"><title>{_esc(labels[i])}: '
                              f'{counts[i]:,} {_esc(name)}</title></rect>')
         if n <= 12 or i % max(1, n // 6) == 0:
-            parts.append(f'<text x="{left + (i + .5) * bar_w:.1f}" y="{height - bottom + 14}" class="axis" '
+            lx = left + (i + .5) * bar_w if i < categories else left + i * bar_w
+            parts.append(f'<text x="{lx:.1f}" y="{height - bottom + 14}" class="axis" '
                          f'text-anchor="middle">{_esc(labels[i])}</text>')
+    if end_label:
+        parts.append(f'<text x="{left + plot_w:.1f}" y="{height - bottom + 14}" class="axis" '
+                     f'text-anchor="middle">{_esc(end_label)}</text>')
     if marker is not None:
         x = left + marker * bar_w
         flip = x > left + plot_w * 0.6  # label on the left of the line near the right edge
@@ -195,25 +204,27 @@ def _bins(values: list[tuple[float, bool]], edges: list[float]) -> dict[str, lis
 def charts(result: AuditResult, cfg: Config) -> dict[str, Markup]:
     content = [p for p in result.pages if p.kind != "404"]
     a = cfg.audit
-    words = [p.words for p in content] or [0]
-    top = max(words)
-    width = max(100, _nice_step(max(1, top // 10)) * 1)
-    while top / width > 12:
-        width *= 2
+    words = sorted(p.words for p in content) or [0]
+    top = max(words[int(0.98 * (len(words) - 1))], int(a.min_words * 1.5), 1)  # a few very long pages share the last bin
+    width = next(w for w in (25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 10 ** 9) if top / w <= 10)
     edges = [k * width for k in range(int(top // width) + 1)]
+    labels = [f"{e:,}" for e in edges]
+    if words[-1] >= edges[-1] + width:
+        labels[-1] += "+"
     word_chart = histogram_svg(_bins([(p.words, p.indexable) for p in content], edges),
-                               [f"{e:,}" for e in edges], "Pages by words of main text",
+                               labels, "Pages by words of main text",
                                marker=a.min_words / width, marker_label=f"min {a.min_words}")
     pct = [k / 10 for k in range(10)]
     pct_labels = [f"{k * 10}%" for k in range(10)]
     unique_chart = histogram_svg(_bins([(p.unique_share, p.indexable) for p in content if p.unique_share is not None],
-                                       pct), pct_labels, "Pages by share of text that is their own",
+                                       pct), pct_labels, "Pages by share of text that is their own", end_label="100%",
                                  marker=a.min_unique_share * 10, marker_label=f"min {a.min_unique_share:.0%}")
     sims = _bins([(p.similarity, p.indexable) for p in content if p.similarity is not None], pct)
     none = [(0.0, p.indexable) for p in content if p.similarity is None]
     for name in sims:
         sims[name].insert(0, sum(1 for _, ix in none if (name == "indexable") == ix))
-    sim_chart = histogram_svg(sims, ["none", *pct_labels], "Pages by similarity to their most similar page",
+    sim_chart = histogram_svg(sims, ["none", "", *pct_labels[1:]], "Pages by similarity to their most similar page",
+                              categories=1, end_label="100%",
                               marker=1 + a.near_duplicate_threshold * 10,
                               marker_label=f"duplicate ≥ {a.near_duplicate_threshold:.0%}")
     return {"words": word_chart, "unique": unique_chart, "similarity": sim_chart}
