@@ -37,6 +37,7 @@ from pipeline.pairs import (
 )
 from pipeline.problems import ContractError
 from pipeline.proofread import check_sentence, topic_names
+from pipeline.quick import cache_dir
 from pipeline.render import environment, finish, render, site_context
 from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
 from pipeline.validate import (
@@ -167,7 +168,8 @@ def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
 MANIFEST_VERSION = 1
 # Modules that do not shape any page: editing them never re-renders pages (the audit ones do
 # invalidate the no-change shortcut, so the report is made again).
-_NOT_RENDERING = {"bench.py", "synthetic.py", "audit.py", "report.py", "cli.py", "__main__.py", "engine_dask.py"}
+_NOT_RENDERING = {"bench.py", "synthetic.py", "audit.py", "report.py", "cli.py", "__main__.py", "engine_dask.py",
+                 "quick.py"}
 _CODE = Path(__file__).resolve().parent
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 
@@ -241,11 +243,8 @@ def fingerprints(inputs: Inputs) -> Fingerprints:
 
 
 def _cache_dir(out: Path) -> Path:
-    """Where the manifest of the build of `out` lives: .build-cache/ in the working folder (never
-    inside the published site, never beside it), one folder per output path."""
-    out = out.resolve()
-    key = blake2b(str(out).encode("utf-8"), digest_size=6).hexdigest()
-    return Path(os.environ.get("BRINGWISE_BUILD_CACHE", ".build-cache")).resolve() / f"{out.name}-{key}"
+    """Where the manifest of the build of `out` lives (see pipeline.quick.cache_dir)."""
+    return cache_dir(out)
 
 
 def _load_manifest(out: Path) -> dict[str, Any] | None:

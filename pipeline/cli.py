@@ -55,19 +55,61 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace):
-    path = args.config if args.config is not None else (Path("site.toml") if Path("site.toml").exists() else None)
-    return load_config(path)
+    return load_config(_config_path(args))
 
 
 class AuditFailed(Exception):
     """--strict and the audit found errors: the staged site is not swapped in."""
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def _config_path(args: argparse.Namespace) -> Path | None:
+    return args.config if args.config is not None else (Path("site.toml") if Path("site.toml").exists() else None)
+
+
+def _quick_build(args: argparse.Namespace, started: float) -> tuple[str, int | None]:
+    """The no-change shortcut: (input key, exit status if the recorded outcome still holds, else None)."""
+    from pipeline import quick
+
+    reports = args.reports or quick.default_reports_dir(args.out)
+    key = quick.input_key(args.data, args.templates, _config_path(args),
+                          ["audit" if not args.no_audit else "no-audit", str(Path(reports).resolve())])
+    rec = quick.load(args.out, key)
+    if rec is None or (not args.no_audit and rec.get("audit") is None):
+        return key, None
+    from pipeline.write import recover
+
+    recover(args.out)  # a killed build's leftovers go, even when nothing else is done
+    elapsed = time.perf_counter() - started
+    print(f"Built {rec['pairs']:,} pair pages and {rec['others']:,} other pages into {args.out}/ "
+          f"in {elapsed:.1f} s (nothing changed since the last build).")
+    print("\n".join(rec["lines"]))
+    if not args.no_audit:
+        print("\n".join(rec["audit"]["lines"]))
+        if args.strict and rec["audit"]["errors"]:
+            return key, 1
+    return key, 0
+
+
+def _unchanged_summary(audit_result, html_path: Path) -> list[str]:
+    """What the audit prints for a rebuild that changed nothing: this result, compared with itself."""
+    from dataclasses import replace
+
     from pipeline import report
+
+    same = replace(audit_result, added=[], removed=[], changed=[], has_previous=True,
+                   stats={**audit_result.stats, "parsed": 0, "cached": len(audit_result.pages), "seconds": 0.0})
+    return report.terminal_summary(same, html_path)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    key, code = _quick_build(args, started)
+    if code is not None:
+        return code
+
+    from pipeline import quick, report
     from pipeline.build import build, load_inputs
 
-    started = time.perf_counter()
     cfg = _config(args)
     inputs = load_inputs(args.data, args.templates, cfg)
     reports = args.reports or report.default_reports_dir(args.out)
@@ -96,18 +138,28 @@ def cmd_build(args: argparse.Namespace) -> int:
     pairs = sum(result.by_status().values())
     print(f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out}/ "
           f"in {elapsed:.1f} s.")
-    print("  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items())))
+    head = ["  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items()))]
     if result.rejected:
-        print(f"  rejected (not built): {len(result.rejected):,}")
-    _print_removed(result)
+        head.append(f"  rejected (not built): {len(result.rejected):,}")
+    tail = []
     if result.warnings:
-        print(f"  wording warnings: {len(result.warnings):,}")
-        for w in result.warnings[:20]:
-            print(f"    {w}")
+        tail.append(f"  wording warnings: {len(result.warnings):,}")
+        tail.extend(f"    {w}" for w in result.warnings[:20])
+    print("\n".join(head))
+    _print_removed(result)
+    if tail:
+        print("\n".join(tail))
+    # What a rebuild that changes nothing prints (it removes nothing).
+    record: dict = {"pairs": pairs, "others": len(result.pages) - pairs, "lines": head + tail, "audit": None}
+    stamped: list[Path] = []
     if "result" in audit:
         print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
-        if args.strict and audit["result"].errors:
-            return 1
+        record["audit"] = {"lines": _unchanged_summary(audit["result"], audit["html"]),
+                           "errors": audit["result"].errors}
+        stamped = [Path(audit["html"]), Path(reports) / report.CSV_NAME, Path(reports) / report.STATE_NAME]
+    quick.save(args.out, key, record, stamped)
+    if "result" in audit and args.strict and audit["result"].errors:
+        return 1
     return 0
 
 
