@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
                        "into a staging folder, audit it and swap it in as --out only when complete.")
     _common(b)
     b.add_argument("--workers", type=int, default=None, help="processes to render with (default: all cores for big sites)")
+    _dask_arguments(b)
     b.add_argument("--no-audit", action="store_true", help="skip the SEO audit after the build")
     b.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -50,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=Path("data"), help="folder with topics.csv and optional pairs.csv (default: data/)")
     p.add_argument("--templates", type=Path, default=Path("templates"), help="Jinja2 templates and wording/ (default: templates/)")
-    p.add_argument("--out", type=Path, default=Path("output"), help="site folder to build (default: output/)")
+    p.add_argument("--out", type=_out_target, default=Path("output"), help="site folder to build (default: output/)")
     p.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
 
 
@@ -103,6 +104,8 @@ def _unchanged_summary(audit_result, html_path: Path) -> list[str]:
 
 def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if _is_remote(args.out):
+        return _cmd_build_remote(args, started)
     key, code = _quick_build(args, started)
     if code is not None:
         return code
@@ -122,7 +125,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             raise AuditFailed()
 
     try:
-        result = build(inputs, args.out, workers=args.workers, progress=not args.quiet and sys.stderr.isatty(),
+        result = _engine(args, build)(inputs, args.out, workers=args.workers, progress=not args.quiet and sys.stderr.isatty(),
                        after_write=None if args.no_audit else after_write)
     except AuditFailed:
         print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
@@ -234,3 +237,59 @@ def main(argv: list[str] | None = None) -> int:
         print("Internal error: the build failed and the previous site is unchanged. "
               "Please report the message above.", file=sys.stderr)
         return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Engine hooks: --engine dask [--scheduler ADDRESS], and --out as an fsspec URL (pipeline/engine_dask.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def _dask_arguments(b: argparse.ArgumentParser) -> None:
+    b.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: a process pool on this machine (default); dask: a dask.distributed cluster")
+    b.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="with --engine dask: the scheduler to connect to, e.g. tcp://10.0.0.5:8786 "
+                   "(default: a local cluster of 2 worker processes)")
+
+
+def _out_target(text: str):
+    """--out: a folder (Path), or an fsspec URL such as s3://bucket/site kept as text (Dask engine only)."""
+    return text if _is_remote(text) else Path(text.removeprefix("file://"))
+
+
+def _is_remote(out) -> bool:
+    return isinstance(out, str) and "://" in out
+
+
+def _engine(args: argparse.Namespace, local):
+    """The build function for --engine: `local` (build.build) or the Dask engine, same signature."""
+    if getattr(args, "engine", "local") != "dask":
+        return local
+    from functools import partial
+
+    from pipeline.engine_dask import build_dask
+
+    return partial(build_dask, scheduler=args.scheduler)
+
+
+def _cmd_build_remote(args: argparse.Namespace, started: float) -> int:
+    """Build straight into object storage with Dask; the audit reads local files, so it does not run."""
+    from pipeline.build import load_inputs
+    from pipeline.engine_dask import build_dask
+
+    if getattr(args, "engine", "local") != "dask":
+        print(f"--out {args.out} is a URL: writing to object storage needs --engine dask.", file=sys.stderr)
+        return 2
+    inputs = load_inputs(args.data, args.templates, _config(args))
+    result = build_dask(inputs, args.out, scheduler=args.scheduler, progress=not args.quiet and sys.stderr.isatty())
+    pairs = sum(result.by_status().values())
+    print(f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out} "
+          f"in {time.perf_counter() - started:.1f} s (written in place; no audit: run `python -m pipeline audit` "
+          "on a local copy).")
+    print("  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items())))
+    if result.rejected:
+        print(f"  rejected (not built): {len(result.rejected):,}")
+    _print_removed(result)
+    if result.warnings:
+        print(f"  wording warnings: {len(result.warnings):,}")
+    return 0

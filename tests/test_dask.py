@@ -1,0 +1,129 @@
+"""The Dask engine (issue 5, "beyond one machine") builds the same site as the local engine, byte for byte:
+on a dask.distributed LocalCluster of two worker processes, through the command line with --scheduler,
+over an existing local-engine site, and into an fsspec URL (memory://) written in place."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import fsspec
+import pytest
+from distributed import Client, LocalCluster
+
+from pipeline import engine_dask, synthetic
+from pipeline.build import _cache_dir, build, load_inputs
+from pipeline.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ROOT / "tests" / "fixtures" / "small"
+N = 30  # synthetic topics: 435 pairs, split into ≥ 8 partitions
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _same(first: dict[str, bytes], second: dict[str, bytes]) -> None:
+    assert sorted(first) == sorted(second), set(first) ^ set(second)
+    differ = [name for name in first if first[name] != second[name]]
+    assert not differ, f"{len(differ)} file(s) differ, e.g. {differ[:5]}"
+
+
+def _inputs(data: Path):
+    return load_inputs(data, ROOT / "templates", load_config(ROOT / "site.toml"))
+
+
+def test_object_storage_target_written_in_place(tmp_path, cache):
+    """An fsspec URL: memory:// stands in for s3:// (threads share it, so the cluster runs in-process)."""
+    inputs = _inputs(SMALL)
+    build(inputs, tmp_path / "local", workers=1, progress=False)
+    fs = fsspec.filesystem("memory")
+    base = "/bringwise-test/site"
+    if fs.exists(base):
+        fs.rm(base, recursive=True)
+    fs.pipe({f"{base}/.pages.txt": b"# old\ngone-page/\n", f"{base}/gone-page/index.html": b"old"})
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+                      silence_logs=40) as c, Client(c) as client:
+        result = engine_dask.build_dask(inputs, f"memory://{base}", client=client, progress=False)
+    written = {path[len(base) + 1:]: fs.cat_file(path) for path in fs.find(base)}
+    assert result.removed == ["gone-page/"]
+    _same(_files(tmp_path / "local"), written)
+    fs.rm(base, recursive=True)
+
+
+# Another cluster (or a parallel test run) may hold the scheduler's default HTTP port: dask moves on.
+pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """The cluster `--engine dask` starts without --scheduler: two worker processes, one thread each."""
+    client, c = engine_dask._client(None, 2)
+    try:
+        workers = client.scheduler_info()["workers"].values()
+        assert sorted(w["nthreads"] for w in workers) == [1, 1]
+        yield c
+    finally:
+        client.close()
+        c.close()
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRINGWISE_BUILD_CACHE", str(tmp_path / "cache"))
+
+
+def test_small_fixture_same_bytes(tmp_path, cache, cluster):
+    inputs = _inputs(SMALL)
+    local = build(inputs, tmp_path / "local", workers=1, progress=False)
+    with Client(cluster) as client:
+        dask = engine_dask.build_dask(inputs, tmp_path / "dask", client=client, progress=False)
+    _same(_files(tmp_path / "local"), _files(tmp_path / "dask"))
+    assert [(p.url, p.kind, p.status, p.updated_on, p.words) for p in dask.pages] == \
+           [(p.url, p.kind, p.status, p.updated_on, p.words) for p in local.pages]
+    assert dask.rejected == local.rejected and dask.warnings == local.warnings
+    assert dask.rendered == sum(1 for p in local.pages if p.kind == "pair")
+    # Staged and swapped like the local engine: nothing left beside the output.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "dask", "local"]
+
+
+def test_synthetic_set_through_the_command_line_on_a_scheduler(tmp_path, cluster, monkeypatch):
+    data = synthetic.write(N, tmp_path / "data")
+    monkeypatch.setenv("BRINGWISE_BUILD_CACHE", str(tmp_path / "cache"))
+    build(_inputs(data), tmp_path / "local", workers=1, progress=False)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "build", "--data", str(data), "--templates", str(ROOT / "templates"),
+         "--config", str(ROOT / "site.toml"), "--quiet", "--no-audit", "--out", str(tmp_path / "dask"),
+         "--engine", "dask", "--scheduler", cluster.scheduler_address],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Built 4" in proc.stdout, proc.stdout  # 4xx pair pages (435 less rejected ones)
+    site = _files(tmp_path / "local")
+    assert len(site) > 400
+    _same(site, _files(tmp_path / "dask"))
+    # Both worker processes rendered partitions (each prepares its Jinja environment on its first task).
+    with Client(cluster) as client:
+        tokens = client.run(lambda: engine_dask._WORKER.get("token"))
+    assert len(tokens) == 2 and all(tokens.values()), tokens
+
+
+def test_switching_engines_on_one_output_folder(tmp_path, cache, cluster):
+    inputs = _inputs(SMALL)
+    out = tmp_path / "output"
+    build(inputs, out, workers=1, progress=False)
+    before = _files(out)
+    manifest = _cache_dir(out) / "manifest.pkl"
+    assert manifest.exists()
+    with Client(cluster) as client:
+        engine_dask.build_dask(inputs, out, client=client, progress=False)
+    _same(before, _files(out))
+    # The local engine's manifest described the replaced folder: gone, so the next local build is a
+    # full one (never a hard link to a page it did not write) and still gives the same bytes.
+    assert not manifest.exists()
+    again = build(inputs, out, workers=1, progress=False)
+    assert not again.unchanged and again.reused == 0
+    _same(before, _files(out))
