@@ -103,7 +103,8 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
         topics, more = validate_topics(topics_t)
         problems += more
         # Pairs may name a topic whose own row has a problem: that row is blamed, not the pair.
-        pairs, more = validate_pairs(pairs_t, set(topics["slug"]) | declared_slugs(topics_t))
+        renamed = {o: s for s, olds in zip(topics["slug"], topics["old_slugs"]) for o in olds}
+        pairs, more = validate_pairs(pairs_t, set(topics["slug"]) | declared_slugs(topics_t), renamed)
         problems += more
         if len(topics_t.rows) < 2:
             problems.append(problems_for_few(data_dir))

@@ -206,8 +206,9 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     return topics.sort_values("slug", kind="stable").reset_index(drop=True), problems
 
 
-def validate_pairs(table: Table | None, slugs: set[str]) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check pairs.csv against itself and the known topic slugs."""
+def validate_pairs(table: Table | None, slugs: set[str],
+                   renamed: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check pairs.csv against itself and the known topic slugs (`renamed`: old slug → new slug)."""
     problems: list[Problem] = []
     if table is None:
         return pd.DataFrame(columns=list(PAIR_COLUMNS)), problems
@@ -220,7 +221,12 @@ def validate_pairs(table: Table | None, slugs: set[str]) -> tuple[pd.DataFrame, 
         a, b = row.get("topic_a", ""), row.get("topic_b", "")
         for col, val in (("topic_a", a), ("topic_b", b)):
             if val and val not in slugs:
-                hint = f"; did you mean '{make_slug(val)}'?" if make_slug(val) in slugs else _suggest(val, ordered)
+                if renamed and val in renamed:
+                    hint = f"; it is an old slug of '{renamed[val]}': write '{renamed[val]}'"
+                elif make_slug(val) in slugs:
+                    hint = f"; did you mean '{make_slug(val)}'?"
+                else:
+                    hint = _suggest(val, ordered)
                 problems.append(Problem(f, line, col, f"topic {show(val)} is not a slug in topics.csv{hint}"))
                 ok = False
         if a and a == b:

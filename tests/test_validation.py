@@ -65,6 +65,16 @@ CASES = [
         "data/pairs.csv:2: column 'topic_a': topic 'anxeity' is not a slug in topics.csv; did you mean 'anxiety'?",
         "data/pairs.csv:3: column 'topic_b': topic 'loneliness' is not a slug in topics.csv",
     ], 2),
+    ("pair_names_old_slug", [
+        ("data/topics.csv:4: column 'old_slugs': old slug 'mindfulness' is still this topic's own slug; "
+         "list only slugs no topic uses any more"),
+        ("data/topics.csv:5: column 'old_slugs': old slug 'wonder' is also an old slug on line 3; "
+         "an old URL can redirect to one topic only"),
+        ("data/pairs.csv:2: column 'topic_b': topic 'awe' is not a slug in topics.csv; "
+         "it is an old slug of 'sense-of-awe': write 'sense-of-awe'"),
+        ("data/pairs.csv:3: column 'topic_b': topic 'Sense of Awe' is not a slug in topics.csv; "
+         "did you mean 'sense-of-awe'?"),
+    ], 2),
     ("pair_with_itself", [
         "data/pairs.csv:2: column 'topic_b': pairs topic 'awe' with itself; a pair needs two topics",
     ], 2),
