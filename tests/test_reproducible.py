@@ -26,22 +26,25 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def test_same_input_same_bytes(tmp_path):
-    trees = []
-    for i, run in enumerate(RUNS):
+    procs, outs = [], []
+    for i, run in enumerate(RUNS):  # both at once: they share nothing but the input
         out = tmp_path / run["folder"]
         cwd = tmp_path / f"cwd{i}"
         cwd.mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "PYTHONHASHSEED"))}
         env.update({k: v for k, v in run.items() if k.isupper()}, PYTHONPATH=str(ROOT),
                    BRINGWISE_BUILD_CACHE=str(cwd / ".build-cache"))
-        proc = subprocess.run(
+        procs.append(subprocess.Popen(
             [sys.executable, "-m", "pipeline", "build", "--data", str(SMALL), "--out", str(out), "--templates",
              str(ROOT / "templates"), "--config", str(ROOT / "site.toml"), "--quiet", "--no-audit",
              "--workers", run["workers"]],
-            cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
-        )
-        assert proc.returncode == 0, proc.stderr
-        trees.append(_files(out))
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))
+        outs.append(out)
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    trees = [_files(out) for out in outs]
     first, second = trees
     assert sorted(first) == sorted(second)
     differ = [name for name in first if first[name] != second[name]]

@@ -168,7 +168,7 @@ def _run(folder: Path, tmp_path: Path, monkeypatch, command: str = "build") -> i
     if (tmp_path / "data" / "site.toml").exists():
         argv += ["--config", "data/site.toml"]
     if command == "build":
-        argv += ["--out", "output", "--quiet", "--workers", "1"]
+        argv += ["--out", "output", "--quiet", "--workers", "1", "--no-audit"]
     return main(argv)
 
 
