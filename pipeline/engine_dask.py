@@ -241,26 +241,28 @@ def _render_all(inputs: b.Inputs, client, root: str, progress: bool,
     futures = client.map(render_partition, spans, payload=shared, root=root, storage_options=storage_options,
                          pure=False, key=[f"bringwise-pairs-{payload['token'][:8]}-{s}-{e}" for s, e in spans])
     order = {f.key: k for k, f in enumerate(futures)}
-    parts: list[dict[str, Any] | None] = [None] * len(futures)
+    rejected: list[list[str]] = [[] for _ in futures]
+    warnings: dict[str, list[str]] = {}
+    statuses, pair_url, pages = b.STATUSES, urls.pair_url, result.pages
     bar = tqdm(total=join_count(n), unit="page", desc="pair pages (dask)", disable=not progress, leave=False)
     try:
+        # Records become summaries as partitions finish (pages are sorted by URL below, so arrival
+        # order does not matter); only rejected URLs keep partition order, as in build().
         for future in as_completed(futures):
             part = future.result()
-            parts[order[future.key]] = part
             future.release()
+            for i, j, code, upd, w, share in part["pages"]:
+                if code >= 0:
+                    a, c = slugs[i], slugs[j]
+                    pages.append(b.PageSummary(pair_url(a, c), "pair", statuses[code], upd, w, share, a, c))
+            rejected[order[future.key]] = part["rejected"]
+            warnings.update(part["warnings"])
+            result.rendered += part["rendered"]
             bar.update(len(part["pages"]))
     finally:
         bar.close()
-    warnings: dict[str, list[str]] = {}
-    statuses, pair_url = b.STATUSES, urls.pair_url
-    for part in parts:
-        for i, j, code, upd, w, share in part["pages"]:
-            if code >= 0:
-                a, c = slugs[i], slugs[j]
-                result.pages.append(b.PageSummary(pair_url(a, c), "pair", statuses[code], upd, w, share, a, c))
-        result.rejected.extend(part["rejected"])
-        warnings.update(part["warnings"])
-        result.rendered += part["rendered"]
+    for urls_of_part in rejected:
+        result.rejected.extend(urls_of_part)
     for url in sorted(warnings):
         result.warnings.extend(warnings[url])
     result.pages.sort(key=lambda p: p.url)
