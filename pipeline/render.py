@@ -60,6 +60,8 @@ def finish(page: dict[str, Any], site: dict[str, Any], indexable: bool) -> dict[
     page.setdefault("breadcrumbs", [])
     page.setdefault("reviewed_on", "")
     page["reviewed_on_text"] = long_date(page["reviewed_on"])
+    page.setdefault("updated_on", "")
+    page["updated_on_text"] = long_date(page["updated_on"])
     page["jsonld"] = Markup(to_script(page_graph(page, site)))
     return page
 
