@@ -16,6 +16,7 @@ from pipeline.language import (
     capitalise,
     fix_articles,
     make_name,
+    phrase,
     pair_titles,
     shorten,
     split_sentences,
@@ -48,7 +49,8 @@ def topic_records(topics_df) -> dict[str, Topic]:
     for r in topics_df.itertuples(index=False):
         out[r.slug] = Topic(
             r.slug, make_name(r.name, r.name_in_text, r.abbreviation), r.kind, r.description,
-            r.category, r.effects, r.strategies, r.sources, r.updated_on,
+            r.category, tuple(filter(None, map(phrase, r.effects))), tuple(filter(None, map(phrase, r.strategies))),
+            r.sources, r.updated_on,
         )
     return out
 

@@ -116,11 +116,18 @@ def _plural_verb(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=4096)
+def _agreement_patterns(name: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((form, re.compile(_SUBJECT_BEFORE + re.escape(form) + r" ([a-z]+)\b"))
+                 for form in {name, capitalise(name)})
+
+
 def agree(sentence: str, plural_names: list[str]) -> str:
     """Make verbs agree with plural topic names used as subjects ('intrusive thoughts are')."""
     for name in plural_names:
-        for form in {name, capitalise(name)}:
-            pattern = re.compile(_SUBJECT_BEFORE + re.escape(form) + r" ([a-z]+)\b")
+        for form, pattern in _agreement_patterns(name):
+            if form not in sentence:  # fast pre-check: the pattern needs the name itself
+                continue
             sentence = pattern.sub(lambda m, form=form: f"{form} {_plural_verb(m.group(1))}", sentence)
     return sentence
 
@@ -209,8 +216,18 @@ class Name:
 def make_name(name: str, name_in_text: str = "", abbreviation: str = "") -> Name:
     """Build a topic's Name from its spreadsheet cells."""
     text = name_in_text or default_name_in_text(name)
-    abbr = abbreviation if abbreviation and abbreviation not in text.split() else ""
+    abbr = abbreviation if abbreviation and not re.search(rf"\b{re.escape(abbreviation)}\b", text) else ""
     return Name(name, text, abbr)
+
+
+def phrase(text: str) -> str:
+    """A list item from the spreadsheet as it stands inside a sentence: no end punctuation,
+    a lower-case first word unless it is an acronym or a name ('Emotional exhaustion.' → 'emotional exhaustion')."""
+    text = text.strip().rstrip(".;,:!").strip()
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[0].isupper() and first[1:].islower() and "'" not in first and "’" not in first:
+        text = text[0].lower() + text[1:]
+    return text
 
 
 @dataclass

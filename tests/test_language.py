@@ -117,3 +117,16 @@ def test_variants_are_deterministic_and_spread():
     opts = ["a", "b", "c"]
     assert variant("page-1", opts) == variant("page-1", opts)
     assert {variant(f"page-{i}", opts) for i in range(30)} == set(opts)
+
+
+def test_list_items_read_inside_sentences():
+    from pipeline.language import phrase
+
+    assert phrase("Emotional exhaustion.") == "emotional exhaustion"
+    assert phrase("CBT skills;") == "CBT skills"
+    assert phrase("Maslow's idea of needs") == "Maslow's idea of needs"
+
+
+def test_an_abbreviation_already_in_the_name_is_not_introduced_twice():
+    name = make_name("Fear of Missing Out (FOMO)", "", "FOMO")
+    assert Mentions({"f": name})("f") == "fear of missing out (FOMO)"
