@@ -128,3 +128,13 @@ def test_awkward_names_render_right(awkward_site):
         for p in doc.iter("p"):
             for sentence in split_sentences(p.text_content()):
                 assert not sentence.endswith((" the", " of", " and", " a")), (path, sentence)
+
+
+def test_topic_sets_nobody_typed_in_build_without_known_faults(tmp_path):
+    from conftest import build_site
+    from pipeline.synthetic import main as synthetic
+
+    data = tmp_path / "data"
+    synthetic(["24", "--out", str(data), "--seed", "7"])
+    result = build_site(data, tmp_path / "site")
+    assert result.warnings == []
