@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.language import with_article
 
@@ -28,6 +29,16 @@ class Fault:
     detail: str
 
 
+@lru_cache(maxsize=8192)
+def _name_rules(text: str, kind: str, bare: str) -> tuple[tuple[tuple[str, str, re.Pattern], ...],
+                                                       tuple[str, re.Pattern] | None]:
+    """The kind-noun and missing-article patterns for one topic name, compiled once."""
+    nouns = tuple((noun, noun + " ", re.compile(rf"\b{noun} (?:of|in) {re.escape(text.lower())}\b"))
+                  for noun, kinds in KIND_NOUNS.items() if kind not in kinds)
+    article = (bare.lower(), re.compile(rf"(?<!the )\b{re.escape(bare.lower())}\b")) if bare != text else None
+    return nouns, article
+
+
 def check_sentence(sentence: str, names: dict[str, tuple[str, str]]) -> list[Fault]:
     """Faults in one sentence; `names` maps each topic's text name to (kind, name without article)."""
     faults = []
@@ -40,11 +51,12 @@ def check_sentence(sentence: str, names: dict[str, tuple[str, str]]) -> list[Fau
             faults.append(Fault("a/an", sentence, f"{m.group(0)!r} should be '{want} {m.group(2)}'"))
     low = sentence.lower()
     for text, (kind, bare) in names.items():
-        for noun, kinds in KIND_NOUNS.items():
+        nouns, article = _name_rules(text, kind, bare)
+        for noun, probe, pattern in nouns:
             # The substring test is only a fast pre-check; the pattern decides.
-            if kind not in kinds and noun + " " in low and re.search(rf"\b{noun} (?:of|in) {re.escape(text.lower())}\b", low):
+            if probe in low and pattern.search(low):
                 faults.append(Fault("kind mismatch", sentence, f"'{noun}' of {text} ({kind})"))
-        if bare != text and bare.lower() in low and re.search(rf"(?<!the )\b{re.escape(bare.lower())}\b", low):
+        if article is not None and article[0] in low and article[1].search(low):
             faults.append(Fault("missing article", sentence, f"'{bare}' without 'the'"))
     for m in _STACKED.finditer(sentence):
         faults.append(Fault("doubled article", sentence, m.group(0)))

@@ -12,6 +12,7 @@ import os
 import statistics
 from collections import Counter
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -235,7 +236,21 @@ def charts(result: AuditResult, cfg: Config) -> dict[str, Markup]:
 
 
 def _href(site_dir: Path, reports: Path, file: str) -> str:
+    prefix = _site_prefix(str(site_dir), str(reports))
+    if prefix is not None and file and not file.startswith("/") and \
+            not any(part in ("", ".", "..") for part in file.split("/")):
+        return quote(file if prefix == "." else f"{prefix}/{file}")  # what relpath gives, without 2 × 20,000 calls
     return quote(Path(os.path.relpath(Path(site_dir) / file, reports)).as_posix())
+
+
+@lru_cache(maxsize=16)
+def _site_prefix(site_dir: str, reports: str) -> str | None:
+    """relpath(site_dir, reports), when relpath(site_dir/file, reports) is it joined with `file`
+    (the reports folder is not inside the site); else None."""
+    a, r = os.path.abspath(site_dir), os.path.abspath(reports)
+    if os.path.commonpath([a, r]) == a:
+        return None
+    return Path(os.path.relpath(a, r)).as_posix()
 
 
 def table_data(result: AuditResult, site_dir: Path, reports: Path) -> dict[str, Any]:
