@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,18 @@ from pipeline.history import PAGES_FILE
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "fixtures" / "small"
 TEMPLATES = ROOT / "templates"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _own_build_cache(tmp_path_factory):
+    """Keep the incremental build's cache out of the working folder."""
+    old = os.environ.get("BRINGWISE_BUILD_CACHE")
+    os.environ["BRINGWISE_BUILD_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("BRINGWISE_BUILD_CACHE", None)
+    else:
+        os.environ["BRINGWISE_BUILD_CACHE"] = old
 
 
 def _build(data: Path, out: Path, capsys, config: Path | None = None) -> list[str]:

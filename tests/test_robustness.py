@@ -17,6 +17,7 @@ import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,18 @@ from pipeline.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _own_build_cache(tmp_path_factory):
+    """Keep the incremental build's cache out of the working folder."""
+    old = os.environ.get("BRINGWISE_BUILD_CACHE")
+    os.environ["BRINGWISE_BUILD_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("BRINGWISE_BUILD_CACHE", None)
+    else:
+        os.environ["BRINGWISE_BUILD_CACHE"] = old
 
 TOPIC_HEADER = ["name", "kind", "description", "slug", "name_in_text", "abbreviation", "category", "effects",
                 "strategies", "sources", "updated_on", "old_slugs"]
