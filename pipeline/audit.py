@@ -928,11 +928,17 @@ def _parse_chunk(args: tuple[str, str, list[tuple[str, str | None]]]) -> list[Pa
 
 
 def read_pages(root: Path, pages: list[str], cfg: Config, cache: dict[str, PageRecord],
-               workers: int | None = None) -> tuple[list[PageRecord], int]:
-    """Records for every page, from the cache where the file is unchanged. Returns (records, parsed)."""
-    items = [(rel, cache[rel].hash if rel in cache else None) for rel in pages]
+               workers: int | None = None, known: dict[str, PageRecord] | None = None
+               ) -> tuple[list[PageRecord], int]:
+    """Records for every page, from the cache where the file is unchanged. Returns (records, parsed).
+
+    `known` holds records the caller already made with parse_page from exactly the bytes of those
+    files (the build parses the pages it renders while it still holds them): they are not read again.
+    """
+    known = known or {}
+    items = [(rel, cache[rel].hash if rel in cache else None) for rel in pages if rel not in known]
     if workers is None:
-        workers = min(os.cpu_count() or 1, 8) if len(pages) >= 2000 else 1
+        workers = min(os.cpu_count() or 1, 8) if len(items) >= 2000 else 1
     chunk = max(16, min(256, len(items) // (workers * 4) or 1))
     jobs = [(str(root), cfg.base_url, items[i:i + chunk]) for i in range(0, len(items), chunk)]
     if workers > 1 and len(jobs) > 1:
@@ -942,17 +948,22 @@ def read_pages(root: Path, pages: list[str], cfg: Config, cache: dict[str, PageR
             results = list(pool.map(_parse_chunk, jobs))
     else:
         results = [_parse_chunk(j) for j in jobs]
+    read: dict[str, PageRecord | str] = {}
+    for job, res in zip(jobs, results):
+        for (rel, _), r in zip(job[2], res):
+            read[rel] = r
+    del results, jobs
     records: list[PageRecord] = []
     parsed = 0
     intern = sys.intern  # link targets repeat across pages: keep one copy of each
-    for job, res in zip(jobs, results):
-        for (rel, _), r in zip(job[2], res):
-            if isinstance(r, str):
-                r = cache[rel]
-            else:
-                parsed += 1
-            r.links = [intern(t) for t in r.links]
-            records.append(r)
+    for rel in pages:
+        r = known[rel] if rel in known else read.pop(rel)
+        if isinstance(r, str) or (rel in known and rel in cache and cache[rel].hash == r.hash):
+            r = cache[rel]
+        else:
+            parsed += 1
+        r.links = [intern(t) for t in r.links]
+        records.append(r)
     return records, parsed
 
 
@@ -961,7 +972,7 @@ def read_pages(root: Path, pages: list[str], cfg: Config, cache: dict[str, PageR
 
 
 def audit_site(root: Path, cfg: Config, previous: dict | None = None, *, cache_file: Path | None = None,
-               workers: int | None = None) -> AuditResult:
+               workers: int | None = None, known: dict[str, PageRecord] | None = None) -> AuditResult:
     """Audit the built site in `root`.
 
     `previous` maps URL → content hash of the previous build (see `AuditResult.hashes`); pages
@@ -973,7 +984,7 @@ def audit_site(root: Path, cfg: Config, previous: dict | None = None, *, cache_f
     sev = _Severity(cfg)
     pages, files = walk(root)
     cache = load_cache(cache_file, cfg)
-    records, parsed = read_pages(root, pages, cfg, cache, workers)
+    records, parsed = read_pages(root, pages, cfg, cache, workers, known)
     unchanged = parsed == 0 and len(cache) == len(records)
     del cache
     t_read = time.perf_counter()

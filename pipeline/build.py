@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import pickle
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -89,6 +90,9 @@ class BuildResult:
     rendered: int = 0  # pair pages rendered by this build
     reused: int = 0  # pair pages hard-linked unchanged from the previous output
     unchanged: bool = False  # nothing changed since the last build: the output was left as it was
+    # With build(audit_records=True): rel path → audit.PageRecord of each pair page rendered, parsed
+    # in the workers from the bytes they wrote; handed to after_write, then dropped.
+    audit_records: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def by_status(self) -> Counter:
         return Counter(p.status for p in self.pages if p.kind == "pair")
@@ -381,6 +385,10 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
     rejected: list[str] = []
     warnings: dict[str, list[str]] = {}
     rendered = reused = 0
+    records: list[Any] = []  # audit records of the pages rendered, when the build hands them to the audit
+    audit_base = s.get("audit_base")
+    if audit_base is not None:
+        from pipeline.audit import parse_page
     start, stop = chunk
     for i in range(start, stop):
         a = slugs[i]
@@ -435,7 +443,10 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
                 os.mkdir(f"{root}/{url}")
             except FileExistsError:
                 pass
-            _write_bytes(f"{root}/{rel}", html.encode("utf-8"))
+            data = html.encode("utf-8")
+            _write_bytes(f"{root}/{rel}", data)
+            if audit_base is not None:
+                records.append(parse_page(rel, data, audit_base))
             rendered += 1
             pages.append((i, j, _STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)))
             base_fps.append(base)
@@ -446,7 +457,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
             if found:
                 warnings[url] = found
     return {"pages": pages, "base": base_fps, "rel": rel_fps, "rejected": rejected, "warnings": warnings,
-            "rendered": rendered, "reused": reused}
+            "rendered": rendered, "reused": reused, "records": records}
 
 
 def _chunks(n_topics: int, pages_per_chunk: int = 2500) -> Iterator[tuple[int, int]]:
@@ -586,13 +597,17 @@ def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
 
 
 def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool = True,
-          after_write=None) -> BuildResult:
+          after_write=None, audit_records: bool = False) -> BuildResult:
     """Build the whole site into a staging folder and swap it in when complete.
 
     Incremental: a manifest of per-page input fingerprints (next to the output, in .build-cache/)
     lets an unchanged page be hard-linked from the current output into the staging folder instead
     of rendered again; when no input, template, wording, configuration or code changed at all,
     the output is left exactly as it is and nothing is written.
+
+    With `audit_records`, the workers also parse each page they render for the SEO audit
+    (audit.parse_page on the bytes just written) and `after_write` finds the records in
+    result.audit_records, so the audit does not read those files again.
     """
     import numpy as np
     from tqdm import tqdm
@@ -614,6 +629,11 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
     per_chunk = max(200, min(2500, total // (workers * 8) or 1))
     with Staging(out) as staging:
         _prepare(inputs, staging.root, fps, old, out)
+        if audit_records and after_write is not None:
+            from pipeline.audit import _minhash
+
+            _minhash(np.zeros(1, dtype=np.uint32))  # lxml and the permutations set up once, before forking
+            _STATE["audit_base"] = inputs.cfg.base_url
         reuse = _STATE["reuse"]
         slugs = _STATE["slugs"]
         n = len(slugs)
@@ -626,6 +646,7 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
         dates: dict[str, int] = {}
         warnings: dict[str, list[str]] = {}
         pair_url, statuses_t = urls.pair_url, STATUSES
+        intern = sys.intern  # link targets repeat across pages: keep one copy of each
 
         def collect(part: dict[str, Any]) -> None:
             pages = part["pages"]
@@ -644,6 +665,9 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
                 a, b = slugs[i], slugs[j]
                 result.pages.append(PageSummary(pair_url(a, b), "pair", statuses_t[code], upd, w, share, a, b))
             result.rejected.extend(part["rejected"])
+            for rec in part.get("records", ()):
+                rec.links = [intern(t) for t in rec.links]
+                result.audit_records[rec.rel] = rec
             warnings.update(part["warnings"])
             result.rendered += part["rendered"]
             result.reused += part["reused"]
@@ -670,6 +694,7 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
         result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
         if after_write is not None:
             after_write(staging.root, result)
+        result.audit_records = {}
         staging.commit()
     gc.unfreeze()
     date_list = [""] * len(dates)

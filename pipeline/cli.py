@@ -119,14 +119,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     audit: dict = {}
 
     def after_write(staging_root: Path, _result) -> None:
+        # The local build parses the pages it renders for the audit while it holds them (known records).
         audit["result"], audit["html"] = report.audit_and_report(
-            staging_root, cfg, args.out, reports, report.baseline_for_build(reports))
+            staging_root, cfg, args.out, reports, report.baseline_for_build(reports),
+            known=getattr(_result, "audit_records", None))
         if args.strict and audit["result"].errors:
             raise AuditFailed()
 
     try:
-        result = _engine(args, build)(inputs, args.out, workers=args.workers, progress=not args.quiet and sys.stderr.isatty(),
-                       after_write=None if args.no_audit else after_write)
+        engine = _engine(args, build)
+        extra = {"audit_records": True} if engine is build and not args.no_audit else {}
+        result = engine(inputs, args.out, workers=args.workers, progress=not args.quiet and sys.stderr.isatty(),
+                        after_write=None if args.no_audit else after_write, **extra)
     except AuditFailed:
         print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
         print(f"Stopped (--strict): the audit found {audit['result'].errors:,} error(s); "

@@ -376,16 +376,18 @@ def rows_by_url(result: AuditResult) -> dict[str, PageRow]:
 
 
 def audit_and_report(root: Path, cfg: Config, site_dir: Path, reports: Path, previous: dict[str, str] | None,
-                     workers: int | None = None, rebase: bool = False) -> tuple[AuditResult, Path]:
+                     workers: int | None = None, rebase: bool = False, known: dict | None = None
+                     ) -> tuple[AuditResult, Path]:
     """Audit the site in `root` (the staging folder during a build) and write the reports.
 
     Links in the report point at `site_dir`, where the site is (or is about to be) served from.
     With `rebase`, a site that is exactly the latest recorded build is compared with the build
-    before it (what `audit` on an unchanged output should show).
+    before it (what `audit` on an unchanged output should show). `known`: records the build made
+    of the pages it rendered (see audit.read_pages).
     """
     from pipeline.audit import audit_site
 
-    result = audit_site(root, cfg, previous, cache_file=cache_file(reports), workers=workers)
+    result = audit_site(root, cfg, previous, cache_file=cache_file(reports), workers=workers, known=known)
     if rebase:
         compare_with_previous_build(result, reports)
     html_path, _ = write_reports(result, cfg, reports, site_dir)
