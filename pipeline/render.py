@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -66,6 +67,16 @@ def finish(page: dict[str, Any], site: dict[str, Any], indexable: bool) -> dict[
     return page
 
 
+def _attrs(value: Any) -> Any:
+    """Dicts (also inside lists) as namespaces: templates read `page.x`, and Jinja tries the attribute
+    before the key, so a dict costs a caught AttributeError on every lookup (same values, same output)."""
+    if type(value) is dict:
+        return SimpleNamespace(**{k: _attrs(v) for k, v in value.items()})
+    if type(value) is list and any(type(v) is dict for v in value):
+        return [_attrs(v) for v in value]
+    return value
+
+
 def render(env: jinja2.Environment, page: dict[str, Any], site: dict[str, Any]) -> str:
     """Render one finished page to HTML."""
     here = page["url"]
@@ -76,4 +87,4 @@ def render(env: jinja2.Environment, page: dict[str, Any], site: dict[str, Any]) 
         def rel(to: str) -> str:
             return urls.relative(here, to)
     template = env.get_template(TEMPLATES[page["kind"]])
-    return template.render(page=page, site=site, rel=rel, home=urls.HOME, about=urls.ABOUT)
+    return template.render(page=_attrs(page), site=_attrs(site), rel=rel, home=urls.HOME, about=urls.ABOUT)
