@@ -38,7 +38,7 @@ from pipeline.pairs import (
 )
 from pipeline.problems import ContractError
 from pipeline.proofread import check_sentence, topic_names
-from pipeline.quick import cache_dir
+from pipeline.quick import cache_dir, folder_identity
 from pipeline.render import environment, finish, render, site_context
 from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
 from pipeline.validate import (
@@ -258,7 +258,7 @@ def _load_manifest(out: Path) -> dict[str, Any] | None:
     try:
         with open(path, "rb") as f:
             m = pickle.load(f)
-        if m.get("version") != MANIFEST_VERSION or os.stat(out).st_ino != m.get("out_ino"):
+        if m.get("version") != MANIFEST_VERSION or folder_identity(out) != m.get("out_id"):
             return None
         return m
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError, KeyError):
@@ -268,7 +268,7 @@ def _load_manifest(out: Path) -> dict[str, Any] | None:
 def _save_manifest(out: Path, manifest: dict[str, Any]) -> None:
     folder = _cache_dir(out)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest["out_ino"] = os.stat(out).st_ino
+    manifest["out_id"] = folder_identity(out)
     tmp = folder / f"manifest.pkl.{os.getpid()}"
     with open(tmp, "wb") as f:
         pickle.dump(manifest, f, protocol=pickle.HIGHEST_PROTOCOL)

@@ -3,8 +3,8 @@
 A build that succeeds records, in its cache folder (.build-cache/<out>-<hash>/quick.json), a key
 made of the bytes of everything the command reads (data files, every template and wording file,
 the configuration, the pipeline's own code, the audit and reports options) together with the
-output folder's inode and what the command printed. When the next command finds the same key and
-the output folder is still the one that build swapped in (same inode) and the reports it wrote are
+output folder's identity (inode and ctime) and what the command printed. When the next command finds the same key and
+the output folder is still the one that build swapped in (same inode and ctime) and the reports it wrote are
 still there, nothing can have changed: it prints the recorded summary and stops, without
 importing pandas, Jinja, lxml or the audit and without reading the site (issue 5: a no-change
 rebuild under 0.5 s). Anything else (a missing or unreadable record, any changed byte) falls back
@@ -81,11 +81,14 @@ def input_key(data: Path, templates: Path, config: Path | None, options: list[An
     return h.hexdigest()
 
 
-def _ino(path: Path) -> int | None:
+def folder_identity(path: Path) -> list[int] | None:
+    """Which folder this is: its inode and status-change time. A copy restored from a backup may
+    reuse the inode, but never keeps the ctime, which no tool can set."""
     try:
-        return os.stat(path).st_ino
+        st = os.stat(path)
     except OSError:
         return None
+    return [st.st_ino, st.st_ctime_ns]
 
 
 def load(out: Path, key: str) -> dict[str, Any] | None:
@@ -95,7 +98,7 @@ def load(out: Path, key: str) -> dict[str, Any] | None:
             rec = json.load(f)
     except (OSError, ValueError):
         return None
-    if not isinstance(rec, dict) or rec.get("key") != key or rec.get("out_ino") != _ino(out):
+    if not isinstance(rec, dict) or rec.get("key") != key or rec.get("out_id") != folder_identity(out):
         return None
     manifest = cache_dir(out) / "manifest.pkl"
     if rec.get("manifest") != _stamp(manifest):
@@ -119,7 +122,7 @@ def save(out: Path, key: str, record: dict[str, Any], reports: list[Path]) -> No
     folder = cache_dir(out)
     if not (folder / "manifest.pkl").exists():
         return
-    rec = dict(record, key=key, out_ino=_ino(out), manifest=_stamp(folder / "manifest.pkl"),
+    rec = dict(record, key=key, out_id=folder_identity(out), manifest=_stamp(folder / "manifest.pkl"),
                reports={str(Path(p).resolve()): _stamp(Path(p)) for p in reports})
     tmp = folder / f"{RECORD}.tmp-{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:

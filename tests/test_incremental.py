@@ -106,3 +106,23 @@ def test_editing_a_template_rerenders_the_pages_that_use_it(site, tmp_path):
     build_site(data, clean, templates=templates)
     _, mismatch, errors = filecmp.cmpfiles(out, clean, sorted(after), shallow=False)
     assert not mismatch and not errors
+
+
+def test_a_site_restored_from_an_older_backup_is_rebuilt_not_trusted(site, tmp_path):
+    import shutil
+
+    data, out, _ = site
+    backup = tmp_path / "backup"
+    shutil.copytree(out, backup, copy_function=shutil.copy2)
+    slug = _edit_description(data)
+    build_site(data, out)
+    shutil.rmtree(out)
+    shutil.copytree(backup, out, copy_function=shutil.copy2)
+    rebuilt = build_site(data, out)
+    assert not rebuilt.unchanged
+    clean = tmp_path / "clean"
+    build_site(data, clean)
+    cmp = filecmp.dircmp(out, clean)
+    assert not cmp.diff_files and not cmp.left_only and not cmp.right_only
+    page = next(p for p in out.glob(f"*{slug}*/index.html"))
+    assert page.read_bytes() == (clean / page.relative_to(out)).read_bytes()
