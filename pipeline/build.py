@@ -42,6 +42,8 @@ from pipeline.quick import cache_dir, folder_identity
 from pipeline.render import environment, finish, render, site_context
 from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
 from pipeline.validate import (
+    KNOWN_COLUMNS,
+    header_notes,
     REQUIRED,
     STATUSES,
     declared_slugs,
@@ -63,6 +65,7 @@ class Inputs:
     wording: Wording
     templates: Path
     cfg: Config
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -124,7 +127,8 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
         problems += exc.problems
     if problems:
         raise ContractError(problems)
-    return Inputs(topics, pairs, wording, templates, cfg)
+    notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
+    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes))
 
 
 def problems_for_few(data_dir: Path):

@@ -148,6 +148,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     head = ["  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items()))]
     if result.rejected:
         head.append(f"  rejected (not built): {len(result.rejected):,}")
+    head.extend(f"  note: {n}" for n in inputs.notes)
     tail = []
     if result.warnings:
         tail.append(f"  wording warnings: {len(result.warnings):,}")
@@ -220,6 +221,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     inputs = load_inputs(args.data, args.templates, _config(args))
     print(f"{len(inputs.topics)} topics and {len(inputs.pairs)} editor pairs follow the data contract.")
+    for note in inputs.notes:
+        print(f"  note: {note}")
     return 0
 
 

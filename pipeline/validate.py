@@ -55,6 +55,27 @@ def make_slug(text: str) -> str:
     return slugify(text, max_length=MAX_SLUG, word_boundary=True)
 
 
+KNOWN_COLUMNS = {
+    "topics": ("name", "kind", "description", "slug", "name_in_text", "abbreviation", "category",
+               "effects", "strategies", "sources", "updated_on", "old_slugs"),
+    "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on"),
+}
+
+
+def header_notes(table: Table | None, known: tuple[str, ...]) -> list[str]:
+    """Extra columns are allowed, but one that looks like a misspelt known column is worth a note."""
+    if table is None:
+        return []
+    notes = []
+    for col in table.header:
+        if col and col not in known:
+            close = difflib.get_close_matches(col, known, n=1, cutoff=0.75)
+            if close and close[0] not in table.header:
+                notes.append(f"{table.file}:1: column '{col}' is not a column of the data contract and is ignored; "
+                             f"did you mean '{close[0]}'?")
+    return notes
+
+
 def _suggest(value: str, choices: tuple[str, ...] | list[str], words: dict[str, str] | None = None) -> str:
     if words and value.lower() in words:
         return f"; did you mean '{words[value.lower()]}'?"

@@ -165,3 +165,14 @@ def test_source_links_say_where_they_go():
         "National Institute of Mental Health: Anxiety disorders"
     )
     assert source_label("https://example.org/", w) == "example.org"
+
+
+def test_a_misspelt_optional_column_gets_a_note_not_an_error(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    text = (FIXTURES / "small" / "topics.csv").read_text(encoding="utf-8")
+    (data / "topics.csv").write_text(text.replace("category", "catgory", 1), encoding="utf-8")
+    assert main(["check", "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert f"note: {data}/topics.csv:1: column 'catgory' is not a column of the data contract and is ignored; " \
+           "did you mean 'category'?" in out
