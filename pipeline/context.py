@@ -158,16 +158,25 @@ def _sources(wording: Wording, *groups: tuple[str, ...]) -> list[dict[str, str]]
     return out
 
 
-def meta_description(lead: str, extra: list[str], lo: int = 120, hi: int = 158) -> str:
-    """A 120–160 character summary from the page's own sentences, ending at a word boundary."""
-    text = shorten(lead, hi)
+def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi: int = 158) -> str:
+    """A 120–160 character summary from the page's own sentences, ending at a word boundary.
+
+    The first lead that fits whole is used; whole sentences from `extra` fill it up, and only
+    when none fits is one shortened at a word boundary.
+    """
+    leads = [leads] if isinstance(leads, str) else leads
+    text = next((lead for lead in leads if len(lead) <= hi), shorten(leads[0], hi))
     for sentence in extra:
         if len(text) >= lo:
             break
+        if len(text) + 1 + len(sentence) <= hi:
+            text = f"{text} {sentence}"
+    for sentence in extra:
         room = hi - len(text) - 1
-        if room < 20:
+        if len(text) >= lo or room < 20:
             break
-        text = f"{text} {shorten(sentence, room)}"
+        if sentence not in text:
+            text = f"{text} {shorten(sentence, room)}"
     return text
 
 
@@ -202,11 +211,11 @@ def pair_context(
             p, q = sorted((topic.slug, t))
             related.append({"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"})
     hubs = [{"url": urls.hub_url(t.slug), "label": f"All about {t.name.display}"} for t in (a, b)]
-    lead = split_sentences(row["relationship"])[0] if editorial else ""
-    if not lead:
-        lead = f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, and practical steps for both."
+    generic = (f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, "
+               "and practical steps for both.")
+    leads = [capitalise(split_sentences(row["relationship"])[0]), capitalise(generic)] if editorial else [capitalise(generic)]
     description = meta_description(
-        capitalise(lead), [*split_sentences(a.description)[:1], *split_sentences(b.description)[:1]],
+        leads, [*split_sentences(a.description)[:1], *split_sentences(b.description)[:1]],
         cfg.audit.description_min, cfg.audit.description_max - 2,
     )
     c = cfg.cta
