@@ -787,6 +787,8 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float
     bucket are compared. Identical signatures are grouped first so that many identical pages
     cannot make one huge bucket.
     """
+    from datasketch import LeanMinHash, MinHashLSH
+
     result: dict[int, tuple[int, float]] = {}
     if len(ids) < 2:
         return result
@@ -802,33 +804,17 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float
                 result[ids[m]] = (ids[other], 1.0)
     if len(reps) < 2:
         return result
-    # Banding as datasketch's MinHashLSH with in-memory storage does it (a bucket per band value,
-    # buckets as sets filled in the same order, so candidate order and the sampling below are the
-    # same), without its per-page Python overhead.
-    bands, rows = lsh_params(threshold)
-    width = rows * signatures.dtype.itemsize
-    tables: list[dict[bytes, set[int]]] = [{} for _ in range(bands)]
-    keys: dict[int, list[bytes]] = {}
-    for row in reps:
-        raw = signatures[row].tobytes()
-        row_keys = keys[row] = [raw[i * width:(i + 1) * width] for i in range(bands)]
-        for key, table in zip(row_keys, tables):
-            bucket = table.get(key)
-            if bucket is None:
-                table[key] = bucket = set()
-            bucket.add(row)
+    lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(threshold))
 
-    def query(row: int) -> list[int]:
-        candidates: set[int] = set()
-        add = candidates.add  # one at a time, as datasketch does: the set's order depends on it
-        for key, table in zip(keys[row], tables):
-            for c in table.get(key, ()):
-                add(c)
-        return list(candidates)
+    def sketch(row: int) -> LeanMinHash:
+        return LeanMinHash(seed=1, hashvalues=signatures[row], scheme="affine32")
 
+    with lsh.insertion_session() as session:
+        for row in reps:
+            session.insert(row, sketch(row), check_duplication=False)
     rng = np.random.default_rng(0)
     for row in reps:
-        cands = [c for c in query(row) if c != row]
+        cands = [c for c in lsh.query(sketch(row)) if c != row]
         if not cands:
             continue
         if len(cands) > MAX_CANDIDATES:
