@@ -43,10 +43,10 @@ from pipeline.render import environment, finish, render, site_context
 from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
 from pipeline.validate import (
     KNOWN_COLUMNS,
-    header_notes,
     REQUIRED,
     STATUSES,
     declared_slugs,
+    header_notes,
     validate_pairs,
     validate_topics,
 )

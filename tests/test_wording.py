@@ -132,6 +132,7 @@ def test_awkward_names_render_right(awkward_site):
 
 def test_topic_sets_nobody_typed_in_build_without_known_faults(tmp_path):
     from conftest import build_site
+
     from pipeline.synthetic import main as synthetic
 
     data = tmp_path / "data"
