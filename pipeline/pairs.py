@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -90,6 +91,10 @@ class Neighbours:
     rejected: frozenset[tuple[str, str]]
     by_category: dict[str, tuple[str, ...]]
     slugs: tuple[str, ...]
+    spread: dict[str, tuple[str, ...]]  # per topic, its SPREAD_POOL partners by rendezvous rank
+
+
+SPREAD_POOL = 24
 
 
 def neighbours(topics: pd.DataFrame, editorial: pd.DataFrame) -> Neighbours:
@@ -112,7 +117,15 @@ def neighbours(topics: pd.DataFrame, editorial: pd.DataFrame) -> Neighbours:
         rejected=frozenset(rejected),
         by_category={k: tuple(v) for k, v in by_cat.items()},
         slugs=tuple(sorted(category)),
+        spread=spread_pools(sorted(category)),
     )
+
+
+def spread_pools(slugs: list[str], size: int = SPREAD_POOL) -> dict[str, tuple[str, ...]]:
+    """For each topic, the partners with the lowest rendezvous rank: adding or removing one topic
+    changes a topic's pool only when that topic ranks among its lowest, so related links stay put."""
+    return {s: tuple(heapq.nsmallest(size, (t for t in slugs if t != s), key=lambda t, s=s: _rank(f"{s}|{t}")))
+            for s in slugs}
 
 
 def related_partners(n: Neighbours, topic: str, other: str, page: str, count: int) -> list[str]:
@@ -128,12 +141,9 @@ def related_partners(n: Neighbours, topic: str, other: str, page: str, count: in
     same = [t for t in n.by_category.get(n.category[topic], ()) if ok(t)]
     for t in sorted(same, key=lambda t: _rank(f"{page}|{t}"))[: max(0, (count - len(chosen) + 1) // 2)]:
         chosen.append(t)
-    pool = n.slugs
-    i = _rank(page) % max(1, len(pool))
-    tries = 0
-    while len(chosen) < count and tries < len(pool):
-        t = pool[(i + tries * 7919) % len(pool)]
+    for t in sorted(n.spread.get(topic, ()), key=lambda t: _rank(f"{page}|{t}")):
+        if len(chosen) >= count:
+            break
         if ok(t):
             chosen.append(t)
-        tries += 1
     return chosen[:count]
