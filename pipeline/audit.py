@@ -20,11 +20,11 @@ import multiprocessing
 import os
 import posixpath
 import re
-import sys
 import time
 import zlib
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -38,7 +38,7 @@ from pipeline.config import Config
 from pipeline.problems import ContractError, Problem
 
 # Bump when what a PageRecord holds or how it is computed changes: old caches are then ignored.
-AUDIT_VERSION = 1
+AUDIT_VERSION = 2
 NUM_PERM = 128
 SHINGLE = 5  # words per shingle
 SAMPLE_MASK = 3  # shingles whose hash & SAMPLE_MASK == 0 are sampled for document frequencies (1 in 4)
@@ -156,7 +156,7 @@ class PageRow:
     kind: str
     indexable: bool
     title: str
-    description: str
+    description_length: int  # characters of the (first) meta description
     words: int
     unique_share: float | None  # None when the text is too short to measure
     nearest: str  # URL of the most similar page found, or ""
@@ -217,8 +217,16 @@ def file_of(url: str) -> str:
     return url + "index.html" if url == "" or url.endswith("/") else url
 
 
-@lru_cache(maxsize=1 << 20)
+@lru_cache(maxsize=4096)
 def kind_of(url: str) -> str:
+    return _kind(url)
+
+
+KINDS = ("home", "hub", "pair", "404", "page")
+_KIND_CODE = {k: c for c, k in enumerate(KINDS)}
+
+
+def _kind(url: str) -> str:
     if url == "":
         return "home"
     if url.startswith("topics/") and url.count("/") == 2:
@@ -442,6 +450,172 @@ def parse_page(rel: str, data: bytes, base_url: str, digest: str | None = None) 
 
 
 # ---------------------------------------------------------------------------------------------
+# What the audit keeps of every page: compact columns
+
+
+_NOINDEX, _ERROR, _TITLE_ONE, _DESC_ONE, _CANONICAL = 1, 2, 4, 8, 16
+
+
+def _h64(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little", signed=True)
+
+
+class RecordStore:
+    """The audit's facts about every page, in columns: a few hundred bytes a page plus its MinHash
+    (512 bytes) and shingle sample, instead of a PageRecord's 3–4 KB of Python objects.
+
+    `add` takes one PageRecord, runs the per-page checks on it at once (their findings are kept
+    only for pages that have some) and keeps what the site-wide checks and the report need: flags,
+    the first title (report rows), the meta description's length and 64-bit hash (duplicates), the
+    canonical only when it is not base URL + page URL, counts, links as integer ids of distinct
+    targets in one flat array, MinHash signatures and samples in flat byte arrays.
+    """
+
+    _COLUMNS = ("index", "rel", "digest", "flags", "kind", "title", "desc_len", "desc_h", "canon", "words",
+                "shingles", "targets", "target_list", "links", "link_end", "mh", "mh_row", "sample", "sample_end",
+                "findings", "errors")
+
+    def __init__(self, cfg: Config, sev: _Severity | None = None):
+        self.cfg, self.sev = cfg, sev or _Severity(cfg)
+        self.index: dict[str, int] = {}  # rel → row
+        self.rel: list[str] = []
+        self.digest = bytearray()  # 10-byte content hashes
+        self.flags = array("B")
+        self.kind = array("B")
+        self.title: list[str] = []  # first <title>, or ""
+        self.desc_len = array("i")
+        self.desc_h = array("q")
+        self.canon: dict[int, str] = {}  # first canonical, when it is not base URL + page URL
+        self.words = array("i")
+        self.shingles = array("i")
+        self.targets: dict[str, int] = {}  # link target → id
+        self.target_list: list[str] = []
+        self.links = array("i")
+        self.link_end = array("q")
+        self.mh = bytearray()
+        self.mh_row = array("i")  # row in mh, -1 when the page has no MinHash
+        self.sample = bytearray()
+        self.sample_end = array("q")  # byte offsets
+        self.findings: dict[int, list[Finding]] = {}
+        self.errors: dict[int, str] = {}
+
+    def __getstate__(self) -> dict:
+        return {k: getattr(self, k) for k in self._COLUMNS}
+
+    def __setstate__(self, state: dict) -> None:
+        for k in self._COLUMNS:
+            setattr(self, k, state[k])
+
+    def __len__(self) -> int:
+        return len(self.rel)
+
+    def __contains__(self, rel: str) -> bool:
+        return rel in self.index
+
+    def url(self, i: int) -> str:
+        return url_of(self.rel[i])
+
+    def hash_of_index(self, i: int) -> str:
+        return self.digest[10 * i:10 * i + 10].hex()
+
+    def hash_of(self, rel: str) -> str | None:
+        i = self.index.get(rel)
+        return None if i is None else self.hash_of_index(i)
+
+    def canonical(self, i: int) -> str | None:
+        if not self.flags[i] & _CANONICAL:
+            return None
+        if i in self.canon:
+            return self.canon[i]
+        return self.cfg.base_url.rstrip("/") + "/" + self.url(i)
+
+    def _target(self, t: str) -> int:
+        k = self.targets.get(t)
+        if k is None:
+            k = self.targets[t] = len(self.target_list)
+            self.target_list.append(t)
+        return k
+
+    def add(self, rec: PageRecord) -> int:
+        if rec.rel in self.index:
+            return self.index[rec.rel]
+        i = len(self.rel)
+        self.index[rec.rel] = i
+        self.rel.append(rec.rel)
+        digest = bytes.fromhex(rec.hash)
+        self.digest += digest if len(digest) == 10 else hashlib.blake2b(digest, digest_size=10).digest()
+        flags = (_NOINDEX if rec.noindex else 0) | (_ERROR if rec.parse_error else 0)
+        if len(rec.titles) == 1 and rec.titles[0]:
+            flags |= _TITLE_ONE
+        if len(rec.descriptions) == 1 and rec.descriptions[0]:
+            flags |= _DESC_ONE
+        if rec.canonicals:
+            flags |= _CANONICAL
+            if rec.canonicals[0] != self.cfg.base_url.rstrip("/") + "/" + rec.url:
+                self.canon[i] = rec.canonicals[0]
+        self.flags.append(flags)
+        self.kind.append(_KIND_CODE[_kind(rec.url)])
+        self.title.append(rec.titles[0] if rec.titles else "")
+        self.desc_len.append(len(rec.descriptions[0]) if rec.descriptions else 0)
+        self.desc_h.append(_h64(rec.descriptions[0]) if flags & _DESC_ONE else 0)
+        self.words.append(rec.words)
+        self.shingles.append(rec.shingles)
+        self.links.extend(self._target(t) for t in rec.links)
+        self.link_end.append(len(self.links))
+        if rec.minhash:
+            self.mh_row.append(len(self.mh) // (4 * NUM_PERM))
+            self.mh += rec.minhash
+        else:
+            self.mh_row.append(-1)
+        self.sample += rec.sample
+        self.sample_end.append(len(self.sample))
+        if rec.parse_error:
+            self.errors[i] = rec.parse_error
+        found = page_findings(rec, self.cfg, self.sev)
+        if found:
+            self.findings[i] = found
+        return i
+
+    def add_from(self, other: RecordStore, j: int) -> int:
+        """Copy row `j` of another store (the cache), whose per-page findings were made with the same settings."""
+        rel = other.rel[j]
+        if rel in self.index:
+            return self.index[rel]
+        i = len(self.rel)
+        self.index[rel] = i
+        self.rel.append(rel)
+        self.digest += other.digest[10 * j:10 * j + 10]
+        for name in ("flags", "kind", "desc_len", "desc_h", "words", "shingles"):
+            getattr(self, name).append(getattr(other, name)[j])
+        self.title.append(other.title[j])
+        if j in other.canon:
+            self.canon[i] = other.canon[j]
+        start = other.link_end[j - 1] if j else 0
+        self.links.extend(self._target(other.target_list[t]) for t in other.links[start:other.link_end[j]])
+        self.link_end.append(len(self.links))
+        row = other.mh_row[j]
+        if row >= 0:
+            self.mh_row.append(len(self.mh) // (4 * NUM_PERM))
+            self.mh += other.mh[row * 4 * NUM_PERM:(row + 1) * 4 * NUM_PERM]
+        else:
+            self.mh_row.append(-1)
+        start = other.sample_end[j - 1] if j else 0
+        self.sample += other.sample[start:other.sample_end[j]]
+        self.sample_end.append(len(self.sample))
+        if j in other.errors:
+            self.errors[i] = other.errors[j]
+        if j in other.findings:
+            self.findings[i] = other.findings[j]
+        return i
+
+    def drop_links(self) -> None:
+        self.targets, self.target_list, self.links, self.link_end = {}, [], array("i"), array("q")
+
+    def drop_text(self) -> None:
+        self.mh, self.sample = bytearray(), bytearray()
+
+
+# ---------------------------------------------------------------------------------------------
 # Per-page checks (pure functions of one record and the configuration)
 
 
@@ -548,73 +722,98 @@ def page_findings(rec: PageRecord, cfg: Config, sev: _Severity | None = None) ->
 # Site-wide checks
 
 
-def duplicate_findings(records: list[PageRecord], sev: _Severity) -> list[Finding]:
-    """Pages that share a title or a meta description with another page."""
+def duplicate_findings(store: RecordStore, order: Sequence[int], sev: _Severity) -> list[Finding]:
+    """Pages that share a title or a meta description with another page (descriptions compared by 64-bit hash)."""
     out: list[Finding] = []
-    for check, attr, what in (("title-duplicate", "titles", "title"),
-                              ("description-duplicate", "descriptions", "meta description")):
-        groups: dict[str, list[int]] = defaultdict(list)
-        for i, r in enumerate(records):
-            values = getattr(r, attr)
-            if len(values) == 1 and values[0] and kind_of(r.url) != "404":
-                groups[values[0]].append(i)
+    flags, kinds, not_found = store.flags, store.kind, _KIND_CODE["404"]
+    for check, flag, what in (("title-duplicate", _TITLE_ONE, "title"),
+                              ("description-duplicate", _DESC_ONE, "meta description")):
+        key = store.title.__getitem__ if flag == _TITLE_ONE else store.desc_h.__getitem__
+        groups: dict = defaultdict(list)
+        for p, i in enumerate(order):
+            if flags[i] & flag and kinds[i] != not_found:
+                groups[key(i)].append(p)
         for members in groups.values():
             if len(members) < 2:
                 continue
-            for i in members:
-                other = records[members[0] if members[0] != i else members[1]].url
+            for p in members:
+                other = store.url(order[members[0] if members[0] != p else members[1]])
                 more = f" and {len(members) - 2} more" if len(members) > 2 else ""
-                _add(out, sev, check, records[i].url, [f"same {what} as /{other}{more}"], records[i].noindex)
+                i = order[p]
+                _add(out, sev, check, store.url(i), [f"same {what} as /{other}{more}"], bool(flags[i] & _NOINDEX))
     return out
 
 
-def link_graph(records: list[PageRecord], files: set[str], sev: _Severity, max_depth: int
+def link_graph(store: RecordStore, order: Sequence[int], files: set[str], sev: _Severity, max_depth: int
                ) -> tuple[list[Finding], np.ndarray, np.ndarray, np.ndarray]:
-    """Broken links, orphans, dead ends and click depth. Returns findings, depth, inlinks, outlinks."""
+    """Broken links, orphans, dead ends and click depth. Returns findings, depth, inlinks, outlinks (by position)."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import shortest_path
 
-    n = len(records)
-    page_of = {r.rel: i for i, r in enumerate(records)}
-    src: list[int] = []
-    dst: list[int] = []
+    n = len(order)
+    o = np.asarray(order, dtype=np.int64)
+    pos = np.full(len(store.rel), -1, dtype=np.int64)
+    pos[o] = np.arange(n)
+    # Each distinct link target once: the page position it reaches, -1 a built file that is not a page, -2 broken.
+    target_pos = np.empty(len(store.target_list), dtype=np.int64)
+    for t, target in enumerate(store.target_list):
+        f = file_of(target)
+        if f not in files and not target.endswith("/") and target + "/index.html" in files:
+            f = target + "/index.html"
+        if f not in files:
+            target_pos[t] = -2
+            continue
+        i = store.index.get(f)
+        target_pos[t] = pos[i] if i is not None else -1
+    ends = np.frombuffer(store.link_end, dtype=np.int64) if len(store.link_end) else np.zeros(0, np.int64)
+    starts = np.concatenate(([0], ends[:-1])) if len(ends) else ends
+    count = (ends - starts)[o] if n else np.zeros(0, np.int64)
+    total = int(count.sum())
+    src_all = np.repeat(np.arange(n, dtype=np.int64), count)
+    first = np.concatenate(([0], np.cumsum(count)[:-1])) if n else count
+    offsets = np.repeat(starts[o] - first, count) + np.arange(total, dtype=np.int64) if n else np.zeros(0, np.int64)
+    link_ids = np.frombuffer(store.links, dtype=np.int32)[offsets] if total else np.zeros(0, np.int32)
+    reach_pos = target_pos[link_ids] if total else np.zeros(0, np.int64)
+    keep = (reach_pos >= 0) & (reach_pos != src_all)
+    src, dst = src_all[keep], reach_pos[keep]
     out: list[Finding] = []
-    outlinks = np.zeros(n, dtype=np.int32)
-    for i, r in enumerate(records):
-        broken = []
-        for target in r.links:
-            f = file_of(target)
-            if f not in files and not target.endswith("/") and target + "/index.html" in files:
-                f = target + "/index.html"
-            if f not in files:
-                broken.append(f"links to /{target}, which was not built")
-                continue
-            j = page_of.get(f)
-            if j is not None and j != i:
-                src.append(i)
-                dst.append(j)
-                outlinks[i] += 1
-        _add(out, sev, "link-broken", r.url, broken)
-    inlinks = np.bincount(np.asarray(dst, dtype=np.int64), minlength=n).astype(np.int32)
-    home = page_of.get("index.html")
+    broken_at = np.nonzero(reach_pos == -2)[0]
+    k = 0
+    while k < len(broken_at):
+        p = int(src_all[broken_at[k]])
+        msgs = []
+        while k < len(broken_at) and src_all[broken_at[k]] == p:
+            msgs.append(f"links to /{store.target_list[link_ids[broken_at[k]]]}, which was not built")
+            k += 1
+        _add(out, sev, "link-broken", store.url(order[p]), msgs)
+    del src_all, offsets, link_ids, reach_pos, keep
+    outlinks = np.bincount(src, minlength=n).astype(np.int32)
+    inlinks = np.bincount(dst, minlength=n).astype(np.int32)
+    home_i = store.index.get("index.html")
+    home = int(pos[home_i]) if home_i is not None and pos[home_i] >= 0 else None
     depth = np.full(n, -1, dtype=np.int64)
     if home is not None and n:
         graph = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
         dist = shortest_path(graph, method="D", unweighted=True, indices=home)
         reach = np.isfinite(dist)
         depth[reach] = dist[reach].astype(np.int64)
-    for i, r in enumerate(records):
-        k = kind_of(r.url)
-        if k == "404" or r.parse_error:
+    kinds, flags = store.kind, store.flags
+    for p, i in enumerate(order):
+        k = kinds[i]
+        if k == _KIND_CODE["404"] or flags[i] & _ERROR:
             continue
-        if k != "home" and inlinks[i] == 0:
-            _add(out, sev, "orphan", r.url, ["no other page links here"])
-        elif depth[i] < 0:
-            _add(out, sev, "unreachable", r.url, ["cannot be reached from the home page"])
-        elif depth[i] > max_depth:
-            _add(out, sev, "click-depth", r.url, [f"{depth[i]} clicks from the home page (maximum {max_depth})"])
-        if outlinks[i] == 0:
-            _add(out, sev, "no-outlinks", r.url, ["links to no other page of the site"])
+        url = None
+        if k != _KIND_CODE["home"] and inlinks[p] == 0:
+            url = store.url(i)
+            _add(out, sev, "orphan", url, ["no other page links here"])
+        elif depth[p] < 0:
+            url = store.url(i)
+            _add(out, sev, "unreachable", url, ["cannot be reached from the home page"])
+        elif depth[p] > max_depth:
+            url = store.url(i)
+            _add(out, sev, "click-depth", url, [f"{depth[p]} clicks from the home page (maximum {max_depth})"])
+        if outlinks[p] == 0:
+            _add(out, sev, "no-outlinks", url or store.url(i), ["links to no other page of the site"])
     return out, depth, inlinks, outlinks
 
 
@@ -643,14 +842,14 @@ def _sitemap_locs(path: Path) -> tuple[str, list[str]]:
     return root_name, locs
 
 
-def sitemap_findings(root: Path, records: list[PageRecord], cfg: Config, sev: _Severity
-                     ) -> tuple[list[Finding], set[str]]:
+def sitemap_findings(root: Path, store: RecordStore, order: Sequence[int], cfg: Config, sev: _Severity
+                     ) -> tuple[list[Finding], set[int]]:
     """Sitemap index → sitemap files → URLs: all built, none noindex, every indexable page listed."""
     from lxml import etree
 
     out: list[Finding] = []
     index = root / "sitemap.xml"
-    listed: set[str] = set()
+    listed: set[int] = set()  # positions of the pages listed
     if not index.exists():
         _add(out, sev, "sitemap-missing", "sitemap.xml", ["sitemap.xml is missing"])
         return out, listed
@@ -678,25 +877,33 @@ def sitemap_findings(root: Path, records: list[PageRecord], cfg: Config, sev: _S
         files.append(("sitemap.xml", locs))
     else:
         _add(out, sev, "sitemap-invalid", "sitemap.xml", [f"root element is <{kind}>"])
-    by_url = {r.url: r for r in records}
+    pos = {i: p for p, i in enumerate(order)}
+
+    def page_at(url: str) -> int | None:
+        """Store index of the audited page serving `url`, if any."""
+        i = store.index.get(file_of(url))
+        return i if i is not None and i in pos and store.url(i) == url else None
+
     for rel, sub_locs in files:
         if len(sub_locs) > 50_000 or (root / rel).stat().st_size > 50 * 1024 * 1024:
             _add(out, sev, "sitemap-invalid", rel, [f"{len(sub_locs):,} URLs / over the limit of 50,000 URLs or 50 MB"])
         for loc in sub_locs:
             url = _local(loc, cfg.base_url)
-            rec = by_url.get(url) if url is not None else None
-            if rec is None:
+            i = page_at(url) if url is not None else None
+            if i is None:
                 _add(out, sev, "sitemap-not-built", url if url is not None else loc,
                      [f"{rel} lists {loc}, which is not a built page"])
                 continue
-            listed.add(url)
-            if rec.noindex:
+            listed.add(pos[i])
+            canonical = store.canonical(i)
+            if store.flags[i] & _NOINDEX:
                 _add(out, sev, "sitemap-noindex", url, [f"{rel} lists this page, which carries noindex"])
-            elif rec.canonicals and rec.canonicals[0] != loc:
-                _add(out, sev, "sitemap-not-canonical", url, [f"{rel} lists {loc} but its canonical is {rec.canonicals[0]}"])
-    for r in records:
-        if not r.noindex and not r.parse_error and kind_of(r.url) != "404" and r.url not in listed:
-            _add(out, sev, "sitemap-omitted", r.url, ["indexable page missing from the sitemap"])
+            elif canonical is not None and canonical != loc:
+                _add(out, sev, "sitemap-not-canonical", url, [f"{rel} lists {loc} but its canonical is {canonical}"])
+    flags, kinds = store.flags, store.kind
+    for p, i in enumerate(order):
+        if not flags[i] & (_NOINDEX | _ERROR) and kinds[i] != _KIND_CODE["404"] and p not in listed:
+            _add(out, sev, "sitemap-omitted", store.url(i), ["indexable page missing from the sitemap"])
     return out, listed
 
 
@@ -871,33 +1078,38 @@ def walk(root: Path) -> tuple[list[str], set[str]]:
 def _cache_params(cfg: Config) -> list:
     import datasketch
 
-    return [AUDIT_VERSION, NUM_PERM, SHINGLE, SAMPLE_MASK, cfg.base_url, getattr(datasketch, "__version__", "")]
+    # Per-page findings are kept in the cache, so the settings they depend on are part of its key.
+    return [AUDIT_VERSION, NUM_PERM, SHINGLE, SAMPLE_MASK, cfg.base_url, getattr(datasketch, "__version__", ""),
+            repr(cfg.audit)]
 
 
-def load_cache(path: Path | None, cfg: Config) -> dict[str, PageRecord]:
-    """rel path → cached record; empty when the cache is missing, unreadable or from other settings."""
-    import msgpack
+def load_cache(path: Path | None, cfg: Config) -> RecordStore | None:
+    """The previous audit's store; None when the cache is missing, unreadable or from other settings."""
+    import pickle
 
     if path is None or not path.exists():
-        return {}
+        return None
     try:
         with open(path, "rb") as f:
-            data = msgpack.unpackb(f.read(), raw=False)
-        if data.get("params") != _cache_params(cfg):
-            return {}
-        return {rel: PageRecord.from_list(v) for rel, v in data["pages"].items()}
-    except (ValueError, TypeError, KeyError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
-        return {}
+            if pickle.load(f) != _cache_params(cfg):
+                return None
+            state = pickle.load(f)
+        store = RecordStore.__new__(RecordStore)
+        store.__setstate__(state)
+        store.cfg, store.sev = cfg, _Severity(cfg)
+        return store
+    except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError, pickle.UnpicklingError):
+        return None
 
 
-def save_cache(path: Path, records: Iterable[PageRecord], cfg: Config) -> None:
-    import msgpack
+def save_cache(path: Path, store: RecordStore, cfg: Config) -> None:
+    import pickle
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"params": _cache_params(cfg), "pages": {r.rel: r.to_list() for r in records}}
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(msgpack.packb(payload, use_bin_type=True))
+    with open(tmp, "wb") as f:  # pickle writes in frames: the columns are not copied into one big bytes object
+        pickle.dump(_cache_params(cfg), f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(store.__getstate__(), f, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
 
 
@@ -913,166 +1125,235 @@ def _parse_chunk(args: tuple[str, str, list[tuple[str, str | None]]]) -> list[Pa
     return out
 
 
-def read_pages(root: Path, pages: list[str], cfg: Config, cache: dict[str, PageRecord],
-               workers: int | None = None, known: dict[str, PageRecord] | None = None
-               ) -> tuple[list[PageRecord], int]:
-    """Records for every page, from the cache where the file is unchanged. Returns (records, parsed).
+def read_pages(root: Path, pages: list[str], cfg: Config, cache: RecordStore | None, store: RecordStore,
+               workers: int | None = None) -> int:
+    """Add every page not yet in `store` to it, from the cache where the file is unchanged. Returns pages parsed.
 
-    `known` holds records the caller already made with parse_page from exactly the bytes of those
-    files (the build parses the pages it renders while it still holds them): they are not read again.
+    Pages already in `store` were parsed by the caller from exactly the bytes of those files (the build
+    parses the pages it renders while it still holds them): they are not read again.
     """
-    known = known or {}
-    items = [(rel, cache[rel].hash if rel in cache else None) for rel in pages if rel not in known]
+    parsed = 0
+    items = []
+    for rel in pages:
+        if rel in store.index:
+            if cache is None or cache.hash_of(rel) != store.hash_of(rel):
+                parsed += 1
+        else:
+            items.append((rel, cache.hash_of(rel) if cache is not None else None))
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(items) >= 2000 else 1
     chunk = max(16, min(256, len(items) // (workers * 4) or 1))
     jobs = [(str(root), cfg.base_url, items[i:i + chunk]) for i in range(0, len(items), chunk)]
+
+    def take(job, res) -> None:
+        nonlocal parsed
+        for (rel, _), r in zip(job[2], res):
+            if isinstance(r, str):
+                store.add_from(cache, cache.index[rel])
+            else:
+                parsed += 1
+                store.add(r)
+
     if workers > 1 and len(jobs) > 1:
         _minhash(np.zeros(1, dtype=np.uint32))  # import and set up before forking, not once per worker
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            results = list(pool.map(_parse_chunk, jobs))
+            for job, res in zip(jobs, pool.map(_parse_chunk, jobs)):
+                take(job, res)
     else:
-        results = [_parse_chunk(j) for j in jobs]
-    read: dict[str, PageRecord | str] = {}
-    for job, res in zip(jobs, results):
-        for (rel, _), r in zip(job[2], res):
-            read[rel] = r
-    del results, jobs
-    records: list[PageRecord] = []
-    parsed = 0
-    intern = sys.intern  # link targets repeat across pages: keep one copy of each
-    for rel in pages:
-        r = known[rel] if rel in known else read.pop(rel)
-        if isinstance(r, str) or (rel in known and rel in cache and cache[rel].hash == r.hash):
-            r = cache[rel]
-        else:
-            parsed += 1
-        r.links = [intern(t) for t in r.links]
-        records.append(r)
-    return records, parsed
+        for job in jobs:
+            take(job, _parse_chunk(job))
+    return parsed
 
 
 # ---------------------------------------------------------------------------------------------
 # The audit
 
 
+class _PageView(NamedTuple):
+    url: str
+    noindex: bool
+    parse_error: str
+
+
 def audit_site(root: Path, cfg: Config, previous: dict | None = None, *, cache_file: Path | None = None,
-               workers: int | None = None, known: dict[str, PageRecord] | None = None) -> AuditResult:
+               workers: int | None = None, known: RecordStore | dict[str, PageRecord] | None = None) -> AuditResult:
     """Audit the built site in `root`.
 
     `previous` maps URL → content hash of the previous build (see `AuditResult.hashes`); pages
     are then marked added or changed and removed ones listed. `cache_file` keeps parsed pages
-    between runs, keyed by content hash.
+    between runs, keyed by content hash. `known`: a RecordStore (or rel → PageRecord) of pages the
+    caller parsed from exactly the bytes of those files.
     """
     t0 = time.perf_counter()
     root = Path(root)
     sev = _Severity(cfg)
     pages, files = walk(root)
     cache = load_cache(cache_file, cfg)
-    records, parsed = read_pages(root, pages, cfg, cache, workers, known)
-    unchanged = parsed == 0 and len(cache) == len(records)
+    if isinstance(known, RecordStore):
+        store = known
+    else:
+        store = RecordStore(cfg, sev)
+        for rec in (known or {}).values():
+            store.add(rec)
+    parsed = read_pages(root, pages, cfg, cache, store, workers)
+    unchanged = parsed == 0 and cache is not None and len(cache.rel) == len(pages)
     del cache
+    order = [store.index[rel] for rel in pages]
     t_read = time.perf_counter()
     if cache_file is not None and not unchanged:
-        save_cache(cache_file, records, cfg)
+        save_cache(cache_file, store, cfg)
 
-    per_page: dict[str, list[Finding]] = defaultdict(list)
     findings: list[Finding] = []
-    for r in records:
-        findings += page_findings(r, cfg, sev)
-    findings += duplicate_findings(records, sev)
-    graph_findings, depth, inlinks, outlinks = link_graph(records, files, sev, cfg.audit.max_click_depth)
+    for i in order:
+        found = store.findings.get(i)
+        if found:
+            findings += found
+    findings += duplicate_findings(store, order, sev)
+    graph_findings, depth, inlinks, outlinks = link_graph(store, order, files, sev, cfg.audit.max_click_depth)
     findings += graph_findings
-    sm, _ = sitemap_findings(root, records, cfg, sev)
+    store.drop_links()
+    sm, _ = sitemap_findings(root, store, order, cfg, sev)
     robots = root / "robots.txt"
+    views = (_PageView(store.url(i), bool(store.flags[i] & _NOINDEX), store.errors.get(i, "")) for i in order)
     rb = robots_findings(robots.read_text(encoding="utf-8", errors="replace") if robots.exists() else None,
-                         records, cfg, sev)
+                         views, cfg, sev)
     t_site = time.perf_counter()
 
     # Text: near-duplicates and unique share, over content pages (not the 404 page).
-    nearest, share_of = _text_results(records, cfg, cache_file)
-    for r in records:  # what only the cache and the text checks needed
-        r.minhash = r.sample = b""
-        r.links = []
-    for i, (j, sim) in nearest.items():
+    nearest, share_of = _text_results(store, order, cfg, cache_file)
+    store.drop_text()  # what only the cache and the text checks needed
+    for p, (q, sim) in nearest.items():
         if sim >= cfg.audit.near_duplicate_threshold:
-            _add(findings, sev, "near-duplicate", records[i].url,
-                 [f"{sim:.0%} similar to /{records[j].url} (estimated Jaccard of word shingles)"], records[i].noindex)
-    for i, s in share_of.items():
+            i = order[p]
+            _add(findings, sev, "near-duplicate", store.url(i),
+                 [f"{sim:.0%} similar to /{store.url(order[q])} (estimated Jaccard of word shingles)"],
+                 bool(store.flags[i] & _NOINDEX))
+    for p, s in share_of.items():
         if s is not None and s < cfg.audit.min_unique_share:
-            _add(findings, sev, "low-unique-share", records[i].url,
+            i = order[p]
+            _add(findings, sev, "low-unique-share", store.url(i),
                  [(f"{s:.0%} of its text is its own (minimum {cfg.audit.min_unique_share:.0%}); the rest is "
-                  "shared with many pages")], records[i].noindex)
+                  "shared with many pages")], bool(store.flags[i] & _NOINDEX))
     t_text = time.perf_counter()
 
     # Sitemap and robots findings that name a built page belong to that page; the rest to the site.
-    current = {r.url for r in records}
-    site = [f for f in sm + rb if f.url not in current]
-    findings += [f for f in sm + rb if f.url in current]
+    def current(url: str) -> bool:
+        i = store.index.get(file_of(url))
+        return i is not None and store.url(i) == url and i in in_site
+
+    in_site = set(order)
+    site = [f for f in sm + rb if not current(f.url)]
+    findings += [f for f in sm + rb if current(f.url)]
+    per_page: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         per_page[f.url].append(f)
     findings += site
     findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.check, f.url))
 
-    rows: list[PageRow] = []
-    for i, r in enumerate(records):
-        near = nearest.get(i)
-        rows.append(PageRow(
-            url=r.url, file=r.rel, kind=kind_of(r.url), indexable=not r.noindex,
-            title=r.titles[0] if r.titles else "", description=r.descriptions[0] if r.descriptions else "",
-            words=r.words, unique_share=share_of.get(i), nearest=records[near[0]].url if near else "",
-            similarity=near[1] if near else None, depth=int(depth[i]) if depth[i] >= 0 else None,
-            inlinks=int(inlinks[i]), outlinks=int(outlinks[i]), hash=r.hash,
-            findings=sorted(per_page.get(r.url, []), key=lambda f: (SEVERITIES.index(f.severity), f.check)),
-        ))
+    rows = PageRows(store, order, nearest, share_of, depth, inlinks, outlinks, per_page)
     result = AuditResult(rows, findings, site)
     if previous is not None:
         compare(result, previous)
     result.stats = {
-        "pages": len(records), "parsed": parsed, "cached": len(records) - parsed, "files": len(files),
+        "pages": len(order), "parsed": parsed, "cached": len(order) - parsed, "files": len(files),
         "seconds": time.perf_counter() - t0, "read_seconds": t_read - t0, "site_seconds": t_site - t_read,
         "text_seconds": t_text - t_site, "lsh_params": lsh_params(cfg.audit.near_duplicate_threshold),
     }
     return result
 
 
-def _text_results(records: list[PageRecord], cfg: Config, cache_file: Path | None
+class PageRows(Sequence):
+    """AuditResult.pages: the report's rows, made one at a time from the store's columns."""
+
+    def __init__(self, store: RecordStore, order: list[int], nearest: dict, share_of: dict, depth: np.ndarray,
+                 inlinks: np.ndarray, outlinks: np.ndarray, per_page: dict[str, list[Finding]]):
+        self.store, self.order, self.nearest, self.share_of = store, order, nearest, share_of
+        self.depth, self.inlinks, self.outlinks, self.per_page = depth, inlinks, outlinks, per_page
+        self.change: dict[int, str] = {}  # position → "added" | "changed"
+        self._members: set[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def has_url(self, url: str) -> bool:
+        i = self.store.index.get(file_of(url))
+        return i is not None and self.store.url(i) == url and i in self._in_site()
+
+    def _in_site(self) -> set[int]:
+        if self._members is None:
+            self._members = set(self.order)
+        return self._members
+
+    def __getitem__(self, p):
+        if isinstance(p, slice):
+            return [self[k] for k in range(*p.indices(len(self)))]
+        if p < 0:
+            p += len(self)
+        st, i = self.store, self.order[p]
+        url = st.url(i)
+        near = self.nearest.get(p)
+        return PageRow(
+            url=url, file=st.rel[i], kind=KINDS[st.kind[i]], indexable=not st.flags[i] & _NOINDEX,
+            title=st.title[i], description_length=st.desc_len[i], words=st.words[i],
+            unique_share=self.share_of.get(p), nearest=st.url(self.order[near[0]]) if near else "",
+            similarity=near[1] if near else None, depth=int(self.depth[p]) if self.depth[p] >= 0 else None,
+            inlinks=int(self.inlinks[p]), outlinks=int(self.outlinks[p]), hash=st.hash_of_index(i),
+            change=self.change.get(p, ""),
+            findings=sorted(self.per_page.get(url, []), key=lambda f: (SEVERITIES.index(f.severity), f.check)),
+        )
+
+    def __iter__(self) -> Iterator[PageRow]:
+        for p in range(len(self.order)):
+            yield self[p]
+
+
+def _text_results(store: RecordStore, order: list[int], cfg: Config, cache_file: Path | None
                   ) -> tuple[dict[int, tuple[int, float]], dict[int, float | None]]:
-    """Nearest page and unique-text share of every content page.
+    """Nearest page and unique-text share of every content page (keys are positions in `order`).
 
     Both depend on every page at once; when no page changed since the last audit, the previous
     answers are reused from a small file next to the page cache.
     """
     import msgpack
 
-    content = [i for i, r in enumerate(records) if not r.parse_error and kind_of(r.url) != "404"]
+    flags, kinds = store.flags, store.kind
+    content = [p for p, i in enumerate(order) if not flags[i] & _ERROR and kinds[i] != _KIND_CODE["404"]]
     a = cfg.audit
     key = hashlib.blake2b(repr([AUDIT_VERSION, NUM_PERM, MIN_SHINGLES, SAMPLE_MASK, a.near_duplicate_threshold,
                                 a.boilerplate_share]).encode(), digest_size=16)
-    for i in content:
-        key.update(f"{records[i].rel}\0{records[i].hash}\n".encode())
+    for p in content:
+        i = order[p]
+        key.update(f"{store.rel[i]}\0{store.hash_of_index(i)}\n".encode())
     digest = key.hexdigest()
     path = cache_file.with_name(cache_file.name + ".text") if cache_file is not None else None
     if path is not None and path.exists():
         try:
             saved = msgpack.unpackb(path.read_bytes(), raw=False)
             if saved.get("key") == digest:
-                index = {records[i].rel: i for i in content}
+                index = {store.rel[order[p]]: p for p in content}
                 nearest = {index[a_]: (index[b_], sim) for a_, b_, sim in saved["near"]}
                 return nearest, dict(zip(content, saved["share"]))
         except (ValueError, TypeError, KeyError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
             pass
-    comparable = [i for i in content if records[i].shingles >= MIN_SHINGLES and records[i].minhash]
-    signatures = (np.frombuffer(b"".join(records[i].minhash for i in comparable), dtype=np.uint32)
-                  .reshape(len(comparable), NUM_PERM)) if comparable else np.zeros((0, NUM_PERM), np.uint32)
+    shingles, mh_row = store.shingles, store.mh_row
+    comparable = [p for p in content if shingles[order[p]] >= MIN_SHINGLES and mh_row[order[p]] >= 0]
+    all_sigs = np.frombuffer(store.mh, dtype=np.uint32).reshape(-1, NUM_PERM)
+    signatures = all_sigs[np.array([mh_row[order[p]] for p in comparable], dtype=np.int64)] if comparable \
+        else np.zeros((0, NUM_PERM), np.uint32)
+    del all_sigs
     nearest = near_duplicates(signatures, comparable, a.near_duplicate_threshold)
     del signatures
-    shares = unique_shares([np.frombuffer(records[i].sample, dtype=np.uint32) for i in content], a.boilerplate_share)
-    share_of = {i: (s if records[i].shingles >= MIN_SHINGLES else None) for i, s in zip(content, shares)}
+    every = np.frombuffer(store.sample, dtype=np.uint32)
+    ends = np.frombuffer(store.sample_end, dtype=np.int64) // 4 if len(store.sample_end) else np.zeros(0, np.int64)
+    samples = [every[(ends[order[p] - 1] if order[p] else 0):ends[order[p]]] for p in content]
+    shares = unique_shares(samples, a.boilerplate_share)
+    del samples, every
+    share_of = {p: (s if shingles[order[p]] >= MIN_SHINGLES else None) for p, s in zip(content, shares)}
     if path is not None:
-        payload = {"key": digest, "near": [[records[i].rel, records[j].rel, sim] for i, (j, sim) in nearest.items()],
-                   "share": [share_of[i] for i in content]}
+        payload = {"key": digest, "near": [[store.rel[order[p]], store.rel[order[q]], sim]
+                                           for p, (q, sim) in nearest.items()],
+                   "share": [share_of[p] for p in content]}
         tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
         tmp.write_bytes(msgpack.packb(payload, use_bin_type=True))
         os.replace(tmp, path)
@@ -1082,9 +1363,19 @@ def _text_results(records: list[PageRecord], cfg: Config, cache_file: Path | Non
 def compare(result: AuditResult, previous: dict[str, str]) -> None:
     """Mark pages added or changed since a build whose URL → hash map is `previous`; list removed ones."""
     result.has_previous = True
-    for p in result.pages:
-        p.change = "added" if p.url not in previous else "changed" if previous[p.url] != p.hash else ""
-    current = {p.url for p in result.pages}
-    result.added = [p.url for p in result.pages if p.change == "added"]
-    result.changed = [p.url for p in result.pages if p.change == "changed"]
+    rows = result.pages
+    changes: dict[int, str] = {}
+    current: set[str] = set()
+    for k, p in enumerate(rows):
+        current.add(p.url)
+        change = "added" if p.url not in previous else "changed" if previous[p.url] != p.hash else ""
+        if isinstance(rows, PageRows):
+            if change:
+                changes[k] = change
+        else:
+            p.change = change
+    if isinstance(rows, PageRows):
+        rows.change = changes
+    result.added = [p.url for p in rows if p.change == "added"]
+    result.changed = [p.url for p in rows if p.change == "changed"]
     result.removed = sorted(u for u in previous if u not in current)

@@ -7,7 +7,6 @@ import multiprocessing
 import os
 import pickle
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -93,9 +92,9 @@ class BuildResult:
     rendered: int = 0  # pair pages rendered by this build
     reused: int = 0  # pair pages hard-linked unchanged from the previous output
     unchanged: bool = False  # nothing changed since the last build: the output was left as it was
-    # With build(audit_records=True): rel path → audit.PageRecord of each pair page rendered, parsed
+    # With build(audit_records=True): an audit.RecordStore of each pair page rendered, parsed
     # in the workers from the bytes they wrote; handed to after_write, then dropped.
-    audit_records: dict[str, Any] = field(default_factory=dict, repr=False)
+    audit_records: Any = field(default_factory=dict, repr=False)
 
     def by_status(self) -> Counter:
         return Counter(p.status for p in self.pages if p.kind == "pair")
@@ -634,10 +633,12 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
     with Staging(out) as staging:
         _prepare(inputs, staging.root, fps, old, out)
         if audit_records and after_write is not None:
-            from pipeline.audit import _minhash
+            from pipeline.audit import RecordStore, _minhash
 
             _minhash(np.zeros(1, dtype=np.uint32))  # lxml and the permutations set up once, before forking
             _STATE["audit_base"] = inputs.cfg.base_url
+            # Each record is folded into compact columns as it arrives (its per-page checks run then).
+            result.audit_records = RecordStore(inputs.cfg)
         reuse = _STATE["reuse"]
         slugs = _STATE["slugs"]
         n = len(slugs)
@@ -650,7 +651,6 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
         dates: dict[str, int] = {}
         warnings: dict[str, list[str]] = {}
         pair_url, statuses_t = urls.pair_url, STATUSES
-        intern = sys.intern  # link targets repeat across pages: keep one copy of each
 
         def collect(part: dict[str, Any]) -> None:
             pages = part["pages"]
@@ -670,8 +670,7 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
                 result.pages.append(PageSummary(pair_url(a, b), "pair", statuses_t[code], upd, w, share, a, b))
             result.rejected.extend(part["rejected"])
             for rec in part.get("records", ()):
-                rec.links = [intern(t) for t in rec.links]
-                result.audit_records[rec.rel] = rec
+                result.audit_records.add(rec)
             warnings.update(part["warnings"])
             result.rendered += part["rendered"]
             result.reused += part["reused"]

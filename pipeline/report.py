@@ -11,6 +11,7 @@ import json
 import os
 import statistics
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from pipeline.audit import CACHE_NAME, CHECKS, SEVERITIES, AuditResult, PageRow, compare
+from pipeline.audit import file_of as page_file
 from pipeline.config import Config
 
 HTML_NAME = "seo-review.html"
@@ -90,20 +92,19 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def csv_rows(result: AuditResult) -> list[list[Any]]:
-    rows = []
+def csv_rows(result: AuditResult) -> Iterator[list[Any]]:
+    """One row per page, made as they are written (the whole table is never held)."""
     for p in result.pages:
         counts = Counter(f.severity for f in p.findings)
-        rows.append([
-            "/" + p.url, p.file, p.kind, p.status, p.title, len(p.title), len(p.description), p.words,
+        yield [
+            "/" + p.url, p.file, p.kind, p.status, p.title, len(p.title), p.description_length, p.words,
             "" if p.unique_share is None else round(p.unique_share, 3),
             "/" + p.nearest if p.nearest else "", "" if p.similarity is None else round(p.similarity, 3),
             "" if p.depth is None else p.depth, p.inlinks, p.outlinks, p.change,
             counts["error"], counts["warning"], counts["info"],
             "; ".join(sorted({f.check for f in p.findings})),
             " | ".join(f"{f.severity}: {f.check}: {f.message}" for f in p.findings),
-        ])
-    return rows
+        ]
 
 
 def write_csv(result: AuditResult, path: Path) -> None:
@@ -203,25 +204,31 @@ def _bins(values: list[tuple[float, bool]], edges: list[float]) -> dict[str, lis
 
 
 def charts(result: AuditResult, cfg: Config) -> dict[str, Markup]:
-    content = [p for p in result.pages if p.kind != "404"]
     a = cfg.audit
-    words = sorted(p.words for p in content) or [0]
+    words_of, share_of, sim_of = [], [], []  # (value, indexable) of content pages, without holding their rows
+    for p in result.pages:
+        if p.kind == "404":
+            continue
+        words_of.append((p.words, p.indexable))
+        if p.unique_share is not None:
+            share_of.append((p.unique_share, p.indexable))
+        sim_of.append((p.similarity, p.indexable))
+    words = sorted(w for w, _ in words_of) or [0]
     top = max(words[int(0.98 * (len(words) - 1))], int(a.min_words * 1.5), 1)  # a few very long pages share the last bin
     width = next(w for w in (25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 10 ** 9) if top / w <= 10)
     edges = [k * width for k in range(int(top // width) + 1)]
     labels = [f"{e:,}" for e in edges]
     if words[-1] >= edges[-1] + width:
         labels[-1] += "+"
-    word_chart = histogram_svg(_bins([(p.words, p.indexable) for p in content], edges),
+    word_chart = histogram_svg(_bins(words_of, edges),
                                labels, "Pages by words of main text",
                                marker=a.min_words / width, marker_label=f"min {a.min_words}")
     pct = [k / 10 for k in range(10)]
     pct_labels = [f"{k * 10}%" for k in range(10)]
-    unique_chart = histogram_svg(_bins([(p.unique_share, p.indexable) for p in content if p.unique_share is not None],
-                                       pct), pct_labels, "Pages by share of text that is their own", end_label="100%",
+    unique_chart = histogram_svg(_bins(share_of, pct), pct_labels, "Pages by share of text that is their own", end_label="100%",
                                  marker=a.min_unique_share * 10, marker_label=f"min {a.min_unique_share:.0%}")
-    sims = _bins([(p.similarity, p.indexable) for p in content if p.similarity is not None], pct)
-    none = [(0.0, p.indexable) for p in content if p.similarity is None]
+    sims = _bins([(v, ix) for v, ix in sim_of if v is not None], pct)
+    none = [(0.0, ix) for v, ix in sim_of if v is None]
     for name in sims:
         sims[name].insert(0, sum(1 for _, ix in none if (name == "indexable") == ix))
     sim_chart = histogram_svg(sims, ["none", "", *pct_labels[1:]], "Pages by similarity to their most similar page",
@@ -253,35 +260,69 @@ def _site_prefix(site_dir: str, reports: str) -> str | None:
     return Path(os.path.relpath(a, r)).as_posix()
 
 
-def table_data(result: AuditResult, site_dir: Path, reports: Path) -> dict[str, Any]:
+def table_rows(result: AuditResult, site_dir: Path, reports: Path) -> Iterator[list[Any]]:
     """Compact rows for the report's script: arrays, with checks and severities as indices."""
-    checks = sorted(CHECKS)
-    index = {c: i for i, c in enumerate(checks)}
-    file_of = {p.url: p.file for p in result.pages}
-    rows = []
+    index = {c: i for i, c in enumerate(sorted(CHECKS))}
+    # A page without a similar page links to the home page's file, when there is one (as it always has).
+    home = _href(site_dir, reports, page_file("")) if _has_url(result, "") else ""
     for p in result.pages:
-        rows.append([
+        yield [
             p.url, _href(site_dir, reports, p.file), p.title, p.kind, 1 if p.indexable else 0, p.words,
             -1 if p.unique_share is None else round(p.unique_share * 1000),
-            p.nearest, _href(site_dir, reports, file_of[p.nearest]) if p.nearest in file_of else "",
+            p.nearest, _href(site_dir, reports, page_file(p.nearest)) if p.nearest else home,
             -1 if p.similarity is None else round(p.similarity * 100),
             -1 if p.depth is None else p.depth, p.inlinks, p.outlinks, p.change,
             [[index[f.check], SEVERITIES.index(f.severity), f.message] for f in p.findings],
-        ])
-    return {"checks": [[c, CHECKS[c][1]] for c in checks], "severities": list(SEVERITIES), "rows": rows}
+        ]
+
+
+def _has_url(result: AuditResult, url: str) -> bool:
+    has = getattr(result.pages, "has_url", None)
+    return has(url) if has is not None else any(p.url == url for p in result.pages)
+
+
+def table_data(result: AuditResult, site_dir: Path, reports: Path) -> dict[str, Any]:
+    checks = sorted(CHECKS)
+    return {"checks": [[c, CHECKS[c][1]] for c in checks], "severities": list(SEVERITIES),
+            "rows": list(table_rows(result, site_dir, reports))}
+
+
+def _safe(text: str) -> str:
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _json_script(data: Any) -> Markup:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    return Markup(_safe(json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+
+
+def _json_script_parts(result: AuditResult, site_dir: Path, reports: Path) -> Iterator[str]:
+    """_json_script(table_data(...)) in pieces, one row at a time: the same text, never held whole."""
+    checks = sorted(CHECKS)
+    head = {"checks": [[c, CHECKS[c][1]] for c in checks], "severities": list(SEVERITIES), "rows": []}
+    text = _safe(json.dumps(head, ensure_ascii=False, separators=(",", ":")))
+    assert text.endswith("[]}")
+    yield text[:-2]
+    for k, row in enumerate(table_rows(result, site_dir, reports)):
+        yield ("," if k else "") + _safe(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+    yield "]}"
 
 
 def summary(result: AuditResult, cfg: Config) -> dict[str, Any]:
-    content = [p for p in result.pages if p.kind != "404"]
-    shares = [p.unique_share for p in content if p.unique_share is not None]
-    near = {p.url for p in result.pages for f in p.findings if f.check == "near-duplicate"}
+    words: list[int] = []
+    shares: list[float] = []
+    near: set[str] = set()
+    kinds: Counter = Counter()
+    indexable = 0
     by_check: dict[str, Counter] = {}  # check → severity → pages (or site files) affected
     for p in result.pages:
+        kinds[p.kind] += 1
+        indexable += p.indexable
+        if p.kind != "404":
+            words.append(p.words)
+            if p.unique_share is not None:
+                shares.append(p.unique_share)
+        if any(f.check == "near-duplicate" for f in p.findings):
+            near.add(p.url)
         for check, sev in {(f.check, f.severity) for f in p.findings}:
             by_check.setdefault(check, Counter())[sev] += 1
     for f in result.site_findings:
@@ -289,13 +330,13 @@ def summary(result: AuditResult, cfg: Config) -> dict[str, Any]:
     peak = max((sum(c.values()) for c in by_check.values()), default=1)
     return {
         "pages": len(result.pages),
-        "indexable": sum(1 for p in result.pages if p.indexable),
-        "noindex": sum(1 for p in result.pages if not p.indexable),
+        "indexable": indexable,
+        "noindex": len(result.pages) - indexable,
         "errors": result.count("error"), "warnings": result.count("warning"), "info": result.count("info"),
         "near_duplicates": len(near),
-        "median_words": int(statistics.median([p.words for p in content])) if content else 0,
+        "median_words": int(statistics.median(words)) if words else 0,
         "median_unique": statistics.median(shares) if shares else None,
-        "kinds": Counter(p.kind for p in result.pages),
+        "kinds": kinds,
         "checks": [(c, CHECKS[c][1], by_check[c], {s: 100 * n / peak for s, n in by_check[c].items()})
                    for c in sorted(by_check, key=lambda c: (min(SEVERITIES.index(s) for s in by_check[c]),
                                                             -sum(by_check[c].values()), c))],
@@ -303,22 +344,34 @@ def summary(result: AuditResult, cfg: Config) -> dict[str, Any]:
 
 
 def render_html(result: AuditResult, cfg: Config, site_dir: Path, reports: Path) -> str:
+
+    return "".join(_render_html_parts(result, cfg, site_dir, reports))
+
+
+_DATA_MARK = "\x00seo-review-rows\x00"
+
+
+def _render_html_parts(result: AuditResult, cfg: Config, site_dir: Path, reports: Path) -> Iterator[str]:
+    """The report in pieces: the page around the table data, and the data one row at a time."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
-    file_of = {p.url: p.file for p in result.pages}
 
     def page_link(url: str) -> str:
-        return _href(site_dir, reports, file_of[url]) if url in file_of else ""
+        return _href(site_dir, reports, page_file(url)) if _has_url(result, url) else ""
 
-    return env.get_template("seo-review.html").render(
+    page = env.get_template("seo-review.html").render(
         site=cfg.name, base_url=cfg.base_url, cfg=cfg, result=result, s=summary(result, cfg),
-        charts=charts(result, cfg), data=_json_script(table_data(result, site_dir, reports)),
+        charts=charts(result, cfg), data=Markup(_DATA_MARK),
         page_link=page_link, site_dir=os.path.relpath(site_dir, reports),
         generated=datetime.now(UTC).astimezone().strftime("%d %b %Y, %H:%M"),
         csv_name=CSV_NAME, change_limit=100,
     )
+    before, after = page.split(_DATA_MARK)
+    yield before
+    yield from _json_script_parts(result, site_dir, reports)
+    yield after
 
 
 def write_reports(result: AuditResult, cfg: Config, reports: Path, site_dir: Path) -> tuple[Path, Path]:
@@ -327,7 +380,9 @@ def write_reports(result: AuditResult, cfg: Config, reports: Path, site_dir: Pat
     reports.mkdir(parents=True, exist_ok=True)
     html_path, csv_path = reports / HTML_NAME, reports / CSV_NAME
     tmp = reports / f"{HTML_NAME}.tmp-{os.getpid()}"
-    tmp.write_text(render_html(result, cfg, Path(site_dir).resolve(), reports), encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for part in _render_html_parts(result, cfg, Path(site_dir).resolve(), reports):
+            f.write(part)
     os.replace(tmp, html_path)
     write_csv(result, csv_path)
     return html_path, csv_path
