@@ -252,7 +252,7 @@ def resolve(page_url: str, href: str, base_url: str) -> tuple[str, str | None]:
     return _resolve(page_url[: page_url.rfind("/") + 1], href, base_url)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=16_384)
 def _resolve(folder: str, href: str, base_url: str) -> tuple[str, str | None]:
     """resolve() for a page's folder: pages in one folder share the answers, hence the cache."""
     parts = urlsplit(href)
@@ -1011,17 +1011,56 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float
                 result[ids[m]] = (ids[other], 1.0)
     if len(reps) < 2:
         return result
-    lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(threshold))
+    # The index is built one band at a time (a MinHashLSH per band), so that only one band's
+    # buckets are in memory at once: the whole index cost ~4 KB a page. Each page's candidates are then
+    # gathered band by band exactly as MinHashLSH.query does (a set filled from each band's bucket set,
+    # in band order; the bucket sets refilled in insertion order), so the candidate lists, their order
+    # and the sampling below are the same as with one MinHashLSH of all bands.
+    bands, rows = lsh_params(threshold)
+    bucket = np.empty((bands, len(reps)), dtype=np.int64)  # per band, the smallest row of each rep's bucket
+    for k in range(bands):
+        # MinHashLSH wants two bands at least: band k twice, so both tables hold the same buckets.
+        lsh = MinHashLSH(num_perm=2 * rows, params=(2, rows))
 
-    def sketch(row: int) -> LeanMinHash:
-        return LeanMinHash(seed=1, hashvalues=signatures[row], scheme="affine32")
+        def sketch(row: int, k: int = k) -> LeanMinHash:
+            band = signatures[row, k * rows:(k + 1) * rows]
+            return LeanMinHash(seed=1, hashvalues=np.concatenate((band, band)), scheme="affine32")
 
-    with lsh.insertion_session() as session:
-        for row in reps:
-            session.insert(row, sketch(row), check_duplication=False)
+        sketches = [sketch(row) for row in reps]
+        with lsh.insertion_session() as session:
+            for row, m in zip(reps, sketches):
+                session.insert(row, m, check_duplication=False)
+        for n, m in enumerate(sketches):
+            bucket[k, n] = min(lsh.query(m))
+        del lsh, sketches
+    rep_rows = np.asarray(reps, dtype=np.int64)
+    members: list[tuple[np.ndarray, np.ndarray]] = []  # per band: bucket ids sorted, the reps' rows in that order
+    alone = np.empty((bands, len(reps)), dtype=bool)  # the rep is alone in its bucket
+    for k in range(bands):
+        by = np.argsort(bucket[k], kind="stable")  # reps were inserted in ascending order: keep it per bucket
+        ids_sorted = bucket[k][by]
+        members.append((ids_sorted, rep_rows[by]))
+        _, inverse, counts = np.unique(bucket[k], return_inverse=True, return_counts=True)
+        alone[k] = counts[inverse] == 1
+
+    def bucket_set(k: int, b: int) -> set[int]:
+        ids_sorted, rows_sorted = members[k]
+        lo, hi = np.searchsorted(ids_sorted, b, "left"), np.searchsorted(ids_sorted, b, "right")
+        out: set[int] = set()
+        for r in rows_sorted[lo:hi].tolist():  # as DictSetStorage.insert filled it
+            out.update((r,))
+        return out
+
     rng = np.random.default_rng(0)
-    for row in reps:
-        cands = [c for c in lsh.query(sketch(row)) if c != row]
+    for n, row in enumerate(reps):
+        found: set[int] = set()
+        for k in range(bands):
+            if alone[k, n]:
+                found.add(row)
+                continue
+            for key in bucket_set(k, int(bucket[k, n])):
+                found.add(key)
+        cands = [c for c in list(found) if c != row]
         if not cands:
             continue
         if len(cands) > MAX_CANDIDATES:
@@ -1048,9 +1087,13 @@ def unique_shares(samples: list[np.ndarray], boilerplate_share: float) -> list[f
         return [None] * n
     every = np.concatenate(samples)
     values, counts = np.unique(every, return_counts=True)
-    own = (counts[np.searchsorted(values, every)] <= cutoff).astype(np.int64)
+    own = np.empty(len(every), dtype=bool)
+    step = 1 << 20  # in slices: searchsorted's int64 positions for every sampled shingle at once cost 8 bytes each
+    for k in range(0, len(every), step):
+        own[k:k + step] = counts[np.searchsorted(values, every[k:k + step])] <= cutoff
+    del values, counts
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    sums = np.add.reduceat(own, np.minimum(starts, len(own) - 1)) if len(own) else np.zeros(n)
+    sums = np.add.reduceat(own, np.minimum(starts, len(own) - 1), dtype=np.int64) if len(own) else np.zeros(n)
     return [float(sums[i]) / lengths[i] if lengths[i] else None for i in range(n)]
 
 
