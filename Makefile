@@ -29,7 +29,7 @@ test: $(STAMP) browser
 
 lint: $(STAMP)
 	@$(PY) -m ruff check pipeline tests
-	@$(PY) -m ruff format --check pipeline tests || echo "(formatting differs: run ruff format)"
+	@$(PY) -m ruff format --check pipeline tests
 
 bench: $(STAMP)
 	@$(PY) -m pipeline.bench $(ARGS)

@@ -88,15 +88,15 @@ CHECKS: dict[str, tuple[str, str]] = {
     "low-unique-share": ("warning", "little of the page's text is its own rather than site-wide boilerplate"),
 }
 # Content checks matter less on pages search engines are told not to index: one step lower there.
-SOFTER_WHEN_NOINDEX = {"thin-content", "near-duplicate", "low-unique-share", "title-duplicate",
-                       "description-duplicate"}
+SOFTER_WHEN_NOINDEX = {"thin-content", "near-duplicate", "low-unique-share", "title-duplicate", "description-duplicate"}
 
 _WORDS = re.compile(r"[\w’'-]+")
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _SKIP_SCHEMES = ("mailto:", "tel:", "javascript:", "data:", "sms:", "ftp:")
 _GENERIC_LINK_TEXT = {"click here", "here", "read more", "more", "link", "this link", "this page", "learn more"}
-_TEXT_XPATH = (".//text()[not(ancestor::nav or ancestor::script or ancestor::style or ancestor::noscript"
-               " or ancestor::template)]")
+_TEXT_XPATH = (
+    ".//text()[not(ancestor::nav or ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+)
 _PAIR_URL = re.compile(r"^[^/]+-and-[^/]+/$")
 
 
@@ -263,12 +263,12 @@ def _resolve(folder: str, href: str, base_url: str) -> tuple[str, str | None]:
             return "skip", None
         if parts.netloc.lower() != base.netloc.lower() or not (parts.path + "/").startswith(base_path):
             return "external", None
-        return "internal", unquote(parts.path)[len(base_path):]
+        return "internal", unquote(parts.path)[len(base_path) :]
     path = unquote(parts.path)
     if path.startswith("/"):
         if not (path + "/").startswith(base_path):
             return "outside", None
-        return "internal", path[len(base_path):]
+        return "internal", path[len(base_path) :]
     if not path:
         path = "./"
     joined = folder + path
@@ -331,7 +331,7 @@ def shingle_hashes(words: list[str]) -> np.ndarray:
     n = len(wh) - k + 1
     h = np.zeros(n, dtype=np.uint64)
     for j in range(k):  # polynomial rolling combination, wrapping in 64 bits
-        h = h * np.uint64(0x100000001B3) + wh[j:j + n]
+        h = h * np.uint64(0x100000001B3) + wh[j : j + n]
     h ^= h >> np.uint64(29)
     h *= np.uint64(0xBF58476D1CE4E5B9)
     h ^= h >> np.uint64(32)
@@ -356,7 +356,8 @@ def _parser(declares_charset: bool):
 
     if declares_charset not in _PARSERS:
         _PARSERS[declares_charset] = etree.HTMLParser(
-            remove_comments=True, no_network=True, encoding=None if declares_charset else "utf-8")
+            remove_comments=True, no_network=True, encoding=None if declares_charset else "utf-8"
+        )
     return _PARSERS[declares_charset]
 
 
@@ -396,8 +397,12 @@ def parse_page(rel: str, data: bytes, base_url: str, digest: str | None = None) 
                 rec.external_links += 1
             if kind != "skip":
                 text = " ".join("".join(el.itertext()).split())
-                label = text or el.get("aria-label", "").strip() or el.get("title", "").strip() \
+                label = (
+                    text
+                    or el.get("aria-label", "").strip()
+                    or el.get("title", "").strip()
                     or " ".join(i.get("alt", "") for i in el.iter("img")).strip()
+                )
                 if not label:
                     rec.bad_link_text.append(f"empty text: {href}")
                 elif label.lower().strip(".…!") in _GENERIC_LINK_TEXT:
@@ -471,9 +476,29 @@ class RecordStore:
     targets in one flat array, MinHash signatures and samples in flat byte arrays.
     """
 
-    _COLUMNS = ("index", "rel", "digest", "flags", "kind", "title", "desc_len", "desc_h", "canon", "words",
-                "shingles", "targets", "target_list", "links", "link_end", "mh", "mh_row", "sample", "sample_end",
-                "findings", "errors")
+    _COLUMNS = (
+        "index",
+        "rel",
+        "digest",
+        "flags",
+        "kind",
+        "title",
+        "desc_len",
+        "desc_h",
+        "canon",
+        "words",
+        "shingles",
+        "targets",
+        "target_list",
+        "links",
+        "link_end",
+        "mh",
+        "mh_row",
+        "sample",
+        "sample_end",
+        "findings",
+        "errors",
+    )
 
     def __init__(self, cfg: Config, sev: _Severity | None = None):
         self.cfg, self.sev = cfg, sev or _Severity(cfg)
@@ -516,7 +541,7 @@ class RecordStore:
         return url_of(self.rel[i])
 
     def hash_of_index(self, i: int) -> str:
-        return self.digest[10 * i:10 * i + 10].hex()
+        return self.digest[10 * i : 10 * i + 10].hex()
 
     def hash_of(self, rel: str) -> str | None:
         i = self.index.get(rel)
@@ -584,23 +609,23 @@ class RecordStore:
         i = len(self.rel)
         self.index[rel] = i
         self.rel.append(rel)
-        self.digest += other.digest[10 * j:10 * j + 10]
+        self.digest += other.digest[10 * j : 10 * j + 10]
         for name in ("flags", "kind", "desc_len", "desc_h", "words", "shingles"):
             getattr(self, name).append(getattr(other, name)[j])
         self.title.append(other.title[j])
         if j in other.canon:
             self.canon[i] = other.canon[j]
         start = other.link_end[j - 1] if j else 0
-        self.links.extend(self._target(other.target_list[t]) for t in other.links[start:other.link_end[j]])
+        self.links.extend(self._target(other.target_list[t]) for t in other.links[start : other.link_end[j]])
         self.link_end.append(len(self.links))
         row = other.mh_row[j]
         if row >= 0:
             self.mh_row.append(len(self.mh) // (4 * NUM_PERM))
-            self.mh += other.mh[row * 4 * NUM_PERM:(row + 1) * 4 * NUM_PERM]
+            self.mh += other.mh[row * 4 * NUM_PERM : (row + 1) * 4 * NUM_PERM]
         else:
             self.mh_row.append(-1)
         start = other.sample_end[j - 1] if j else 0
-        self.sample += other.sample[start:other.sample_end[j]]
+        self.sample += other.sample[start : other.sample_end[j]]
         self.sample_end.append(len(self.sample))
         if j in other.errors:
             self.errors[i] = other.errors[j]
@@ -675,20 +700,54 @@ def page_findings(rec: PageRecord, cfg: Config, sev: _Severity | None = None) ->
     if not rec.lang:
         _add(out, sev, "lang-missing", url, ["<html> has no lang attribute"])
     if len(rec.titles) != 1 or not rec.titles[0]:
-        _add(out, sev, "title-missing", url, ["no <title>" if not rec.titles else
-                                               f"{len(rec.titles)} <title> elements" if len(rec.titles) > 1
-                                               else "the <title> is empty"])
+        _add(
+            out,
+            sev,
+            "title-missing",
+            url,
+            [
+                "no <title>"
+                if not rec.titles
+                else f"{len(rec.titles)} <title> elements"
+                if len(rec.titles) > 1
+                else "the <title> is empty"
+            ],
+        )
     elif not a.title_min <= len(rec.titles[0]) <= a.title_max:
-        _add(out, sev, "title-length", url,
-             [f"title is {len(rec.titles[0])} characters (aim for {a.title_min}–{a.title_max}): {rec.titles[0]}"])
+        _add(
+            out,
+            sev,
+            "title-length",
+            url,
+            [f"title is {len(rec.titles[0])} characters (aim for {a.title_min}–{a.title_max}): {rec.titles[0]}"],
+        )
     if len(rec.descriptions) != 1 or not rec.descriptions[0]:
-        _add(out, sev, "description-missing", url, ["no meta description" if not rec.descriptions else
-                                                     f"{len(rec.descriptions)} meta descriptions"
-                                                     if len(rec.descriptions) > 1 else "the meta description is empty"])
+        _add(
+            out,
+            sev,
+            "description-missing",
+            url,
+            [
+                "no meta description"
+                if not rec.descriptions
+                else f"{len(rec.descriptions)} meta descriptions"
+                if len(rec.descriptions) > 1
+                else "the meta description is empty"
+            ],
+        )
     elif not special and not a.description_min <= len(rec.descriptions[0]) <= a.description_max:
-        _add(out, sev, "description-length", url,
-             [(f"meta description is {len(rec.descriptions[0])} characters (aim for "
-              f"{a.description_min}–{a.description_max})")])
+        _add(
+            out,
+            sev,
+            "description-length",
+            url,
+            [
+                (
+                    f"meta description is {len(rec.descriptions[0])} characters (aim for "
+                    f"{a.description_min}–{a.description_max})"
+                )
+            ],
+        )
     if rec.h1 != 1:
         _add(out, sev, "h1-count", url, [f"{rec.h1} h1 elements (needs exactly one)"])
     _add(out, sev, "heading-order", url, [f"heading level skipped: {s}" for s in rec.heading_skips])
@@ -726,8 +785,10 @@ def duplicate_findings(store: RecordStore, order: Sequence[int], sev: _Severity)
     """Pages that share a title or a meta description with another page (descriptions compared by 64-bit hash)."""
     out: list[Finding] = []
     flags, kinds, not_found = store.flags, store.kind, _KIND_CODE["404"]
-    for check, flag, what in (("title-duplicate", _TITLE_ONE, "title"),
-                              ("description-duplicate", _DESC_ONE, "meta description")):
+    for check, flag, what in (
+        ("title-duplicate", _TITLE_ONE, "title"),
+        ("description-duplicate", _DESC_ONE, "meta description"),
+    ):
         key = store.title.__getitem__ if flag == _TITLE_ONE else store.desc_h.__getitem__
         groups: dict = defaultdict(list)
         for p, i in enumerate(order):
@@ -744,8 +805,9 @@ def duplicate_findings(store: RecordStore, order: Sequence[int], sev: _Severity)
     return out
 
 
-def link_graph(store: RecordStore, order: Sequence[int], files: set[str], sev: _Severity, max_depth: int
-               ) -> tuple[list[Finding], np.ndarray, np.ndarray, np.ndarray]:
+def link_graph(
+    store: RecordStore, order: Sequence[int], files: set[str], sev: _Severity, max_depth: int
+) -> tuple[list[Finding], np.ndarray, np.ndarray, np.ndarray]:
     """Broken links, orphans, dead ends and click depth. Returns findings, depth, inlinks, outlinks (by position)."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import shortest_path
@@ -821,7 +883,7 @@ def _local(loc: str, base_url: str) -> str | None:
     prefix = base_url.rstrip("/") + "/"
     if loc == base_url.rstrip("/"):
         return ""
-    return loc[len(prefix):] if loc.startswith(prefix) else None
+    return loc[len(prefix) :] if loc.startswith(prefix) else None
 
 
 def _sitemap_locs(path: Path) -> tuple[str, list[str]]:
@@ -829,8 +891,9 @@ def _sitemap_locs(path: Path) -> tuple[str, list[str]]:
     from lxml import etree
 
     root_name, locs = "", []
-    for event, el in etree.iterparse(str(path), events=("start", "end"), resolve_entities=False,
-                                     no_network=True, huge_tree=True):
+    for event, el in etree.iterparse(
+        str(path), events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=True
+    ):
         name = etree.QName(el).localname
         if event == "start":
             root_name = root_name or name
@@ -842,8 +905,9 @@ def _sitemap_locs(path: Path) -> tuple[str, list[str]]:
     return root_name, locs
 
 
-def sitemap_findings(root: Path, store: RecordStore, order: Sequence[int], cfg: Config, sev: _Severity
-                     ) -> tuple[list[Finding], set[int]]:
+def sitemap_findings(
+    root: Path, store: RecordStore, order: Sequence[int], cfg: Config, sev: _Severity
+) -> tuple[list[Finding], set[int]]:
     """Sitemap index → sitemap files → URLs: all built, none noindex, every indexable page listed."""
     from lxml import etree
 
@@ -891,8 +955,13 @@ def sitemap_findings(root: Path, store: RecordStore, order: Sequence[int], cfg: 
             url = _local(loc, cfg.base_url)
             i = page_at(url) if url is not None else None
             if i is None:
-                _add(out, sev, "sitemap-not-built", url if url is not None else loc,
-                     [f"{rel} lists {loc}, which is not a built page"])
+                _add(
+                    out,
+                    sev,
+                    "sitemap-not-built",
+                    url if url is not None else loc,
+                    [f"{rel} lists {loc}, which is not a built page"],
+                )
                 continue
             listed.add(pos[i])
             canonical = store.canonical(i)
@@ -958,9 +1027,16 @@ def robots_findings(text: str | None, records: list[PageRecord], cfg: Config, se
         _add(out, sev, "robots-no-sitemap", "robots.txt", ["robots.txt does not name the sitemap"])
     parts = urlsplit(cfg.base_url)
     if parts.path.strip("/"):
-        _add(out, sev, "robots-location", "robots.txt",
-             [f"the site is served under {parts.path.rstrip('/')}/, but crawlers only read "
-              f"{parts.scheme}://{parts.netloc}/robots.txt: merge these rules and the Sitemap line into that file"])
+        _add(
+            out,
+            sev,
+            "robots-location",
+            "robots.txt",
+            [
+                f"the site is served under {parts.path.rstrip('/')}/, but crawlers only read "
+                f"{parts.scheme}://{parts.netloc}/robots.txt: merge these rules and the Sitemap line into that file"
+            ],
+        )
     groups = {a: r for a, r in robots_rules(text).items() if any(not allow for allow, _ in r)}
     if not groups:
         return out
@@ -980,13 +1056,12 @@ def lsh_params(threshold: float, num_perm: int = NUM_PERM, bands: int = LSH_BAND
     """(bands, rows): the most selective banding that still finds a pair at `threshold` 98% of the time."""
     best = 1
     for rows in range(1, num_perm // bands + 1):
-        if 1 - (1 - threshold ** rows) ** bands >= 0.98:
+        if 1 - (1 - threshold**rows) ** bands >= 0.98:
             best = rows
     return bands, best
 
 
-def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float
-                    ) -> dict[int, tuple[int, float]]:
+def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) -> dict[int, tuple[int, float]]:
     """Each page's most similar page among its LSH candidates: {id: (other id, estimated Jaccard)}.
 
     `signatures` holds one MinHash per row (uint32, NUM_PERM columns) for the pages in `ids`.
@@ -1023,7 +1098,7 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float
         lsh = MinHashLSH(num_perm=2 * rows, params=(2, rows))
 
         def sketch(row: int, k: int = k) -> LeanMinHash:
-            band = signatures[row, k * rows:(k + 1) * rows]
+            band = signatures[row, k * rows : (k + 1) * rows]
             return LeanMinHash(seed=1, hashvalues=np.concatenate((band, band)), scheme="affine32")
 
         sketches = [sketch(row) for row in reps]
@@ -1090,7 +1165,7 @@ def unique_shares(samples: list[np.ndarray], boilerplate_share: float) -> list[f
     own = np.empty(len(every), dtype=bool)
     step = 1 << 20  # in slices: searchsorted's int64 positions for every sampled shingle at once cost 8 bytes each
     for k in range(0, len(every), step):
-        own[k:k + step] = counts[np.searchsorted(values, every[k:k + step])] <= cutoff
+        own[k : k + step] = counts[np.searchsorted(values, every[k : k + step])] <= cutoff
     del values, counts
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     sums = np.add.reduceat(own, np.minimum(starts, len(own) - 1), dtype=np.int64) if len(own) else np.zeros(n)
@@ -1122,8 +1197,15 @@ def _cache_params(cfg: Config) -> list:
     import datasketch
 
     # Per-page findings are kept in the cache, so the settings they depend on are part of its key.
-    return [AUDIT_VERSION, NUM_PERM, SHINGLE, SAMPLE_MASK, cfg.base_url, getattr(datasketch, "__version__", ""),
-            repr(cfg.audit)]
+    return [
+        AUDIT_VERSION,
+        NUM_PERM,
+        SHINGLE,
+        SAMPLE_MASK,
+        cfg.base_url,
+        getattr(datasketch, "__version__", ""),
+        repr(cfg.audit),
+    ]
 
 
 def load_cache(path: Path | None, cfg: Config) -> RecordStore | None:
@@ -1168,8 +1250,9 @@ def _parse_chunk(args: tuple[str, str, list[tuple[str, str | None]]]) -> list[Pa
     return out
 
 
-def read_pages(root: Path, pages: list[str], cfg: Config, cache: RecordStore | None, store: RecordStore,
-               workers: int | None = None) -> int:
+def read_pages(
+    root: Path, pages: list[str], cfg: Config, cache: RecordStore | None, store: RecordStore, workers: int | None = None
+) -> int:
     """Add every page not yet in `store` to it, from the cache where the file is unchanged. Returns pages parsed.
 
     Pages already in `store` were parsed by the caller from exactly the bytes of those files (the build
@@ -1186,7 +1269,7 @@ def read_pages(root: Path, pages: list[str], cfg: Config, cache: RecordStore | N
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(items) >= 2000 else 1
     chunk = max(16, min(256, len(items) // (workers * 4) or 1))
-    jobs = [(str(root), cfg.base_url, items[i:i + chunk]) for i in range(0, len(items), chunk)]
+    jobs = [(str(root), cfg.base_url, items[i : i + chunk]) for i in range(0, len(items), chunk)]
 
     def take(job, res) -> None:
         nonlocal parsed
@@ -1219,8 +1302,15 @@ class _PageView(NamedTuple):
     parse_error: str
 
 
-def audit_site(root: Path, cfg: Config, previous: dict | None = None, *, cache_file: Path | None = None,
-               workers: int | None = None, known: RecordStore | dict[str, PageRecord] | None = None) -> AuditResult:
+def audit_site(
+    root: Path,
+    cfg: Config,
+    previous: dict | None = None,
+    *,
+    cache_file: Path | None = None,
+    workers: int | None = None,
+    known: RecordStore | dict[str, PageRecord] | None = None,
+) -> AuditResult:
     """Audit the built site in `root`.
 
     `previous` maps URL → content hash of the previous build (see `AuditResult.hashes`); pages
@@ -1259,8 +1349,9 @@ def audit_site(root: Path, cfg: Config, previous: dict | None = None, *, cache_f
     sm, _ = sitemap_findings(root, store, order, cfg, sev)
     robots = root / "robots.txt"
     views = (_PageView(store.url(i), bool(store.flags[i] & _NOINDEX), store.errors.get(i, "")) for i in order)
-    rb = robots_findings(robots.read_text(encoding="utf-8", errors="replace") if robots.exists() else None,
-                         views, cfg, sev)
+    rb = robots_findings(
+        robots.read_text(encoding="utf-8", errors="replace") if robots.exists() else None, views, cfg, sev
+    )
     t_site = time.perf_counter()
 
     # Text: near-duplicates and unique share, over content pages (not the 404 page).
@@ -1269,15 +1360,30 @@ def audit_site(root: Path, cfg: Config, previous: dict | None = None, *, cache_f
     for p, (q, sim) in nearest.items():
         if sim >= cfg.audit.near_duplicate_threshold:
             i = order[p]
-            _add(findings, sev, "near-duplicate", store.url(i),
-                 [f"{sim:.0%} similar to /{store.url(order[q])} (estimated Jaccard of word shingles)"],
-                 bool(store.flags[i] & _NOINDEX))
+            _add(
+                findings,
+                sev,
+                "near-duplicate",
+                store.url(i),
+                [f"{sim:.0%} similar to /{store.url(order[q])} (estimated Jaccard of word shingles)"],
+                bool(store.flags[i] & _NOINDEX),
+            )
     for p, s in share_of.items():
         if s is not None and s < cfg.audit.min_unique_share:
             i = order[p]
-            _add(findings, sev, "low-unique-share", store.url(i),
-                 [(f"{s:.0%} of its text is its own (minimum {cfg.audit.min_unique_share:.0%}); the rest is "
-                  "shared with many pages")], bool(store.flags[i] & _NOINDEX))
+            _add(
+                findings,
+                sev,
+                "low-unique-share",
+                store.url(i),
+                [
+                    (
+                        f"{s:.0%} of its text is its own (minimum {cfg.audit.min_unique_share:.0%}); the rest is "
+                        "shared with many pages"
+                    )
+                ],
+                bool(store.flags[i] & _NOINDEX),
+            )
     t_text = time.perf_counter()
 
     # Sitemap and robots findings that name a built page belong to that page; the rest to the site.
@@ -1299,9 +1405,15 @@ def audit_site(root: Path, cfg: Config, previous: dict | None = None, *, cache_f
     if previous is not None:
         compare(result, previous)
     result.stats = {
-        "pages": len(order), "parsed": parsed, "cached": len(order) - parsed, "files": len(files),
-        "seconds": time.perf_counter() - t0, "read_seconds": t_read - t0, "site_seconds": t_site - t_read,
-        "text_seconds": t_text - t_site, "lsh_params": lsh_params(cfg.audit.near_duplicate_threshold),
+        "pages": len(order),
+        "parsed": parsed,
+        "cached": len(order) - parsed,
+        "files": len(files),
+        "seconds": time.perf_counter() - t0,
+        "read_seconds": t_read - t0,
+        "site_seconds": t_site - t_read,
+        "text_seconds": t_text - t_site,
+        "lsh_params": lsh_params(cfg.audit.near_duplicate_threshold),
     }
     return result
 
@@ -1309,8 +1421,17 @@ def audit_site(root: Path, cfg: Config, previous: dict | None = None, *, cache_f
 class PageRows(Sequence):
     """AuditResult.pages: the report's rows, made one at a time from the store's columns."""
 
-    def __init__(self, store: RecordStore, order: list[int], nearest: dict, share_of: dict, depth: np.ndarray,
-                 inlinks: np.ndarray, outlinks: np.ndarray, per_page: dict[str, list[Finding]]):
+    def __init__(
+        self,
+        store: RecordStore,
+        order: list[int],
+        nearest: dict,
+        share_of: dict,
+        depth: np.ndarray,
+        inlinks: np.ndarray,
+        outlinks: np.ndarray,
+        per_page: dict[str, list[Finding]],
+    ):
         self.store, self.order, self.nearest, self.share_of = store, order, nearest, share_of
         self.depth, self.inlinks, self.outlinks, self.per_page = depth, inlinks, outlinks, per_page
         self.change: dict[int, str] = {}  # position → "added" | "changed"
@@ -1337,11 +1458,20 @@ class PageRows(Sequence):
         url = st.url(i)
         near = self.nearest.get(p)
         return PageRow(
-            url=url, file=st.rel[i], kind=KINDS[st.kind[i]], indexable=not st.flags[i] & _NOINDEX,
-            title=st.title[i], description_length=st.desc_len[i], words=st.words[i],
-            unique_share=self.share_of.get(p), nearest=st.url(self.order[near[0]]) if near else "",
-            similarity=near[1] if near else None, depth=int(self.depth[p]) if self.depth[p] >= 0 else None,
-            inlinks=int(self.inlinks[p]), outlinks=int(self.outlinks[p]), hash=st.hash_of_index(i),
+            url=url,
+            file=st.rel[i],
+            kind=KINDS[st.kind[i]],
+            indexable=not st.flags[i] & _NOINDEX,
+            title=st.title[i],
+            description_length=st.desc_len[i],
+            words=st.words[i],
+            unique_share=self.share_of.get(p),
+            nearest=st.url(self.order[near[0]]) if near else "",
+            similarity=near[1] if near else None,
+            depth=int(self.depth[p]) if self.depth[p] >= 0 else None,
+            inlinks=int(self.inlinks[p]),
+            outlinks=int(self.outlinks[p]),
+            hash=st.hash_of_index(i),
             change=self.change.get(p, ""),
             findings=sorted(self.per_page.get(url, []), key=lambda f: (SEVERITIES.index(f.severity), f.check)),
         )
@@ -1351,8 +1481,9 @@ class PageRows(Sequence):
             yield self[p]
 
 
-def _text_results(store: RecordStore, order: list[int], cfg: Config, cache_file: Path | None
-                  ) -> tuple[dict[int, tuple[int, float]], dict[int, float | None]]:
+def _text_results(
+    store: RecordStore, order: list[int], cfg: Config, cache_file: Path | None
+) -> tuple[dict[int, tuple[int, float]], dict[int, float | None]]:
     """Nearest page and unique-text share of every content page (keys are positions in `order`).
 
     Both depend on every page at once; when no page changed since the last audit, the previous
@@ -1363,8 +1494,12 @@ def _text_results(store: RecordStore, order: list[int], cfg: Config, cache_file:
     flags, kinds = store.flags, store.kind
     content = [p for p, i in enumerate(order) if not flags[i] & _ERROR and kinds[i] != _KIND_CODE["404"]]
     a = cfg.audit
-    key = hashlib.blake2b(repr([AUDIT_VERSION, NUM_PERM, MIN_SHINGLES, SAMPLE_MASK, a.near_duplicate_threshold,
-                                a.boilerplate_share]).encode(), digest_size=16)
+    key = hashlib.blake2b(
+        repr(
+            [AUDIT_VERSION, NUM_PERM, MIN_SHINGLES, SAMPLE_MASK, a.near_duplicate_threshold, a.boilerplate_share]
+        ).encode(),
+        digest_size=16,
+    )
     for p in content:
         i = order[p]
         key.update(f"{store.rel[i]}\0{store.hash_of_index(i)}\n".encode())
@@ -1382,21 +1517,26 @@ def _text_results(store: RecordStore, order: list[int], cfg: Config, cache_file:
     shingles, mh_row = store.shingles, store.mh_row
     comparable = [p for p in content if shingles[order[p]] >= MIN_SHINGLES and mh_row[order[p]] >= 0]
     all_sigs = np.frombuffer(store.mh, dtype=np.uint32).reshape(-1, NUM_PERM)
-    signatures = all_sigs[np.array([mh_row[order[p]] for p in comparable], dtype=np.int64)] if comparable \
+    signatures = (
+        all_sigs[np.array([mh_row[order[p]] for p in comparable], dtype=np.int64)]
+        if comparable
         else np.zeros((0, NUM_PERM), np.uint32)
+    )
     del all_sigs
     nearest = near_duplicates(signatures, comparable, a.near_duplicate_threshold)
     del signatures
     every = np.frombuffer(store.sample, dtype=np.uint32)
     ends = np.frombuffer(store.sample_end, dtype=np.int64) // 4 if len(store.sample_end) else np.zeros(0, np.int64)
-    samples = [every[(ends[order[p] - 1] if order[p] else 0):ends[order[p]]] for p in content]
+    samples = [every[(ends[order[p] - 1] if order[p] else 0) : ends[order[p]]] for p in content]
     shares = unique_shares(samples, a.boilerplate_share)
     del samples, every
     share_of = {p: (s if shingles[order[p]] >= MIN_SHINGLES else None) for p, s in zip(content, shares)}
     if path is not None:
-        payload = {"key": digest, "near": [[store.rel[order[p]], store.rel[order[q]], sim]
-                                           for p, (q, sim) in nearest.items()],
-                   "share": [share_of[p] for p in content]}
+        payload = {
+            "key": digest,
+            "near": [[store.rel[order[p]], store.rel[order[q]], sim] for p, (q, sim) in nearest.items()],
+            "share": [share_of[p] for p in content],
+        }
         tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
         tmp.write_bytes(msgpack.packb(payload, use_bin_type=True))
         os.replace(tmp, path)

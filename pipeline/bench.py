@@ -62,8 +62,22 @@ def machine() -> dict[str, str]:
 
 def run_build(data: Path, templates: Path, out: Path, config: Path, extra: list[str] | None = None) -> dict:
     """Run one CLI build; return wall time, peak RSS of the process tree and the exit status."""
-    cmd = [sys.executable, "-m", "pipeline", "build", "--data", str(data), "--templates", str(templates),
-           "--out", str(out), "--config", str(config), "--quiet", *(extra or [])]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "build",
+        "--data",
+        str(data),
+        "--templates",
+        str(templates),
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+        "--quiet",
+        *(extra or []),
+    ]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -99,7 +113,7 @@ def snapshot(out: Path) -> dict[str, tuple[int, int]]:
         for name in files:
             path = os.path.join(folder, name)
             st = os.stat(path)
-            snap[path[len(str(out)):]] = (st.st_ino, st.st_mtime_ns)
+            snap[path[len(str(out)) :]] = (st.st_ino, st.st_mtime_ns)
     return snap
 
 
@@ -147,8 +161,7 @@ def bench_one(n: int, work: Path, workers: int | None) -> dict:
     print(f"  one template   {template['seconds']:7.2f} s  touched {template['touched']} files", flush=True)
 
     shutil.rmtree(base, ignore_errors=True)
-    return {"n": n, "pages": pages, "files": files, "full": full, "noop": noop, "topic": topic,
-            "template": template}
+    return {"n": n, "pages": pages, "files": files, "full": full, "noop": noop, "topic": topic, "template": template}
 
 
 def _yes(ok: bool) -> str:
@@ -156,8 +169,10 @@ def _yes(ok: bool) -> str:
 
 
 def report(results: list[dict], info: dict[str, str], workers: int | None) -> str:
-    rows = ["| N | pair pages | files | full build | pages/s | peak RSS | no change | one topic edited | one template edited |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = [
+        "| N | pair pages | files | full build | pages/s | peak RSS | no change | one topic edited | one template edited |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in results:
         pps = r["pages"] / r["full"]["seconds"]
         rows.append(
@@ -170,27 +185,37 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
     checks = []
     best = max(results, key=lambda r: r["pages"])
     pps = best["pages"] / best["full"]["seconds"]
-    checks.append(f"- Full build incl. audit ≥ {TARGET_PPS:,} pages/s: {_yes(pps >= TARGET_PPS)} — "
-                  f"{pps:,.0f} pages/s at N = {best['n']} ({pps / TARGET_PPS:.0%} of the target).")
+    checks.append(
+        f"- Full build incl. audit ≥ {TARGET_PPS:,} pages/s: {_yes(pps >= TARGET_PPS)} — "
+        f"{pps:,.0f} pages/s at N = {best['n']} ({pps / TARGET_PPS:.0%} of the target)."
+    )
     if 500 in by_n:
         s = by_n[500]["full"]["seconds"]
-        checks.append(f"- N = 500 (124,750 pages) in under {TARGET_N500_S:.0f} s: {_yes(s < TARGET_N500_S)} — {s:.1f} s.")
+        checks.append(
+            f"- N = 500 (124,750 pages) in under {TARGET_N500_S:.0f} s: {_yes(s < TARGET_N500_S)} — {s:.1f} s."
+        )
         mb = by_n[500]["full"]["peak_mb"]
         checks.append(f"- Peak RSS under {TARGET_RSS_MB} MB at N = 500: {_yes(mb < TARGET_RSS_MB)} — {mb:.0f} MB.")
     if len(results) > 1:
         lo, hi = results[0], results[-1]
-        checks.append(f"- Memory flat with N: peak RSS {lo['full']['peak_mb']:.0f} MB at N = {lo['n']} and "
-                      f"{hi['full']['peak_mb']:.0f} MB at N = {hi['n']} "
-                      f"({hi['pages'] / lo['pages']:.0f}× the pages).")
+        checks.append(
+            f"- Memory flat with N: peak RSS {lo['full']['peak_mb']:.0f} MB at N = {lo['n']} and "
+            f"{hi['full']['peak_mb']:.0f} MB at N = {hi['n']} "
+            f"({hi['pages'] / lo['pages']:.0f}× the pages)."
+        )
     if 200 in by_n:
         r = by_n[200]["noop"]
-        checks.append(f"- No-change rebuild under {TARGET_NOOP_S} s at N = 200, writing nothing: "
-                      f"{_yes(r['seconds'] < TARGET_NOOP_S and r['touched'] == 0)} — {r['seconds']:.2f} s, "
-                      f"{r['touched']} files touched.")
+        checks.append(
+            f"- No-change rebuild under {TARGET_NOOP_S} s at N = 200, writing nothing: "
+            f"{_yes(r['seconds'] < TARGET_NOOP_S and r['touched'] == 0)} — {r['seconds']:.2f} s, "
+            f"{r['touched']} files touched."
+        )
     for r in results:
         t = r["topic"]
-        checks.append(f"- One topic edited at N = {r['n']}: {t['touched']:,} of {r['files']:,} files rewritten "
-                      f"({t['seconds']:.2f} s); the edited topic has {r['n'] - 1} pairs plus its hub.")
+        checks.append(
+            f"- One topic edited at N = {r['n']}: {t['touched']:,} of {r['files']:,} files rewritten "
+            f"({t['seconds']:.2f} s); the edited topic has {r['n'] - 1} pairs plus its hub."
+        )
     m = info
     lines = [
         START,
@@ -199,9 +224,11 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
         f"Workers: {workers or 'default (all cores)'}. Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
         "by `make bench`" + (f" with `--sizes {','.join(str(r['n']) for r in results)}`" if results else "") + ".",
         "",
-        ("Every figure is one run of `python -m pipeline build` as a subprocess (CLI start-up, loading, validation, "
-         "rendering, writing, sitemaps and the audit when present); peak RSS is the sum over the process and its "
-         "workers, sampled every 20 ms. \"Touched\" counts output files whose inode or mtime changed."),
+        (
+            "Every figure is one run of `python -m pipeline build` as a subprocess (CLI start-up, loading, validation, "
+            "rendering, writing, sitemaps and the audit when present); peak RSS is the sum over the process and its "
+            'workers, sampled every 20 ms. "Touched" counts output files whose inode or mtime changed.'
+        ),
         "",
         *rows,
         "",

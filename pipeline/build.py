@@ -114,8 +114,10 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
         problems += more
         if len(topics_t.rows) < 2:
             problems.append(problems_for_few(data_dir))
-        for check in (lambda: check_scale(len(topics_t.rows), cfg.max_pages, file),
-                      lambda: check_url_collisions(list(topics["slug"]), file)):
+        for check in (
+            lambda: check_scale(len(topics_t.rows), cfg.max_pages, file),
+            lambda: check_url_collisions(list(topics["slug"]), file),
+        ):
             try:
                 check()
             except ContractError as exc:
@@ -145,8 +147,14 @@ def _own_and_total(ctx: dict[str, Any]) -> tuple[int, int]:
     own = [ctx["a"]["description"], ctx["b"]["description"]]
     if ctx["editorial"]:
         own += ctx["link"]
-    generated = [ctx["intro"], *([] if ctx["editorial"] else ctx["link"]), ctx["effects_lead"], *ctx["effects"],
-                 ctx["strategies_lead"], *(s["title"] + " " + s["text"] for s in ctx["strategies"])]
+    generated = [
+        ctx["intro"],
+        *([] if ctx["editorial"] else ctx["link"]),
+        ctx["effects_lead"],
+        *ctx["effects"],
+        ctx["strategies_lead"],
+        *(s["title"] + " " + s["text"] for s in ctx["strategies"]),
+    ]
     own_words = word_count(own)
     return own_words, own_words + word_count(generated)
 
@@ -176,8 +184,16 @@ def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
 MANIFEST_VERSION = 1
 # Modules that do not shape any page: editing them never re-renders pages (the audit ones do
 # invalidate the no-change shortcut, so the report is made again).
-_NOT_RENDERING = {"bench.py", "synthetic.py", "audit.py", "report.py", "cli.py", "__main__.py", "engine_dask.py",
-                 "quick.py"}
+_NOT_RENDERING = {
+    "bench.py",
+    "synthetic.py",
+    "audit.py",
+    "report.py",
+    "cli.py",
+    "__main__.py",
+    "engine_dask.py",
+    "quick.py",
+}
 _CODE = Path(__file__).resolve().parent
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 
@@ -241,12 +257,27 @@ def fingerprints(inputs: Inputs) -> Fingerprints:
         for r in inputs.pairs[pcols].itertuples(index=False, name=None):
             row[(r[0], r[1])] = _h(r)
     nb = neighbours(inputs.topics, inputs.pairs)
-    nb_fp = _h(sorted(nb.category.items()), sorted(nb.editorial.items()), sorted(nb.rejected),
-               sorted(nb.by_category.items()), nb.slugs)
+    nb_fp = _h(
+        sorted(nb.category.items()),
+        sorted(nb.editorial.items()),
+        sorted(nb.rejected),
+        sorted(nb.by_category.items()),
+        nb.slugs,
+    )
     names = _h(list(zip(inputs.topics["slug"], inputs.topics["name"])))
     all_templates = sorted((str(p.relative_to(folder)), p.read_bytes()) for p in folder.rglob("*") if p.is_file())
-    site = _h(MANIFEST_VERSION, _code_fp(False), kind, all_templates, sorted(topic.items()), sorted(row.items()), nb_fp,
-              names, wording_fp, cfg_fp)
+    site = _h(
+        MANIFEST_VERSION,
+        _code_fp(False),
+        kind,
+        all_templates,
+        sorted(topic.items()),
+        sorted(row.items()),
+        nb_fp,
+        names,
+        wording_fp,
+        cfg_fp,
+    )
     return Fingerprints(site, kind, topic, row, nb_fp, names)
 
 
@@ -291,17 +322,22 @@ def _pair_index(i: int, j: int, n: int) -> int:
 _STATE: dict[str, Any] = {}
 
 
-def _prepare(inputs: Inputs, root: Path, fps: Fingerprints | None = None, old: dict | None = None,
-             out: Path | None = None) -> None:
+def _prepare(
+    inputs: Inputs, root: Path, fps: Fingerprints | None = None, old: dict | None = None, out: Path | None = None
+) -> None:
     cfg = inputs.cfg
     topics = topic_records(inputs.topics)
     editorial: dict[tuple[str, str], dict[str, Any]] = {}
     if len(inputs.pairs):
         for r in inputs.pairs.to_dict("records"):
             editorial[(r["a"], r["b"])] = {
-                "a": r["a"], "b": r["b"], "status": r["status"] or cfg.default_status,
-                "relationship": r["relationship"] or "", "sources": r["sources"] if isinstance(r["sources"], tuple) else (),
-                "reviewed_by": r["reviewed_by"] or "", "reviewed_on": r["reviewed_on"] or "",
+                "a": r["a"],
+                "b": r["b"],
+                "status": r["status"] or cfg.default_status,
+                "relationship": r["relationship"] or "",
+                "sources": r["sources"] if isinstance(r["sources"], tuple) else (),
+                "reviewed_by": r["reviewed_by"] or "",
+                "reviewed_on": r["reviewed_on"] or "",
                 # Only a status an editor chose overrides the quality gate; a row with an empty status
                 # (as `python -m pipeline pairs` appends) takes the default like an unlisted pair.
                 "editorial": bool(r["status"]),
@@ -326,8 +362,16 @@ def _prepare(inputs: Inputs, root: Path, fps: Fingerprints | None = None, old: d
     gc.freeze()  # what workers inherit is never scanned again (less GC time, fewer copied pages)
     _STATE.clear()
     _STATE.update(
-        inputs=inputs, root=root, topics=topics, nb=nb, env=environment(inputs.templates), site=site_context(cfg),
-        editorial=editorial, slugs=slugs, fps=fps, reuse=reuse,
+        inputs=inputs,
+        root=root,
+        topics=topics,
+        nb=nb,
+        env=environment(inputs.templates),
+        site=site_context(cfg),
+        editorial=editorial,
+        slugs=slugs,
+        fps=fps,
+        reuse=reuse,
         names={s: topic_names(t) for s, t in topics.items()},
     )
 
@@ -355,7 +399,7 @@ def _write_bytes(path: str, data: bytes) -> None:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
 
@@ -377,8 +421,14 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
     reuse = s["reuse"]
     root = str(s["root"])
     env, site, nb, wording = s["env"], s["site"], s["nb"], inputs.wording
-    default = {"status": cfg.default_status, "relationship": "", "sources": (), "reviewed_by": "", "reviewed_on": "",
-               "editorial": False}
+    default = {
+        "status": cfg.default_status,
+        "relationship": "",
+        "sources": (),
+        "reviewed_by": "",
+        "reviewed_on": "",
+        "editorial": False,
+    }
     kfp = fps.kind["pair"] if fps else 0
     tfp = fps.topic if fps else {}
     rowfp = fps.row if fps else {}
@@ -412,8 +462,12 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
             if reuse is not None and reuse["kind_same"]:
                 old = reuse["old"]
                 oi, oj = reuse["index"].get(a), reuse["index"].get(b)
-                if oi is not None and oj is not None and old["status"][k := _pair_index(oi, oj, reuse["n"])] >= 0 \
-                        and old["base"][k] == base:
+                if (
+                    oi is not None
+                    and oj is not None
+                    and old["status"][k := _pair_index(oi, oj, reuse["n"])] >= 0
+                    and old["base"][k] == base
+                ):
                     rel_fp = int(old["rel"][k])
                     if not reuse["rel_same"]:
                         rel_fp = _related_fp(_related_links(a, b, urls.pair_slug(a, b)))
@@ -430,8 +484,16 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
                         else:
                             reused += 1
                             status_code = int(old["status"][k])
-                            pages.append((i, j, status_code, old["dates"][old["updated"][k]], int(old["words"][k]),
-                                          float(old["own"][k])))
+                            pages.append(
+                                (
+                                    i,
+                                    j,
+                                    status_code,
+                                    old["dates"][old["updated"][k]],
+                                    int(old["words"][k]),
+                                    float(old["own"][k]),
+                                )
+                            )
                             base_fps.append(base)
                             rel_fps.append(rel_fp)
                             if url in old["warnings"]:
@@ -455,12 +517,23 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
             base_fps.append(base)
             rel_fps.append(_related_fp(ctx["related"]) if fps else 0)
             names = s["names"][a] | s["names"][b]
-            found = [f"{url}: {fault.kind} ({fault.detail}): {fault.sentence}"
-                     for sentence in _generated_sentences(ctx) for fault in check_sentence(sentence, names)]
+            found = [
+                f"{url}: {fault.kind} ({fault.detail}): {fault.sentence}"
+                for sentence in _generated_sentences(ctx)
+                for fault in check_sentence(sentence, names)
+            ]
             if found:
                 warnings[url] = found
-    return {"pages": pages, "base": base_fps, "rel": rel_fps, "rejected": rejected, "warnings": warnings,
-            "rendered": rendered, "reused": reused, "records": records}
+    return {
+        "pages": pages,
+        "base": base_fps,
+        "rel": rel_fps,
+        "rejected": rejected,
+        "warnings": warnings,
+        "rendered": rendered,
+        "reused": reused,
+        "records": records,
+    }
 
 
 def _chunks(n_topics: int, pages_per_chunk: int = 2500) -> Iterator[tuple[int, int]]:
@@ -479,8 +552,14 @@ def _hub_fp(kind_fp: int, topic_fp: int, partners: list[tuple[str, str, str]]) -
     return _h(kind_fp, topic_fp, partners)
 
 
-def _site_pages(inputs: Inputs, result: BuildResult, site: dict[str, Any], staging_root: Path | None = None,
-                reuse: dict | None = None, hub_fps: dict[str, int] | None = None) -> dict[str, str]:
+def _site_pages(
+    inputs: Inputs,
+    result: BuildResult,
+    site: dict[str, Any],
+    staging_root: Path | None = None,
+    reuse: dict | None = None,
+    hub_fps: dict[str, int] | None = None,
+) -> dict[str, str]:
     """Hubs, home, about and 404: rendered from the summaries of the pair pages.
 
     With `staging_root`, hubs whose fingerprint matches the last build are hard-linked from the
@@ -526,41 +605,72 @@ def _site_pages(inputs: Inputs, result: BuildResult, site: dict[str, Any], stagi
         categories.setdefault(t.category, []).append(t)
     with_text: set[tuple[str, str]] = set()
     if inputs.pairs is not None and len(inputs.pairs):
-        with_text = {(a, b) for a, b, r in inputs.pairs[["a", "b", "relationship"]].itertuples(index=False, name=None)
-                     if r != ""}
+        with_text = {
+            (a, b) for a, b, r in inputs.pairs[["a", "b", "relationship"]].itertuples(index=False, name=None) if r != ""
+        }
     featured = [p for p in pairs if (p.a, p.b) in with_text]
     latest = max((t.updated_on for t in topics.values() if t.updated_on), default="")
     home = {
-        "kind": "index", "url": urls.HOME, "title": f"{cfg.name}: How Psychology Topics Connect",
+        "kind": "index",
+        "url": urls.HOME,
+        "title": f"{cfg.name}: How Psychology Topics Connect",
         "h1": "How Psychology Topics Connect",
         "intro": f"Short, careful guides to how {len(topics)} psychological topics relate to each other, "
-                 f"written by {cfg.author}, with practical steps you can turn into daily habits.",
-        "description": "", "updated_on": latest, "disclaimer": disclaimer,
-        "featured": [{"url": p.url, "label": f"{topics[p.a].name.display} and {topics[p.b].name.display}"}
-                     for p in featured if p.status != "rejected"],
-        "categories": [{"name": c, "topics": [{"url": urls.hub_url(t.slug), "name": t.name.display}
-                                              for t in sorted(ts, key=lambda t: t.name.display.lower())]}
-                       for c, ts in sorted(categories.items())],
+        f"written by {cfg.author}, with practical steps you can turn into daily habits.",
+        "description": "",
+        "updated_on": latest,
+        "disclaimer": disclaimer,
+        "featured": [
+            {"url": p.url, "label": f"{topics[p.a].name.display} and {topics[p.b].name.display}"}
+            for p in featured
+            if p.status != "rejected"
+        ],
+        "categories": [
+            {
+                "name": c,
+                "topics": [
+                    {"url": urls.hub_url(t.slug), "name": t.name.display}
+                    for t in sorted(ts, key=lambda t: t.name.display.lower())
+                ],
+            }
+            for c, ts in sorted(categories.items())
+        ],
     }
-    home["description"] = (f"Guides to how {len(topics)} psychology topics connect, such as stress, emotions, "
-                           "habits and the brain, with practical, science-informed steps for daily life.")
+    home["description"] = (
+        f"Guides to how {len(topics)} psychology topics connect, such as stress, emotions, "
+        "habits and the brain, with practical, science-informed steps for daily life."
+    )
     indexable = sum(1 for p in pairs if p.status == "approved")
-    about = {"kind": "about", "url": urls.ABOUT, "title": f"About These Pages | {cfg.name}",
-             "h1": "About These Pages",
-             "description": f"How {cfg.name} pages are written, reviewed and kept out of search engines until an "
-                            "editor has checked them, and what they are not: medical advice.",
-             "updated_on": latest, "disclaimer": disclaimer, "total_pages": len(pairs),
-             "editorial_pages": len(featured), "indexable_pages": indexable,
-             "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": urls.ABOUT, "label": "About these pages"}]}
-    missing = {"kind": "404", "url": urls.NOT_FOUND, "title": f"Page Not Found | {cfg.name}", "h1": "Page Not Found",
-               "description": "This page does not exist.", "updated_on": latest}
+    about = {
+        "kind": "about",
+        "url": urls.ABOUT,
+        "title": f"About These Pages | {cfg.name}",
+        "h1": "About These Pages",
+        "description": f"How {cfg.name} pages are written, reviewed and kept out of search engines until an "
+        "editor has checked them, and what they are not: medical advice.",
+        "updated_on": latest,
+        "disclaimer": disclaimer,
+        "total_pages": len(pairs),
+        "editorial_pages": len(featured),
+        "indexable_pages": indexable,
+        "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": urls.ABOUT, "label": "About these pages"}],
+    }
+    missing = {
+        "kind": "404",
+        "url": urls.NOT_FOUND,
+        "title": f"Page Not Found | {cfg.name}",
+        "h1": "Page Not Found",
+        "description": "This page does not exist.",
+        "updated_on": latest,
+    }
     for ctx, indexable_page in ((home, True), (about, True), (missing, False)):
         page = finish(ctx, site, indexable=indexable_page)
         files[urls.output_path(ctx["url"])] = render(env, page, site)
         if ctx["kind"] != "404":
             result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", latest))
-    sitemap_entries = [(p.url, p.updated_on) for p in sorted(result.pages, key=lambda p: p.url)
-                       if p.status == "approved"]
+    sitemap_entries = [
+        (p.url, p.updated_on) for p in sorted(result.pages, key=lambda p: p.url) if p.status == "approved"
+    ]
     files.update(sitemap_files(cfg.base_url, sitemap_entries))
     files["robots.txt"] = robots_txt(cfg.base_url)
     reverse = [(urls.pair_url(p.b, p.a), p.url) for p in sorted(pairs, key=lambda p: p.url)]
@@ -571,7 +681,6 @@ def _site_pages(inputs: Inputs, result: BuildResult, site: dict[str, Any], stagi
     result.redirected = dict(renames)
     files.update(redirect_files(cfg.base_url, reverse + renames))
     return files
-
 
 
 def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
@@ -588,8 +697,18 @@ def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
             if code < 0:
                 result.rejected.append(urls.pair_url(a, slugs[j]))
             else:
-                result.pages.append(PageSummary(urls.pair_url(a, slugs[j]), "pair", STATUSES[code], dates[updated[k]],
-                                                int(words[k]), float(own[k]), a, slugs[j]))
+                result.pages.append(
+                    PageSummary(
+                        urls.pair_url(a, slugs[j]),
+                        "pair",
+                        STATUSES[code],
+                        dates[updated[k]],
+                        int(words[k]),
+                        float(own[k]),
+                        a,
+                        slugs[j],
+                    )
+                )
             k += 1
     result.pages.sort(key=lambda p: p.url)
     result.pages.extend(PageSummary(*p) for p in m["other_pages"])
@@ -599,8 +718,14 @@ def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
     return result
 
 
-def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool = True,
-          after_write=None, audit_records: bool = False) -> BuildResult:
+def build(
+    inputs: Inputs,
+    out: Path,
+    workers: int | None = None,
+    progress: bool = True,
+    after_write=None,
+    audit_records: bool = False,
+) -> BuildResult:
     """Build the whole site into a staging folder and swap it in when complete.
 
     Incremental: a manifest of per-page input fingerprints (next to the output, in .build-cache/)
@@ -703,12 +828,30 @@ def build(inputs: Inputs, out: Path, workers: int | None = None, progress: bool 
     date_list = [""] * len(dates)
     for d, i in dates.items():
         date_list[i] = d
-    _save_manifest(out, {
-        "version": MANIFEST_VERSION, "site": fps.site, "kind": fps.kind, "nb": fps.nb, "names": fps.names,
-        "slugs": slugs, "status": status, "words": words, "own": own, "base": base, "rel": relfp,
-        "updated": updated, "dates": date_list, "warnings": warnings, "hubs": hub_fps,
-        "other_pages": [(p.url, p.kind, p.status, p.updated_on, p.words, p.own_share, p.a, p.b)
-                        for p in result.pages if p.kind != "pair"],
-        "redirected": result.redirected,
-    })
+    _save_manifest(
+        out,
+        {
+            "version": MANIFEST_VERSION,
+            "site": fps.site,
+            "kind": fps.kind,
+            "nb": fps.nb,
+            "names": fps.names,
+            "slugs": slugs,
+            "status": status,
+            "words": words,
+            "own": own,
+            "base": base,
+            "rel": relfp,
+            "updated": updated,
+            "dates": date_list,
+            "warnings": warnings,
+            "hubs": hub_fps,
+            "other_pages": [
+                (p.url, p.kind, p.status, p.updated_on, p.words, p.own_share, p.a, p.b)
+                for p in result.pages
+                if p.kind != "pair"
+            ],
+            "redirected": result.redirected,
+        },
+    )
     return result

@@ -20,37 +20,63 @@ def _parser() -> argparse.ArgumentParser:
         "1 internal failure.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    b = sub.add_parser("build", help="validate the data, build the site into --out, then audit it",
-                       description="Validate the data, render every pair page, hub, index, sitemap and robots.txt "
-                       "into a staging folder, audit it and swap it in as --out only when complete.")
+    b = sub.add_parser(
+        "build",
+        help="validate the data, build the site into --out, then audit it",
+        description="Validate the data, render every pair page, hub, index, sitemap and robots.txt "
+        "into a staging folder, audit it and swap it in as --out only when complete.",
+    )
     _common(b)
-    b.add_argument("--workers", type=int, default=None, help="processes to render with (default: all cores for big sites)")
+    b.add_argument(
+        "--workers", type=int, default=None, help="processes to render with (default: all cores for big sites)"
+    )
     _dask_arguments(b)
     b.add_argument("--no-audit", action="store_true", help="skip the SEO audit after the build")
     b.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
-    b.add_argument("--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)")
-    a = sub.add_parser("audit", help="audit a built site and write the SEO review to reports/",
-                       description="Read the built site as a crawler does, check every page and the whole site, "
-                       "and write reports/seo-review.html and seo-review.csv.")
+    b.add_argument(
+        "--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)"
+    )
+    a = sub.add_parser(
+        "audit",
+        help="audit a built site and write the SEO review to reports/",
+        description="Read the built site as a crawler does, check every page and the whole site, "
+        "and write reports/seo-review.html and seo-review.csv.",
+    )
     a.add_argument("--out", type=Path, default=Path("output"), help="site folder to audit (default: output/)")
     a.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
-    a.add_argument("--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)")
+    a.add_argument(
+        "--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)"
+    )
     a.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
-    a.add_argument("--workers", type=int, default=None, help="processes to parse pages with (default: all cores for big sites)")
-    c = sub.add_parser("check", help="validate the data and wording only; write nothing",
-                       description="Check data/*.csv and templates/wording/*.toml against the data contract.")
+    a.add_argument(
+        "--workers", type=int, default=None, help="processes to parse pages with (default: all cores for big sites)"
+    )
+    c = sub.add_parser(
+        "check",
+        help="validate the data and wording only; write nothing",
+        description="Check data/*.csv and templates/wording/*.toml against the data contract.",
+    )
     _common(c)
-    pr = sub.add_parser("pairs", help="add the join's candidate pairs to data/pairs.csv for editors",
-                        description="Append every pair of topics that data/pairs.csv does not list yet, with empty "
-                        "editorial cells. Rows already in the file are kept byte for byte and in order.")
-    pr.add_argument("--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)")
+    pr = sub.add_parser(
+        "pairs",
+        help="add the join's candidate pairs to data/pairs.csv for editors",
+        description="Append every pair of topics that data/pairs.csv does not list yet, with empty "
+        "editorial cells. Rows already in the file are kept byte for byte and in order.",
+    )
+    pr.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)"
+    )
     return p
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, default=Path("data"), help="folder with topics.csv and optional pairs.csv (default: data/)")
-    p.add_argument("--templates", type=Path, default=Path("templates"), help="Jinja2 templates and wording/ (default: templates/)")
+    p.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder with topics.csv and optional pairs.csv (default: data/)"
+    )
+    p.add_argument(
+        "--templates", type=Path, default=Path("templates"), help="Jinja2 templates and wording/ (default: templates/)"
+    )
     p.add_argument("--out", type=_out_target, default=Path("output"), help="site folder to build (default: output/)")
     p.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
 
@@ -72,8 +98,12 @@ def _quick_build(args: argparse.Namespace, started: float) -> tuple[str, int | N
     from pipeline import quick
 
     reports = args.reports or quick.default_reports_dir(args.out)
-    key = quick.input_key(args.data, args.templates, _config_path(args),
-                          ["audit" if not args.no_audit else "no-audit", str(Path(reports).resolve())])
+    key = quick.input_key(
+        args.data,
+        args.templates,
+        _config_path(args),
+        ["audit" if not args.no_audit else "no-audit", str(Path(reports).resolve())],
+    )
     rec = quick.load(args.out, key)
     if rec is None or (not args.no_audit and rec.get("audit") is None):
         return key, None
@@ -81,8 +111,10 @@ def _quick_build(args: argparse.Namespace, started: float) -> tuple[str, int | N
 
     recover(args.out)  # a killed build's leftovers go, even when nothing else is done
     elapsed = time.perf_counter() - started
-    print(f"Built {rec['pairs']:,} pair pages and {rec['others']:,} other pages into {args.out}/ "
-          f"in {elapsed:.1f} s (nothing changed since the last build).")
+    print(
+        f"Built {rec['pairs']:,} pair pages and {rec['others']:,} other pages into {args.out}/ "
+        f"in {elapsed:.1f} s (nothing changed since the last build)."
+    )
     print("\n".join(rec["lines"]))
     if not args.no_audit:
         print("\n".join(rec["audit"]["lines"]))
@@ -97,8 +129,14 @@ def _unchanged_summary(audit_result, html_path: Path) -> list[str]:
 
     from pipeline import report
 
-    same = replace(audit_result, added=[], removed=[], changed=[], has_previous=True,
-                   stats={**audit_result.stats, "parsed": 0, "cached": len(audit_result.pages), "seconds": 0.0})
+    same = replace(
+        audit_result,
+        added=[],
+        removed=[],
+        changed=[],
+        has_previous=True,
+        stats={**audit_result.stats, "parsed": 0, "cached": len(audit_result.pages), "seconds": 0.0},
+    )
     return report.terminal_summary(same, html_path)
 
 
@@ -121,30 +159,45 @@ def cmd_build(args: argparse.Namespace) -> int:
     def after_write(staging_root: Path, _result) -> None:
         # The local build parses the pages it renders for the audit while it holds them (known records).
         audit["result"], audit["html"] = report.audit_and_report(
-            staging_root, cfg, args.out, reports, report.baseline_for_build(reports),
-            known=getattr(_result, "audit_records", None))
+            staging_root,
+            cfg,
+            args.out,
+            reports,
+            report.baseline_for_build(reports),
+            known=getattr(_result, "audit_records", None),
+        )
         if args.strict and audit["result"].errors:
             raise AuditFailed()
 
     try:
         engine = _engine(args, build)
         extra = {"audit_records": True} if engine is build and not args.no_audit else {}
-        result = engine(inputs, args.out, workers=args.workers, progress=not args.quiet and sys.stderr.isatty(),
-                        after_write=None if args.no_audit else after_write, **extra)
+        result = engine(
+            inputs,
+            args.out,
+            workers=args.workers,
+            progress=not args.quiet and sys.stderr.isatty(),
+            after_write=None if args.no_audit else after_write,
+            **extra,
+        )
     except AuditFailed:
         print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
-        print(f"Stopped (--strict): the audit found {audit['result'].errors:,} error(s); "
-              f"{args.out}/ was left as it was.", file=sys.stderr)
+        print(
+            f"Stopped (--strict): the audit found {audit['result'].errors:,} error(s); {args.out}/ was left as it was.",
+            file=sys.stderr,
+        )
         return 1
     if not args.no_audit and "result" not in audit:  # nothing changed, so the build wrote nothing
         audit["result"], audit["html"] = report.audit_and_report(
-            args.out, cfg, args.out, reports, report.baseline_for_build(reports))
+            args.out, cfg, args.out, reports, report.baseline_for_build(reports)
+        )
     if "result" in audit:
         report.save_state(reports, audit["result"].hashes())
     elapsed = time.perf_counter() - started
     pairs = sum(result.by_status().values())
-    print(f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out}/ "
-          f"in {elapsed:.1f} s.")
+    print(
+        f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out}/ in {elapsed:.1f} s."
+    )
     head = ["  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items()))]
     if result.rejected:
         head.append(f"  rejected (not built): {len(result.rejected):,}")
@@ -162,8 +215,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     stamped: list[Path] = []
     if "result" in audit:
         print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
-        record["audit"] = {"lines": _unchanged_summary(audit["result"], audit["html"]),
-                           "errors": audit["result"].errors}
+        record["audit"] = {
+            "lines": _unchanged_summary(audit["result"], audit["html"]),
+            "errors": audit["result"].errors,
+        }
         stamped = [Path(audit["html"]), Path(reports) / report.CSV_NAME, Path(reports) / report.STATE_NAME]
     quick.save(args.out, key, record, stamped)
     if "result" in audit and args.strict and audit["result"].errors:
@@ -179,8 +234,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"Nothing to audit: {args.out}/ does not exist (run `python -m pipeline build` first).", file=sys.stderr)
         return 2
     reports = args.reports or report.default_reports_dir(args.out)
-    result, html = report.audit_and_report(args.out, cfg, args.out, reports, report.baseline_for_build(reports),
-                                           workers=args.workers, rebase=True)
+    result, html = report.audit_and_report(
+        args.out, cfg, args.out, reports, report.baseline_for_build(reports), workers=args.workers, rebase=True
+    )
     print("\n".join(report.terminal_summary(result, html)))
     return 1 if args.strict and result.errors else 0
 
@@ -192,16 +248,20 @@ def _print_removed(result, limit: int = 50) -> None:
         return
     moved = getattr(result, "redirected", {})
     gone = [u for u in removed if u not in moved]
-    print(f"  removed since the last build: {len(removed):,} page(s), {len(removed) - len(gone):,} of them "
-          "redirected to their new URL")
+    print(
+        f"  removed since the last build: {len(removed):,} page(s), {len(removed) - len(gone):,} of them "
+        "redirected to their new URL"
+    )
     for url in removed[:limit]:
         print(f"    {url} → {moved[url]} (permanent redirect)" if url in moved else f"    {url}")
     if len(removed) > limit:
         print(f"    … and {len(removed) - limit:,} more")
     for url in gone:
         if url.startswith("topics/"):
-            print(f"  topic '{url[7:-1]}' is gone: if it was renamed, add '{url[7:-1]}' to its old_slugs cell in "
-                  "topics.csv so its old pages redirect")
+            print(
+                f"  topic '{url[7:-1]}' is gone: if it was renamed, add '{url[7:-1]}' to its old_slugs cell in "
+                "topics.csv so its old pages redirect"
+            )
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
@@ -209,8 +269,10 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 
     done = add_candidates(args.data)
     if done.added:
-        print(f"Added {done.added:,} candidate pair(s) to {done.path} after the {done.listed:,} already listed; "
-              "existing rows are unchanged.")
+        print(
+            f"Added {done.added:,} candidate pair(s) to {done.path} after the {done.listed:,} already listed; "
+            "existing rows are unchanged."
+        )
     else:
         print(f"{done.path} already lists every pair ({done.listed:,}); nothing to add.")
     return 0
@@ -241,8 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception:
         traceback.print_exc()
-        print("Internal error: the build failed and the previous site is unchanged. "
-              "Please report the message above.", file=sys.stderr)
+        print(
+            "Internal error: the build failed and the previous site is unchanged. Please report the message above.",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -252,11 +316,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dask_arguments(b: argparse.ArgumentParser) -> None:
-    b.add_argument("--engine", choices=("local", "dask"), default="local",
-                   help="local: a process pool on this machine (default); dask: a dask.distributed cluster")
-    b.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="with --engine dask: the scheduler to connect to, e.g. tcp://10.0.0.5:8786 "
-                   "(default: a local cluster of 2 worker processes)")
+    b.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local: a process pool on this machine (default); dask: a dask.distributed cluster",
+    )
+    b.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="with --engine dask: the scheduler to connect to, e.g. tcp://10.0.0.5:8786 "
+        "(default: a local cluster of 2 worker processes)",
+    )
 
 
 def _out_target(text: str):
@@ -290,9 +362,11 @@ def _cmd_build_remote(args: argparse.Namespace, started: float) -> int:
     inputs = load_inputs(args.data, args.templates, _config(args))
     result = build_dask(inputs, args.out, scheduler=args.scheduler, progress=not args.quiet and sys.stderr.isatty())
     pairs = sum(result.by_status().values())
-    print(f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out} "
-          f"in {time.perf_counter() - started:.1f} s (written in place; no audit: run `python -m pipeline audit` "
-          "on a local copy).")
+    print(
+        f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out} "
+        f"in {time.perf_counter() - started:.1f} s (written in place; no audit: run `python -m pipeline audit` "
+        "on a local copy)."
+    )
     print("  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items())))
     if result.rejected:
         print(f"  rejected (not built): {len(result.rejected):,}")

@@ -63,7 +63,11 @@ def _section(cls: type, data: dict, file: str, name: str) -> object:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ContractError(
-            [Problem(file, 0, "", f"[{name}] has unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")]
+            [
+                Problem(
+                    file, 0, "", f"[{name}] has unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                )
+            ]
         )
     defaults = cls()
     for key, value in data.items():
@@ -71,9 +75,7 @@ def _section(cls: type, data: dict, file: str, name: str) -> object:
         if expected is float and isinstance(value, int):
             continue
         if not isinstance(value, expected):
-            raise ContractError(
-                [Problem(file, 0, "", f"[{name}] {key} = {value!r} should be a {expected.__name__}")]
-            )
+            raise ContractError([Problem(file, 0, "", f"[{name}] {key} = {value!r} should be a {expected.__name__}")])
     return cls(**data)
 
 
@@ -85,7 +87,8 @@ def parse_config(text: str, file: str = "site.toml") -> Config:
         raise ContractError([Problem(file, 0, "", f"is not valid TOML: {exc}")]) from None
     site = dict(raw.get("site", {}))
     cfg = Config(
-        **_section(Config, site, file, "site").__dict__ | {
+        **_section(Config, site, file, "site").__dict__
+        | {
             "cta": _section(CallToAction, raw.get("cta", {}), file, "cta"),
             "quality": _section(Quality, raw.get("quality", {}), file, "quality"),
             "audit": _section(AuditThresholds, raw.get("audit", {}), file, "audit"),

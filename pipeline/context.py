@@ -48,9 +48,15 @@ def topic_records(topics_df) -> dict[str, Topic]:
     out = {}
     for r in topics_df.itertuples(index=False):
         out[r.slug] = Topic(
-            r.slug, make_name(r.name, r.name_in_text, r.abbreviation), r.kind, r.description,
-            r.category, tuple(filter(None, map(phrase, r.effects))), tuple(filter(None, map(phrase, r.strategies))),
-            r.sources, r.updated_on,
+            r.slug,
+            make_name(r.name, r.name_in_text, r.abbreviation),
+            r.kind,
+            r.description,
+            r.category,
+            tuple(filter(None, map(phrase, r.effects))),
+            tuple(filter(None, map(phrase, r.strategies))),
+            r.sources,
+            r.updated_on,
         )
     return out
 
@@ -209,14 +215,24 @@ def pair_context(
     for topic, other in ((a, b), (b, a)):
         for t in related_partners(nb, topic.slug, other.slug, page, RELATED_PER_TOPIC):
             p, q = sorted((topic.slug, t))
-            related.append({"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"})
+            related.append(
+                {"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"}
+            )
     hubs = [{"url": urls.hub_url(t.slug), "label": f"All about {t.name.display}"} for t in (a, b)]
-    generic = (f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, "
-               "and practical steps for both.")
-    leads = [capitalise(split_sentences(row["relationship"])[0]), capitalise(generic)] if editorial else [capitalise(generic)]
+    generic = (
+        f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, "
+        "and practical steps for both."
+    )
+    leads = (
+        [capitalise(split_sentences(row["relationship"])[0]), capitalise(generic)]
+        if editorial
+        else [capitalise(generic)]
+    )
     description = meta_description(
-        leads, [*split_sentences(a.description)[:1], *split_sentences(b.description)[:1]],
-        cfg.audit.description_min, cfg.audit.description_max - 2,
+        leads,
+        [*split_sentences(a.description)[:1], *split_sentences(b.description)[:1]],
+        cfg.audit.description_min,
+        cfg.audit.description_max - 2,
     )
     c = cfg.cta
     return {
@@ -297,13 +313,20 @@ def hub_context(
     pairs = []
     for p in partners:
         a, b = sorted((topic.slug, p.slug))
-        pairs.append({"url": urls.pair_url(a, b), "label": f"{topic.name.display} and {p.name.display}",
-                      "partner": p.name.display, "status": statuses.get(p.slug, "")})
+        pairs.append(
+            {
+                "url": urls.pair_url(a, b),
+                "label": f"{topic.name.display} and {p.name.display}",
+                "partner": p.name.display,
+                "status": statuses.get(p.slug, ""),
+            }
+        )
     first = split_sentences(topic.description)[0] if topic.description else ""
     description = meta_description(
         f"{topic.name.display}: {first}",
         [f"See how {topic.name.text} connects with {len(partners)} other topics, with practical strategies for each."],
-        cfg.audit.description_min, cfg.audit.description_max - 2,
+        cfg.audit.description_min,
+        cfg.audit.description_max - 2,
     )
     return {
         "kind": "hub",

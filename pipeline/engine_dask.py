@@ -86,12 +86,23 @@ def _payload(inputs: b.Inputs) -> dict[str, Any]:
     """What every partition needs, prepared once on the client (b._prepare sets b._STATE)."""
     s = b._STATE
     folder = Path(inputs.templates)
-    templates = {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
-                 for p in sorted(folder.rglob("*")) if p.is_file() and p.relative_to(folder).parts[0] != "wording"}
+    templates = {
+        p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.relative_to(folder).parts[0] != "wording"
+    }
     return {
-        "token": uuid.uuid4().hex, "code": b._code_fp(False), "cfg": inputs.cfg, "wording": inputs.wording,
-        "topics": s["topics"], "nb": s["nb"], "editorial": s["editorial"], "slugs": s["slugs"],
-        "names": s["names"], "site": s["site"], "templates": templates,
+        "token": uuid.uuid4().hex,
+        "code": b._code_fp(False),
+        "cfg": inputs.cfg,
+        "wording": inputs.wording,
+        "topics": s["topics"],
+        "nb": s["nb"],
+        "editorial": s["editorial"],
+        "slugs": s["slugs"],
+        "names": s["names"],
+        "site": s["site"],
+        "templates": templates,
     }
 
 
@@ -117,8 +128,13 @@ def code_version() -> int:
     return b._code_fp(False)
 
 
-def render_partition(span: tuple[int, int], payload: dict[str, Any], root: str,
-                     storage_options: dict[str, Any] | None = None, batch: int = 256) -> dict[str, Any]:
+def render_partition(
+    span: tuple[int, int],
+    payload: dict[str, Any],
+    root: str,
+    storage_options: dict[str, Any] | None = None,
+    batch: int = 256,
+) -> dict[str, Any]:
     """Render and write every pair whose first topic is slugs[start:stop]; return per-page records."""
     from pipeline.context import pair_context
     from pipeline.proofread import check_sentence
@@ -129,8 +145,14 @@ def render_partition(span: tuple[int, int], payload: dict[str, Any], root: str,
     cfg, wording, topics, nb = payload["cfg"], payload["wording"], payload["topics"], payload["nb"]
     editorial, slugs, site, names = payload["editorial"], payload["slugs"], payload["site"], payload["names"]
     n = len(slugs)
-    default = {"status": cfg.default_status, "relationship": "", "sources": (), "reviewed_by": "", "reviewed_on": "",
-               "editorial": False}
+    default = {
+        "status": cfg.default_status,
+        "relationship": "",
+        "sources": (),
+        "reviewed_by": "",
+        "reviewed_on": "",
+        "editorial": False,
+    }
     pages: list[tuple] = []
     rejected: list[str] = []
     warnings: dict[str, list[str]] = {}
@@ -157,9 +179,11 @@ def render_partition(span: tuple[int, int], payload: dict[str, Any], root: str,
                 fs.pipe(pending)
                 pending = {}
             pages.append((i, j, b._STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)))
-            found = [f"{url}: {fault.kind} ({fault.detail}): {fault.sentence}"
-                     for sentence in b._generated_sentences(ctx)
-                     for fault in check_sentence(sentence, names[a] | names[bb])]
+            found = [
+                f"{url}: {fault.kind} ({fault.detail}): {fault.sentence}"
+                for sentence in b._generated_sentences(ctx)
+                for fault in check_sentence(sentence, names[a] | names[bb])
+            ]
             if found:
                 warnings[url] = found
     if pending:
@@ -185,8 +209,9 @@ def _client(scheduler: str | None, workers: int):
 
     if scheduler:
         return Client(scheduler), None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=40)
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    )
     return Client(cluster), cluster
 
 
@@ -196,13 +221,22 @@ def _check_code(client) -> None:
     theirs = client.run(code_version)
     other = sorted(w for w, v in theirs.items() if v != mine)
     if other:
-        raise RuntimeError(f"{len(other)} Dask worker(s) run a different version of the pipeline code than this "
-                           f"machine (e.g. {other[0]}); install the same commit on every worker")
+        raise RuntimeError(
+            f"{len(other)} Dask worker(s) run a different version of the pipeline code than this "
+            f"machine (e.g. {other[0]}); install the same commit on every worker"
+        )
 
 
-def build_dask(inputs: b.Inputs, out: str | os.PathLike, scheduler: str | None = None, workers: int | None = None,
-               progress: bool = True, after_write=None, storage_options: dict[str, Any] | None = None,
-               client=None) -> b.BuildResult:
+def build_dask(
+    inputs: b.Inputs,
+    out: str | os.PathLike,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    after_write=None,
+    storage_options: dict[str, Any] | None = None,
+    client=None,
+) -> b.BuildResult:
     """Build the site with Dask into `out`: a local folder (staged, swapped in whole) or an fsspec URL.
 
     `after_write(staging_root, result)` runs before the swap, as in `build.build` (local targets only:
@@ -225,8 +259,7 @@ def build_dask(inputs: b.Inputs, out: str | os.PathLike, scheduler: str | None =
                 cluster.close()
 
 
-def _render_all(inputs: b.Inputs, client, root: str, progress: bool,
-                storage_options: dict[str, Any]) -> b.BuildResult:
+def _render_all(inputs: b.Inputs, client, root: str, progress: bool, storage_options: dict[str, Any]) -> b.BuildResult:
     """Scatter the payload once, run one task per partition, collect the records as build() does."""
     from distributed import as_completed
     from tqdm import tqdm
@@ -238,8 +271,15 @@ def _render_all(inputs: b.Inputs, client, root: str, progress: bool,
     spans = partitions(n, max(1, len(client.scheduler_info().get("workers", {})) or 1))
     # A list of one: scatter would spread a dict's values as separate objects.
     [shared] = client.scatter([payload], broadcast=True, hash=False)
-    futures = client.map(render_partition, spans, payload=shared, root=root, storage_options=storage_options,
-                         pure=False, key=[f"bringwise-pairs-{payload['token'][:8]}-{s}-{e}" for s, e in spans])
+    futures = client.map(
+        render_partition,
+        spans,
+        payload=shared,
+        root=root,
+        storage_options=storage_options,
+        pure=False,
+        key=[f"bringwise-pairs-{payload['token'][:8]}-{s}-{e}" for s, e in spans],
+    )
     order = {f.key: k for k, f in enumerate(futures)}
     rejected: list[list[str]] = [[] for _ in futures]
     warnings: dict[str, list[str]] = {}
@@ -293,8 +333,9 @@ def _build_local(inputs: b.Inputs, out: Path, client, progress: bool, after_writ
     return result
 
 
-def _build_remote(inputs: b.Inputs, target: str, client, progress: bool,
-                  storage_options: dict[str, Any]) -> b.BuildResult:
+def _build_remote(
+    inputs: b.Inputs, target: str, client, progress: bool, storage_options: dict[str, Any]
+) -> b.BuildResult:
     fs, base = _filesystem(target, storage_options)
     try:
         text = fs.cat_file(f"{base}/{PAGES_FILE}").decode("utf-8")

@@ -46,8 +46,9 @@ def _walk_pages(out: Path) -> list[str]:
     return sorted(found)
 
 
-def rename_redirects(topics: pd.DataFrame, pair_pages: list[tuple[str, str, str]],
-                     taken: set[str]) -> list[tuple[str, str]]:
+def rename_redirects(
+    topics: pd.DataFrame, pair_pages: list[tuple[str, str, str]], taken: set[str]
+) -> list[tuple[str, str]]:
     """Permanent redirects from a renamed topic's old URLs to its new ones.
 
     `topics` has `slug` and `old_slugs` (a tuple per topic); `pair_pages` are the built pair pages as

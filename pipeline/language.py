@@ -61,8 +61,34 @@ _inflect = _LazyInflect()
 _ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9/&.-]*[A-Z0-9]$|^[A-Z]$")
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)]))\s+(?=[\"'“‘(]?[A-Z0-9À-ÖØ-Þ])")
 _DANGLING = {
-    "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "for", "with", "as", "at", "by",
-    "from", "that", "which", "who", "is", "are", "its", "their", "this", "these", "than", "into", "such",
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "but",
+    "of",
+    "to",
+    "in",
+    "on",
+    "for",
+    "with",
+    "as",
+    "at",
+    "by",
+    "from",
+    "that",
+    "which",
+    "who",
+    "is",
+    "are",
+    "its",
+    "their",
+    "this",
+    "these",
+    "than",
+    "into",
+    "such",
 }
 _UNCOUNTABLE_S = {"news", "mathematics", "physics", "ethics", "dynamics", "economics", "politics", "genetics", "stress"}
 
@@ -106,7 +132,13 @@ def is_plural(text: str) -> bool:
     """Whether a noun phrase takes a plural verb ('intrusive thoughts are')."""
     head = head_noun(text)
     low = head.lower()
-    if not head or _ACRONYM.match(head) or low in _UNCOUNTABLE_S or not low.endswith("s") or low.endswith(("ss", "us", "is")):
+    if (
+        not head
+        or _ACRONYM.match(head)
+        or low in _UNCOUNTABLE_S
+        or not low.endswith("s")
+        or low.endswith(("ss", "us", "is"))
+    ):
         return False
     return bool(_inflect.singular_noun(low))
 
@@ -147,8 +179,9 @@ def _plural_verb(word: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _agreement_patterns(name: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((form, re.compile(_SUBJECT_BEFORE + re.escape(form) + r" ([a-z]+)\b"))
-                 for form in {name, capitalise(name)})
+    return tuple(
+        (form, re.compile(_SUBJECT_BEFORE + re.escape(form) + r" ([a-z]+)\b")) for form in {name, capitalise(name)}
+    )
 
 
 def agree(sentence: str, plural_names: list[str]) -> str:
@@ -189,7 +222,7 @@ def shorten(text: str, limit: int) -> str:
         out = candidate
     if len(out) >= limit * 0.6:
         return out
-    words = text[: limit].rsplit(" ", 1)[0].split()
+    words = text[:limit].rsplit(" ", 1)[0].split()
     while words and (words[-1].lower().strip(",;:—–-") in _DANGLING or not words[-1].strip(",;:—–-")):
         words.pop()
     return " ".join(words).rstrip(",;:—–-") + "…"

@@ -101,14 +101,20 @@ def _parse(data: bytes, file: str, required: tuple[str, ...]) -> tuple[Table, li
     if missing and separator:
         name = "semicolons" if separator == ";" else "tabs"
         problems.append(
-            Problem(file, 1, "", f"separates its cells with {name}, not commas; save it as 'CSV UTF-8 "
-                    "(comma delimited)'")
+            Problem(
+                file, 1, "", f"separates its cells with {name}, not commas; save it as 'CSV UTF-8 (comma delimited)'"
+            )
         )
         return Table(file, (), (), ()), problems
     for col in missing:
         problems.append(
-            Problem(file, 1, col, f"required column '{col}' is missing from the header ({', '.join(header)})"
-                    f"{_close_column(col, header, required)}")
+            Problem(
+                file,
+                1,
+                col,
+                f"required column '{col}' is missing from the header ({', '.join(header)})"
+                f"{_close_column(col, header, required)}",
+            )
         )
     seen: set[str] = set()
     for h in header:
@@ -126,8 +132,10 @@ def _parse(data: bytes, file: str, required: tuple[str, ...]) -> tuple[Table, li
             break
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
-                message = (f"a cell here is longer than {MAX_CELL:,} characters, so the rest of the file cannot be "
-                           "read; is a quote (\") missing its partner?")
+                message = (
+                    f"a cell here is longer than {MAX_CELL:,} characters, so the rest of the file cannot be "
+                    'read; is a quote (") missing its partner?'
+                )
             else:
                 message = f"cannot be read as CSV: {exc}"
             problems.append(Problem(file, start, "", message))
@@ -136,11 +144,13 @@ def _parse(data: bytes, file: str, required: tuple[str, ...]) -> tuple[Table, li
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(header):
-            extra = [_SURROGATE.sub("\ufffd", c) for c in cells[len(header):] if c.strip()]
+            extra = [_SURROGATE.sub("\ufffd", c) for c in cells[len(header) :] if c.strip()]
             if extra:
                 problems.append(
                     Problem(
-                        file, start, "",
+                        file,
+                        start,
+                        "",
                         f"has {len(cells)} cells but the header has {len(header)}; "
                         f"quote cells that contain commas (extra: {extra[0][:40]!r})",
                     )
@@ -150,22 +160,29 @@ def _parse(data: bytes, file: str, required: tuple[str, ...]) -> tuple[Table, li
             if _SURROGATE.search(cell):
                 problems.append(
                     Problem(
-                        file, start, col,
+                        file,
+                        start,
+                        col,
                         f"is not valid UTF-8; it looks like Windows-1252 ({_bad_utf8(cell)!r}); "
                         "save the file as 'CSV UTF-8'",
                     )
                 )
                 cell = _SURROGATE.sub("\ufffd", cell)
             row[col] = normalise_cell(cell)
-        for col in header[len(cells):]:
+        for col in header[len(cells) :]:
             row[col] = ""
         rows.append(row)
         lines.append(start)
     if lines and end > lines[-1] and _unclosed_quote(text, lines[-1]):
         problems.append(
-            Problem(file, lines[-1], "", "a quoted cell opens on this line and is never closed, so "
-                    + (f"line {end}" if end == lines[-1] + 1 else f"lines {lines[-1] + 1}–{end}")
-                    + " went into it; add the missing closing quote (\")")
+            Problem(
+                file,
+                lines[-1],
+                "",
+                "a quoted cell opens on this line and is never closed, so "
+                + (f"line {end}" if end == lines[-1] + 1 else f"lines {lines[-1] + 1}–{end}")
+                + ' went into it; add the missing closing quote (")',
+            )
         )
     return Table(file, header, tuple(rows), tuple(lines)), problems
 
@@ -176,15 +193,22 @@ def read_csv(path: Path, required: tuple[str, ...], optional: bool = False) -> t
         if optional:
             return None, []
         return None, [
-            Problem(str(path), 0, "", f"file not found; the build needs {path.name} with the columns "
-                    f"{', '.join(required)} in the folder given by --data (default: data/)")
+            Problem(
+                str(path),
+                0,
+                "",
+                f"file not found; the build needs {path.name} with the columns "
+                f"{', '.join(required)} in the folder given by --data (default: data/)",
+            )
         ]
     if path.is_dir():
         return None, [Problem(str(path), 0, "", "is a folder, not a CSV file")]
     return parse_csv(path.read_bytes(), str(path), required)
 
 
-def read_inputs(data_dir: Path, required: dict[str, tuple[str, ...]]) -> tuple[Table | None, Table | None, list[Problem]]:
+def read_inputs(
+    data_dir: Path, required: dict[str, tuple[str, ...]]
+) -> tuple[Table | None, Table | None, list[Problem]]:
     """Read topics.csv and the optional pairs.csv with every problem found in them."""
     topics, problems = read_csv(data_dir / "topics.csv", required["topics"])
     pairs, more = read_csv(data_dir / "pairs.csv", required["pairs"], optional=True)

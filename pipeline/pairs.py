@@ -25,8 +25,15 @@ def check_scale(n_topics: int, max_pages: int, file: str) -> None:
     n = join_count(n_topics)
     if n > max_pages:
         raise ContractError(
-            [Problem(file, 0, "", f"{n_topics} topics make {n:,} pair pages, more than max_pages = {max_pages:,} "
-                     "in the site configuration; raise the limit or remove topics")]
+            [
+                Problem(
+                    file,
+                    0,
+                    "",
+                    f"{n_topics} topics make {n:,} pair pages, more than max_pages = {max_pages:,} "
+                    "in the site configuration; raise the limit or remove topics",
+                )
+            ]
         )
 
 
@@ -70,8 +77,13 @@ def check_url_collisions(slugs: list[str], file: str) -> None:
             key = pair_slug(a, b)
             if key in seen:
                 problems.append(
-                    Problem(file, 0, "slug", f"pairs {seen[key]} and {(a, b)} would share the URL '{key}/'; "
-                            "give one topic a slug without '-and-'")
+                    Problem(
+                        file,
+                        0,
+                        "slug",
+                        f"pairs {seen[key]} and {(a, b)} would share the URL '{key}/'; "
+                        "give one topic a slug without '-and-'",
+                    )
                 )
             seen[key] = (a, b)
     if problems:
@@ -124,8 +136,10 @@ def neighbours(topics: pd.DataFrame, editorial: pd.DataFrame) -> Neighbours:
 def spread_pools(slugs: list[str], size: int = SPREAD_POOL) -> dict[str, tuple[str, ...]]:
     """For each topic, the partners with the lowest rendezvous rank: adding or removing one topic
     changes a topic's pool only when that topic ranks among its lowest, so related links stay put."""
-    return {s: tuple(heapq.nsmallest(size, (t for t in slugs if t != s), key=lambda t, s=s: _rank(f"{s}|{t}")))
-            for s in slugs}
+    return {
+        s: tuple(heapq.nsmallest(size, (t for t in slugs if t != s), key=lambda t, s=s: _rank(f"{s}|{t}")))
+        for s in slugs
+    }
 
 
 def related_partners(n: Neighbours, topic: str, other: str, page: str, count: int) -> list[str]:

@@ -32,7 +32,7 @@ class Added:
 def candidate_rows(slugs: list[str], listed: set[tuple[str, str]]) -> list[tuple[str, str]]:
     """Every unordered pair of the join, in canonical order, that pairs.csv does not list yet."""
     ordered = sorted(set(slugs))
-    return [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:] if (a, b) not in listed]
+    return [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :] if (a, b) not in listed]
 
 
 def add_candidates(data_dir: Path) -> Added:

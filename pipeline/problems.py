@@ -23,8 +23,11 @@ class Problem:
 
 def _one_line(text: str) -> str:
     """One problem, one line: escape line breaks, control and direction-changing characters."""
-    return re.sub(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]",
-                  lambda m: m.group().encode("unicode_escape").decode(), text)
+    return re.sub(
+        r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]",
+        lambda m: m.group().encode("unicode_escape").decode(),
+        text,
+    )
 
 
 class ContractError(Exception):

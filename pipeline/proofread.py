@@ -30,11 +30,15 @@ class Fault:
 
 
 @lru_cache(maxsize=8192)
-def _name_rules(text: str, kind: str, bare: str) -> tuple[tuple[tuple[str, str, re.Pattern], ...],
-                                                       tuple[str, re.Pattern] | None]:
+def _name_rules(
+    text: str, kind: str, bare: str
+) -> tuple[tuple[tuple[str, str, re.Pattern], ...], tuple[str, re.Pattern] | None]:
     """The kind-noun and missing-article patterns for one topic name, compiled once."""
-    nouns = tuple((noun, noun + " ", re.compile(rf"\b{noun} (?:of|in) {re.escape(text.lower())}\b"))
-                  for noun, kinds in KIND_NOUNS.items() if kind not in kinds)
+    nouns = tuple(
+        (noun, noun + " ", re.compile(rf"\b{noun} (?:of|in) {re.escape(text.lower())}\b"))
+        for noun, kinds in KIND_NOUNS.items()
+        if kind not in kinds
+    )
     article = (bare.lower(), re.compile(rf"(?<!the )\b{re.escape(bare.lower())}\b")) if bare != text else None
     return nouns, article
 

@@ -62,8 +62,18 @@ def _feed_tree(h, folder: Path, label: bytes) -> None:
 def input_key(data: Path, templates: Path, config: Path | None, options: list[Any]) -> str:
     """A digest of every byte the command reads, plus the options that shape its output."""
     h = blake2b(digest_size=16)
-    h.update(repr([QUICK_VERSION, sys.version, str(Path(data).resolve()), str(Path(templates).resolve()),
-                   None if config is None else str(Path(config).resolve()), options]).encode())
+    h.update(
+        repr(
+            [
+                QUICK_VERSION,
+                sys.version,
+                str(Path(data).resolve()),
+                str(Path(templates).resolve()),
+                None if config is None else str(Path(config).resolve()),
+                options,
+            ]
+        ).encode()
+    )
     for name in ("topics.csv", "pairs.csv"):
         path = Path(data) / name
         try:
@@ -122,8 +132,13 @@ def save(out: Path, key: str, record: dict[str, Any], reports: list[Path]) -> No
     folder = cache_dir(out)
     if not (folder / "manifest.pkl").exists():
         return
-    rec = dict(record, key=key, out_id=folder_identity(out), manifest=_stamp(folder / "manifest.pkl"),
-               reports={str(Path(p).resolve()): _stamp(Path(p)) for p in reports})
+    rec = dict(
+        record,
+        key=key,
+        out_id=folder_identity(out),
+        manifest=_stamp(folder / "manifest.pkl"),
+        reports={str(Path(p).resolve()): _stamp(Path(p)) for p in reports},
+    )
     tmp = folder / f"{RECORD}.tmp-{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(rec, f, ensure_ascii=False)

@@ -48,8 +48,20 @@ def long_date(iso: str) -> str:
     if not iso:
         return ""
     d = date.fromisoformat(iso)
-    months = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
+    months = (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    )
     return f"{months[d.month - 1]} {d.day}, {d.year}"
 
 
@@ -81,10 +93,13 @@ def render(env: jinja2.Environment, page: dict[str, Any], site: dict[str, Any]) 
     """Render one finished page to HTML."""
     here = page["url"]
     if page["kind"] == "404":
+
         def rel(to: str) -> str:
             return urls.absolute(site["base_url"], to)
     else:
+
         def rel(to: str) -> str:
             return urls.relative(here, to)
+
     template = env.get_template(TEMPLATES[page["kind"]])
     return template.render(page=_attrs(page), site=_attrs(site), rel=rel, home=urls.HOME, about=urls.ABOUT)

@@ -29,9 +29,28 @@ CSV_NAME = "seo-review.csv"
 STATE_NAME = ".previous.json"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
 
-CSV_COLUMNS = ["url", "file", "kind", "status", "title", "title_length", "description_length", "words",
-               "unique_share", "nearest_duplicate", "similarity", "click_depth", "inlinks", "outlinks",
-               "change", "errors", "warnings", "info", "findings", "messages"]
+CSV_COLUMNS = [
+    "url",
+    "file",
+    "kind",
+    "status",
+    "title",
+    "title_length",
+    "description_length",
+    "words",
+    "unique_share",
+    "nearest_duplicate",
+    "similarity",
+    "click_depth",
+    "inlinks",
+    "outlinks",
+    "change",
+    "errors",
+    "warnings",
+    "info",
+    "findings",
+    "messages",
+]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -97,11 +116,24 @@ def csv_rows(result: AuditResult) -> Iterator[list[Any]]:
     for p in result.pages:
         counts = Counter(f.severity for f in p.findings)
         yield [
-            "/" + p.url, p.file, p.kind, p.status, p.title, len(p.title), p.description_length, p.words,
+            "/" + p.url,
+            p.file,
+            p.kind,
+            p.status,
+            p.title,
+            len(p.title),
+            p.description_length,
+            p.words,
             "" if p.unique_share is None else round(p.unique_share, 3),
-            "/" + p.nearest if p.nearest else "", "" if p.similarity is None else round(p.similarity, 3),
-            "" if p.depth is None else p.depth, p.inlinks, p.outlinks, p.change,
-            counts["error"], counts["warning"], counts["info"],
+            "/" + p.nearest if p.nearest else "",
+            "" if p.similarity is None else round(p.similarity, 3),
+            "" if p.depth is None else p.depth,
+            p.inlinks,
+            p.outlinks,
+            p.change,
+            counts["error"],
+            counts["warning"],
+            counts["info"],
             "; ".join(sorted({f.check for f in p.findings})),
             " | ".join(f"{f.severity}: {f.check}: {f.message}" for f in p.findings),
         ]
@@ -128,9 +160,17 @@ def _esc(text: Any) -> str:
     return str(Markup.escape(text))
 
 
-def histogram_svg(series: dict[str, list[int]], labels: list[str], title: str, marker: float | None = None,
-                  marker_label: str = "", width: int = 360, height: int = 190, categories: int = 0,
-                  end_label: str = "") -> Markup:
+def histogram_svg(
+    series: dict[str, list[int]],
+    labels: list[str],
+    title: str,
+    marker: float | None = None,
+    marker_label: str = "",
+    width: int = 360,
+    height: int = 190,
+    categories: int = 0,
+    end_label: str = "",
+) -> Markup:
     """A stacked column chart; `series` maps a name to counts per bin, `marker` is a bin position.
 
     Labels name each bin's lower edge and sit on it, except the first `categories` bins (such as
@@ -144,12 +184,16 @@ def histogram_svg(series: dict[str, list[int]], labels: list[str], title: str, m
     step = _nice_step(peak)
     ymax = step * -(-peak // step)
     bar_w = plot_w / n
-    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(title)}" class="chart">',
-             f"<title>{_esc(title)}</title>"]
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(title)}" class="chart">',
+        f"<title>{_esc(title)}</title>",
+    ]
     for k in range(0, ymax + 1, step):
         y = top + plot_h - plot_h * k / ymax
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                     f'<text x="{left - 5}" y="{y + 3.5:.1f}" class="axis" text-anchor="end">{_fmt(k)}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 5}" y="{y + 3.5:.1f}" class="axis" text-anchor="end">{_fmt(k)}</text>'
+        )
     colours = dict(_SERIES)
     for i in range(n):
         y = top + plot_h
@@ -158,30 +202,58 @@ def histogram_svg(series: dict[str, list[int]], labels: list[str], title: str, m
             h = plot_h * counts[i] / ymax
             if counts[i]:
                 y -= h
-                parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(bar_w - 3, 1):.1f}" height="{h:.1f}" '
-                             f'rx="1.5" fill="{colours.get(name, "#0d5c4a")}"><title>{_esc(labels[i])}: '
-                             f'{counts[i]:,} {_esc(name)}</title></rect>')
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(bar_w - 3, 1):.1f}" height="{h:.1f}" '
+                    f'rx="1.5" fill="{colours.get(name, "#0d5c4a")}"><title>{_esc(labels[i])}: '
+                    f"{counts[i]:,} {_esc(name)}</title></rect>"
+                )
         if n <= 12 or i % max(1, n // 6) == 0:
-            lx = left + (i + .5) * bar_w if i < categories else left + i * bar_w
-            parts.append(f'<text x="{lx:.1f}" y="{height - bottom + 14}" class="axis" '
-                         f'text-anchor="middle">{_esc(labels[i])}</text>')
+            lx = left + (i + 0.5) * bar_w if i < categories else left + i * bar_w
+            parts.append(
+                f'<text x="{lx:.1f}" y="{height - bottom + 14}" class="axis" '
+                f'text-anchor="middle">{_esc(labels[i])}</text>'
+            )
     if end_label:
-        parts.append(f'<text x="{left + plot_w:.1f}" y="{height - bottom + 14}" class="axis" '
-                     f'text-anchor="middle">{_esc(end_label)}</text>')
+        parts.append(
+            f'<text x="{left + plot_w:.1f}" y="{height - bottom + 14}" class="axis" '
+            f'text-anchor="middle">{_esc(end_label)}</text>'
+        )
     if marker is not None:
         x = left + marker * bar_w
         flip = x > left + plot_w * 0.6  # label on the left of the line near the right edge
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 18}" y2="{top + plot_h}" class="marker"/>'
-                     f'<text x="{x - 4 if flip else x + 4:.1f}" y="{top - 9}" class="marker-label" '
-                     f'text-anchor="{"end" if flip else "start"}">{_esc(marker_label)}</text>')
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 18}" y2="{top + plot_h}" class="marker"/>'
+            f'<text x="{x - 4 if flip else x + 4:.1f}" y="{top - 9}" class="marker-label" '
+            f'text-anchor="{"end" if flip else "start"}">{_esc(marker_label)}</text>'
+        )
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" class="base"/>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def _nice_step(peak: int) -> int:
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 25_000,
-                 50_000, 100_000):
+    for step in (
+        1,
+        2,
+        5,
+        10,
+        20,
+        25,
+        50,
+        100,
+        200,
+        250,
+        500,
+        1000,
+        2000,
+        2500,
+        5000,
+        10_000,
+        20_000,
+        25_000,
+        50_000,
+        100_000,
+    ):
         if peak / step <= 5:
             return step
     return 10 ** len(str(peak // 5))
@@ -214,27 +286,44 @@ def charts(result: AuditResult, cfg: Config) -> dict[str, Markup]:
             share_of.append((p.unique_share, p.indexable))
         sim_of.append((p.similarity, p.indexable))
     words = sorted(w for w, _ in words_of) or [0]
-    top = max(words[int(0.98 * (len(words) - 1))], int(a.min_words * 1.5), 1)  # a few very long pages share the last bin
-    width = next(w for w in (25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 10 ** 9) if top / w <= 10)
+    top = max(
+        words[int(0.98 * (len(words) - 1))], int(a.min_words * 1.5), 1
+    )  # a few very long pages share the last bin
+    width = next(w for w in (25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 10**9) if top / w <= 10)
     edges = [k * width for k in range(int(top // width) + 1)]
     labels = [f"{e:,}" for e in edges]
     if words[-1] >= edges[-1] + width:
         labels[-1] += "+"
-    word_chart = histogram_svg(_bins(words_of, edges),
-                               labels, "Pages by words of main text",
-                               marker=a.min_words / width, marker_label=f"min {a.min_words}")
+    word_chart = histogram_svg(
+        _bins(words_of, edges),
+        labels,
+        "Pages by words of main text",
+        marker=a.min_words / width,
+        marker_label=f"min {a.min_words}",
+    )
     pct = [k / 10 for k in range(10)]
     pct_labels = [f"{k * 10}%" for k in range(10)]
-    unique_chart = histogram_svg(_bins(share_of, pct), pct_labels, "Pages by share of text that is their own", end_label="100%",
-                                 marker=a.min_unique_share * 10, marker_label=f"min {a.min_unique_share:.0%}")
+    unique_chart = histogram_svg(
+        _bins(share_of, pct),
+        pct_labels,
+        "Pages by share of text that is their own",
+        end_label="100%",
+        marker=a.min_unique_share * 10,
+        marker_label=f"min {a.min_unique_share:.0%}",
+    )
     sims = _bins([(v, ix) for v, ix in sim_of if v is not None], pct)
     none = [(0.0, ix) for v, ix in sim_of if v is None]
     for name in sims:
         sims[name].insert(0, sum(1 for _, ix in none if (name == "indexable") == ix))
-    sim_chart = histogram_svg(sims, ["none", "", *pct_labels[1:]], "Pages by similarity to their most similar page",
-                              categories=1, end_label="100%",
-                              marker=1 + a.near_duplicate_threshold * 10,
-                              marker_label=f"duplicate ≥ {a.near_duplicate_threshold:.0%}")
+    sim_chart = histogram_svg(
+        sims,
+        ["none", "", *pct_labels[1:]],
+        "Pages by similarity to their most similar page",
+        categories=1,
+        end_label="100%",
+        marker=1 + a.near_duplicate_threshold * 10,
+        marker_label=f"duplicate ≥ {a.near_duplicate_threshold:.0%}",
+    )
     return {"words": word_chart, "unique": unique_chart, "similarity": sim_chart}
 
 
@@ -244,8 +333,12 @@ def charts(result: AuditResult, cfg: Config) -> dict[str, Markup]:
 
 def _href(site_dir: Path, reports: Path, file: str) -> str:
     prefix = _site_prefix(str(site_dir), str(reports))
-    if prefix is not None and file and not file.startswith("/") and \
-            not any(part in ("", ".", "..") for part in file.split("/")):
+    if (
+        prefix is not None
+        and file
+        and not file.startswith("/")
+        and not any(part in ("", ".", "..") for part in file.split("/"))
+    ):
         return quote(file if prefix == "." else f"{prefix}/{file}")  # what relpath gives, without 2 × 20,000 calls
     return quote(Path(os.path.relpath(Path(site_dir) / file, reports)).as_posix())
 
@@ -267,11 +360,20 @@ def table_rows(result: AuditResult, site_dir: Path, reports: Path) -> Iterator[l
     home = _href(site_dir, reports, page_file("")) if _has_url(result, "") else ""
     for p in result.pages:
         yield [
-            p.url, _href(site_dir, reports, p.file), p.title, p.kind, 1 if p.indexable else 0, p.words,
+            p.url,
+            _href(site_dir, reports, p.file),
+            p.title,
+            p.kind,
+            1 if p.indexable else 0,
+            p.words,
             -1 if p.unique_share is None else round(p.unique_share * 1000),
-            p.nearest, _href(site_dir, reports, page_file(p.nearest)) if p.nearest else home,
+            p.nearest,
+            _href(site_dir, reports, page_file(p.nearest)) if p.nearest else home,
             -1 if p.similarity is None else round(p.similarity * 100),
-            -1 if p.depth is None else p.depth, p.inlinks, p.outlinks, p.change,
+            -1 if p.depth is None else p.depth,
+            p.inlinks,
+            p.outlinks,
+            p.change,
             [[index[f.check], SEVERITIES.index(f.severity), f.message] for f in p.findings],
         ]
 
@@ -283,8 +385,11 @@ def _has_url(result: AuditResult, url: str) -> bool:
 
 def table_data(result: AuditResult, site_dir: Path, reports: Path) -> dict[str, Any]:
     checks = sorted(CHECKS)
-    return {"checks": [[c, CHECKS[c][1]] for c in checks], "severities": list(SEVERITIES),
-            "rows": list(table_rows(result, site_dir, reports))}
+    return {
+        "checks": [[c, CHECKS[c][1]] for c in checks],
+        "severities": list(SEVERITIES),
+        "rows": list(table_rows(result, site_dir, reports)),
+    }
 
 
 def _safe(text: str) -> str:
@@ -332,14 +437,19 @@ def summary(result: AuditResult, cfg: Config) -> dict[str, Any]:
         "pages": len(result.pages),
         "indexable": indexable,
         "noindex": len(result.pages) - indexable,
-        "errors": result.count("error"), "warnings": result.count("warning"), "info": result.count("info"),
+        "errors": result.count("error"),
+        "warnings": result.count("warning"),
+        "info": result.count("info"),
         "near_duplicates": len(near),
         "median_words": int(statistics.median(words)) if words else 0,
         "median_unique": statistics.median(shares) if shares else None,
         "kinds": kinds,
-        "checks": [(c, CHECKS[c][1], by_check[c], {s: 100 * n / peak for s, n in by_check[c].items()})
-                   for c in sorted(by_check, key=lambda c: (min(SEVERITIES.index(s) for s in by_check[c]),
-                                                            -sum(by_check[c].values()), c))],
+        "checks": [
+            (c, CHECKS[c][1], by_check[c], {s: 100 * n / peak for s, n in by_check[c].items()})
+            for c in sorted(
+                by_check, key=lambda c: (min(SEVERITIES.index(s) for s in by_check[c]), -sum(by_check[c].values()), c)
+            )
+        ],
     }
 
 
@@ -355,18 +465,26 @@ def _render_html_parts(result: AuditResult, cfg: Config, site_dir: Path, reports
     """The report in pieces: the page around the table data, and the data one row at a time."""
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
+    )
 
     def page_link(url: str) -> str:
         return _href(site_dir, reports, page_file(url)) if _has_url(result, url) else ""
 
     page = env.get_template("seo-review.html").render(
-        site=cfg.name, base_url=cfg.base_url, cfg=cfg, result=result, s=summary(result, cfg),
-        charts=charts(result, cfg), data=Markup(_DATA_MARK),
-        page_link=page_link, site_dir=os.path.relpath(site_dir, reports),
+        site=cfg.name,
+        base_url=cfg.base_url,
+        cfg=cfg,
+        result=result,
+        s=summary(result, cfg),
+        charts=charts(result, cfg),
+        data=Markup(_DATA_MARK),
+        page_link=page_link,
+        site_dir=os.path.relpath(site_dir, reports),
         generated=datetime.now(UTC).astimezone().strftime("%d %b %Y, %H:%M"),
-        csv_name=CSV_NAME, change_limit=100,
+        csv_name=CSV_NAME,
+        change_limit=100,
     )
     before, after = page.split(_DATA_MARK)
     yield before
@@ -395,10 +513,13 @@ def write_reports(result: AuditResult, cfg: Config, reports: Path, site_dir: Pat
 def terminal_summary(result: AuditResult, html_path: Path | None = None, limit: int = 10) -> list[str]:
     s = result.stats
     indexable = sum(1 for p in result.pages if p.indexable)
-    lines = [(f"SEO audit: {len(result.pages):,} pages ({indexable:,} indexable) in {s.get('seconds', 0):.1f} s "
-             f"({s.get('parsed', 0):,} parsed, {s.get('cached', 0):,} unchanged since the last audit)"),
-             (f"  {result.count('error'):,} errors · {result.count('warning'):,} warnings · "
-             f"{result.count('info'):,} info")]
+    lines = [
+        (
+            f"SEO audit: {len(result.pages):,} pages ({indexable:,} indexable) in {s.get('seconds', 0):.1f} s "
+            f"({s.get('parsed', 0):,} parsed, {s.get('cached', 0):,} unchanged since the last audit)"
+        ),
+        (f"  {result.count('error'):,} errors · {result.count('warning'):,} warnings · {result.count('info'):,} info"),
+    ]
     by = Counter((f.severity, f.check) for f in result.findings)
     for sev in ("error", "warning"):
         items = [f"{c} {n:,}" for (sv, c), n in sorted(by.items(), key=lambda kv: -kv[1]) if sv == sev]
@@ -407,8 +528,10 @@ def terminal_summary(result: AuditResult, html_path: Path | None = None, limit: 
     for f in [f for f in result.findings if f.severity == "error"][:limit]:
         lines.append(f"    /{f.url}: {f.check}: {f.message}")
     if result.has_previous:
-        lines.append(f"  since the previous build: {len(result.added):,} added, {len(result.removed):,} removed, "
-                     f"{len(result.changed):,} changed")
+        lines.append(
+            f"  since the previous build: {len(result.added):,} added, {len(result.removed):,} removed, "
+            f"{len(result.changed):,} changed"
+        )
         for sign, urls in (("+", result.added), ("-", result.removed), ("~", result.changed)):
             for u in urls[:limit]:
                 lines.append(f"    {sign} /{u}")
@@ -430,9 +553,16 @@ def rows_by_url(result: AuditResult) -> dict[str, PageRow]:
     return {p.url: p for p in result.pages}
 
 
-def audit_and_report(root: Path, cfg: Config, site_dir: Path, reports: Path, previous: dict[str, str] | None,
-                     workers: int | None = None, rebase: bool = False, known: dict | None = None
-                     ) -> tuple[AuditResult, Path]:
+def audit_and_report(
+    root: Path,
+    cfg: Config,
+    site_dir: Path,
+    reports: Path,
+    previous: dict[str, str] | None,
+    workers: int | None = None,
+    rebase: bool = False,
+    known: dict | None = None,
+) -> tuple[AuditResult, Path]:
     """Audit the site in `root` (the staging folder during a build) and write the reports.
 
     Links in the report point at `site_dir`, where the site is (or is about to be) served from.

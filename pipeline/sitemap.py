@@ -30,7 +30,9 @@ def sitemap_files(base_url: str, entries: Iterable[tuple[str, str]]) -> dict[str
         files[-1].append(line)
         size += len(line.encode())
     out = {}
-    index = ['<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
+    index = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+    ]
     for i, lines in enumerate(files, 1):
         name = f"sitemap-{i}.xml"
         out[name] = head + "".join(lines) + tail
@@ -50,8 +52,13 @@ def robots_txt(base_url: str) -> str:
 def redirect_files(base_url: str, redirects: Iterable[tuple[str, str]]) -> dict[str, str]:
     """A `_redirects` file (Netlify, Cloudflare Pages) and an nginx map of permanent redirects."""
     prefix = urlsplit(base_url).path.rstrip("/")
-    netlify, nginx = [], ["# include inside http {}; then in server {}: if ($bringwise_redirect) { return 301 $bringwise_redirect; }\n",
-                           "map $uri $bringwise_redirect {\n"]
+    netlify, nginx = (
+        [],
+        [
+            "# include inside http {}; then in server {}: if ($bringwise_redirect) { return 301 $bringwise_redirect; }\n",
+            "map $uri $bringwise_redirect {\n",
+        ],
+    )
     for old, new in redirects:
         netlify.append(f"{prefix}/{old} {prefix}/{new} 301\n")
         nginx.append(f"    {prefix}/{old} {prefix}/{new};\n")

@@ -42,8 +42,10 @@ def page_graph(page: dict[str, Any], site: dict[str, Any]) -> dict[str, Any]:
     if page.get("about"):
         web["about"] = page["about"]
     if page.get("reviewed_by"):
-        web["reviewedBy"] = {"@type": "Organization" if "team" in page["reviewed_by"].lower() else "Person",
-                             "name": page["reviewed_by"]}
+        web["reviewedBy"] = {
+            "@type": "Organization" if "team" in page["reviewed_by"].lower() else "Person",
+            "name": page["reviewed_by"],
+        }
     if page.get("reviewed_on"):
         web["lastReviewed"] = page["reviewed_on"]
     if page.get("updated_on"):

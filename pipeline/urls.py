@@ -45,7 +45,5 @@ def relative(from_url: str, to_url: str) -> str:
 def tracked(url: str, source: str, medium: str, campaign: str, content: str) -> str:
     """Add UTM parameters that identify the page a click came from."""
     sep = "&" if "?" in url else "?"
-    query = urlencode(
-        {"utm_source": source, "utm_medium": medium, "utm_campaign": campaign, "utm_content": content}
-    )
+    query = urlencode({"utm_source": source, "utm_medium": medium, "utm_campaign": campaign, "utm_content": content})
     return f"{url}{sep}{query}"

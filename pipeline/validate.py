@@ -22,8 +22,19 @@ TOPIC_REQUIRED = ("name", "kind", "description")
 PAIR_REQUIRED = ("topic_a", "topic_b")
 REQUIRED = {"topics": TOPIC_REQUIRED, "pairs": PAIR_REQUIRED}
 TOPIC_COLUMNS = (
-    "slug", "name", "kind", "description", "name_in_text", "abbreviation", "category",
-    "effects", "strategies", "sources", "updated_on", "old_slugs", "line",
+    "slug",
+    "name",
+    "kind",
+    "description",
+    "name_in_text",
+    "abbreviation",
+    "category",
+    "effects",
+    "strategies",
+    "sources",
+    "updated_on",
+    "old_slugs",
+    "line",
 )
 PAIR_COLUMNS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "line")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -31,17 +42,45 @@ MAX_SLUG = 80
 SLUG_RULE = "lower-case letters, digits and single hyphens"
 # Words editors use for a kind or a status, and the value the contract spells it with.
 KIND_WORDS = {
-    "feeling": "emotion", "feelings": "emotion", "mood": "emotion", "disorder": "condition",
-    "illness": "condition", "symptom": "condition", "state": "condition", "habit": "behavior",
-    "behaviour": "behavior", "therapy": "practice", "technique": "practice", "exercise": "practice",
-    "personality": "trait", "effect": "phenomenon", "bias": "phenomenon", "concept": "phenomenon",
-    "region": "brain", "network": "brain", "neurotransmitter": "brain", "hormone": "brain",
-    "chemical": "brain", "brain-region": "brain", "function": "process",
+    "feeling": "emotion",
+    "feelings": "emotion",
+    "mood": "emotion",
+    "disorder": "condition",
+    "illness": "condition",
+    "symptom": "condition",
+    "state": "condition",
+    "habit": "behavior",
+    "behaviour": "behavior",
+    "therapy": "practice",
+    "technique": "practice",
+    "exercise": "practice",
+    "personality": "trait",
+    "effect": "phenomenon",
+    "bias": "phenomenon",
+    "concept": "phenomenon",
+    "region": "brain",
+    "network": "brain",
+    "neurotransmitter": "brain",
+    "hormone": "brain",
+    "chemical": "brain",
+    "brain-region": "brain",
+    "function": "process",
 }
 STATUS_WORDS = {
-    "draft": "review", "pending": "review", "todo": "review", "published": "approved", "live": "approved",
-    "ok": "approved", "yes": "approved", "done": "approved", "hidden": "noindex", "private": "noindex",
-    "no": "rejected", "skip": "rejected", "delete": "rejected", "removed": "rejected",
+    "draft": "review",
+    "pending": "review",
+    "todo": "review",
+    "published": "approved",
+    "live": "approved",
+    "ok": "approved",
+    "yes": "approved",
+    "done": "approved",
+    "hidden": "noindex",
+    "private": "noindex",
+    "no": "rejected",
+    "skip": "rejected",
+    "delete": "rejected",
+    "removed": "rejected",
 }
 
 
@@ -56,8 +95,20 @@ def make_slug(text: str) -> str:
 
 
 KNOWN_COLUMNS = {
-    "topics": ("name", "kind", "description", "slug", "name_in_text", "abbreviation", "category",
-               "effects", "strategies", "sources", "updated_on", "old_slugs"),
+    "topics": (
+        "name",
+        "kind",
+        "description",
+        "slug",
+        "name_in_text",
+        "abbreviation",
+        "category",
+        "effects",
+        "strategies",
+        "sources",
+        "updated_on",
+        "old_slugs",
+    ),
     "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on"),
 }
 
@@ -71,8 +122,10 @@ def header_notes(table: Table | None, known: tuple[str, ...]) -> list[str]:
         if col and col not in known:
             close = difflib.get_close_matches(col, known, n=1, cutoff=0.75)
             if close and close[0] not in table.header:
-                notes.append(f"{table.file}:1: column '{col}' is not a column of the data contract and is ignored; "
-                             f"did you mean '{close[0]}'?")
+                notes.append(
+                    f"{table.file}:1: column '{col}' is not a column of the data contract and is ignored; "
+                    f"did you mean '{close[0]}'?"
+                )
     return notes
 
 
@@ -117,8 +170,9 @@ def _check_urls(cell: str, file: str, line: int, col: str, problems: list[Proble
     return tuple(good)
 
 
-def _required(row: dict[str, str], cols: tuple[str, ...], file: str, line: int, problems: list[Problem],
-              what: str) -> bool:
+def _required(
+    row: dict[str, str], cols: tuple[str, ...], file: str, line: int, problems: list[Problem], what: str
+) -> bool:
     """Report empty required cells; a row missing a required column (reported once, for the header) is unusable."""
     ok = True
     for col in cols:
@@ -151,8 +205,12 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
         name, kind = row.get("name", ""), row.get("kind", "").lower()
         if kind and kind not in KINDS:
             problems.append(
-                Problem(f, line, "kind", f"kind {show(row['kind'])} is not one of {', '.join(KINDS)}"
-                        f"{_suggest(kind, KINDS, KIND_WORDS)}")
+                Problem(
+                    f,
+                    line,
+                    "kind",
+                    f"kind {show(row['kind'])} is not one of {', '.join(KINDS)}{_suggest(kind, KINDS, KIND_WORDS)}",
+                )
             )
             ok = False
         given = row.get("slug", "")
@@ -163,7 +221,12 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
         slug = given or make_slug(name)
         if name and not slug:
             problems.append(
-                Problem(f, line, "name", f"name {show(name)} gives an empty URL slug; add a 'slug' cell such as 'topic-name'")
+                Problem(
+                    f,
+                    line,
+                    "name",
+                    f"name {show(name)} gives an empty URL slug; add a 'slug' cell such as 'topic-name'",
+                )
             )
             ok = False
         if name and not given and slug in by_name_slug:
@@ -171,13 +234,20 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
             if other == name:
                 message = f"topic {show(name)} is already listed on line {other_line}; keep one row"
             else:
-                message = (f"name {show(name)} and {show(other)} (line {other_line}) both make the slug {show(slug)}; "
-                           "give one of them its own 'slug'")
+                message = (
+                    f"name {show(name)} and {show(other)} (line {other_line}) both make the slug {show(slug)}; "
+                    "give one of them its own 'slug'"
+                )
             problems.append(Problem(f, line, "name", message))
             ok = False
         elif slug and slug in by_slug:
             problems.append(
-                Problem(f, line, "slug", f"duplicate slug {show(slug)} (already used on line {by_slug[slug]}); slugs must be unique")
+                Problem(
+                    f,
+                    line,
+                    "slug",
+                    f"duplicate slug {show(slug)} (already used on line {by_slug[slug]}); slugs must be unique",
+                )
             )
             ok = False
         if slug:
@@ -192,8 +262,13 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
                 problems.append(Problem(f, line, "old_slugs", f"old slug {show(o)} is not a URL slug ({SLUG_RULE})"))
             elif o in old_by:
                 problems.append(
-                    Problem(f, line, "old_slugs", f"old slug '{o}' is also an old slug on line {old_by[o]}; "
-                            "an old URL can redirect to one topic only")
+                    Problem(
+                        f,
+                        line,
+                        "old_slugs",
+                        f"old slug '{o}' is also an old slug on line {old_by[o]}; "
+                        "an old URL can redirect to one topic only",
+                    )
                 )
             else:
                 old_by[o] = line
@@ -219,16 +294,25 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     for rec in records:
         for o in rec["old_slugs"]:
             if o in by_slug:
-                where = "this topic's own slug" if by_slug[o] == rec["line"] else f"the slug of the topic on line {by_slug[o]}"
+                where = (
+                    "this topic's own slug"
+                    if by_slug[o] == rec["line"]
+                    else f"the slug of the topic on line {by_slug[o]}"
+                )
                 problems.append(
-                    Problem(f, rec["line"], "old_slugs", f"old slug '{o}' is still {where}; "
-                            "list only slugs no topic uses any more")
+                    Problem(
+                        f,
+                        rec["line"],
+                        "old_slugs",
+                        f"old slug '{o}' is still {where}; list only slugs no topic uses any more",
+                    )
                 )
     return topics.sort_values("slug", kind="stable").reset_index(drop=True), problems
 
 
-def validate_pairs(table: Table | None, slugs: set[str],
-                   renamed: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+def validate_pairs(
+    table: Table | None, slugs: set[str], renamed: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Check pairs.csv against itself and the known topic slugs (`renamed`: old slug → new slug)."""
     problems: list[Problem] = []
     if table is None:
@@ -256,15 +340,25 @@ def validate_pairs(table: Table | None, slugs: set[str],
         status = row.get("status", "").lower()
         if status and status not in STATUSES:
             problems.append(
-                Problem(f, line, "status", f"status {show(row['status'])} is not one of {', '.join(STATUSES)}"
-                        f"{_suggest(status, STATUSES, STATUS_WORDS)}")
+                Problem(
+                    f,
+                    line,
+                    "status",
+                    f"status {show(row['status'])} is not one of {', '.join(STATUSES)}"
+                    f"{_suggest(status, STATUSES, STATUS_WORDS)}",
+                )
             )
             ok = False
         key = tuple(sorted((a, b)))
         if a and b and key in seen:
             problems.append(
-                Problem(f, line, "topic_a", f"pair {show(a)} × {show(b)} is already listed on line {seen[key]} "
-                        "(order does not matter); keep one row")
+                Problem(
+                    f,
+                    line,
+                    "topic_a",
+                    f"pair {show(a)} × {show(b)} is already listed on line {seen[key]} "
+                    "(order does not matter); keep one row",
+                )
             )
             ok = False
         seen.setdefault(key, line)

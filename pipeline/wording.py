@@ -76,8 +76,12 @@ def check_placeholders(raw: dict[str, dict], folder: str) -> list[Problem]:
                 continue
             for f in sorted(fields - ALLOWED[name]):
                 problems.append(
-                    Problem(f"{folder}/{name}.toml", 0, path, f"unknown placeholder {{{f}}}; use one of "
-                            f"{', '.join(sorted(ALLOWED[name]))}")
+                    Problem(
+                        f"{folder}/{name}.toml",
+                        0,
+                        path,
+                        f"unknown placeholder {{{f}}}; use one of {', '.join(sorted(ALLOWED[name]))}",
+                    )
                 )
     return problems
 

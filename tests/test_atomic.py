@@ -48,11 +48,20 @@ def synthetic(data: Path, n: int, version: int) -> Path:
     w.writerow(["name", "kind", "description", "category", "effects", "strategies", "updated_on"])
     for i in range(version, n + version):
         changed = version if i % 3 == 0 else 0
-        w.writerow([f"Synthetic Topic {i:03d}", KINDS[i % 8],
-                    (f"Synthetic topic {i} is a made-up topic for the build tests, version {changed}. "
-                    "It exists only so that a build takes a moment."),
-                    f"Group {i % 5}", "a first effect; a second effect", "try one thing; try another thing",
-                    f"2026-11-{10 + changed:02d}"])
+        w.writerow(
+            [
+                f"Synthetic Topic {i:03d}",
+                KINDS[i % 8],
+                (
+                    f"Synthetic topic {i} is a made-up topic for the build tests, version {changed}. "
+                    "It exists only so that a build takes a moment."
+                ),
+                f"Group {i % 5}",
+                "a first effect; a second effect",
+                "try one thing; try another thing",
+                f"2026-11-{10 + changed:02d}",
+            ]
+        )
     (data / "topics.csv").write_text(buf.getvalue(), encoding="utf-8")
     return data
 
@@ -152,8 +161,21 @@ def test_killed_builds_leave_the_old_site_or_the_new_one(tmp_path, cache):
     shutil.copytree(out, pristine)  # a real copy: a build that wrote into live files would show
     entries = sum(1 for _ in out.iterdir())
 
-    argv = ["build", "--data", str(new_data), "--out", str(out), "--templates", str(TEMPLATES), "--config",
-            str(ROOT / "site.toml"), "--quiet", "--no-audit", "--workers", "1"]
+    argv = [
+        "build",
+        "--data",
+        str(new_data),
+        "--out",
+        str(out),
+        "--templates",
+        str(TEMPLATES),
+        "--config",
+        str(ROOT / "site.toml"),
+        "--quiet",
+        "--no-audit",
+        "--workers",
+        "1",
+    ]
     env = dict(os.environ, PYTHONPATH=str(ROOT), BRINGWISE_BUILD_CACHE=str(cache))
     states: list[tuple[int, str, str]] = []
     mid_write = 0
@@ -167,8 +189,13 @@ def test_killed_builds_leave_the_old_site_or_the_new_one(tmp_path, cache):
         share = 0.0 if k == 0 else 1.0 if k % 4 == 3 else rng.random()
         linger = rng.uniform(0, 0.3) if share == 1.0 else 0.0
         if k < REAL_KILLS:  # the real command in a new interpreter
-            proc = _Process([sys.executable, "-m", "pipeline", *argv], cwd=tmp_path, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            proc = _Process(
+                [sys.executable, "-m", "pipeline", *argv],
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
         else:
             proc = _Forked(argv, tmp_path, tmp_path / f"kill-{k}.log")
         while proc.poll() is None and _staged(out, proc.pid) < share * entries:
@@ -216,10 +243,26 @@ def test_a_template_error_half_way_leaves_the_site_untouched(tmp_path, cache, ca
     broken = tmp_path / "templates"
     shutil.copytree(TEMPLATES, broken)
     hub = broken / "hub.html"
-    hub.write_text(hub.read_text(encoding="utf-8").replace("{% block content %}",
-                                                           "{% block content %}{{ page.no_such_field }}", 1))
-    code = main(["build", "--data", str(data), "--out", str(out), "--templates", str(broken), "--quiet",
-                 "--no-audit", "--workers", "1", "--config", str(ROOT / "site.toml")])
+    hub.write_text(
+        hub.read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}{{ page.no_such_field }}", 1)
+    )
+    code = main(
+        [
+            "build",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--templates",
+            str(broken),
+            "--quiet",
+            "--no-audit",
+            "--workers",
+            "1",
+            "--config",
+            str(ROOT / "site.toml"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "no_such_field" in err and "the previous site is unchanged" in err
@@ -234,8 +277,23 @@ def test_a_failing_swap_leaves_the_site_untouched(tmp_path, cache, monkeypatch, 
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(write, "fsync_tree", disk_full)
-    code = main(["build", "--data", str(data), "--out", str(out), "--templates", str(TEMPLATES), "--quiet",
-                 "--no-audit", "--workers", "1", "--config", str(ROOT / "site.toml")])
+    code = main(
+        [
+            "build",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--templates",
+            str(TEMPLATES),
+            "--quiet",
+            "--no-audit",
+            "--workers",
+            "1",
+            "--config",
+            str(ROOT / "site.toml"),
+        ]
+    )
     assert code == 1 and "No space left on device" in capsys.readouterr().err
     assert tree_hash(out) == before
     assert leftovers(tmp_path, out) == []

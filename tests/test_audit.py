@@ -44,32 +44,50 @@ def words(seed: int, n: int = 120) -> str:
     return " ".join(rnd.choice(_VOCAB) for _ in range(n))
 
 
-def html(url: str = "a-and-b/", *, title: str | None = "", description: str | None = "",
-         body: str | None = None, h1: str = "<h1>Heading</h1>", lang: str = ' lang="en"', canonical: str | None = None,
-         jsonld: str | None = None, noindex: bool = False, links: tuple[str, ...] = ("../",),
-         crumbs: bool = True, extra: str = "") -> str:
+def html(
+    url: str = "a-and-b/",
+    *,
+    title: str | None = "",
+    description: str | None = "",
+    body: str | None = None,
+    h1: str = "<h1>Heading</h1>",
+    lang: str = ' lang="en"',
+    canonical: str | None = None,
+    jsonld: str | None = None,
+    noindex: bool = False,
+    links: tuple[str, ...] = ("../",),
+    crumbs: bool = True,
+    extra: str = "",
+) -> str:
     """A page that passes every per-page check unless a keyword says otherwise (title and description
     default to ones unique to the URL; None leaves them out)."""
     if title == "":
         title = f"Test page /{url} on two related topics"
     if description == "":
-        description = (f"A plain description of the test page at /{url}, long enough to pass the length check "
-                       "of the audit without any trouble.").ljust(130, ".")
+        description = (
+            f"A plain description of the test page at /{url}, long enough to pass the length check "
+            "of the audit without any trouble."
+        ).ljust(130, ".")
     canonical = f"{BASE}/{url}" if canonical is None else canonical
     if jsonld is None:
-        jsonld = json.dumps({"@context": "https://schema.org",
-                             "@graph": [{"@type": "MedicalWebPage"}, {"@type": "BreadcrumbList"}]})
-    head = [f"<title>{title}</title>" if title is not None else "",
-            f'<meta name="description" content="{description}">' if description is not None else "",
-            '<meta name="robots" content="noindex">' if noindex else "",
-            f'<link rel="canonical" href="{canonical}">' if canonical else "",
-            f'<script type="application/ld+json">{jsonld}</script>' if jsonld else ""]
+        jsonld = json.dumps(
+            {"@context": "https://schema.org", "@graph": [{"@type": "MedicalWebPage"}, {"@type": "BreadcrumbList"}]}
+        )
+    head = [
+        f"<title>{title}</title>" if title is not None else "",
+        f'<meta name="description" content="{description}">' if description is not None else "",
+        '<meta name="robots" content="noindex">' if noindex else "",
+        f'<link rel="canonical" href="{canonical}">' if canonical else "",
+        f'<script type="application/ld+json">{jsonld}</script>' if jsonld else "",
+    ]
     home = "../" * url.count("/") or "./"
     nav = f'<nav class="crumbs" aria-label="Breadcrumb"><a href="{home}">Home</a></nav>' if crumbs else ""
     anchors = "".join(f'<li><a href="{h}">Page {i}</a></li>' for i, h in enumerate(links))
     text = words(zlib.crc32(url.encode())) if body is None else body
-    return (f'<!doctype html><html{lang}><head><meta charset="utf-8">{"".join(head)}</head><body>'
-            f"<main>{nav}{h1}<h2>Part</h2><p>{text}</p>{extra}<ul>{anchors}</ul></main></body></html>")
+    return (
+        f'<!doctype html><html{lang}><head><meta charset="utf-8">{"".join(head)}</head><body>'
+        f"<main>{nav}{h1}<h2>Part</h2><p>{text}</p>{extra}<ul>{anchors}</ul></main></body></html>"
+    )
 
 
 def checks(page: str, url: str = "a-and-b/", cfg: Config = CFG) -> set[str]:
@@ -85,31 +103,34 @@ def test_a_good_page_has_no_findings():
     assert checks(html()) == set()
 
 
-@pytest.mark.parametrize("page, expected", [
-    (html(title=None), "title-missing"),
-    (html(title=" "), "title-missing"),
-    (html(title="Short"), "title-length"),
-    (html(title="A title that goes on and on well beyond the sixty characters search shows"), "title-length"),
-    (html(description=None), "description-missing"),
-    (html(description="Too short."), "description-length"),
-    (html(description="word " * 40), "description-length"),
-    (html(h1=""), "h1-count"),
-    (html(h1="<h1>One</h1><h1>Two</h1>"), "h1-count"),
-    (html(extra="<h4>Skipped a level</h4>"), "heading-order"),
-    (html(h1="<h3>Starts low</h3><h1>Then h1</h1>"), "heading-order"),
-    (html(lang=""), "lang-missing"),
-    (html(canonical=""), "canonical"),
-    (html(canonical=f"{BASE}/other-page/"), "canonical"),
-    (html(extra=f'<link rel="canonical" href="{BASE}/a-and-b/">'), "canonical"),
-    (html(jsonld='{"@type": "MedicalWebPage",'), "jsonld-invalid"),
-    (html(jsonld='{"@context": "https://schema.org", "@type": "MedicalWebPage"}'), "jsonld-types"),
-    (html(jsonld=""), "jsonld-types"),
-    (html(extra='<img src="x.png">'), "img-alt"),
-    (html(links=("../", "../../../elsewhere/")), "link-broken"),
-    (html(extra='<a href="../x-and-y/">click here</a>'), "link-text"),
-    (html(extra='<a href="../x-and-y/"></a>'), "link-text"),
-    (html(body="only a few words here"), "thin-content"),
-])
+@pytest.mark.parametrize(
+    "page, expected",
+    [
+        (html(title=None), "title-missing"),
+        (html(title=" "), "title-missing"),
+        (html(title="Short"), "title-length"),
+        (html(title="A title that goes on and on well beyond the sixty characters search shows"), "title-length"),
+        (html(description=None), "description-missing"),
+        (html(description="Too short."), "description-length"),
+        (html(description="word " * 40), "description-length"),
+        (html(h1=""), "h1-count"),
+        (html(h1="<h1>One</h1><h1>Two</h1>"), "h1-count"),
+        (html(extra="<h4>Skipped a level</h4>"), "heading-order"),
+        (html(h1="<h3>Starts low</h3><h1>Then h1</h1>"), "heading-order"),
+        (html(lang=""), "lang-missing"),
+        (html(canonical=""), "canonical"),
+        (html(canonical=f"{BASE}/other-page/"), "canonical"),
+        (html(extra=f'<link rel="canonical" href="{BASE}/a-and-b/">'), "canonical"),
+        (html(jsonld='{"@type": "MedicalWebPage",'), "jsonld-invalid"),
+        (html(jsonld='{"@context": "https://schema.org", "@type": "MedicalWebPage"}'), "jsonld-types"),
+        (html(jsonld=""), "jsonld-types"),
+        (html(extra='<img src="x.png">'), "img-alt"),
+        (html(links=("../", "../../../elsewhere/")), "link-broken"),
+        (html(extra='<a href="../x-and-y/">click here</a>'), "link-text"),
+        (html(extra='<a href="../x-and-y/"></a>'), "link-text"),
+        (html(body="only a few words here"), "thin-content"),
+    ],
+)
 def test_each_page_check_can_fail(page, expected):
     assert expected in checks(page)
 
@@ -126,8 +147,9 @@ def test_thin_content_on_a_noindex_page_is_only_info():
 
 
 def test_severity_overrides_from_the_config_and_unknown_checks_are_refused():
-    cfg = dataclasses.replace(CFG, audit=dataclasses.replace(CFG.audit, severity={"title-length": "error",
-                                                                                 "thin-content": "off"}))
+    cfg = dataclasses.replace(
+        CFG, audit=dataclasses.replace(CFG.audit, severity={"title-length": "error", "thin-content": "off"})
+    )
     found = page_findings(parse_page("a-and-b/index.html", html(title="Short", body="few").encode(), BASE), cfg)
     assert [(f.check, f.severity) for f in found] == [("title-length", "error")]
     bad = dataclasses.replace(CFG, audit=dataclasses.replace(CFG.audit, severity={"no-such-check": "error"}))
@@ -169,8 +191,12 @@ def test_robots_longest_match_wins_and_allow_wins_ties():
 # Site-wide checks on small handwritten sites
 
 
-def write_site(root: Path, pages: dict[str, str], sitemap: list[str] | None = None,
-               robots: str | None = "User-agent: *\nAllow: /\n\nSitemap: https://example.org/lib/sitemap.xml\n") -> Path:
+def write_site(
+    root: Path,
+    pages: dict[str, str],
+    sitemap: list[str] | None = None,
+    robots: str | None = "User-agent: *\nAllow: /\n\nSitemap: https://example.org/lib/sitemap.xml\n",
+) -> Path:
     for url, text in pages.items():
         path = root / ("index.html" if url == "" else url if url.endswith(".html") else url + "index.html")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,11 +204,16 @@ def write_site(root: Path, pages: dict[str, str], sitemap: list[str] | None = No
     if sitemap is None:
         sitemap = [u for u, t in pages.items() if 'content="noindex"' not in t]
     urls = "".join(f"<url><loc>{BASE}/{u}</loc></url>" for u in sitemap)
-    (root / "sitemap-1.xml").write_text(f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
-                                        f'sitemap/0.9">{urls}</urlset>', encoding="utf-8")
-    (root / "sitemap.xml").write_text(f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
-                                      f'sitemap/0.9"><sitemap><loc>{BASE}/sitemap-1.xml</loc></sitemap>'
-                                      "</sitemapindex>", encoding="utf-8")
+    (root / "sitemap-1.xml").write_text(
+        f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>',
+        encoding="utf-8",
+    )
+    (root / "sitemap.xml").write_text(
+        f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+        f'sitemap/0.9"><sitemap><loc>{BASE}/sitemap-1.xml</loc></sitemap>'
+        "</sitemapindex>",
+        encoding="utf-8",
+    )
     if robots is not None:
         (root / "robots.txt").write_text(robots, encoding="utf-8")
     return root
@@ -192,12 +223,19 @@ def small_site_pages() -> dict[str, str]:
     """Home → two hubs → pair pages; every page links back home."""
     hub = json.dumps({"@graph": [{"@type": "MedicalWebPage"}, {"@type": "BreadcrumbList"}]})
     return {
-        "": html("", title="Home Page of the Little Test Library", links=("topics/a/", "topics/b/"), crumbs=False,
-                 jsonld=json.dumps({"@type": "WebPage"})),
-        "topics/a/": html("topics/a/", title="Topic A: Links and Strategies Here", links=("../../", "../../a-and-b/"),
-                          jsonld=hub),
-        "topics/b/": html("topics/b/", title="Topic B: Links and Strategies Here", links=("../../", "../../a-and-b/"),
-                          jsonld=hub),
+        "": html(
+            "",
+            title="Home Page of the Little Test Library",
+            links=("topics/a/", "topics/b/"),
+            crumbs=False,
+            jsonld=json.dumps({"@type": "WebPage"}),
+        ),
+        "topics/a/": html(
+            "topics/a/", title="Topic A: Links and Strategies Here", links=("../../", "../../a-and-b/"), jsonld=hub
+        ),
+        "topics/b/": html(
+            "topics/b/", title="Topic B: Links and Strategies Here", links=("../../", "../../a-and-b/"), jsonld=hub
+        ),
         "a-and-b/": html("a-and-b/", title="A and B: How They Connect, Explained", links=("../", "../topics/a/")),
     }
 
@@ -244,8 +282,9 @@ def test_duplicate_titles_and_descriptions(tmp_path):
     pages = small_site_pages()
     same = "The same description on two pages, which search engines would show twice in results.".ljust(125, ".")
     pages["topics/b/"] = html("topics/b/", title="Topic A: Links and Strategies Here", links=("../../",))
-    pages["topics/a/"] = html("topics/a/", description=same, title="Topic A: Links and Strategies Here",
-                              links=("../../", "../../a-and-b/"))
+    pages["topics/a/"] = html(
+        "topics/a/", description=same, title="Topic A: Links and Strategies Here", links=("../../", "../../a-and-b/")
+    )
     pages["a-and-b/"] = html("a-and-b/", description=same, links=("../",))
     found = by_check(audit_site(write_site(tmp_path, pages), CFG))
     assert found["title-duplicate"] == {"topics/a/", "topics/b/"}
@@ -266,8 +305,12 @@ def test_sitemap_must_list_indexable_pages_only_and_only_built_ones(tmp_path):
 
 def test_robots_location_is_only_noted_when_the_site_lives_under_a_path():
     root = dataclasses.replace(CFG, base_url="https://example.org")
-    assert robots_findings("User-agent: *\nAllow: /\nSitemap: https://example.org/sitemap.xml\n", [], root,
-                           _Severity(root)) == []
+    assert (
+        robots_findings(
+            "User-agent: *\nAllow: /\nSitemap: https://example.org/sitemap.xml\n", [], root, _Severity(root)
+        )
+        == []
+    )
     found = robots_findings("User-agent: *\nAllow: /\nSitemap: x\n", [], CFG, _Severity(CFG))
     assert [f.check for f in found] == ["robots-location"]
 
@@ -307,7 +350,7 @@ def test_near_duplicates_are_found_and_different_pages_are_not(tmp_path):
 
 def test_near_duplicate_search_is_banded_not_all_pairs():
     bands, rows = lsh_params(0.85)
-    assert bands * rows <= 128 and 1 - (1 - 0.85 ** rows) ** bands >= 0.98
+    assert bands * rows <= 128 and 1 - (1 - 0.85**rows) ** bands >= 0.98
     # Many identical pages are grouped before indexing, so they cannot form one giant bucket.
     sig = text_fingerprint(words(3, 300).split())[1]
     import numpy as np
@@ -364,15 +407,16 @@ def test_many_pages_are_parsed_in_worker_processes_with_the_same_result(tmp_path
     write_site(tmp_path, pages)
     one, two = audit_site(tmp_path, CFG, workers=1), audit_site(tmp_path, CFG, workers=2)
     assert one.findings == two.findings
-    assert [(p.url, p.hash, p.words, p.nearest) for p in one.pages] == [(p.url, p.hash, p.words, p.nearest)
-                                                                         for p in two.pages]
+    assert [(p.url, p.hash, p.words, p.nearest) for p in one.pages] == [
+        (p.url, p.hash, p.words, p.nearest) for p in two.pages
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
 # Report and CSV
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(cell):
     assert report.neutralise(cell) == "'" + cell
     assert report.neutralise("A normal title") == "A normal title"
@@ -396,8 +440,9 @@ def test_csv_has_one_row_per_page_with_formulas_neutralised(tmp_path):
 
 def test_report_escapes_page_text(tmp_path):
     pages = small_site_pages()
-    pages["a-and-b/"] = html("a-and-b/", title="&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; long title here",
-                             links=("../",))
+    pages["a-and-b/"] = html(
+        "a-and-b/", title="&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; long title here", links=("../",)
+    )
     result = audit_site(write_site(tmp_path / "site", pages), CFG)
     assert "</script><script>alert(1)" in {p.url: p.title for p in result.pages}["a-and-b/"]
     html_path, _ = report.write_reports(result, CFG, tmp_path / "reports", tmp_path / "site")
@@ -415,8 +460,21 @@ def test_every_check_has_a_known_severity_and_a_meaning():
 
 def test_the_small_fixture_builds_with_no_audit_errors(tmp_path, capsys):
     out = tmp_path / "output"
-    assert main(["build", "--data", str(FIXTURES / "small"), "--out", str(out), "--quiet",
-                 "--config", str(ROOT / "site.toml")]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--data",
+                str(FIXTURES / "small"),
+                "--out",
+                str(out),
+                "--quiet",
+                "--config",
+                str(ROOT / "site.toml"),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "SEO audit:" in printed and " 0 errors" in printed
     reports = tmp_path / "reports"
@@ -431,8 +489,21 @@ def test_the_small_fixture_builds_with_no_audit_errors(tmp_path, capsys):
     pair = {p.url: p for p in result.pages}["compassion-fatigue-and-default-mode-network/"]
     assert [f for f in pair.findings if f.severity != "info"] == []
     # A second build with nothing changed reports no changes; the state records the build.
-    assert main(["build", "--data", str(FIXTURES / "small"), "--out", str(out), "--quiet",
-                 "--config", str(ROOT / "site.toml")]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--data",
+                str(FIXTURES / "small"),
+                "--out",
+                str(out),
+                "--quiet",
+                "--config",
+                str(ROOT / "site.toml"),
+            ]
+        )
+        == 0
+    )
     assert "0 added, 0 removed, 0 changed" in capsys.readouterr().out
     assert report.load_state(reports)["latest"] == result.hashes()
 
@@ -464,16 +535,48 @@ def test_strict_build_fails_on_audit_errors_and_keeps_the_previous_site(tmp_path
 
 def test_no_audit_skips_the_report(tmp_path):
     out = tmp_path / "output"
-    assert main(["build", "--data", str(FIXTURES / "small"), "--out", str(out), "--quiet", "--no-audit",
-                 "--config", str(ROOT / "site.toml")]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--data",
+                str(FIXTURES / "small"),
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-audit",
+                "--config",
+                str(ROOT / "site.toml"),
+            ]
+        )
+        == 0
+    )
     assert not (tmp_path / "reports").exists()
 
 
 def test_reports_folder_can_be_chosen(tmp_path):
     out = tmp_path / "output"
     shutil.copytree(FIXTURES / "small", tmp_path / "data")
-    assert main(["build", "--data", str(tmp_path / "data"), "--out", str(out), "--quiet", "--no-audit",
-                 "--config", str(ROOT / "site.toml")]) == 0
-    assert main(["audit", "--out", str(out), "--reports", str(tmp_path / "elsewhere"),
-                 "--config", str(ROOT / "site.toml")]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--data",
+                str(tmp_path / "data"),
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-audit",
+                "--config",
+                str(ROOT / "site.toml"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            ["audit", "--out", str(out), "--reports", str(tmp_path / "elsewhere"), "--config", str(ROOT / "site.toml")]
+        )
+        == 0
+    )
     assert (tmp_path / "elsewhere" / "seo-review.html").exists()

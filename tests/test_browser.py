@@ -20,16 +20,30 @@ PAIR = "compassion-fatigue-and-default-mode-network"
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium at /usr/bin/chromium (`make test` installs it)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (`make test` installs it)"
+)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("browser")
     out = root / "output"
-    assert main(["build", "--data", str(FIXTURES / "small"), "--out", str(out), "--quiet",
-                 "--config", str(ROOT / "site.toml")]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--data",
+                str(FIXTURES / "small"),
+                "--out",
+                str(out),
+                "--quiet",
+                "--config",
+                str(ROOT / "site.toml"),
+            ]
+        )
+        == 0
+    )
     return out, root / "reports"
 
 

@@ -45,10 +45,12 @@ def test_object_storage_target_written_in_place(tmp_path, cache):
     if fs.exists(base):
         fs.rm(base, recursive=True)
     fs.pipe({f"{base}/.pages.txt": b"# old\ngone-page/\n", f"{base}/gone-page/index.html": b"old"})
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
-                      silence_logs=40) as c, Client(c) as client:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, silence_logs=40) as c,
+        Client(c) as client,
+    ):
         result = engine_dask.build_dask(inputs, f"memory://{base}", client=client, progress=False)
-    written = {path[len(base) + 1:]: fs.cat_file(path) for path in fs.find(base)}
+    written = {path[len(base) + 1 :]: fs.cat_file(path) for path in fs.find(base)}
     assert result.removed == ["gone-page/"]
     _same(_files(tmp_path / "local"), written)
     fs.rm(base, recursive=True)
@@ -82,8 +84,9 @@ def test_small_fixture_same_bytes(tmp_path, cache, cluster):
     with Client(cluster) as client:
         dask = engine_dask.build_dask(inputs, tmp_path / "dask", client=client, progress=False)
     _same(_files(tmp_path / "local"), _files(tmp_path / "dask"))
-    assert [(p.url, p.kind, p.status, p.updated_on, p.words) for p in dask.pages] == \
-           [(p.url, p.kind, p.status, p.updated_on, p.words) for p in local.pages]
+    assert [(p.url, p.kind, p.status, p.updated_on, p.words) for p in dask.pages] == [
+        (p.url, p.kind, p.status, p.updated_on, p.words) for p in local.pages
+    ]
     assert dask.rejected == local.rejected and dask.warnings == local.warnings
     assert dask.rendered == sum(1 for p in local.pages if p.kind == "pair")
     # Staged and swapped like the local engine: nothing left beside the output.
@@ -96,10 +99,33 @@ def test_synthetic_set_through_the_command_line_on_a_scheduler(tmp_path, cluster
     build(_inputs(data), tmp_path / "local", workers=1, progress=False)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "build", "--data", str(data), "--templates", str(ROOT / "templates"),
-         "--config", str(ROOT / "site.toml"), "--quiet", "--no-audit", "--out", str(tmp_path / "dask"),
-         "--engine", "dask", "--scheduler", cluster.scheduler_address],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "build",
+            "--data",
+            str(data),
+            "--templates",
+            str(ROOT / "templates"),
+            "--config",
+            str(ROOT / "site.toml"),
+            "--quiet",
+            "--no-audit",
+            "--out",
+            str(tmp_path / "dask"),
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Built 4" in proc.stdout, proc.stdout  # 4xx pair pages (435 less rejected ones)
     site = _files(tmp_path / "local")

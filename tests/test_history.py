@@ -32,8 +32,23 @@ def _own_build_cache(tmp_path_factory):
 
 
 def _build(data: Path, out: Path, capsys, config: Path | None = None) -> list[str]:
-    code = main(["build", "--data", str(data), "--out", str(out), "--templates", str(TEMPLATES), "--quiet",
-                 "--workers", "1", "--no-audit", "--config", str(config or ROOT / "site.toml")])
+    code = main(
+        [
+            "build",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--templates",
+            str(TEMPLATES),
+            "--quiet",
+            "--workers",
+            "1",
+            "--no-audit",
+            "--config",
+            str(config or ROOT / "site.toml"),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     return captured.out.splitlines()
@@ -57,8 +72,11 @@ def _edit_topics(data: Path, rename: dict[str, tuple[str, str]], drop: set[str])
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _pages_on_disk(site: Path) -> set[str]:
@@ -87,20 +105,28 @@ def test_removed_pages_are_listed_and_renamed_ones_redirect(renamed):
     after = _pages_on_disk(out)
     gone = sorted(before - after)
     assert gone == [
-        "awe-and-compassion-fatigue/", "awe-and-default-mode-network/", "awe-and-mindfulness/",
-        "awe-and-post-traumatic-stress-disorder/", "compassion-fatigue-and-mindfulness/",
-        "compassion-fatigue-and-procrastination/", "default-mode-network-and-procrastination/",
-        "mindfulness-and-procrastination/", "post-traumatic-stress-disorder-and-procrastination/",
-        "topics/awe/", "topics/procrastination/",
+        "awe-and-compassion-fatigue/",
+        "awe-and-default-mode-network/",
+        "awe-and-mindfulness/",
+        "awe-and-post-traumatic-stress-disorder/",
+        "compassion-fatigue-and-mindfulness/",
+        "compassion-fatigue-and-procrastination/",
+        "default-mode-network-and-procrastination/",
+        "mindfulness-and-procrastination/",
+        "post-traumatic-stress-disorder-and-procrastination/",
+        "topics/awe/",
+        "topics/procrastination/",
     ]
-    listed = summary[summary.index(next(x for x in summary if x.startswith("  removed since"))):]
+    listed = summary[summary.index(next(x for x in summary if x.startswith("  removed since"))) :]
     assert listed == [
         "  removed since the last build: 11 page(s), 5 of them redirected to their new URL",
         "    awe-and-compassion-fatigue/ → compassion-fatigue-and-sense-of-awe/ (permanent redirect)",
         "    awe-and-default-mode-network/ → default-mode-network-and-sense-of-awe/ (permanent redirect)",
         "    awe-and-mindfulness/ → mindfulness-and-sense-of-awe/ (permanent redirect)",
-        ("    awe-and-post-traumatic-stress-disorder/ → post-traumatic-stress-disorder-and-sense-of-awe/ "
-        "(permanent redirect)"),
+        (
+            "    awe-and-post-traumatic-stress-disorder/ → post-traumatic-stress-disorder-and-sense-of-awe/ "
+            "(permanent redirect)"
+        ),
         "    compassion-fatigue-and-mindfulness/",
         "    compassion-fatigue-and-procrastination/",
         "    default-mode-network-and-procrastination/",
@@ -108,8 +134,10 @@ def test_removed_pages_are_listed_and_renamed_ones_redirect(renamed):
         "    post-traumatic-stress-disorder-and-procrastination/",
         "    topics/awe/ → topics/sense-of-awe/ (permanent redirect)",
         "    topics/procrastination/",
-        ("  topic 'procrastination' is gone: if it was renamed, add 'procrastination' to its old_slugs cell in "
-        "topics.csv so its old pages redirect"),
+        (
+            "  topic 'procrastination' is gone: if it was renamed, add 'procrastination' to its old_slugs cell in "
+            "topics.csv so its old pages redirect"
+        ),
     ]
     # The page list travels with the site and matches it.
     listed_pages = (out / PAGES_FILE).read_text(encoding="utf-8").splitlines()[1:]
@@ -153,8 +181,12 @@ def test_a_site_without_a_page_list_is_compared_by_its_pages(tmp_path, capsys):
     _build(data, out, capsys)
     (out / PAGES_FILE).unlink()
     _edit_topics(data, {}, {"Mindfulness"})
-    (data / "pairs.csv").write_text((SMALL / "pairs.csv").read_text(encoding="utf-8").replace(
-        "mindfulness,post-traumatic-stress-disorder,review,,,,\n", ""), encoding="utf-8")
+    (data / "pairs.csv").write_text(
+        (SMALL / "pairs.csv")
+        .read_text(encoding="utf-8")
+        .replace("mindfulness,post-traumatic-stress-disorder,review,,,,\n", ""),
+        encoding="utf-8",
+    )
     summary = _build(data, out, capsys)
     assert "  removed since the last build: 6 page(s), 0 of them redirected to their new URL" in summary
     assert "    topics/mindfulness/" in summary
@@ -171,7 +203,7 @@ def test_an_unchanged_rebuild_lists_nothing(tmp_path, capsys):
 
 EDITED = (
     "\ufefftopic_b,topic_a,notes,status,relationship,sources,reviewed_by,reviewed_on\r\n"
-    "default-mode-network,compassion-fatigue,\"keep, this\",approved,\"Two paragraphs.\r\n\r\nSecond one.\",,"
+    'default-mode-network,compassion-fatigue,"keep, this",approved,"Two paragraphs.\r\n\r\nSecond one.",,'
     "Bringwise editorial team,2026-11-25\r\n"
     "mindfulness,awe,,draft?,,,,\r\n"
     "  awe , procrastination ,,rejected,,,,"
@@ -191,16 +223,20 @@ def test_pairs_appends_candidates_and_keeps_every_byte(tmp_path, capsys):
     (data / "pairs.csv").write_bytes(original)
     code, out, err = _pairs(data, capsys)
     assert (code, err) == (0, "")
-    assert out == (f"Added 12 candidate pair(s) to {data / 'pairs.csv'} after the 3 already listed; "
-                   "existing rows are unchanged.\n")
+    assert out == (
+        f"Added 12 candidate pair(s) to {data / 'pairs.csv'} after the 3 already listed; existing rows are unchanged.\n"
+    )
     written = (data / "pairs.csv").read_bytes()
     assert written.startswith(original + b"\r\n"), "old bytes kept; the unterminated last row gets its line end"
-    added = written[len(original) + 2:].decode("utf-8")
+    added = written[len(original) + 2 :].decode("utf-8")
     rows = added.split("\r\n")
     assert rows[-1] == "" and all(r.count(",") == 7 for r in rows[:-1])
     # In the file's own column order (topic_b first), canonical pair order, empty editorial cells.
-    assert rows[:3] == ["compassion-fatigue,awe,,,,,,", "default-mode-network,awe,,,,,,",
-                        "post-traumatic-stress-disorder,awe,,,,,,"]
+    assert rows[:3] == [
+        "compassion-fatigue,awe,,,,,,",
+        "default-mode-network,awe,,,,,,",
+        "post-traumatic-stress-disorder,awe,,,,,,",
+    ]
     pairs = {tuple(sorted((r.split(",")[0], r.split(",")[1]))) for r in rows[:-1]}
     assert len(pairs) == 12 and ("awe", "mindfulness") not in pairs and ("awe", "procrastination") not in pairs
     # Running it again adds nothing and changes nothing.
@@ -213,8 +249,12 @@ def test_pairs_appends_candidates_and_keeps_every_byte(tmp_path, capsys):
 def test_pairs_creates_the_file_and_the_site_stays_the_same(tmp_path, capsys):
     """Empty editorial rows change nothing on the site, even when unlisted pairs default to approved."""
     config = tmp_path / "site.toml"
-    config.write_text((ROOT / "site.toml").read_text(encoding="utf-8").replace(
-        'default_status = "review"', 'default_status = "approved"'), encoding="utf-8")
+    config.write_text(
+        (ROOT / "site.toml")
+        .read_text(encoding="utf-8")
+        .replace('default_status = "review"', 'default_status = "approved"'),
+        encoding="utf-8",
+    )
     assert 'default_status = "approved"' in config.read_text(encoding="utf-8")
     data = tmp_path / "data"
     shutil.copytree(SMALL, data)
@@ -223,8 +263,10 @@ def test_pairs_creates_the_file_and_the_site_stays_the_same(tmp_path, capsys):
     code, out, _ = _pairs(data, capsys)
     assert code == 0 and out.startswith("Added 15 candidate pair(s)")
     text = (data / "pairs.csv").read_text(encoding="utf-8")
-    assert text.splitlines()[:2] == ["topic_a,topic_b,status,relationship,sources,reviewed_by,reviewed_on",
-                                     "awe,compassion-fatigue,,,,,"]
+    assert text.splitlines()[:2] == [
+        "topic_a,topic_b,status,relationship,sources,reviewed_by,reviewed_on",
+        "awe,compassion-fatigue,,,,,",
+    ]
     _build(data, tmp_path / "after", capsys, config)
     assert _tree(tmp_path / "before") == _tree(tmp_path / "after")
 

@@ -96,8 +96,7 @@ def test_editing_a_template_rerenders_the_pages_that_use_it(site, tmp_path):
     shutil.copytree(ROOT / "templates", templates)
     build_site(data, out, templates=templates)  # same content, other folder: nothing to render
     before = _files(out)
-    (templates / "hub.html").write_text((templates / "hub.html").read_text(encoding="utf-8") + "\n",
-                                        encoding="utf-8")
+    (templates / "hub.html").write_text((templates / "hub.html").read_text(encoding="utf-8") + "\n", encoding="utf-8")
     result = build_site(data, out, templates=templates)
     after = _files(out)
     assert result.rendered == 0 and result.reused > 0

@@ -36,8 +36,13 @@ def test_default_name_in_text_lowers_words_and_keeps_acronyms(name, expected):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("the default mode network", "The default mode network"), ("déjà vu", "Déjà vu"), ("PTSD", "PTSD"),
-     ("iPhone use", "IPhone use"), ("“quoted” start", "“Quoted” start")],
+    [
+        ("the default mode network", "The default mode network"),
+        ("déjà vu", "Déjà vu"),
+        ("PTSD", "PTSD"),
+        ("iPhone use", "IPhone use"),
+        ("“quoted” start", "“Quoted” start"),
+    ],
 )
 def test_capitalise_touches_only_the_first_letter(text, expected):
     assert capitalise(text) == expected
@@ -45,8 +50,13 @@ def test_capitalise_touches_only_the_first_letter(text, expected):
 
 @pytest.mark.parametrize(
     "wrong, right",
-    [("a OCD diagnosis", "an OCD diagnosis"), ("an PTSD symptom", "a PTSD symptom"), ("a emotion", "an emotion"),
-     ("an user", "a user"), ("A hour", "An hour")],
+    [
+        ("a OCD diagnosis", "an OCD diagnosis"),
+        ("an PTSD symptom", "a PTSD symptom"),
+        ("a emotion", "an emotion"),
+        ("an user", "a user"),
+        ("A hour", "An hour"),
+    ],
 )
 def test_articles_follow_pronunciation(wrong, right):
     assert fix_articles(wrong) == right
@@ -65,7 +75,10 @@ def test_verbs_agree_with_plural_subjects_only():
         "When intrusive thoughts bring distress, sleep suffers"
     )
     assert agree("Intrusive thoughts is a process", ["intrusive thoughts"]) == "Intrusive thoughts are a process"
-    assert agree("It shapes intrusive thoughts and sleep", ["intrusive thoughts"]) == "It shapes intrusive thoughts and sleep"
+    assert (
+        agree("It shapes intrusive thoughts and sleep", ["intrusive thoughts"])
+        == "It shapes intrusive thoughts and sleep"
+    )
 
 
 def test_possessives():

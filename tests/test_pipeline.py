@@ -46,13 +46,16 @@ def test_overlay_takes_editor_rows_in_either_order_and_defaults_the_rest():
 
 def test_topics_get_slugs_and_lists_split():
     table, _ = parse_csv(
-        "name,kind,description,effects,sources\nDéjà Vu,phenomenon,A feeling.,one; two ;,https://a.org/x  https://b.org\n"
-        .encode(), "topics.csv", REQUIRED["topics"],
+        "name,kind,description,effects,sources\nDéjà Vu,phenomenon,A feeling.,one; two ;,https://a.org/x  https://b.org\n".encode(),
+        "topics.csv",
+        REQUIRED["topics"],
     )
     topics, problems = validate_topics(table)
     assert problems == []
     row = topics.iloc[0]
-    assert row.slug == "deja-vu" and row.effects == ("one", "two") and row.sources == ("https://a.org/x", "https://b.org")
+    assert (
+        row.slug == "deja-vu" and row.effects == ("one", "two") and row.sources == ("https://a.org/x", "https://b.org")
+    )
 
 
 def test_urls_come_from_one_place():
@@ -101,8 +104,12 @@ def test_every_pair_page_has_every_section_filled_and_links_resolve(small_site):
         assert len(doc.cssselect("ol.steps li")) >= 4
         assert len(doc.cssselect("ul.related li")) >= 4
         cta = doc.cssselect("aside.cta")[0].text_content()
-        for text in ("Bringwise", "Turn psychology into daily habits",
-                     "5 minutes a day. Science-backed insights you can actually use.", "Download Free"):
+        for text in (
+            "Bringwise",
+            "Turn psychology into daily habits",
+            "5 minutes a day. Science-backed insights you can actually use.",
+            "Download Free",
+        ):
             assert text in cta
         assert f"utm_content={page.parent.name}" in doc.cssselect("aside.cta a")[0].get("href")
         for a in doc.iter("a"):
@@ -132,7 +139,10 @@ def test_text_from_the_data_is_escaped(awkward_site):
 
 
 def test_cli_builds_and_reports_bad_input(tmp_path, capsys):
-    assert main(["build", "--data", str(FIXTURES / "small"), "--out", str(tmp_path / "site"), "--quiet", "--no-audit"]) == 0
+    assert (
+        main(["build", "--data", str(FIXTURES / "small"), "--out", str(tmp_path / "site"), "--quiet", "--no-audit"])
+        == 0
+    )
     assert "Built 14 pair pages" in capsys.readouterr().out
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -174,5 +184,7 @@ def test_a_misspelt_optional_column_gets_a_note_not_an_error(tmp_path, capsys):
     (data / "topics.csv").write_text(text.replace("category", "catgory", 1), encoding="utf-8")
     assert main(["check", "--data", str(data)]) == 0
     out = capsys.readouterr().out
-    assert f"note: {data}/topics.csv:1: column 'catgory' is not a column of the data contract and is ignored; " \
-           "did you mean 'category'?" in out
+    assert (
+        f"note: {data}/topics.csv:1: column 'catgory' is not a column of the data contract and is ignored; "
+        "did you mean 'category'?" in out
+    )

@@ -25,10 +25,29 @@ raise SystemExit(code)
 
 def _build(tmp: Path, *extra: str) -> tuple[int, str, list[str]]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), BRINGWISE_BUILD_CACHE=str(tmp / "cache"))
-    proc = subprocess.run([sys.executable, "-c", _RUN, "build", "--data", str(tmp / "data"), "--out",
-                           str(tmp / "output"), "--config", str(ROOT / "site.toml"), "--templates",
-                           str(ROOT / "templates"), "--quiet", *extra],
-                          check=False, cwd=tmp, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _RUN,
+            "build",
+            "--data",
+            str(tmp / "data"),
+            "--out",
+            str(tmp / "output"),
+            "--config",
+            str(ROOT / "site.toml"),
+            "--templates",
+            str(ROOT / "templates"),
+            "--quiet",
+            *extra,
+        ],
+        check=False,
+        cwd=tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     out = proc.stdout
     heavy = out.rsplit("HEAVY:", 1)[1].strip().split(",") if "HEAVY:" in out else []
     return proc.returncode, out.rsplit("HEAVY:", 1)[0], [h for h in heavy if h]
@@ -50,8 +69,11 @@ def test_unchanged_rebuild_loads_nothing_heavy_and_prints_the_same_summary(tmp_p
     assert _files(tmp_path / "output") == before and _files(tmp_path / "reports") == reports
     assert "0 added, 0 removed, 0 changed" in again
     # Same build and audit figures as the full command, apart from timings and the change list.
-    keep = [line for line in first.splitlines() if line.startswith(("  by status", "  rejected", "  0 errors",
-                                                                      "  errors:", "  warnings:", "  report:"))]
+    keep = [
+        line
+        for line in first.splitlines()
+        if line.startswith(("  by status", "  rejected", "  0 errors", "  errors:", "  warnings:", "  report:"))
+    ]
     assert keep and all(line in again.splitlines() for line in keep)
 
 
@@ -59,8 +81,9 @@ def test_any_changed_input_or_missing_report_takes_the_full_path(tmp_path):
     shutil.copytree(SMALL, tmp_path / "data")
     assert _build(tmp_path)[0] == 0
     topics = tmp_path / "data" / "topics.csv"
-    topics.write_text(topics.read_text(encoding="utf-8").replace(" is ", " is, by most accounts, ", 1),
-                      encoding="utf-8")
+    topics.write_text(
+        topics.read_text(encoding="utf-8").replace(" is ", " is, by most accounts, ", 1), encoding="utf-8"
+    )
     code, _, heavy = _build(tmp_path)
     assert code == 0 and "pandas" in heavy and "pipeline.audit" in heavy
     assert _build(tmp_path)[2] == []

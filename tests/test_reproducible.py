@@ -14,10 +14,22 @@ SMALL = ROOT / "tests" / "fixtures" / "small"
 # Two machines as different as we can make them: 25 hours apart (so "today" differs), other locales,
 # other hash seeds, other folders and output names, one process or two.
 RUNS = [
-    {"PYTHONHASHSEED": "1", "TZ": "Pacific/Kiritimati", "LC_ALL": "C", "LANG": "C", "folder": "a/output",
-     "workers": "1"},
-    {"PYTHONHASHSEED": "4242", "TZ": "Pacific/Pago_Pago", "LC_ALL": "tr_TR.UTF-8", "LANG": "de_DE.UTF-8",
-     "folder": "somewhere/else/site", "workers": "2"},
+    {
+        "PYTHONHASHSEED": "1",
+        "TZ": "Pacific/Kiritimati",
+        "LC_ALL": "C",
+        "LANG": "C",
+        "folder": "a/output",
+        "workers": "1",
+    },
+    {
+        "PYTHONHASHSEED": "4242",
+        "TZ": "Pacific/Pago_Pago",
+        "LC_ALL": "tr_TR.UTF-8",
+        "LANG": "de_DE.UTF-8",
+        "folder": "somewhere/else/site",
+        "workers": "2",
+    },
 ]
 
 
@@ -32,14 +44,38 @@ def test_same_input_same_bytes(tmp_path):
         cwd = tmp_path / f"cwd{i}"
         cwd.mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "PYTHONHASHSEED"))}
-        env.update({k: v for k, v in run.items() if k.isupper()}, PYTHONPATH=str(ROOT),
-                   BRINGWISE_BUILD_CACHE=str(cwd / ".build-cache"))
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "build", "--data", str(SMALL), "--out", str(out), "--templates",
-             str(ROOT / "templates"), "--config", str(ROOT / "site.toml"), "--quiet", "--no-audit",
-             "--workers", run["workers"]],
-            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ))
+        env.update(
+            {k: v for k, v in run.items() if k.isupper()},
+            PYTHONPATH=str(ROOT),
+            BRINGWISE_BUILD_CACHE=str(cwd / ".build-cache"),
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "pipeline",
+                    "build",
+                    "--data",
+                    str(SMALL),
+                    "--out",
+                    str(out),
+                    "--templates",
+                    str(ROOT / "templates"),
+                    "--config",
+                    str(ROOT / "site.toml"),
+                    "--quiet",
+                    "--no-audit",
+                    "--workers",
+                    run["workers"],
+                ],
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
         outs.append(out)
     for proc in procs:
         _, err = proc.communicate(timeout=120)

@@ -38,30 +38,117 @@ def _own_build_cache(tmp_path_factory):
     else:
         os.environ["BRINGWISE_BUILD_CACHE"] = old
 
-TOPIC_HEADER = ["name", "kind", "description", "slug", "name_in_text", "abbreviation", "category", "effects",
-                "strategies", "sources", "updated_on", "old_slugs"]
+
+TOPIC_HEADER = [
+    "name",
+    "kind",
+    "description",
+    "slug",
+    "name_in_text",
+    "abbreviation",
+    "category",
+    "effects",
+    "strategies",
+    "sources",
+    "updated_on",
+    "old_slugs",
+]
 TOPICS = [
-    ["Anxiety", "condition", "Anxiety is worry about what might happen. It often comes with a racing heart.", "",
-     "", "", "Mood & Anxiety", "persistent worry; muscle tension", "name the worry; breathe slowly",
-     "https://en.wikipedia.org/wiki/Anxiety", "2026-11-20", ""],
-    ["Default Mode Network", "brain", ("The default mode network is a set of brain regions active when attention "
-     "turns inward."), "", "the default mode network", "DMN", "Brain & Body", "mind-wandering", "",
-     "https://doi.org/10.1073/pnas.98.2.676", "2026-11-21", "dmn"],
-    ["Mindfulness", "practice", "Mindfulness is paying attention to the present moment on purpose.", "", "", "",
-     "Wellbeing Practices", "steadier attention", "start with five minutes a day", "", "2026-11-22", ""],
+    [
+        "Anxiety",
+        "condition",
+        "Anxiety is worry about what might happen. It often comes with a racing heart.",
+        "",
+        "",
+        "",
+        "Mood & Anxiety",
+        "persistent worry; muscle tension",
+        "name the worry; breathe slowly",
+        "https://en.wikipedia.org/wiki/Anxiety",
+        "2026-11-20",
+        "",
+    ],
+    [
+        "Default Mode Network",
+        "brain",
+        ("The default mode network is a set of brain regions active when attention turns inward."),
+        "",
+        "the default mode network",
+        "DMN",
+        "Brain & Body",
+        "mind-wandering",
+        "",
+        "https://doi.org/10.1073/pnas.98.2.676",
+        "2026-11-21",
+        "dmn",
+    ],
+    [
+        "Mindfulness",
+        "practice",
+        "Mindfulness is paying attention to the present moment on purpose.",
+        "",
+        "",
+        "",
+        "Wellbeing Practices",
+        "steadier attention",
+        "start with five minutes a day",
+        "",
+        "2026-11-22",
+        "",
+    ],
 ]
 PAIR_HEADER = ["topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on"]
 PAIRS = [
-    ["anxiety", "mindfulness", "approved", "Mindfulness is studied as a way to ease anxiety.\n\nIt takes practice.",
-     "https://en.wikipedia.org/wiki/Mindfulness", "Bringwise editorial team", "2026-11-25"],
+    [
+        "anxiety",
+        "mindfulness",
+        "approved",
+        "Mindfulness is studied as a way to ease anxiety.\n\nIt takes practice.",
+        "https://en.wikipedia.org/wiki/Mindfulness",
+        "Bringwise editorial team",
+        "2026-11-25",
+    ],
 ]
 
 HOSTILE = [
-    "<script>alert(1)</script>", "</script><script>alert(2)</script>", '"><img src=x onerror=alert(3)>',
-    "' onmouseover='alert(4)", "<!--", "]]>", "<svg/onload=alert(5)>", "{{ 7*7 }}", "{% include 'x' %}",
-    "{x}", "{A_aspect}", "%s", "javascript:alert(6)", "&amp;", "&#x3C;", "\x00", "\x1b[31m", "\x7f", "\u202e",
-    "\ufeff", "\u200b", "\u00a0", "\r\n", "\n\n\n", '"', "'", ",", ";", "“quoted”", "Ωμέγα", "中文", "עברית",
-    "🙂", "../../etc/passwd", "/tmp/x", "C:\\x", "\udcff", "word " * 400,
+    "<script>alert(1)</script>",
+    "</script><script>alert(2)</script>",
+    '"><img src=x onerror=alert(3)>',
+    "' onmouseover='alert(4)",
+    "<!--",
+    "]]>",
+    "<svg/onload=alert(5)>",
+    "{{ 7*7 }}",
+    "{% include 'x' %}",
+    "{x}",
+    "{A_aspect}",
+    "%s",
+    "javascript:alert(6)",
+    "&amp;",
+    "&#x3C;",
+    "\x00",
+    "\x1b[31m",
+    "\x7f",
+    "\u202e",
+    "\ufeff",
+    "\u200b",
+    "\u00a0",
+    "\r\n",
+    "\n\n\n",
+    '"',
+    "'",
+    ",",
+    ";",
+    "“quoted”",
+    "Ωμέγα",
+    "中文",
+    "עברית",
+    "🙂",
+    "../../etc/passwd",
+    "/tmp/x",
+    "C:\\x",
+    "\udcff",
+    "word " * 400,
 ]
 
 
@@ -103,8 +190,20 @@ def _write(data: Path, topics: list[list[str]], pairs: list[list[str]]) -> None:
 
 def _build(root: Path, audit: bool = False) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    argv = ["build", "--data", str(root / "data"), "--out", str(root / "output"), "--templates", str(TEMPLATES),
-            "--config", str(ROOT / "site.toml"), "--quiet", "--workers", "1"]
+    argv = [
+        "build",
+        "--data",
+        str(root / "data"),
+        "--out",
+        str(root / "output"),
+        "--templates",
+        str(TEMPLATES),
+        "--config",
+        str(ROOT / "site.toml"),
+        "--quiet",
+        "--workers",
+        "1",
+    ]
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(argv + ([] if audit else ["--no-audit"]))
     return code, out.getvalue(), err.getvalue()
@@ -177,13 +276,15 @@ def test_sources_cannot_carry_script_urls(tmp_path):
 
 cell_text = st.lists(
     st.one_of(st.sampled_from(HOSTILE), st.text(max_size=40), st.text(alphabet="<>&\"'{}%/\\;,\n\r\t ", max_size=20)),
-    min_size=1, max_size=6,
+    min_size=1,
+    max_size=6,
 ).map("".join)
 TOPIC_CELLS = [("topics", r, c) for r in range(len(TOPICS)) for c in range(len(TOPIC_HEADER))]
 PAIR_CELLS = [("pairs", r, c) for r in range(len(PAIRS)) for c in range(len(PAIR_HEADER))]
 # 40 examples keep `make test` quick; FUZZ_EXAMPLES=2000 runs a longer hunt.
-PROPERTY = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _mutated(edits) -> tuple[list[list[str]], list[list[str]]]:
@@ -205,8 +306,11 @@ def test_arbitrary_text_in_any_cell_builds_escaped_or_stops_cleanly(edits):
 
 
 # Cells that keep the row valid (free text only), so these examples really build and are checked as pages.
-FREE_TEXT = [("topics", r, TOPIC_HEADER.index(c)) for r in range(len(TOPICS))
-             for c in ("description", "name_in_text", "abbreviation", "category", "effects", "strategies")]
+FREE_TEXT = [
+    ("topics", r, TOPIC_HEADER.index(c))
+    for r in range(len(TOPICS))
+    for c in ("description", "name_in_text", "abbreviation", "category", "effects", "strategies")
+]
 FREE_TEXT += [("pairs", 0, PAIR_HEADER.index(c)) for c in ("relationship", "reviewed_by")]
 
 

@@ -27,117 +27,245 @@ NEED = "every topic needs name, kind and description"
 
 # (folder, every line of the message after the "Stopped: …" line, exit status)
 CASES = [
-    ("missing_topics", [
-        ("data/topics.csv: file not found; the build needs topics.csv with the columns name, kind, description "
-         "in the folder given by --data (default: data/)"),
-    ], 2),
-    ("empty_topics", [
-        "data/topics.csv:1: is empty; it needs a header row such as 'name,kind,description'",
-    ], 2),
-    ("missing_column", [
-        ("data/topics.csv:1: column 'kind': required column 'kind' is missing from the header "
-         "(name, kinds, description); is 'kinds' meant to be 'kind'?"),
-    ], 2),
-    ("empty_required_cell", [
-        f"data/topics.csv:4: column 'description': required cell is empty; {NEED}",
-        f"data/topics.csv:5: column 'name': required cell is empty; {NEED}",
-    ], 2),
-    ("unknown_kind", [
-        f"data/topics.csv:5: column 'kind': kind 'brain-network' is not one of {KINDS}; did you mean 'brain'?",
-        f"data/topics.csv:6: column 'kind': kind 'feelings' is not one of {KINDS}; did you mean 'emotion'?",
-    ], 2),
-    ("unknown_status", [
-        f"data/pairs.csv:2: column 'status': status 'aproved' is not one of {STATUSES}; did you mean 'approved'?",
-        f"data/pairs.csv:3: column 'status': status 'draft' is not one of {STATUSES}; did you mean 'review'?",
-    ], 2),
-    ("duplicate_slug", [
-        "data/topics.csv:3: column 'slug': duplicate slug 'anxiety' (already used on line 2); slugs must be unique",
-    ], 2),
-    ("names_slugify_alike", [
-        ("data/topics.csv:5: column 'name': name 'Deja vu' and 'Déjà Vu' (line 3) both make the slug 'deja-vu'; "
-         "give one of them its own 'slug'"),
-    ], 2),
-    ("pair_listed_twice", [
-        ("data/pairs.csv:4: column 'topic_a': pair 'awe' × 'anxiety' is already listed on line 2 "
-         "(order does not matter); keep one row"),
-    ], 2),
-    ("pair_unknown_topic", [
-        "data/pairs.csv:2: column 'topic_a': topic 'anxeity' is not a slug in topics.csv; did you mean 'anxiety'?",
-        "data/pairs.csv:3: column 'topic_b': topic 'loneliness' is not a slug in topics.csv",
-    ], 2),
-    ("pair_names_old_slug", [
-        ("data/topics.csv:4: column 'old_slugs': old slug 'mindfulness' is still this topic's own slug; "
-         "list only slugs no topic uses any more"),
-        ("data/topics.csv:5: column 'old_slugs': old slug 'wonder' is also an old slug on line 3; "
-         "an old URL can redirect to one topic only"),
-        ("data/pairs.csv:2: column 'topic_b': topic 'awe' is not a slug in topics.csv; "
-         "it is an old slug of 'sense-of-awe': write 'sense-of-awe'"),
-        ("data/pairs.csv:3: column 'topic_b': topic 'Sense of Awe' is not a slug in topics.csv; "
-         "did you mean 'sense-of-awe'?"),
-    ], 2),
-    ("pair_with_itself", [
-        "data/pairs.csv:2: column 'topic_b': pairs topic 'awe' with itself; a pair needs two topics",
-    ], 2),
-    ("bad_dates", [
-        "data/topics.csv:2: column 'updated_on': date '2026-02-30' is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)",
-        "data/topics.csv:4: column 'updated_on': date 'next week' is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)",
-        "data/pairs.csv:2: column 'reviewed_on': date '25/11/2026' is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)",
-    ], 2),
-    ("windows_1252", [
-        (f"data/topics.csv:3: column 'description': is not valid UTF-8; it looks like Windows-1252 "
-         f"('Déjà vu is the feelin…'); {UTF8}"),
-        f"data/topics.csv:3: column 'name': is not valid UTF-8; it looks like Windows-1252 ('Déjà Vu'); {UTF8}",
-        (f"data/topics.csv:4: column 'description': is not valid UTF-8; it looks like Windows-1252 "
-         f"('…f something vast. It’s humbling.'); {UTF8}"),
-    ], 2),
-    ("utf16", [
-        "data/topics.csv:1: is saved as UTF-16 ('Unicode text'); save it as 'CSV UTF-8' instead",
-    ], 2),
-    ("semicolon_separated", [
-        "data/topics.csv:1: separates its cells with semicolons, not commas; save it as 'CSV UTF-8 (comma delimited)'",
-    ], 2),
-    ("unquoted_comma", [
-        ("data/topics.csv:3: has 4 cells but the header has 3; quote cells that contain commas "
-         "(extra: ' wonder and humility.')"),
-    ], 2),
-    ("unclosed_quote", [
-        ("data/topics.csv:3: a quoted cell opens on this line and is never closed, so lines 4–5 went into it; "
-         "add the missing closing quote (\")"),
-    ], 2),
-    ("non_http_source", [
-        "data/topics.csv:2: column 'sources': source 'javascript:alert(1)' is not an http(s) URL; write it as https://…",
-        ("data/topics.csv:3: column 'sources': source 'ftp://example.org/awe.pdf' is not an http(s) URL; "
-         "write it as https://…"),
-        "data/pairs.csv:2: column 'sources': source 'www.example.com/awe' is not an http(s) URL; write it as https://…",
-    ], 2),
-    ("slug_escapes_output", [
-        f"data/topics.csv:2: column 'slug': slug '../x' is not a URL slug ({SLUG_RULE}); did you mean 'x'?",
-        f"data/topics.csv:3: column 'old_slugs': old slug '../../etc' is not a URL slug ({SLUG_RULE})",
-        (f"data/topics.csv:4: column 'slug': slug '/tmp/mindfulness' is not a URL slug ({SLUG_RULE}); "
-         "did you mean 'tmp-mindfulness'?"),
-    ], 2),
-    ("too_few_topics", [
-        "data/topics.csv: needs at least two topics to make a pair page",
-    ], 2),
-    ("too_many_pages", [
-        ("data/topics.csv: 3 topics make 3 pair pages, more than max_pages = 2 in the site configuration; "
-         "raise the limit or remove topics"),
-    ], 2),
+    (
+        "missing_topics",
+        [
+            (
+                "data/topics.csv: file not found; the build needs topics.csv with the columns name, kind, description "
+                "in the folder given by --data (default: data/)"
+            ),
+        ],
+        2,
+    ),
+    (
+        "empty_topics",
+        [
+            "data/topics.csv:1: is empty; it needs a header row such as 'name,kind,description'",
+        ],
+        2,
+    ),
+    (
+        "missing_column",
+        [
+            (
+                "data/topics.csv:1: column 'kind': required column 'kind' is missing from the header "
+                "(name, kinds, description); is 'kinds' meant to be 'kind'?"
+            ),
+        ],
+        2,
+    ),
+    (
+        "empty_required_cell",
+        [
+            f"data/topics.csv:4: column 'description': required cell is empty; {NEED}",
+            f"data/topics.csv:5: column 'name': required cell is empty; {NEED}",
+        ],
+        2,
+    ),
+    (
+        "unknown_kind",
+        [
+            f"data/topics.csv:5: column 'kind': kind 'brain-network' is not one of {KINDS}; did you mean 'brain'?",
+            f"data/topics.csv:6: column 'kind': kind 'feelings' is not one of {KINDS}; did you mean 'emotion'?",
+        ],
+        2,
+    ),
+    (
+        "unknown_status",
+        [
+            f"data/pairs.csv:2: column 'status': status 'aproved' is not one of {STATUSES}; did you mean 'approved'?",
+            f"data/pairs.csv:3: column 'status': status 'draft' is not one of {STATUSES}; did you mean 'review'?",
+        ],
+        2,
+    ),
+    (
+        "duplicate_slug",
+        [
+            "data/topics.csv:3: column 'slug': duplicate slug 'anxiety' (already used on line 2); slugs must be unique",
+        ],
+        2,
+    ),
+    (
+        "names_slugify_alike",
+        [
+            (
+                "data/topics.csv:5: column 'name': name 'Deja vu' and 'Déjà Vu' (line 3) both make the slug 'deja-vu'; "
+                "give one of them its own 'slug'"
+            ),
+        ],
+        2,
+    ),
+    (
+        "pair_listed_twice",
+        [
+            (
+                "data/pairs.csv:4: column 'topic_a': pair 'awe' × 'anxiety' is already listed on line 2 "
+                "(order does not matter); keep one row"
+            ),
+        ],
+        2,
+    ),
+    (
+        "pair_unknown_topic",
+        [
+            "data/pairs.csv:2: column 'topic_a': topic 'anxeity' is not a slug in topics.csv; did you mean 'anxiety'?",
+            "data/pairs.csv:3: column 'topic_b': topic 'loneliness' is not a slug in topics.csv",
+        ],
+        2,
+    ),
+    (
+        "pair_names_old_slug",
+        [
+            (
+                "data/topics.csv:4: column 'old_slugs': old slug 'mindfulness' is still this topic's own slug; "
+                "list only slugs no topic uses any more"
+            ),
+            (
+                "data/topics.csv:5: column 'old_slugs': old slug 'wonder' is also an old slug on line 3; "
+                "an old URL can redirect to one topic only"
+            ),
+            (
+                "data/pairs.csv:2: column 'topic_b': topic 'awe' is not a slug in topics.csv; "
+                "it is an old slug of 'sense-of-awe': write 'sense-of-awe'"
+            ),
+            (
+                "data/pairs.csv:3: column 'topic_b': topic 'Sense of Awe' is not a slug in topics.csv; "
+                "did you mean 'sense-of-awe'?"
+            ),
+        ],
+        2,
+    ),
+    (
+        "pair_with_itself",
+        [
+            "data/pairs.csv:2: column 'topic_b': pairs topic 'awe' with itself; a pair needs two topics",
+        ],
+        2,
+    ),
+    (
+        "bad_dates",
+        [
+            "data/topics.csv:2: column 'updated_on': date '2026-02-30' is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)",
+            "data/topics.csv:4: column 'updated_on': date 'next week' is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)",
+            "data/pairs.csv:2: column 'reviewed_on': date '25/11/2026' is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)",
+        ],
+        2,
+    ),
+    (
+        "windows_1252",
+        [
+            (
+                f"data/topics.csv:3: column 'description': is not valid UTF-8; it looks like Windows-1252 "
+                f"('Déjà vu is the feelin…'); {UTF8}"
+            ),
+            f"data/topics.csv:3: column 'name': is not valid UTF-8; it looks like Windows-1252 ('Déjà Vu'); {UTF8}",
+            (
+                f"data/topics.csv:4: column 'description': is not valid UTF-8; it looks like Windows-1252 "
+                f"('…f something vast. It’s humbling.'); {UTF8}"
+            ),
+        ],
+        2,
+    ),
+    (
+        "utf16",
+        [
+            "data/topics.csv:1: is saved as UTF-16 ('Unicode text'); save it as 'CSV UTF-8' instead",
+        ],
+        2,
+    ),
+    (
+        "semicolon_separated",
+        [
+            "data/topics.csv:1: separates its cells with semicolons, not commas; save it as 'CSV UTF-8 (comma delimited)'",
+        ],
+        2,
+    ),
+    (
+        "unquoted_comma",
+        [
+            (
+                "data/topics.csv:3: has 4 cells but the header has 3; quote cells that contain commas "
+                "(extra: ' wonder and humility.')"
+            ),
+        ],
+        2,
+    ),
+    (
+        "unclosed_quote",
+        [
+            (
+                "data/topics.csv:3: a quoted cell opens on this line and is never closed, so lines 4–5 went into it; "
+                'add the missing closing quote (")'
+            ),
+        ],
+        2,
+    ),
+    (
+        "non_http_source",
+        [
+            "data/topics.csv:2: column 'sources': source 'javascript:alert(1)' is not an http(s) URL; write it as https://…",
+            (
+                "data/topics.csv:3: column 'sources': source 'ftp://example.org/awe.pdf' is not an http(s) URL; "
+                "write it as https://…"
+            ),
+            "data/pairs.csv:2: column 'sources': source 'www.example.com/awe' is not an http(s) URL; write it as https://…",
+        ],
+        2,
+    ),
+    (
+        "slug_escapes_output",
+        [
+            f"data/topics.csv:2: column 'slug': slug '../x' is not a URL slug ({SLUG_RULE}); did you mean 'x'?",
+            f"data/topics.csv:3: column 'old_slugs': old slug '../../etc' is not a URL slug ({SLUG_RULE})",
+            (
+                f"data/topics.csv:4: column 'slug': slug '/tmp/mindfulness' is not a URL slug ({SLUG_RULE}); "
+                "did you mean 'tmp-mindfulness'?"
+            ),
+        ],
+        2,
+    ),
+    (
+        "too_few_topics",
+        [
+            "data/topics.csv: needs at least two topics to make a pair page",
+        ],
+        2,
+    ),
+    (
+        "too_many_pages",
+        [
+            (
+                "data/topics.csv: 3 topics make 3 pair pages, more than max_pages = 2 in the site configuration; "
+                "raise the limit or remove topics"
+            ),
+        ],
+        2,
+    ),
     # Parse problems, row problems, pair problems and the page limit, all in one run. The pairs naming
     # 'awe' and 'mindfulness' are not blamed for those topics' own broken rows.
-    ("many_at_once", [
-        ("data/topics.csv: 5 topics make 10 pair pages, more than max_pages = 1 in the site configuration; "
-         "raise the limit or remove topics"),
-        (f"data/topics.csv:3: column 'description': is not valid UTF-8; it looks like Windows-1252 "
-         f"('Déjà vu is the feelin…'); {UTF8}"),
-        f"data/topics.csv:3: column 'name': is not valid UTF-8; it looks like Windows-1252 ('Déjà Vu'); {UTF8}",
-        f"data/topics.csv:4: column 'kind': kind 'emotions' is not one of {KINDS}; did you mean 'emotion'?",
-        f"data/topics.csv:5: column 'description': required cell is empty; {NEED}",
-        "data/topics.csv:6: column 'name': topic 'Anxiety' is already listed on line 2; keep one row",
-        f"data/pairs.csv:2: column 'status': status 'aproved' is not one of {STATUSES}; did you mean 'approved'?",
-        ("data/pairs.csv:3: column 'topic_a': pair 'awe' × 'anxiety' is already listed on line 2 "
-         "(order does not matter); keep one row"),
-    ], 2),
+    (
+        "many_at_once",
+        [
+            (
+                "data/topics.csv: 5 topics make 10 pair pages, more than max_pages = 1 in the site configuration; "
+                "raise the limit or remove topics"
+            ),
+            (
+                f"data/topics.csv:3: column 'description': is not valid UTF-8; it looks like Windows-1252 "
+                f"('Déjà vu is the feelin…'); {UTF8}"
+            ),
+            f"data/topics.csv:3: column 'name': is not valid UTF-8; it looks like Windows-1252 ('Déjà Vu'); {UTF8}",
+            f"data/topics.csv:4: column 'kind': kind 'emotions' is not one of {KINDS}; did you mean 'emotion'?",
+            f"data/topics.csv:5: column 'description': required cell is empty; {NEED}",
+            "data/topics.csv:6: column 'name': topic 'Anxiety' is already listed on line 2; keep one row",
+            f"data/pairs.csv:2: column 'status': status 'aproved' is not one of {STATUSES}; did you mean 'approved'?",
+            (
+                "data/pairs.csv:3: column 'topic_a': pair 'awe' × 'anxiety' is already listed on line 2 "
+                "(order does not matter); keep one row"
+            ),
+        ],
+        2,
+    ),
 ]
 
 

@@ -33,15 +33,25 @@ SAMPLES = {
     "trait": [("Perfectionism", "", ""), ("Resilience", "", "")],
     "phenomenon": [("Impostor Phenomenon", "the impostor phenomenon", ""), ("Déjà Vu", "déjà vu", "")],
 }
-HEDGE_BREAKERS = re.compile(r"\b(research shows|studies show|proven|is caused by|causes|always|frequently co-occur)\b", re.IGNORECASE)
+HEDGE_BREAKERS = re.compile(
+    r"\b(research shows|studies show|proven|is caused by|causes|always|frequently co-occur)\b", re.IGNORECASE
+)
 
 
 def _topic(kind: str, i: int, effects: bool) -> Topic:
     name, text, abbr = SAMPLES[kind][i]
     slug = re.sub(r"[^a-z]+", "-", name.lower()).strip("-")
-    return Topic(slug, make_name(name, text, abbr), kind, f"{name} is a test topic.", "Tests",
-                 ("low mood", "restless nights") if effects else (), ("take a short walk",) if effects else (),
-                 (), "2026-01-01")
+    return Topic(
+        slug,
+        make_name(name, text, abbr),
+        kind,
+        f"{name} is a test topic.",
+        "Tests",
+        ("low mood", "restless nights") if effects else (),
+        ("take a short walk",) if effects else (),
+        (),
+        "2026-01-01",
+    )
 
 
 def _context(a: Topic, b: Topic) -> dict:
@@ -49,16 +59,21 @@ def _context(a: Topic, b: Topic) -> dict:
     topics = {a.slug: a, b.slug: b}
     df = pd.DataFrame({"slug": [a.slug, b.slug], "category": ["Tests", "Tests"]})
     nb = neighbours(df, pd.DataFrame(columns=["a", "b", "status", "relationship"]))
-    row = {"a": a.slug, "b": b.slug, "status": "review", "relationship": "", "sources": (),
-           "reviewed_by": "", "reviewed_on": "", "editorial": False}
+    row = {
+        "a": a.slug,
+        "b": b.slug,
+        "status": "review",
+        "relationship": "",
+        "sources": (),
+        "reviewed_by": "",
+        "reviewed_on": "",
+        "editorial": False,
+    }
     return pair_context(row, topics, nb, WORDING, CFG)
 
 
 CASES = [
-    (ka, kb, i, effects)
-    for ka, kb in itertools.product(KINDS, KINDS)
-    for i in (0, 1)
-    for effects in (True, False)
+    (ka, kb, i, effects) for ka, kb in itertools.product(KINDS, KINDS) for i in (0, 1) for effects in (True, False)
 ]
 
 
