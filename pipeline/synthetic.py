@@ -16,6 +16,8 @@ import io
 import random
 from pathlib import Path
 
+from pipeline.validate import KNOWN_COLUMNS
+
 KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")
 
 # Name parts per kind: qualifier × base gives up to ~1,200 distinct names per kind (≈ 9,600 in all).
@@ -533,20 +535,9 @@ def _csv(rows: list[dict[str, str]], header: tuple[str, ...]) -> str:
     return buf.getvalue()
 
 
-TOPIC_HEADER = (
-    "name",
-    "kind",
-    "description",
-    "slug",
-    "name_in_text",
-    "abbreviation",
-    "category",
-    "effects",
-    "strategies",
-    "sources",
-    "updated_on",
-)
-PAIR_HEADER = ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on")
+# The data contract's columns (synthetic topics never have old slugs).
+TOPIC_HEADER = tuple(c for c in KNOWN_COLUMNS["topics"] if c != "old_slugs")
+PAIR_HEADER = KNOWN_COLUMNS["pairs"]
 
 
 def write(n: int, out: Path, seed: int = 5) -> Path:
