@@ -404,6 +404,41 @@ def _write_bytes(path: str, data: bytes) -> None:
         os.close(fd)
 
 
+def pair_rows(span: tuple[int, int], slugs: tuple[str, ...], editorial: dict, cfg: Config) -> Iterator[tuple]:
+    """The join's pairs whose first topic is slugs[start:stop]: (i, j, a, b, editor row or default, url)."""
+    default = {
+        "status": cfg.default_status,
+        "relationship": "",
+        "sources": (),
+        "reviewed_by": "",
+        "reviewed_on": "",
+        "editorial": False,
+    }
+    n = len(slugs)
+    start, stop = span
+    for i in range(start, stop):
+        a = slugs[i]
+        for j in range(i + 1, n):
+            b = slugs[j]
+            row = editorial.get((a, b)) or dict(default, a=a, b=b)
+            yield i, j, a, b, row, urls.pair_url(a, b)
+
+
+def render_pair(row: dict[str, Any], topics, nb, wording: Wording, cfg: Config, env, site, names) -> tuple:
+    """One pair page: (context, finished page, status, own words, total words, HTML, wording warnings)."""
+    ctx = pair_context(row, topics, nb, wording, cfg)
+    own, total = _own_and_total(ctx)
+    status = gate(row, own, total, cfg)
+    page = finish(ctx, site, indexable=status == "approved")
+    html = render(env, page, site)
+    found = [
+        f"{page['url']}: {fault.kind} ({fault.detail}): {fault.sentence}"
+        for sentence in _generated_sentences(ctx)
+        for fault in check_sentence(sentence, names)
+    ]
+    return ctx, page, status, own, total, html, found
+
+
 def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
     """Render (or reuse) and write the pairs whose first topic is slugs[start:stop].
 
@@ -415,20 +450,11 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
     topics: dict[str, Topic] = s["topics"]
     cfg = inputs.cfg
     slugs: tuple[str, ...] = s["slugs"]
-    n = len(slugs)
     editorial = s["editorial"]
     fps: Fingerprints | None = s["fps"]
     reuse = s["reuse"]
     root = str(s["root"])
     env, site, nb, wording = s["env"], s["site"], s["nb"], inputs.wording
-    default = {
-        "status": cfg.default_status,
-        "relationship": "",
-        "sources": (),
-        "reviewed_by": "",
-        "reviewed_on": "",
-        "editorial": False,
-    }
     kfp = fps.kind["pair"] if fps else 0
     tfp = fps.topic if fps else {}
     rowfp = fps.row if fps else {}
@@ -442,88 +468,71 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
     audit_base = s.get("audit_base")
     if audit_base is not None:
         from pipeline.audit import parse_page
-    start, stop = chunk
-    for i in range(start, stop):
-        a = slugs[i]
-        for j in range(i + 1, n):
-            b = slugs[j]
-            row = editorial.get((a, b))
-            if row is None:
-                row = dict(default, a=a, b=b)
-            url = urls.pair_url(a, b)
-            if row["status"] == "rejected":
-                rejected.append(url)
-                pages.append((i, j, -1, "", 0, 0.0))
-                base_fps.append(0)
-                rel_fps.append(0)
-                continue
-            base = hash((kfp, rowfp.get((a, b), 0), tfp.get(a, 0), tfp.get(b, 0))) if fps else 0
-            rel = urls.output_path(url)
-            if reuse is not None and reuse["kind_same"]:
-                old = reuse["old"]
-                oi, oj = reuse["index"].get(a), reuse["index"].get(b)
-                if (
-                    oi is not None
-                    and oj is not None
-                    and old["status"][k := _pair_index(oi, oj, reuse["n"])] >= 0
-                    and old["base"][k] == base
-                ):
-                    rel_fp = int(old["rel"][k])
-                    if not reuse["rel_same"]:
-                        rel_fp = _related_fp(_related_links(a, b, urls.pair_slug(a, b)))
-                    if rel_fp == old["rel"][k]:
-                        folder = f"{root}/{url}"
-                        try:
-                            os.mkdir(folder)
-                        except FileExistsError:
-                            pass
-                        try:
-                            os.link(f"{reuse['out']}/{rel}", f"{root}/{rel}")
-                        except OSError:
-                            pass
-                        else:
-                            reused += 1
-                            status_code = int(old["status"][k])
-                            pages.append(
-                                (
-                                    i,
-                                    j,
-                                    status_code,
-                                    old["dates"][old["updated"][k]],
-                                    int(old["words"][k]),
-                                    float(old["own"][k]),
-                                )
+    for i, j, a, b, row, url in pair_rows(chunk, slugs, editorial, cfg):
+        if row["status"] == "rejected":
+            rejected.append(url)
+            pages.append((i, j, -1, "", 0, 0.0))
+            base_fps.append(0)
+            rel_fps.append(0)
+            continue
+        base = hash((kfp, rowfp.get((a, b), 0), tfp.get(a, 0), tfp.get(b, 0))) if fps else 0
+        rel = urls.output_path(url)
+        if reuse is not None and reuse["kind_same"]:
+            old = reuse["old"]
+            oi, oj = reuse["index"].get(a), reuse["index"].get(b)
+            if (
+                oi is not None
+                and oj is not None
+                and old["status"][k := _pair_index(oi, oj, reuse["n"])] >= 0
+                and old["base"][k] == base
+            ):
+                rel_fp = int(old["rel"][k])
+                if not reuse["rel_same"]:
+                    rel_fp = _related_fp(_related_links(a, b, urls.pair_slug(a, b)))
+                if rel_fp == old["rel"][k]:
+                    folder = f"{root}/{url}"
+                    try:
+                        os.mkdir(folder)
+                    except FileExistsError:
+                        pass
+                    try:
+                        os.link(f"{reuse['out']}/{rel}", f"{root}/{rel}")
+                    except OSError:
+                        pass
+                    else:
+                        reused += 1
+                        status_code = int(old["status"][k])
+                        pages.append(
+                            (
+                                i,
+                                j,
+                                status_code,
+                                old["dates"][old["updated"][k]],
+                                int(old["words"][k]),
+                                float(old["own"][k]),
                             )
-                            base_fps.append(base)
-                            rel_fps.append(rel_fp)
-                            if url in old["warnings"]:
-                                warnings[url] = old["warnings"][url]
-                            continue
-            ctx = pair_context(row, topics, nb, wording, cfg)
-            own, total = _own_and_total(ctx)
-            status = gate(row, own, total, cfg)
-            page = finish(ctx, site, indexable=status == "approved")
-            html = render(env, page, site)
-            try:
-                os.mkdir(f"{root}/{url}")
-            except FileExistsError:
-                pass
-            data = html.encode("utf-8")
-            _write_bytes(f"{root}/{rel}", data)
-            if audit_base is not None:
-                records.append(parse_page(rel, data, audit_base))
-            rendered += 1
-            pages.append((i, j, _STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)))
-            base_fps.append(base)
-            rel_fps.append(_related_fp(ctx["related"]) if fps else 0)
-            names = s["names"][a] | s["names"][b]
-            found = [
-                f"{url}: {fault.kind} ({fault.detail}): {fault.sentence}"
-                for sentence in _generated_sentences(ctx)
-                for fault in check_sentence(sentence, names)
-            ]
-            if found:
-                warnings[url] = found
+                        )
+                        base_fps.append(base)
+                        rel_fps.append(rel_fp)
+                        if url in old["warnings"]:
+                            warnings[url] = old["warnings"][url]
+                        continue
+        names = s["names"][a] | s["names"][b]
+        ctx, page, status, own, total, html, found = render_pair(row, topics, nb, wording, cfg, env, site, names)
+        try:
+            os.mkdir(f"{root}/{url}")
+        except FileExistsError:
+            pass
+        data = html.encode("utf-8")
+        _write_bytes(f"{root}/{rel}", data)
+        if audit_base is not None:
+            records.append(parse_page(rel, data, audit_base))
+        rendered += 1
+        pages.append((i, j, _STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)))
+        base_fps.append(base)
+        rel_fps.append(_related_fp(ctx["related"]) if fps else 0)
+        if found:
+            warnings[url] = found
     return {
         "pages": pages,
         "base": base_fps,

@@ -136,56 +136,29 @@ def render_partition(
     batch: int = 256,
 ) -> dict[str, Any]:
     """Render and write every pair whose first topic is slugs[start:stop]; return per-page records."""
-    from pipeline.context import pair_context
-    from pipeline.proofread import check_sentence
-    from pipeline.render import finish, render
-
     env = _state(payload)["env"]
     fs, base = _filesystem(root, storage_options)
     cfg, wording, topics, nb = payload["cfg"], payload["wording"], payload["topics"], payload["nb"]
     editorial, slugs, site, names = payload["editorial"], payload["slugs"], payload["site"], payload["names"]
-    n = len(slugs)
-    default = {
-        "status": cfg.default_status,
-        "relationship": "",
-        "sources": (),
-        "reviewed_by": "",
-        "reviewed_on": "",
-        "editorial": False,
-    }
     pages: list[tuple] = []
     rejected: list[str] = []
     warnings: dict[str, list[str]] = {}
     pending: dict[str, bytes] = {}
-    start, stop = span
-    for i in range(start, stop):
-        a = slugs[i]
-        for j in range(i + 1, n):
-            bb = slugs[j]
-            row = editorial.get((a, bb))
-            if row is None:
-                row = dict(default, a=a, b=bb)
-            url = urls.pair_url(a, bb)
-            if row["status"] == "rejected":
-                rejected.append(url)
-                pages.append((i, j, -1, "", 0, 0.0))
-                continue
-            ctx = pair_context(row, topics, nb, wording, cfg)
-            own, total = b._own_and_total(ctx)
-            status = b.gate(row, own, total, cfg)
-            page = finish(ctx, site, indexable=status == "approved")
-            pending[f"{base}/{urls.output_path(url)}"] = render(env, page, site).encode("utf-8")
-            if len(pending) >= batch:
-                fs.pipe(pending)
-                pending = {}
-            pages.append((i, j, b._STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)))
-            found = [
-                f"{url}: {fault.kind} ({fault.detail}): {fault.sentence}"
-                for sentence in b._generated_sentences(ctx)
-                for fault in check_sentence(sentence, names[a] | names[bb])
-            ]
-            if found:
-                warnings[url] = found
+    for i, j, a, bb, row, url in b.pair_rows(span, slugs, editorial, cfg):
+        if row["status"] == "rejected":
+            rejected.append(url)
+            pages.append((i, j, -1, "", 0, 0.0))
+            continue
+        _, page, status, own, total, html, found = b.render_pair(
+            row, topics, nb, wording, cfg, env, site, names[a] | names[bb]
+        )
+        pending[f"{base}/{urls.output_path(url)}"] = html.encode("utf-8")
+        if len(pending) >= batch:
+            fs.pipe(pending)
+            pending = {}
+        pages.append((i, j, b._STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)))
+        if found:
+            warnings[url] = found
     if pending:
         fs.pipe(pending)
     return {"pages": pages, "rejected": rejected, "warnings": warnings, "rendered": len(pages) - len(rejected)}
