@@ -21,21 +21,25 @@ STATUSES = ("approved", "review", "noindex", "rejected")
 TOPIC_REQUIRED = ("name", "kind", "description")
 PAIR_REQUIRED = ("topic_a", "topic_b")
 REQUIRED = {"topics": TOPIC_REQUIRED, "pairs": PAIR_REQUIRED}
-TOPIC_COLUMNS = (
-    "slug",
-    "name",
-    "kind",
-    "description",
-    "name_in_text",
-    "abbreviation",
-    "category",
-    "effects",
-    "strategies",
-    "sources",
-    "updated_on",
-    "old_slugs",
-    "line",
-)
+KNOWN_COLUMNS = {
+    "topics": (
+        "name",
+        "kind",
+        "description",
+        "slug",
+        "name_in_text",
+        "abbreviation",
+        "category",
+        "effects",
+        "strategies",
+        "sources",
+        "updated_on",
+        "old_slugs",
+    ),
+    "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on"),
+}
+# The validated topics DataFrame: the contract's columns, slug first, plus each row's line.
+TOPIC_COLUMNS = ("slug", *(c for c in KNOWN_COLUMNS["topics"] if c != "slug"), "line")
 PAIR_COLUMNS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "line")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 80
@@ -92,25 +96,6 @@ def show(value: str, limit: int = 60) -> str:
 def make_slug(text: str) -> str:
     """The one slug function: lower-case ASCII words joined by hyphens."""
     return slugify(text, max_length=MAX_SLUG, word_boundary=True)
-
-
-KNOWN_COLUMNS = {
-    "topics": (
-        "name",
-        "kind",
-        "description",
-        "slug",
-        "name_in_text",
-        "abbreviation",
-        "category",
-        "effects",
-        "strategies",
-        "sources",
-        "updated_on",
-        "old_slugs",
-    ),
-    "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on"),
-}
 
 
 def header_notes(table: Table | None, known: tuple[str, ...]) -> list[str]:

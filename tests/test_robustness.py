@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import main
+from pipeline.validate import KNOWN_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -39,20 +40,7 @@ def _own_build_cache(tmp_path_factory):
         os.environ["BRINGWISE_BUILD_CACHE"] = old
 
 
-TOPIC_HEADER = [
-    "name",
-    "kind",
-    "description",
-    "slug",
-    "name_in_text",
-    "abbreviation",
-    "category",
-    "effects",
-    "strategies",
-    "sources",
-    "updated_on",
-    "old_slugs",
-]
+TOPIC_HEADER = list(KNOWN_COLUMNS["topics"])
 TOPICS = [
     [
         "Anxiety",
