@@ -23,6 +23,15 @@ def build_site(data: Path, out: Path, config: Config | None = None, templates: P
     return build(inputs, out, workers=1, progress=False)
 
 
+def build_small_with_cli(out: Path) -> int:
+    """`python -m pipeline build` of the small fixture into `out`, in-process; its exit status."""
+    from pipeline.cli import main
+
+    return main(
+        ["build", "--data", str(FIXTURES / "small"), "--out", str(out), "--quiet", "--config", str(ROOT / "site.toml")]
+    )
+
+
 @pytest.fixture(scope="session")
 def small_site(tmp_path_factory) -> tuple[Path, object]:
     out = tmp_path_factory.mktemp("small") / "output"

@@ -11,7 +11,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, build_small_with_cli
 
 from pipeline import report
 from pipeline.audit import (
@@ -460,21 +460,7 @@ def test_every_check_has_a_known_severity_and_a_meaning():
 
 def test_the_small_fixture_builds_with_no_audit_errors(tmp_path, capsys):
     out = tmp_path / "output"
-    assert (
-        main(
-            [
-                "build",
-                "--data",
-                str(FIXTURES / "small"),
-                "--out",
-                str(out),
-                "--quiet",
-                "--config",
-                str(ROOT / "site.toml"),
-            ]
-        )
-        == 0
-    )
+    assert build_small_with_cli(out) == 0
     printed = capsys.readouterr().out
     assert "SEO audit:" in printed and " 0 errors" in printed
     reports = tmp_path / "reports"
@@ -489,21 +475,7 @@ def test_the_small_fixture_builds_with_no_audit_errors(tmp_path, capsys):
     pair = {p.url: p for p in result.pages}["compassion-fatigue-and-default-mode-network/"]
     assert [f for f in pair.findings if f.severity != "info"] == []
     # A second build with nothing changed reports no changes; the state records the build.
-    assert (
-        main(
-            [
-                "build",
-                "--data",
-                str(FIXTURES / "small"),
-                "--out",
-                str(out),
-                "--quiet",
-                "--config",
-                str(ROOT / "site.toml"),
-            ]
-        )
-        == 0
-    )
+    assert build_small_with_cli(out) == 0
     assert "0 added, 0 removed, 0 changed" in capsys.readouterr().out
     assert report.load_state(reports)["latest"] == result.hashes()
 

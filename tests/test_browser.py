@@ -10,9 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
-
-from pipeline.cli import main
+from conftest import build_small_with_cli
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -29,21 +27,7 @@ pytestmark = pytest.mark.skipif(
 def built(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("browser")
     out = root / "output"
-    assert (
-        main(
-            [
-                "build",
-                "--data",
-                str(FIXTURES / "small"),
-                "--out",
-                str(out),
-                "--quiet",
-                "--config",
-                str(ROOT / "site.toml"),
-            ]
-        )
-        == 0
-    )
+    assert build_small_with_cli(out) == 0
     return out, root / "reports"
 
 
