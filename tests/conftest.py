@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,18 @@ def build_site(data: Path, out: Path, config: Config | None = None, templates: P
     cfg = config or load_config(ROOT / "site.toml")
     inputs = load_inputs(data, templates or ROOT / "templates", cfg)
     return build(inputs, out, workers=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def own_build_cache(tmp_path_factory):
+    """Keep the incremental build's cache out of the working folder for a test module."""
+    old = os.environ.get("BRINGWISE_BUILD_CACHE")
+    os.environ["BRINGWISE_BUILD_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("BRINGWISE_BUILD_CACHE", None)
+    else:
+        os.environ["BRINGWISE_BUILD_CACHE"] = old
 
 
 def build_small_with_cli(out: Path) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import shutil
 from pathlib import Path
 
@@ -19,16 +18,7 @@ SMALL = ROOT / "tests" / "fixtures" / "small"
 TEMPLATES = ROOT / "templates"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _own_build_cache(tmp_path_factory):
-    """Keep the incremental build's cache out of the working folder."""
-    old = os.environ.get("BRINGWISE_BUILD_CACHE")
-    os.environ["BRINGWISE_BUILD_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop("BRINGWISE_BUILD_CACHE", None)
-    else:
-        os.environ["BRINGWISE_BUILD_CACHE"] = old
+pytestmark = pytest.mark.usefixtures("own_build_cache")
 
 
 def _build(data: Path, out: Path, capsys, config: Path | None = None) -> list[str]:

@@ -28,16 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _own_build_cache(tmp_path_factory):
-    """Keep the incremental build's cache out of the working folder."""
-    old = os.environ.get("BRINGWISE_BUILD_CACHE")
-    os.environ["BRINGWISE_BUILD_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop("BRINGWISE_BUILD_CACHE", None)
-    else:
-        os.environ["BRINGWISE_BUILD_CACHE"] = old
+pytestmark = pytest.mark.usefixtures("own_build_cache")
 
 
 TOPIC_HEADER = list(KNOWN_COLUMNS["topics"])
