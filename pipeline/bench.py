@@ -121,7 +121,8 @@ def touched(before: dict, after: dict) -> int:
     return sum(1 for k, v in after.items() if before.get(k) != v) + sum(1 for k in before if k not in after)
 
 
-def bench_one(n: int, work: Path, workers: int | None) -> dict:
+def bench_one(n: int, work: Path, workers: int | None, rebuilds: bool = True) -> dict:
+    """Full build, no-change rebuild and (with `rebuilds`) the one-topic and one-template rebuilds at N topics."""
     base = work / f"n{n}"
     if base.exists():
         shutil.rmtree(base)
@@ -143,6 +144,9 @@ def bench_one(n: int, work: Path, workers: int | None) -> dict:
     noop = run_build(data, templates, out, config, extra)
     noop["touched"] = touched(before, snapshot(out))
     print(f"  no change      {noop['seconds']:7.2f} s  touched {noop['touched']} files", flush=True)
+    if not rebuilds:
+        shutil.rmtree(base, ignore_errors=True)
+        return {"n": n, "pages": pages, "files": files, "full": full, "noop": noop, "topic": None, "template": None}
 
     topics = (data / "topics.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     line = len(topics) // 2
@@ -168,6 +172,14 @@ def _yes(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def _rebuild(r: dict | None) -> str:
+    return f"{r['seconds']:.2f} s ({r['touched']:,} touched)" if r else "not measured"
+
+
+# Hugo on this machine, for the same pages (issue 5): N → (seconds, peak MB, pages/s)
+HUGO = {200: (6.2, 590), 500: (58.5, 3200)}
+
+
 def report(results: list[dict], info: dict[str, str], workers: int | None) -> str:
     rows = [
         "| N | pair pages | files | full build | pages/s | peak RSS | no change | one topic edited | one template edited |",
@@ -178,8 +190,7 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
         rows.append(
             f"| {r['n']:,} | {r['pages']:,} | {r['files']:,} | {r['full']['seconds']:.2f} s | {pps:,.0f} | "
             f"{r['full']['peak_mb']:.0f} MB | {r['noop']['seconds']:.2f} s ({r['noop']['touched']:,} files touched) | "
-            f"{r['topic']['seconds']:.2f} s ({r['topic']['touched']:,} touched) | "
-            f"{r['template']['seconds']:.2f} s ({r['template']['touched']:,} touched) |"
+            f"{_rebuild(r['topic'])} | {_rebuild(r['template'])} |"
         )
     by_n = {r["n"]: r for r in results}
     checks = []
@@ -211,7 +222,17 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
             f"{r['touched']} files touched."
         )
     for r in results:
+        if r["n"] in HUGO:
+            hs, hmb = HUGO[r["n"]]
+            f = r["full"]
+            checks.append(
+                f"- Against Hugo at N = {r['n']} (Hugo: {hs} s, {r['pages'] / hs:,.0f} pages/s, {hmb:,} MB peak, no audit): "
+                f"{hs / f['seconds']:.2f}× Hugo's speed with the audit included, {f['peak_mb'] / hmb:.0%} of its memory."
+            )
+    for r in results:
         t = r["topic"]
+        if t is None:
+            continue
         checks.append(
             f"- One topic edited at N = {r['n']}: {t['touched']:,} of {r['files']:,} files rewritten "
             f"({t['seconds']:.2f} s); the edited topic has {r['n'] - 1} pairs plus its hub."
@@ -252,7 +273,14 @@ def plot(results: list[dict], path: Path) -> None:
     ns = [r["n"] for r in results]
     fig, ax1 = plt.subplots(figsize=(7, 4))
     ax1.plot(ns, [r["full"]["seconds"] for r in results], "o-", color="tab:blue", label="full build (s)")
-    ax1.plot(ns, [r["topic"]["seconds"] for r in results], "s--", color="tab:cyan", label="one topic edited (s)")
+    edited = [r for r in results if r["topic"]]
+    ax1.plot(
+        [r["n"] for r in edited],
+        [r["topic"]["seconds"] for r in edited],
+        "s--",
+        color="tab:cyan",
+        label="one topic edited (s)",
+    )
     ax1.plot(ns, [r["noop"]["seconds"] for r in results], "^:", color="tab:green", label="no change (s)")
     ax1.set_xlabel("topics (N); pair pages = N(N-1)/2")
     ax1.set_ylabel("seconds")
@@ -286,6 +314,14 @@ def write_doc(section: str, doc: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m pipeline.bench", description="Benchmark the build (issue 5).")
     p.add_argument("--sizes", default="200,500", help="comma-separated topic counts (default 200,500)")
+    p.add_argument(
+        "--rebuilds-up-to",
+        type=int,
+        default=500,
+        metavar="N",
+        help="measure the one-topic and one-template rebuilds only up to this N (default 500); larger N get the "
+        "full and no-change builds",
+    )
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: the build's own choice)")
     p.add_argument("--work", type=Path, default=ROOT / "bench" / "work", help="scratch folder")
     p.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
@@ -296,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     results = []
     for n in sizes:  # the doc, plot and JSON are rewritten after every N, so a long run leaves results early
-        results.append(bench_one(n, args.work, args.workers))
+        results.append(bench_one(n, args.work, args.workers, rebuilds=n <= args.rebuilds_up_to))
         if args.json:
             args.json.write_text(json.dumps({"machine": info, "results": results}, indent=1, default=str))
         write_doc(report(results, info, args.workers), args.doc)
