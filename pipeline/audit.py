@@ -1061,6 +1061,32 @@ def lsh_params(threshold: float, num_perm: int = NUM_PERM, bands: int = LSH_BAND
     return bands, best
 
 
+def _identical_rows(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group identical rows of a 2-D array: (first row of each group, group of each row, group sizes),
+    groups numbered in the order np.unique gives them. Rows are hashed column by column into 64 bits
+    (no copy of the matrix, no sort of 512-byte keys) and rows that share a hash are compared whole.
+    """
+    h = np.zeros(len(m), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for c in range(m.shape[1]):
+            h = h * np.uint64(0x100000001B3) ^ m[:, c].astype(np.uint64)
+    _, first, group, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
+    group = group.ravel()
+    for g in np.flatnonzero(counts > 1).tolist():  # same hash: prove the rows equal, or split them
+        rows = np.flatnonzero(group == g)
+        if not (m[rows] == m[rows[0]]).all():
+            keys = np.ascontiguousarray(m[rows]).view(np.dtype((np.void, m.dtype.itemsize * m.shape[1]))).ravel()
+            _, sub_first, sub = np.unique(keys, return_index=True, return_inverse=True)
+            sub = sub.ravel()
+            for k in range(1, len(sub_first)):
+                new = len(first)
+                first = np.append(first, rows[sub_first[k]])
+                counts = np.append(counts, (sub == k).sum())
+                group[rows[sub == k]] = new
+            first[g], counts[g] = rows[sub_first[0]], (sub == 0).sum()
+    return first, group, counts
+
+
 def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) -> dict[int, tuple[int, float]]:
     """Each page's most similar page among its LSH candidates: {id: (other id, estimated Jaccard)}.
 
@@ -1073,11 +1099,7 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) ->
     if len(ids) < 2:
         return result
     # Pages with identical signatures form one group, represented by its first row.
-    whole = np.ascontiguousarray(signatures)
-    keys = whole.view(np.dtype((np.void, whole.dtype.itemsize * whole.shape[1]))).ravel()
-    _, first, group, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
-    del keys, whole
-    group = group.ravel()
+    first, group, counts = _identical_rows(signatures)
     same: dict[int, list[int]] = {}  # group → its rows, for groups of two or more
     for row in np.flatnonzero(counts[group] > 1).tolist():
         same.setdefault(int(group[row]), []).append(row)
@@ -1112,17 +1134,12 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) ->
         by = np.argsort(bucket[k], kind="stable")  # reps were inserted in ascending order: keep it per bucket
         members.append((bucket[k][by], rep_rows[by]))
 
-    sets: dict[tuple[int, int], set[int]] = {}
-
     def bucket_set(k: int, b: int) -> set[int]:
-        out = sets.get((k, b))
-        if out is None:
-            ids_sorted, rows_sorted = members[k]
-            lo, hi = np.searchsorted(ids_sorted, b, "left"), np.searchsorted(ids_sorted, b, "right")
-            out = set()
-            for r in rows_sorted[lo:hi].tolist():  # as DictSetStorage.insert filled it
-                out.update((r,))
-            sets[(k, b)] = out
+        ids_sorted, rows_sorted = members[k]
+        lo, hi = np.searchsorted(ids_sorted, b, "left"), np.searchsorted(ids_sorted, b, "right")
+        out: set[int] = set()
+        for r in rows_sorted[lo:hi].tolist():  # as DictSetStorage.insert filled it
+            out.update((r,))
         return out
 
     rng = np.random.default_rng(0)

@@ -360,6 +360,25 @@ def test_near_duplicate_search_is_banded_not_all_pairs():
     assert len(found) == 500 and all(s == 1.0 for _, s in found.values())
 
 
+def test_identical_signatures_are_grouped_exactly_even_when_their_hashes_collide():
+    import numpy as np
+
+    from pipeline.audit import _identical_rows
+
+    rng = np.random.default_rng(7)
+    m = rng.integers(0, 2**32, size=(300, 128), dtype=np.uint64).astype(np.uint32)
+    m[[10, 50, 299]] = m[3]  # four identical rows
+    first, group, counts = _identical_rows(m)
+    assert set(np.flatnonzero(group == group[3]).tolist()) == {3, 10, 50, 299}
+    assert first[group[3]] == 3 and counts[group[3]] == 4
+    assert len(first) == 297 and sorted(counts.tolist()).count(1) == 296
+    # Two different rows with the same 64-bit row hash ((0, x) and (1, P ^ x) hash alike) stay apart.
+    p = 0x100000001B3
+    first, group, counts = _identical_rows(np.array([[0, 5], [1, p ^ 5], [0, 5]], dtype=np.uint64))
+    assert group[0] == group[2] != group[1]
+    assert counts[group[0]] == 2 and counts[group[1]] == 1 and first[group[1]] == 1 and first[group[0]] == 0
+
+
 def test_unique_share_counts_boilerplate_shared_by_many_pages(tmp_path):
     boiler = words(9, 300)
     pages = small_site_pages()
