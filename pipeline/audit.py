@@ -1171,12 +1171,16 @@ def unique_shares(samples: list[np.ndarray], boilerplate_share: float) -> list[f
     A shingle on more than that share of pages is site-wide boilerplate (template text, navigation,
     call to action). Computed with one sort of all samples: memory linear in pages.
     """
-    n = len(samples)
-    cutoff = max(1, int(boilerplate_share * n))
     lengths = np.array([len(s) for s in samples], dtype=np.int64)
+    return _unique_shares(np.concatenate(samples) if samples else np.zeros(0, np.uint32), lengths, boilerplate_share)
+
+
+def _unique_shares(every: np.ndarray, lengths: np.ndarray, boilerplate_share: float) -> list[float | None]:
+    """unique_shares() of pages whose samples are concatenated in `every`, `lengths[i]` for page i."""
+    n = len(lengths)
+    cutoff = max(1, int(boilerplate_share * n))
     if not lengths.sum():
         return [None] * n
-    every = np.concatenate(samples)
     values, counts = np.unique(every, return_counts=True)
     own = np.empty(len(every), dtype=bool)
     step = 1 << 20  # in slices: searchsorted's int64 positions for every sampled shingle at once cost 8 bytes each
@@ -1539,13 +1543,18 @@ def _text_results(
         else np.zeros((0, NUM_PERM), np.uint32)
     )
     del all_sigs
+    store.mh = bytearray()  # the cache is saved: from here on only the copy above is needed
     nearest = near_duplicates(signatures, comparable, a.near_duplicate_threshold)
     del signatures
-    every = np.frombuffer(store.sample, dtype=np.uint32)
+    buffer = np.frombuffer(store.sample, dtype=np.uint32)
     ends = np.frombuffer(store.sample_end, dtype=np.int64) // 4 if len(store.sample_end) else np.zeros(0, np.int64)
-    samples = [every[(ends[order[p] - 1] if order[p] else 0) : ends[order[p]]] for p in content]
-    shares = unique_shares(samples, a.boilerplate_share)
-    del samples, every
+    starts = [int(ends[order[p] - 1]) if order[p] else 0 for p in content]
+    lengths = np.array([int(ends[order[p]]) - s for p, s in zip(content, starts)], dtype=np.int64)
+    every = np.concatenate([buffer[s : s + n] for s, n in zip(starts, lengths.tolist())]) if content else buffer[:0]
+    del buffer, ends, starts
+    store.sample = bytearray()  # likewise: the samples now live in `every` only
+    shares = _unique_shares(every, lengths, a.boilerplate_share)
+    del every
     share_of = {p: (s if shingles[order[p]] >= MIN_SHINGLES else None) for p, s in zip(content, shares)}
     if path is not None:
         payload = {
