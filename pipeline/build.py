@@ -50,7 +50,7 @@ from pipeline.validate import (
     validate_topics,
 )
 from pipeline.wording import Wording, read_wording
-from pipeline.write import Staging, recover
+from pipeline.write import Staging, empty_trash, recover
 
 _WORDS = re.compile(r"[\w’'-]+")
 
@@ -752,6 +752,7 @@ def build(
     out = Path(out)
     fps = fingerprints(inputs)
     recover(out)  # a killed build's leftovers go, even when nothing else is done
+    empty_trash(_cache_dir(out) / "trash")  # previous sites whose background deletion was stopped
     old = _load_manifest(out) if out.exists() else None
     if old is not None and old["site"] == fps.site:
         result = _summaries_from_manifest(old)
@@ -764,7 +765,7 @@ def build(
     total = join_count(n_topics)
     workers = workers or min(os.cpu_count() or 1, 2 if total > 2000 else 1)
     per_chunk = max(200, min(2500, total // (workers * 8) or 1))
-    with Staging(out) as staging:
+    with Staging(out, trash=_cache_dir(out) / "trash") as staging:
         _prepare(inputs, staging.root, fps, old, out)
         if audit_records and after_write is not None:
             from pipeline.audit import RecordStore, _minhash

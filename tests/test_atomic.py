@@ -326,3 +326,29 @@ def test_a_staging_folder_of_a_running_build_is_left_alone(tmp_path):
     finally:
         running.kill()
         running.wait()
+
+
+def test_the_previous_site_is_deleted_in_the_background_not_left_behind(tmp_path, cache):
+    data, out, before = _old_site(tmp_path)
+    _inprocess_build(data, out)
+    assert tree_hash(out) != before and leftovers(tmp_path, out) == []
+    # The previous site went to the build cache's trash, which a detached process empties.
+    trash = list(cache.glob("*/trash"))
+    assert trash
+    deadline = time.monotonic() + 20
+    while any(any(t.iterdir()) for t in trash) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(not any(t.iterdir()) for t in trash)
+
+
+def test_a_trash_left_by_a_stopped_deletion_is_emptied_by_the_next_build(tmp_path, cache):
+    data, out, _ = _old_site(tmp_path)
+    (trash := next(cache.glob("*/")) / "trash").mkdir(exist_ok=True)
+    stale = trash / "output.staging-1-123"
+    (stale / "a-and-b").mkdir(parents=True)
+    (stale / "a-and-b" / "index.html").write_text("old")
+    _inprocess_build(data, out)
+    deadline = time.monotonic() + 20
+    while stale.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not stale.exists()
