@@ -196,7 +196,15 @@ class AuditResult:
 
     def hashes(self) -> dict[str, str]:
         """URL → content hash of every page: what the next build compares against."""
+        if isinstance(self.pages, PageRows):
+            return dict(self.pages.url_hashes())
         return {p.url: p.hash for p in self.pages}
+
+    def indexable(self) -> int:
+        """How many pages may be indexed."""
+        if isinstance(self.pages, PageRows):
+            return self.pages.indexable_count()
+        return sum(1 for p in self.pages if p.indexable)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1469,6 +1477,16 @@ class PageRows(Sequence):
             self._members = set(self.order)
         return self._members
 
+    def url_hashes(self) -> Iterator[tuple[str, str]]:
+        """(URL, content hash) of each row, without making the rows."""
+        st = self.store
+        for i in self.order:
+            yield st.url(i), st.hash_of_index(i)
+
+    def indexable_count(self) -> int:
+        flags = self.store.flags
+        return sum(1 for i in self.order if not flags[i] & _NOINDEX)
+
     def __getitem__(self, p):
         if isinstance(p, slice):
             return [self[k] for k in range(*p.indices(len(self)))]
@@ -1572,18 +1590,22 @@ def compare(result: AuditResult, previous: dict[str, str]) -> None:
     """Mark pages added or changed since a build whose URL → hash map is `previous`; list removed ones."""
     result.has_previous = True
     rows = result.pages
-    changes: dict[int, str] = {}
     current: set[str] = set()
-    for k, p in enumerate(rows):
-        current.add(p.url)
-        change = "added" if p.url not in previous else "changed" if previous[p.url] != p.hash else ""
-        if isinstance(rows, PageRows):
-            if change:
-                changes[k] = change
-        else:
-            p.change = change
-    if isinstance(rows, PageRows):
-        rows.change = changes
-    result.added = [p.url for p in rows if p.change == "added"]
-    result.changed = [p.url for p in rows if p.change == "changed"]
+    if isinstance(rows, PageRows):  # from the store's columns, without making a row per page
+        rows.change = {}
+        for k, (url, digest) in enumerate(rows.url_hashes()):
+            current.add(url)
+            if url not in previous:
+                rows.change[k] = "added"
+            elif previous[url] != digest:
+                rows.change[k] = "changed"
+        st, order = rows.store, rows.order
+        result.added = [st.url(order[k]) for k, c in rows.change.items() if c == "added"]
+        result.changed = [st.url(order[k]) for k, c in rows.change.items() if c == "changed"]
+    else:
+        for p in rows:
+            current.add(p.url)
+            p.change = "added" if p.url not in previous else "changed" if previous[p.url] != p.hash else ""
+        result.added = [p.url for p in rows if p.change == "added"]
+        result.changed = [p.url for p in rows if p.change == "changed"]
     result.removed = sorted(u for u in previous if u not in current)

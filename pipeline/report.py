@@ -512,7 +512,7 @@ def write_reports(result: AuditResult, cfg: Config, reports: Path, site_dir: Pat
 
 def terminal_summary(result: AuditResult, html_path: Path | None = None, limit: int = 10) -> list[str]:
     s = result.stats
-    indexable = sum(1 for p in result.pages if p.indexable)
+    indexable = result.indexable()
     lines = [
         (
             f"SEO audit: {len(result.pages):,} pages ({indexable:,} indexable) in {s.get('seconds', 0):.1f} s "
