@@ -348,7 +348,7 @@ def _types(data) -> Iterator[str]:
             yield from _types(item["@graph"])
 
 
-_PERMUTATIONS: np.ndarray | None = None
+_PERMUTATIONS: tuple[np.ndarray, np.ndarray] | None = None
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
 
@@ -361,7 +361,8 @@ def _minhash(hashes: np.ndarray) -> bytes:
     if _PERMUTATIONS is None:
         from datasketch import MinHash
 
-        _PERMUTATIONS = np.asarray(MinHash(num_perm=NUM_PERM, scheme="affine32").permutations, dtype=np.uint32)
+        a, b = np.asarray(MinHash(num_perm=NUM_PERM, scheme="affine32").permutations, dtype=np.uint32)
+        _PERMUTATIONS = (a[:, None].copy(), b[:, None].copy())  # as columns: one row per permutation
     if not len(hashes):
         return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32).tobytes()
     s1, m1, s2, m2, s3 = _FMIX32
@@ -372,9 +373,9 @@ def _minhash(hashes: np.ndarray) -> bytes:
     hv *= m2
     hv ^= hv >> s3
     a, b = _PERMUTATIONS
-    phv = np.multiply(hv[:, None], a)
+    phv = a * hv  # (NUM_PERM, len(hashes)), wrapping in 32 bits
     phv += b
-    return phv.min(axis=0).tobytes()
+    return phv.min(axis=1).tobytes()
 
 
 _WORD_HASHES: dict[bytes, int] = {}
@@ -447,6 +448,11 @@ _ASCII_WORD_TABLE = bytes(
 )  # ASCII non-word characters → space
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
 _RUNS: dict[bytes, bytes] = {}
+# Non-ASCII characters met so far (UTF-8), up to 16 of each kind: a text whose non-ASCII characters
+# are all among them is fixed with a few bytes.replace() instead of the regular expression. UTF-8 is
+# self-synchronising, so a character's bytes are found only where that character is.
+_KNOWN_NOT_WORD: list[bytes] = []
+_KNOWN_WORD: list[bytes] = []
 
 
 def _non_ascii_run(m: re.Match) -> bytes:
@@ -455,7 +461,13 @@ def _non_ascii_run(m: re.Match) -> bytes:
     if fixed is None:
         if len(_RUNS) > 100_000:
             _RUNS.clear()
-        fixed = _RUNS[run] = _NOT_WORD.sub(" ", run.decode()).encode()
+        chars = run.decode()
+        fixed = _RUNS[run] = _NOT_WORD.sub(" ", chars).encode()
+        for c in chars:
+            known = _KNOWN_NOT_WORD if _NOT_WORD.match(c) else _KNOWN_WORD
+            b = c.encode()
+            if len(known) < 16 and b not in known:
+                known.append(b)
     return fixed
 
 
@@ -468,7 +480,13 @@ def text_words(text: str) -> list[bytes]:
         return [w.encode() for w in _WORDS.findall(lowered)]
     data = data.translate(_ASCII_WORD_TABLE)
     if not data.isascii():
-        data = _NON_ASCII_RUN.sub(_non_ascii_run, data)
+        fixed = data
+        for c in _KNOWN_NOT_WORD:
+            fixed = fixed.replace(c, b" ")
+        rest = fixed
+        for c in _KNOWN_WORD:
+            rest = rest.replace(c, b"")
+        data = fixed if rest.isascii() else _NON_ASCII_RUN.sub(_non_ascii_run, data)
     return data.split()
 
 
