@@ -800,6 +800,41 @@ class RecordStore:
             self.findings[i] = other.findings[j]
         return i
 
+    def extend(self, other: RecordStore) -> None:
+        """Append every row of another store (a build worker's, made with the same settings) in its
+        order: the same columns as adding its records here one by one, without running the per-page
+        checks again."""
+        if any(rel in self.index for rel in other.rel):  # a page twice: as add() would, keep the first
+            for j in range(len(other.rel)):
+                self.add_from(other, j)
+            return
+        n0 = len(self.rel)
+        self.index.update(zip(other.rel, range(n0, n0 + len(other.rel))))
+        self.rel += other.rel
+        self.digest += other.digest
+        for name in ("flags", "kind", "desc_len", "desc_h", "words", "shingles"):
+            getattr(self, name).extend(getattr(other, name))
+        self.title += other.title
+        self.canon.update((n0 + j, c) for j, c in other.canon.items())
+        # Link targets new here get ids in the order they first appear in the other store's links,
+        # which is its target_list's order: the ids add() would have given them.
+        if len(other.links):
+            ids = np.fromiter(map(self._target, other.target_list), dtype=np.int32, count=len(other.target_list))
+            self.links.frombytes(ids[np.frombuffer(other.links, dtype=np.int32)].tobytes())
+            self.link_end.frombytes(
+                (np.frombuffer(other.link_end, dtype=np.int64) + (len(self.links) - len(other.links))).tobytes()
+            )
+        else:
+            self.link_end.extend([len(self.links)] * len(other.link_end))
+        rows = np.frombuffer(other.mh_row, dtype=np.int32)
+        shifted = np.where(rows >= 0, rows + len(self.mh) // (4 * NUM_PERM), -1).astype(np.int32)
+        self.mh_row.frombytes(shifted.tobytes())
+        self.mh += other.mh
+        self.sample_end.frombytes((np.frombuffer(other.sample_end, dtype=np.int64) + len(self.sample)).tobytes())
+        self.sample += other.sample
+        self.errors.update((n0 + j, e) for j, e in other.errors.items())
+        self.findings.update((n0 + j, f) for j, f in other.findings.items())
+
     def drop_links(self) -> None:
         self.targets, self.target_list, self.links, self.link_end = {}, [], array("i"), array("q")
 
