@@ -1254,6 +1254,20 @@ def robots_findings(text: str | None, records: list[PageRecord], cfg: Config, se
     return out
 
 
+class _BandSketch:
+    """What MinHashLSH reads of a MinHash (its hash values, their number, its scheme): a LeanMinHash of
+    one band without the per-object checks of values this module made."""
+
+    __slots__ = ("hashvalues",)
+    scheme = "affine32"
+
+    def __init__(self, hashvalues: np.ndarray):
+        self.hashvalues = hashvalues
+
+    def __len__(self) -> int:
+        return len(self.hashvalues)
+
+
 def lsh_params(threshold: float, num_perm: int = NUM_PERM, bands: int = LSH_BANDS) -> tuple[int, int]:
     """(bands, rows): the most selective banding that still finds a pair at `threshold` 98% of the time."""
     best = 1
@@ -1271,7 +1285,7 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) ->
     bucket are compared. Identical signatures are grouped first so that many identical pages
     cannot make one huge bucket.
     """
-    from datasketch import LeanMinHash, MinHashLSH
+    from datasketch import MinHashLSH
 
     result: dict[int, tuple[int, float]] = {}
     if len(ids) < 2:
@@ -1295,15 +1309,12 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) ->
     # and the sampling below are the same as with one MinHashLSH of all bands.
     bands, rows = lsh_params(threshold)
     bucket = np.empty((bands, len(reps)), dtype=np.int64)  # per band, the smallest row of each rep's bucket
+    rep_sigs = signatures[reps]
     for k in range(bands):
         # MinHashLSH wants two bands at least: band k twice, so both tables hold the same buckets.
         lsh = MinHashLSH(num_perm=2 * rows, params=(2, rows))
-
-        def sketch(row: int, k: int = k) -> LeanMinHash:
-            band = signatures[row, k * rows : (k + 1) * rows]
-            return LeanMinHash(seed=1, hashvalues=np.concatenate((band, band)), scheme="affine32")
-
-        sketches = [sketch(row) for row in reps]
+        band = rep_sigs[:, k * rows : (k + 1) * rows]
+        sketches = list(map(_BandSketch, np.concatenate((band, band), axis=1)))  # one contiguous row per rep
         with lsh.insertion_session() as session:
             for row, m in zip(reps, sketches):
                 session.insert(row, m, check_duplication=False)
@@ -1320,23 +1331,29 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) ->
         _, inverse, counts = np.unique(bucket[k], return_inverse=True, return_counts=True)
         alone[k] = counts[inverse] == 1
 
-    def bucket_set(k: int, b: int) -> set[int]:
-        ids_sorted, rows_sorted = members[k]
-        lo, hi = np.searchsorted(ids_sorted, b, "left"), np.searchsorted(ids_sorted, b, "right")
-        out: set[int] = set()
-        for r in rows_sorted[lo:hi].tolist():  # as DictSetStorage.insert filled it
-            out.update((r,))
-        return out
+    bucket_keys: dict[tuple[int, int], list[int]] = {}
+
+    def bucket_list(k: int, b: int) -> list[int]:
+        """The rows of a bucket in the order its set (filled as DictSetStorage.insert fills it) yields them."""
+        keys = bucket_keys.get((k, b))
+        if keys is None:
+            ids_sorted, rows_sorted = members[k]
+            lo, hi = np.searchsorted(ids_sorted, b, "left"), np.searchsorted(ids_sorted, b, "right")
+            out: set[int] = set()
+            for r in rows_sorted[lo:hi].tolist():
+                out.update((r,))
+            keys = bucket_keys[(k, b)] = list(out)
+        return keys
 
     rng = np.random.default_rng(0)
+    bucket_l, alone_l = bucket.tolist(), alone.tolist()
     for n, row in enumerate(reps):
         found: set[int] = set()
         for k in range(bands):
-            if alone[k, n]:
+            if alone_l[k][n]:
                 found.add(row)
                 continue
-            for key in bucket_set(k, int(bucket[k, n])):
-                found.add(key)
+            found.update(bucket_list(k, bucket_l[k][n]))  # added one by one, in the bucket set's order
         cands = [c for c in list(found) if c != row]
         if not cands:
             continue
