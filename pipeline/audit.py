@@ -1457,16 +1457,23 @@ def save_cache(path: Path, store: RecordStore, cfg: Config) -> None:
     os.replace(tmp, path)
 
 
-def _parse_chunk(args: tuple[str, str, list[tuple[str, str | None]]]) -> list[PageRecord | str]:
-    """Worker: read each file; return its hash when it matches the cached one, else parse it."""
-    root, base_url, items = args
-    out: list[PageRecord | str] = []
+def _parse_chunk(args: tuple[str, Config, list[tuple[str, str | None]]]) -> tuple[RecordStore | None, list[str | int]]:
+    """Worker: read each file; when its hash matches the cached one, answer the hash, else parse it
+    into this chunk's own RecordStore (per-page checks included) and answer its row there."""
+    root, cfg, items = args
+    store: RecordStore | None = None
+    out: list[str | int] = []
     for rel, known in items:
         with open(os.path.join(root, rel), "rb") as f:
             data = f.read()
         digest = content_hash(data)
-        out.append(digest if digest == known else parse_page(rel, data, base_url, digest))
-    return out
+        if digest == known:
+            out.append(digest)
+            continue
+        if store is None:
+            store = RecordStore(cfg)
+        out.append(store.add(parse_page(rel, data, cfg.base_url, digest)))
+    return store, out
 
 
 def read_pages(
@@ -1488,16 +1495,21 @@ def read_pages(
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(items) >= 2000 else 1
     chunk = max(16, min(256, len(items) // (workers * 4) or 1))
-    jobs = [(str(root), cfg.base_url, items[i : i + chunk]) for i in range(0, len(items), chunk)]
+    jobs = [(str(root), cfg, items[i : i + chunk]) for i in range(0, len(items), chunk)]
 
     def take(job, res) -> None:
         nonlocal parsed
-        for (rel, _), r in zip(job[2], res):
+        parsed_here, out = res
+        if parsed_here is not None and len(parsed_here) == len(out):  # every page of the chunk was parsed
+            parsed += len(out)
+            store.extend(parsed_here)
+            return
+        for (rel, _), r in zip(job[2], out):
             if isinstance(r, str):
                 store.add_from(cache, cache.index[rel])
             else:
                 parsed += 1
-                store.add(r)
+                store.add_from(parsed_here, r)
 
     if workers > 1 and len(jobs) > 1:
         _minhash(np.zeros(1, dtype=np.uint32))  # import and set up before forking, not once per worker
