@@ -356,7 +356,7 @@ def _minhash(hashes: np.ndarray) -> bytes:
     """The MinHash signature (NUM_PERM uint32 values) of 32-bit hashes, exactly as datasketch's
     MinHash(num_perm=NUM_PERM, hashfunc=int, scheme="affine32").update_batch(hashes) makes it, with
     datasketch's own permutations: each hash is pre-mixed with the MurmurHash3 finalizer, then
-    permuted as a * h + b mod 2^32; the signature is the column-wise minimum."""
+    permuted as a * h + b mod 2^32; the signature is each permutation's minimum."""
     global _PERMUTATIONS
     if _PERMUTATIONS is None:
         from datasketch import MinHash
