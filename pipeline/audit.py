@@ -98,6 +98,9 @@ _TEXT_XPATH = (
     ".//text()[not(ancestor::nav or ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
 )
 _PAIR_URL = re.compile(r"^[^/]+-and-[^/]+/$")
+# The elements parse_page looks at, and those whose text is not main text (see _TEXT_XPATH).
+_LOOK_AT = ("a", "h1", "h2", "h3", "h4", "h5", "h6", "title", "meta", "link", "script", "img", "nav")
+_NOT_TEXT = ("nav", "script", "style", "noscript", "template")
 
 
 class Finding(NamedTuple):
@@ -289,6 +292,55 @@ def _resolve(folder: str, href: str, base_url: str) -> tuple[str, str | None]:
     return "internal", norm + "/" if directory else norm
 
 
+@lru_cache(maxsize=16_384)
+def _resolve_absolute(href: str, base_url: str) -> tuple[str, str | None] | None:
+    """_resolve() for a href whose answer does not depend on the page's folder (it has a scheme, a
+    host or an absolute path); None for a relative href."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or unquote(parts.path).startswith("/"):
+        return _resolve("", href, base_url)
+    return None
+
+
+# A relative href of plain path segments after any number of "../": '../x-and-y/', '../../topics/x/',
+# 'about/', '../sitemap.xml'. No segment is "." or "..", no "%", ":", "?", "#" or "//": urlsplit,
+# unquote and normpath leave it as it is, so it resolves by dropping the page folder's last segments.
+_SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9_.~-]*"
+_PLAIN_HREF = re.compile(rf"((?:\.\./)*)((?:{_SEGMENT}/)*(?:{_SEGMENT})?)")
+
+
+def _folder_parents(folder: str) -> list[str] | None:
+    """[folder, its parent, …, ""] for a folder like 'a/b/' made of plain segments; None otherwise."""
+    if not folder:
+        return [""]
+    parts = folder.split("/")
+    if parts[-1] or any(p in ("", ".", "..") for p in parts[:-1]):
+        return None
+    parts.pop()
+    return ["".join(p + "/" for p in parts[:k]) for k in range(len(parts), -1, -1)]
+
+
+def _resolve_on_page(
+    page_url: str, folder: str, parents: list[str] | None, href: str, base_url: str
+) -> tuple[str, str | None]:
+    """resolve() for a page in `folder` (parents from _folder_parents), with a fast path for plain relative hrefs."""
+    href = href.strip()
+    if not href:
+        return "skip", None
+    if parents is not None:
+        m = _PLAIN_HREF.fullmatch(href)
+        if m is not None:
+            up = len(m.group(1)) // 3
+            if up < len(parents):
+                return "internal", parents[up] + m.group(2)
+    if href.startswith("#") or href.lower().startswith(_SKIP_SCHEMES):
+        return "skip", None
+    if href.startswith("?"):  # a query only: the page itself
+        return "internal", page_url
+    found = _resolve_absolute(href, base_url)
+    return found if found is not None else _resolve(folder, href, base_url)
+
+
 def _types(data) -> Iterator[str]:
     """Top-level @types of a JSON-LD document (including items of @graph), not nested ones."""
     items = data if isinstance(data, list) else [data]
@@ -304,55 +356,146 @@ def _types(data) -> Iterator[str]:
             yield from _types(item["@graph"])
 
 
-_PERMUTATIONS = None
+_PERMUTATIONS: tuple[np.ndarray, np.ndarray] | None = None
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
 
 def _minhash(hashes: np.ndarray) -> bytes:
+    """The MinHash signature (NUM_PERM uint32 values) of 32-bit hashes, exactly as datasketch's
+    MinHash(num_perm=NUM_PERM, hashfunc=int, scheme="affine32").update_batch(hashes) makes it, with
+    datasketch's own permutations: each hash is pre-mixed with the MurmurHash3 finalizer, then
+    permuted as a * h + b mod 2^32; the signature is each permutation's minimum."""
     global _PERMUTATIONS
-    from datasketch import MinHash
-
     if _PERMUTATIONS is None:
-        _PERMUTATIONS = MinHash(num_perm=NUM_PERM).permutations
-    m = MinHash(num_perm=NUM_PERM, hashfunc=int, permutations=_PERMUTATIONS, scheme="affine32")
-    m.update_batch(hashes.tolist())
-    return m.hashvalues.astype(np.uint32).tobytes()
+        from datasketch import MinHash
+
+        a, b = np.asarray(MinHash(num_perm=NUM_PERM, scheme="affine32").permutations, dtype=np.uint32)
+        _PERMUTATIONS = (a[:, None].copy(), b[:, None].copy())  # as columns: one row per permutation
+    if not len(hashes):
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32).tobytes()
+    s1, m1, s2, m2, s3 = _FMIX32
+    hv = np.array(hashes, dtype=np.uint32)
+    hv ^= hv >> s1
+    hv *= m1
+    hv ^= hv >> s2
+    hv *= m2
+    hv ^= hv >> s3
+    a, b = _PERMUTATIONS
+    phv = a * hv  # (NUM_PERM, len(hashes)), wrapping in 32 bits
+    phv += b
+    return phv.min(axis=1).tobytes()
 
 
-_WORD_HASHES: dict[str, int] = {}
+_WORD_HASHES: dict[bytes, int] = {}
 
 
-def _word_hashes(words: list[str]) -> np.ndarray:
+def _word_hashes(words: Sequence[bytes]) -> np.ndarray:
+    """CRC-32 of each word's UTF-8 bytes, as uint64."""
     cache = _WORD_HASHES
-    if len(cache) > 500_000:
-        cache.clear()
-    for w in set(words).difference(cache):
-        cache[w] = zlib.crc32(w.encode())
-    return np.array([cache[w] for w in words], dtype=np.uint64)
+    try:
+        return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+    except KeyError:
+        if len(cache) > 500_000:
+            cache.clear()
+        for w in set(words).difference(cache):
+            cache[w] = zlib.crc32(w)
+        return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
-def shingle_hashes(words: list[str]) -> np.ndarray:
-    """Distinct 32-bit hashes of the text's SHINGLE-word shingles (the whole text if shorter)."""
+_MIX_P, _MIX_1, _MIX_S1, _MIX_S2 = np.uint64(0x100000001B3), np.uint64(0xBF58476D1CE4E5B9), np.uint64(29), np.uint64(32)
+
+
+def _shingle_hashes(words: Sequence[bytes]) -> np.ndarray:
+    """shingle_hashes() of words given as UTF-8 bytes."""
     if not words:
         return np.zeros(0, dtype=np.uint32)
     wh = _word_hashes(words)
     k = min(SHINGLE, len(wh))
     n = len(wh) - k + 1
-    h = np.zeros(n, dtype=np.uint64)
-    for j in range(k):  # polynomial rolling combination, wrapping in 64 bits
-        h = h * np.uint64(0x100000001B3) + wh[j : j + n]
-    h ^= h >> np.uint64(29)
-    h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(32)
-    return np.unique((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    h = wh[:n].copy()
+    for j in range(1, k):  # polynomial rolling combination, wrapping in 64 bits
+        h *= _MIX_P
+        h += wh[j : j + n]
+    h ^= h >> _MIX_S1
+    h *= _MIX_1
+    h ^= h >> _MIX_S2
+    h32 = h.astype(np.uint32)  # the low 32 bits
+    h32.sort()
+    if n > 1:
+        keep = np.empty(n, dtype=bool)
+        keep[0] = True
+        np.not_equal(h32[1:], h32[:-1], out=keep[1:])
+        h32 = h32[keep]
+    return h32
 
 
-def text_fingerprint(words: list[str]) -> tuple[int, bytes, bytes]:
-    """(number of distinct shingles, MinHash bytes, sampled shingle hashes) of a list of words."""
-    hashes = shingle_hashes(words)
+def shingle_hashes(words: list[str]) -> np.ndarray:
+    """Distinct 32-bit hashes of the text's SHINGLE-word shingles (the whole text if shorter), sorted."""
+    return _shingle_hashes([w.encode() for w in words])
+
+
+def _fingerprint(words: Sequence[bytes]) -> tuple[int, bytes, bytes]:
+    hashes = _shingle_hashes(words)
     if not len(hashes):
         return 0, b"", b""
     sample = hashes[(hashes & SAMPLE_MASK) == 0]
     return len(hashes), _minhash(hashes), sample.tobytes()
+
+
+def text_fingerprint(words: list[str]) -> tuple[int, bytes, bytes]:
+    """(number of distinct shingles, MinHash bytes, sampled shingle hashes) of a list of words."""
+    return _fingerprint([w.encode() for w in words])
+
+
+# Words of a text: runs of _WORDS characters, found in its UTF-8 bytes. ASCII bytes that are not word
+# characters become spaces by one table lookup; runs of non-ASCII characters are classified with
+# _WORDS itself (and remembered); the bytes are then split at the spaces.
+_NOT_WORD = re.compile(r"[^\w’'-]")
+_ASCII_WORD_TABLE = bytes(
+    c if c >= 128 or _WORDS.fullmatch(chr(c)) else 32 for c in range(256)
+)  # ASCII non-word characters → space
+_NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
+_RUNS: dict[bytes, bytes] = {}
+# Non-ASCII characters met so far (UTF-8), up to 16 of each kind: a text whose non-ASCII characters
+# are all among them is fixed with a few bytes.replace() instead of the regular expression. UTF-8 is
+# self-synchronising, so a character's bytes are found only where that character is.
+_KNOWN_NOT_WORD: list[bytes] = []
+_KNOWN_WORD: list[bytes] = []
+
+
+def _non_ascii_run(m: re.Match) -> bytes:
+    run = m.group()
+    fixed = _RUNS.get(run)
+    if fixed is None:
+        if len(_RUNS) > 100_000:
+            _RUNS.clear()
+        chars = run.decode()
+        fixed = _RUNS[run] = _NOT_WORD.sub(" ", chars).encode()
+        for c in chars:
+            known = _KNOWN_NOT_WORD if _NOT_WORD.match(c) else _KNOWN_WORD
+            b = c.encode()
+            if len(known) < 16 and b not in known:
+                known.append(b)
+    return fixed
+
+
+def text_words(text: str) -> list[bytes]:
+    """_WORDS.findall(text.lower()), each word as its UTF-8 bytes."""
+    lowered = text.lower()
+    try:
+        data = lowered.encode()
+    except UnicodeEncodeError:  # a lone surrogate: never part of a word
+        return [w.encode() for w in _WORDS.findall(lowered)]
+    data = data.translate(_ASCII_WORD_TABLE)
+    if not data.isascii():
+        fixed = data
+        for c in _KNOWN_NOT_WORD:
+            fixed = fixed.replace(c, b" ")
+        rest = fixed
+        for c in _KNOWN_WORD:
+            rest = rest.replace(c, b"")
+        data = fixed if rest.isascii() else _NON_ASCII_RUN.sub(_non_ascii_run, data)
+    return data.split()
 
 
 _PARSERS: dict[bool, object] = {}
@@ -386,15 +529,16 @@ def parse_page(rel: str, data: bytes, base_url: str, digest: str | None = None) 
     rec.lang = (doc.get("lang") or "").strip()
     last_level = 0
     seen_links: set[str] = set()
-    for el in doc.iter():
+    folder = url[: url.rfind("/") + 1]
+    parents = _folder_parents(folder)
+    headings = _HEADINGS
+    for el in doc.iter(*_LOOK_AT):  # only the elements looked at, in document order
         tag = el.tag
-        if not isinstance(tag, str):
-            continue
         if tag == "a":
             href = el.get("href")
             if href is None:
                 continue
-            kind, target = resolve(url, href, base_url)
+            kind, target = _resolve_on_page(url, folder, parents, href, base_url)
             if kind == "internal":
                 if target not in seen_links:
                     seen_links.add(target)
@@ -404,7 +548,11 @@ def parse_page(rel: str, data: bytes, base_url: str, digest: str | None = None) 
             elif kind == "external":
                 rec.external_links += 1
             if kind != "skip":
-                text = " ".join("".join(el.itertext()).split())
+                if len(el):
+                    text = " ".join("".join(el.itertext()).split())
+                else:
+                    text = el.text
+                    text = " ".join(text.split()) if text else ""
                 label = (
                     text
                     or el.get("aria-label", "").strip()
@@ -415,16 +563,13 @@ def parse_page(rel: str, data: bytes, base_url: str, digest: str | None = None) 
                     rec.bad_link_text.append(f"empty text: {href}")
                 elif label.lower().strip(".…!") in _GENERIC_LINK_TEXT:
                     rec.bad_link_text.append(f"“{label}”: {href}")
-        elif tag in _HEADINGS:
-            level = _HEADINGS[tag]
+        elif tag in headings:
+            level = headings[tag]
             if level == 1:
                 rec.h1 += 1
             if level > last_level + 1:
                 rec.heading_skips.append(f"h{last_level} → h{level}" if last_level else f"first heading is h{level}")
             last_level = level
-        elif tag == "title":
-            if el.getparent() is not None and el.getparent().tag == "head":
-                rec.titles.append(" ".join("".join(el.itertext()).split()))
         elif tag == "meta":
             name = (el.get("name") or "").strip().lower()
             if name == "description":
@@ -443,6 +588,9 @@ def parse_page(rel: str, data: bytes, base_url: str, digest: str | None = None) 
                     rec.jsonld_types.extend(_types(json.loads(el.text or "")))
                 except ValueError as exc:
                     rec.jsonld_errors.append(str(exc)[:160])
+        elif tag == "title":
+            if el.getparent() is not None and el.getparent().tag == "head":
+                rec.titles.append(" ".join("".join(el.itertext()).split()))
         elif tag == "img":
             if el.get("alt") is None:
                 rec.img_no_alt.append(el.get("src") or "(no src)")
@@ -455,11 +603,30 @@ def parse_page(rel: str, data: bytes, base_url: str, digest: str | None = None) 
         main = doc.find(".//body")
     if main is None:
         main = doc
-    text = " ".join(main.xpath(_TEXT_XPATH))
-    words = _WORDS.findall(text.lower())
+    # The main text: every text node under `main` that has no nav, script, style, noscript or template
+    # ancestor. The document is not used after this, so those elements are emptied (their tails, which
+    # lie outside them, stay) and the remaining text nodes taken as they are.
+    if main.tag in _NOT_TEXT or next(main.iterancestors(*_NOT_TEXT), None) is not None:
+        words: list[bytes] = []
+    else:
+        for el in list(main.iter(*_NOT_TEXT)):
+            el.clear(keep_tail=True)
+        words = text_words(" ".join(_text_nodes()(main)))
     rec.words = len(words)
-    rec.shingles, rec.minhash, rec.sample = text_fingerprint(words)
+    rec.shingles, rec.minhash, rec.sample = _fingerprint(words)
     return rec
+
+
+_TEXT_NODES = None
+
+
+def _text_nodes():
+    global _TEXT_NODES
+    if _TEXT_NODES is None:
+        from lxml import etree
+
+        _TEXT_NODES = etree.XPath(".//text()", smart_strings=False)
+    return _TEXT_NODES
 
 
 # ---------------------------------------------------------------------------------------------
@@ -640,6 +807,41 @@ class RecordStore:
         if j in other.findings:
             self.findings[i] = other.findings[j]
         return i
+
+    def extend(self, other: RecordStore) -> None:
+        """Append every row of another store (a build worker's, made with the same settings) in its
+        order: the same columns as adding its records here one by one, without running the per-page
+        checks again."""
+        if any(rel in self.index for rel in other.rel):  # a page twice: as add() would, keep the first
+            for j in range(len(other.rel)):
+                self.add_from(other, j)
+            return
+        n0 = len(self.rel)
+        self.index.update(zip(other.rel, range(n0, n0 + len(other.rel))))
+        self.rel += other.rel
+        self.digest += other.digest
+        for name in ("flags", "kind", "desc_len", "desc_h", "words", "shingles"):
+            getattr(self, name).extend(getattr(other, name))
+        self.title += other.title
+        self.canon.update((n0 + j, c) for j, c in other.canon.items())
+        # Link targets new here get ids in the order they first appear in the other store's links,
+        # which is its target_list's order: the ids add() would have given them.
+        if len(other.links):
+            ids = np.fromiter(map(self._target, other.target_list), dtype=np.int32, count=len(other.target_list))
+            self.links.frombytes(ids[np.frombuffer(other.links, dtype=np.int32)].tobytes())
+            self.link_end.frombytes(
+                (np.frombuffer(other.link_end, dtype=np.int64) + (len(self.links) - len(other.links))).tobytes()
+            )
+        else:
+            self.link_end.extend([len(self.links)] * len(other.link_end))
+        rows = np.frombuffer(other.mh_row, dtype=np.int32)
+        shifted = np.where(rows >= 0, rows + len(self.mh) // (4 * NUM_PERM), -1).astype(np.int32)
+        self.mh_row.frombytes(shifted.tobytes())
+        self.mh += other.mh
+        self.sample_end.frombytes((np.frombuffer(other.sample_end, dtype=np.int64) + len(self.sample)).tobytes())
+        self.sample += other.sample
+        self.errors.update((n0 + j, e) for j, e in other.errors.items())
+        self.findings.update((n0 + j, f) for j, f in other.findings.items())
 
     def drop_links(self) -> None:
         self.targets, self.target_list, self.links, self.link_end = {}, [], array("i"), array("q")
@@ -1142,23 +1344,32 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) ->
         by = np.argsort(bucket[k], kind="stable")  # reps were inserted in ascending order: keep it per bucket
         members.append((bucket[k][by], rep_rows[by]))
 
-    def bucket_set(k: int, b: int) -> set[int]:
-        ids_sorted, rows_sorted = members[k]
-        lo, hi = np.searchsorted(ids_sorted, b, "left"), np.searchsorted(ids_sorted, b, "right")
-        out: set[int] = set()
-        for r in rows_sorted[lo:hi].tolist():  # as DictSetStorage.insert filled it
-            out.update((r,))
-        return out
+    bucket_keys: dict[tuple[int, int], list[int]] = {}
+
+    def bucket_list(k: int, b: int) -> list[int]:
+        """The rows of a bucket in the order its set (filled as DictSetStorage.insert fills it) yields them."""
+        keys = bucket_keys.get((k, b))
+        if keys is None:
+            ids_sorted, rows_sorted = members[k]
+            lo, hi = np.searchsorted(ids_sorted, b, "left"), np.searchsorted(ids_sorted, b, "right")
+            out: set[int] = set()
+            for r in rows_sorted[lo:hi].tolist():
+                out.update((r,))
+            keys = list(out)
+            if hi - lo > 8:  # large buckets are met again and again; small ones are cheap to redo
+                bucket_keys[(k, b)] = keys
+        return keys
 
     rng = np.random.default_rng(0)
+    bucket_t, alone_t = np.ascontiguousarray(bucket.T), np.ascontiguousarray(alone.T)  # a row per rep
+    del bucket, alone
     for n, row in enumerate(reps):
         found: set[int] = set()
-        for k in range(bands):
-            if alone[k, n]:
+        for k, (b, lone) in enumerate(zip(bucket_t[n].tolist(), alone_t[n].tolist())):
+            if lone:
                 found.add(row)
                 continue
-            for key in bucket_set(k, int(bucket[k, n])):
-                found.add(key)
+            found.update(bucket_list(k, b))  # added one by one, in the bucket set's order
         cands = [c for c in list(found) if c != row]
         if not cands:
             continue
@@ -1266,16 +1477,23 @@ def save_cache(path: Path, store: RecordStore, cfg: Config) -> None:
     os.replace(tmp, path)
 
 
-def _parse_chunk(args: tuple[str, str, list[tuple[str, str | None]]]) -> list[PageRecord | str]:
-    """Worker: read each file; return its hash when it matches the cached one, else parse it."""
-    root, base_url, items = args
-    out: list[PageRecord | str] = []
+def _parse_chunk(args: tuple[str, Config, list[tuple[str, str | None]]]) -> tuple[RecordStore | None, list[str | int]]:
+    """Worker: read each file; when its hash matches the cached one, answer the hash, else parse it
+    into this chunk's own RecordStore (per-page checks included) and answer its row there."""
+    root, cfg, items = args
+    store: RecordStore | None = None
+    out: list[str | int] = []
     for rel, known in items:
         with open(os.path.join(root, rel), "rb") as f:
             data = f.read()
         digest = content_hash(data)
-        out.append(digest if digest == known else parse_page(rel, data, base_url, digest))
-    return out
+        if digest == known:
+            out.append(digest)
+            continue
+        if store is None:
+            store = RecordStore(cfg)
+        out.append(store.add(parse_page(rel, data, cfg.base_url, digest)))
+    return store, out
 
 
 def read_pages(
@@ -1297,16 +1515,21 @@ def read_pages(
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(items) >= 2000 else 1
     chunk = max(16, min(256, len(items) // (workers * 4) or 1))
-    jobs = [(str(root), cfg.base_url, items[i : i + chunk]) for i in range(0, len(items), chunk)]
+    jobs = [(str(root), cfg, items[i : i + chunk]) for i in range(0, len(items), chunk)]
 
     def take(job, res) -> None:
         nonlocal parsed
-        for (rel, _), r in zip(job[2], res):
+        parsed_here, out = res
+        if parsed_here is not None and len(parsed_here) == len(out):  # every page of the chunk was parsed
+            parsed += len(out)
+            store.extend(parsed_here)
+            return
+        for (rel, _), r in zip(job[2], out):
             if isinstance(r, str):
                 store.add_from(cache, cache.index[rel])
             else:
                 parsed += 1
-                store.add(r)
+                store.add_from(parsed_here, r)
 
     if workers > 1 and len(jobs) > 1:
         _minhash(np.zeros(1, dtype=np.uint32))  # import and set up before forking, not once per worker

@@ -464,10 +464,14 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
     rejected: list[str] = []
     warnings: dict[str, list[str]] = {}
     rendered = reused = 0
-    records: list[Any] = []  # audit records of the pages rendered, when the build hands them to the audit
+    # The audit's records of the pages rendered, when the build hands them to the audit: parsed here
+    # and folded into this chunk's own RecordStore (per-page checks included); the parent appends it.
+    records = None
     audit_base = s.get("audit_base")
     if audit_base is not None:
-        from pipeline.audit import parse_page
+        from pipeline.audit import RecordStore, parse_page
+
+        records = RecordStore(cfg, s["audit_severity"])
     for i, j, a, b, row, url in pair_rows(chunk, slugs, editorial, cfg):
         if row["status"] == "rejected":
             rejected.append(url)
@@ -526,7 +530,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
         data = html.encode("utf-8")
         _write_bytes(f"{root}/{rel}", data)
         if audit_base is not None:
-            records.append(parse_page(rel, data, audit_base))
+            records.add(parse_page(rel, data, audit_base))
         rendered += 1
         pages.append((i, j, _STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)))
         base_fps.append(base)
@@ -768,12 +772,13 @@ def build(
     with Staging(out, trash=_cache_dir(out) / "trash") as staging:
         _prepare(inputs, staging.root, fps, old, out)
         if audit_records and after_write is not None:
-            from pipeline.audit import RecordStore, _minhash
+            from pipeline.audit import RecordStore, _minhash, _Severity
 
             _minhash(np.zeros(1, dtype=np.uint32))  # lxml and the permutations set up once, before forking
             _STATE["audit_base"] = inputs.cfg.base_url
-            # Each record is folded into compact columns as it arrives (its per-page checks run then).
-            result.audit_records = RecordStore(inputs.cfg)
+            _STATE["audit_severity"] = _Severity(inputs.cfg)
+            # Each chunk's records come as compact columns (its workers ran the per-page checks), appended in chunk order.
+            result.audit_records = RecordStore(inputs.cfg, _STATE["audit_severity"])
         reuse = _STATE["reuse"]
         slugs = _STATE["slugs"]
         n = len(slugs)
@@ -804,8 +809,8 @@ def build(
                 a, b = slugs[i], slugs[j]
                 result.pages.append(PageSummary(pair_url(a, b), "pair", statuses_t[code], upd, w, share, a, b))
             result.rejected.extend(part["rejected"])
-            for rec in part.get("records", ()):
-                result.audit_records.add(rec)
+            if part.get("records") is not None:
+                result.audit_records.extend(part["records"])
             warnings.update(part["warnings"])
             result.rendered += part["rendered"]
             result.reused += part["reused"]

@@ -178,6 +178,89 @@ def test_links_resolve_like_a_browser():
     assert resolve("a-and-b/", "../sitemap.xml", BASE) == ("internal", "sitemap.xml")
 
 
+def test_the_fast_paths_of_parse_page_agree_with_the_general_ones():
+    """Link resolution, word splitting, shingle hashing and MinHash each have a fast path in
+    parse_page; each must give exactly what the plain definition gives."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from pipeline import audit
+
+    hrefs = ["../", "../x-and-y/", "../../topics/x/", "topics/x/", "about", "../sitemap.xml", "./", "a/./b/", "a/../b"]
+    hrefs += ["../../../x/", "..", "?q=1", "#top", "MAILTO:a@b", "//example.org/lib/a/", f"{BASE}/about/", "/lib/x"]
+    hrefs += ["  ../a-and-b/ ", "../a%20b/", "../a b/", "../é/", "x:y", "../.x/", "..//x/", "", " ", "~a/", "a//b"]
+    for page_url in ["", "a-and-b/", "topics/x/", "404.html", "a/b/c/", "a//b/", "./x/"]:
+        folder = page_url[: page_url.rfind("/") + 1]
+        parents = audit._folder_parents(folder)
+        for href in hrefs:
+            assert audit._resolve_on_page(page_url, folder, parents, href, BASE) == resolve(page_url, href, BASE)
+
+    rnd = random.Random(1)
+    alphabet = list("ab Z_-'’é—·–.,\n\tİΣσ½²日😀\u00ad\u0307ﬁ")
+    for _ in range(3000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30)))
+        assert audit.text_words(text) == [w.encode() for w in audit._WORDS.findall(text.lower())]
+
+    def reference_shingles(ws: list[str]) -> np.ndarray:
+        wh = np.array([zlib.crc32(w.encode()) for w in ws], dtype=np.uint64)
+        k = min(audit.SHINGLE, len(wh))
+        n = len(wh) - k + 1
+        h = np.zeros(n, dtype=np.uint64)
+        for j in range(k):
+            h = h * np.uint64(0x100000001B3) + wh[j : j + n]
+        h ^= h >> np.uint64(29)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(32)
+        return np.unique((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+
+    permutations = MinHash(num_perm=audit.NUM_PERM).permutations
+    for n in (1, 2, 4, 5, 6, 50, 700):
+        ws = words(n, n).split()
+        hashes = audit.shingle_hashes(ws)
+        assert hashes.tobytes() == reference_shingles(ws).tobytes()
+        m = MinHash(num_perm=audit.NUM_PERM, hashfunc=int, permutations=permutations, scheme="affine32")
+        m.update_batch(hashes.tolist())
+        assert audit._minhash(hashes) == m.hashvalues.astype(np.uint32).tobytes()
+
+
+def test_stores_appended_in_order_hold_what_adding_each_record_holds():
+    """The build's workers each fold their pages into a RecordStore; the parent appends them."""
+    import pickle
+
+    from pipeline.audit import RecordStore
+
+    urls = [f"p{k}-and-q{k % 3}/" for k in range(12)]
+    recs = [
+        parse_page(
+            url + "index.html",
+            html(url, body=words(k, 60 * (k % 4)), links=("../", f"../{urls[(k + 1) % 12]}", "../gone/", "../../x/"))
+            .replace("<h1>", "<h1>" if k % 5 else "<h3>")
+            .encode(),
+            BASE,
+        )
+        for k, url in enumerate(urls)
+    ]
+    recs.append(parse_page("broken/index.html", b"", BASE))
+    order = recs + recs[:3]  # pages met twice are kept once, first come
+    one = RecordStore(CFG)
+    for r in order:
+        one.add(r)
+    for cuts in ([], [5], [0, 3, 8, 13], [1, 2, 14]):
+        merged = RecordStore(CFG)
+        bounds = [0, *cuts, len(order)]
+        for a, b in zip(bounds, bounds[1:]):
+            part = RecordStore(CFG)
+            for r in order[a:b]:
+                part.add(r)
+            merged.extend(pickle.loads(pickle.dumps(part)))
+        for column in RecordStore._COLUMNS:
+            mine, theirs = getattr(merged, column), getattr(one, column)
+            assert type(mine) is type(theirs) and mine == theirs, column
+            assert getattr(mine, "typecode", None) == getattr(theirs, "typecode", None)
+            if isinstance(mine, dict):
+                assert list(mine.items()) == list(theirs.items()), column  # same order too
+
+
 def test_robots_longest_match_wins_and_allow_wins_ties():
     rules = robots_rules("User-agent: *\nDisallow: /lib/private/\nAllow: /lib/private/ok/\nDisallow: /*.pdf$\n")["*"]
     assert not robots_allows(rules, "/lib/private/x/")
