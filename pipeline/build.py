@@ -549,6 +549,44 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
     }
 
 
+def render_all(chunks: list[tuple[int, int]], workers: int, collect) -> None:
+    """render_chunk every chunk with `workers` processes in all, handing results to `collect` in chunk order.
+
+    The calling process renders too: workers - 1 are forked, and it renders the next chunk itself
+    whenever the one it must collect next is not finished. One process fewer holds a copy of the
+    build's state (the whole tree's memory is what counts), and its own chunks are never pickled.
+    """
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            collect(render_chunk(chunk))
+        return
+    ahead = 2 * (workers - 1)  # chunks queued for the pool, so that its workers never wait
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers - 1, mp_context=ctx) as pool:
+        queued: dict[int, Any] = {}
+        mine: dict[int, dict[str, Any]] = {}
+        handed = 0  # chunks given out so far, in order, to the pool or to this process
+
+        def feed() -> None:
+            nonlocal handed
+            while handed < len(chunks) and sum(1 for f in queued.values() if not f.done()) < ahead:
+                queued[handed] = pool.submit(render_chunk, chunks[handed])
+                handed += 1
+
+        try:
+            feed()
+            for k in range(len(chunks)):
+                while k not in mine and not (k in queued and queued[k].done()) and handed < len(chunks):
+                    mine[handed] = render_chunk(chunks[handed])  # rather than wait
+                    handed += 1
+                    feed()
+                collect(mine.pop(k) if k in mine else queued.pop(k).result())
+                feed()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # fail now, not after the queued chunks
+            raise
+
+
 def _chunks(n_topics: int, pages_per_chunk: int = 2500) -> Iterator[tuple[int, int]]:
     """Ranges of first topics holding about `pages_per_chunk` pairs each (the join is never materialised)."""
     start = 0
@@ -817,15 +855,7 @@ def build(
             bar.update(len(pages))
 
         bar = tqdm(total=total, unit="page", desc="pair pages", disable=not progress, leave=False)
-        chunks = _chunks(n, per_chunk)
-        if workers > 1:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-                for part in pool.map(render_chunk, chunks):
-                    collect(part)
-        else:
-            for chunk in chunks:
-                collect(render_chunk(chunk))
+        render_all(list(_chunks(n, per_chunk)), workers, collect)
         bar.close()
         for url in sorted(warnings):
             result.warnings.extend(warnings[url])
