@@ -816,7 +816,7 @@ def build(
             _STATE["audit_base"] = inputs.cfg.base_url
             _STATE["audit_severity"] = _Severity(inputs.cfg)
             # Each chunk's records come as compact columns (its workers ran the per-page checks), appended in chunk order.
-            result.audit_records = RecordStore(inputs.cfg, _STATE["audit_severity"])
+            result.audit_records = RecordStore(inputs.cfg, _STATE["audit_severity"], spill=_cache_dir(out))
         reuse = _STATE["reuse"]
         slugs = _STATE["slugs"]
         n = len(slugs)

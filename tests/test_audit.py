@@ -654,3 +654,17 @@ def test_reports_folder_can_be_chosen(tmp_path):
         == 0
     )
     assert (tmp_path / "elsewhere" / "seo-review.html").exists()
+
+
+def test_signatures_and_samples_can_live_in_a_temporary_file(tmp_path):
+    import pickle
+
+    from pipeline.audit import Spill
+
+    spill = Spill(tmp_path)
+    spill += b"abc"
+    spill += b""
+    spill += bytearray(b"defgh")
+    assert len(spill) == 8 and spill[2:5] == b"cde" and spill[6:] == b"gh" and spill[5:5] == b""
+    assert spill.read() == bytearray(b"abcdefgh") and pickle.loads(pickle.dumps(spill)) == bytearray(b"abcdefgh")
+    assert list(tmp_path.iterdir()) == []  # an unnamed file: nothing to clean up, even after a crash
