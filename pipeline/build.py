@@ -36,7 +36,7 @@ from pipeline.pairs import (
     neighbours,
 )
 from pipeline.problems import ContractError
-from pipeline.proofread import check_sentence, topic_names
+from pipeline.proofread import check_parts, topic_names
 from pipeline.quick import cache_dir, folder_identity
 from pipeline.render import environment, finish, render, site_context
 from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
@@ -169,12 +169,17 @@ def gate(row: dict[str, Any], own: int, total: int, cfg: Config) -> str:
     return status
 
 
-def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
+def _generated_parts(ctx: dict[str, Any]) -> list[str]:
+    """The paragraphs of a pair page the pipeline wrote (not the editors), in proofreading order."""
     parts = [ctx["intro"], ctx["effects_lead"], *ctx["effects"], ctx["strategies_lead"], ctx["cta"]["lead"]]
     parts += [s["text"] for s in ctx["strategies"]]
     if not ctx["editorial"]:
         parts += ctx["link"]
-    return [s for p in parts for s in split_sentences(p)]
+    return parts
+
+
+def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
+    return [s for p in _generated_parts(ctx) for s in split_sentences(p)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,8 +438,7 @@ def render_pair(row: dict[str, Any], topics, nb, wording: Wording, cfg: Config, 
     html = render(env, page, site)
     found = [
         f"{page['url']}: {fault.kind} ({fault.detail}): {fault.sentence}"
-        for sentence in _generated_sentences(ctx)
-        for fault in check_sentence(sentence, names)
+        for fault in check_parts(_generated_parts(ctx), names)
     ]
     return ctx, page, status, own, total, html, found
 
