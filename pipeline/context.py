@@ -67,6 +67,8 @@ class _Fields(dict):
     def __init__(self, mentions: Mentions, roles: dict[str, Topic], wording: Wording, extra: dict[str, str]):
         super().__init__(extra)
         self.mentions, self.roles, self.wording = mentions, roles, wording
+        # The names verbs must agree with, the same for every sentence of the page.
+        self.plural = [n for t in roles.values() if t.name.plural for n in (t.name.text, t.name.short)]
 
     def __missing__(self, key: str) -> str:
         letter, _, part = key.partition("_")
@@ -83,7 +85,7 @@ class _Fields(dict):
 
 def _fill(template: str, fields: _Fields) -> str:
     text = capitalise(template.format_map(fields).strip())
-    plural = [n for t in fields.roles.values() if t.name.plural for n in (t.name.text, t.name.short)]
+    plural = fields.plural
     return fix_articles(agree(text, plural) if plural else text)
 
 
@@ -102,10 +104,25 @@ def _first(table: dict[str, Any], keys: list[str]) -> Any:
     raise KeyError(keys[-1])
 
 
+_EFFECT_WORDING: dict[tuple[int, str, str], tuple[Wording, list[str], list[str]]] = {}
+
+
+def _effect_wording(wording: Wording, kind_a: str, kind_b: str) -> tuple[list[str], list[str]]:
+    """The with-effect and general bullet templates for a (kind, kind), looked up once per wording."""
+    key = (id(wording), kind_a, kind_b)
+    held = _EFFECT_WORDING.get(key)
+    if held is None or held[0] is not wording:  # the wording is held, so its id is not reused
+        keys = directed_keys(kind_a, kind_b)
+        with_effect = _first({k: v["with_effect"] for k, v in wording.effects.items() if "with_effect" in v}, keys)
+        general = _first({k: v["general"] for k, v in wording.effects.items() if "general" in v}, keys)
+        if len(_EFFECT_WORDING) > 4096:
+            _EFFECT_WORDING.clear()
+        held = _EFFECT_WORDING[key] = (wording, with_effect, general)
+    return held[1], held[2]
+
+
 def _effects(a: Topic, b: Topic, page: str, wording: Wording, fields: _Fields) -> list[str]:
-    keys = directed_keys(a.kind, b.kind)
-    with_effect = _first({k: v["with_effect"] for k, v in wording.effects.items() if "with_effect" in v}, keys)
-    general = _first({k: v["general"] for k, v in wording.effects.items() if "general" in v}, keys)
+    with_effect, general = _effect_wording(wording, a.kind, b.kind)
     bullets = []
     templates = _pick(with_effect, f"{page}|effects", 3)
     for i, effect in enumerate(a.effects[:3]):

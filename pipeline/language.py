@@ -155,13 +155,24 @@ _ARTICLE = re.compile(r"\b([Aa]n?) ([\w’'-]+)")
 def fix_articles(sentence: str) -> str:
     """Make every 'a'/'an' in generated text match the sound of the next word."""
 
-    def repl(m: re.Match[str]) -> str:
+    return _ARTICLE.sub(_fixed_article, sentence)
+
+
+_FIXED: dict[str, str] = {}
+
+
+def _fixed_article(m: re.Match[str]) -> str:
+    """The replacement of one 'a word' match, remembered by the matched text (it decides it)."""
+    found = m.group(0)
+    fixed = _FIXED.get(found)
+    if fixed is None:
         article = with_article(m.group(2)).split(" ", 1)[0]
         if m.group(1)[0].isupper():
             article = article.capitalize()
-        return f"{article} {m.group(2)}"
-
-    return _ARTICLE.sub(repl, sentence)
+        if len(_FIXED) > 65536:
+            _FIXED.clear()
+        fixed = _FIXED[found] = f"{article} {m.group(2)}"
+    return fixed
 
 
 _SUBJECT_BEFORE = r"(?:^|(?<=[Ww]hen )|(?<=[Hh]ow )|(?<=[Ii]f )|(?<=[Ww]hile )|(?<=[Bb]ecause )|(?<=, ))"
