@@ -61,6 +61,9 @@ def topic_records(topics_df) -> dict[str, Topic]:
     return out
 
 
+_PLAIN_FIELDS: dict[int, tuple[Topic, Wording, dict[tuple[str, bool], str]]] = {}
+
+
 class _Fields(dict):
     """Fills sentence placeholders in order, so abbreviations are introduced once."""
 
@@ -74,6 +77,22 @@ class _Fields(dict):
         letter, _, part = key.partition("_")
         topic = self.roles[letter.lower()]
         capital = letter.isupper()
+        if topic.name.abbreviation:  # named differently once introduced: filled in page order
+            return self._field(topic, part, capital)
+        # Without an abbreviation a topic's fields read the same everywhere: made once per topic,
+        # then kept in this page's dict for its later sentences.
+        held = _PLAIN_FIELDS.get(id(topic))
+        if held is None or held[0] is not topic or held[1] is not self.wording:
+            if len(_PLAIN_FIELDS) > 65536:
+                _PLAIN_FIELDS.clear()
+            held = _PLAIN_FIELDS[id(topic)] = (topic, self.wording, {})  # holding both keeps the ids unique
+        value = held[2].get((part, capital))
+        if value is None:
+            value = held[2][(part, capital)] = self._field(topic, part, capital)
+        self[key] = value
+        return value
+
+    def _field(self, topic: Topic, part: str, capital: bool) -> str:
         if not part:
             return self.mentions(topic.slug, capital)
         phrases = self.wording.kinds[topic.kind]
