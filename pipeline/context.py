@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -176,6 +177,18 @@ def _paragraphs(text: str) -> list[str]:
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
+@lru_cache(maxsize=1024)
+def _template_paragraphs(template: str) -> tuple[str, ...]:
+    """_paragraphs of a wording template (there are few; each is split once)."""
+    return tuple(_paragraphs(template))
+
+
+@lru_cache(maxsize=16384)
+def _first_sentence(text: str) -> tuple[str, ...]:
+    """split_sentences(text)[:1] of a topic's description, split once per description."""
+    return tuple(split_sentences(text)[:1])
+
+
 def source_label(url: str, wording: Wording) -> str:
     """Link text that says where a source goes: 'Wikipedia: Default mode network'."""
     parts = urlsplit(url)
@@ -240,7 +253,7 @@ def pair_context(
         link_note = ""
     else:
         template = _first(wording.link, symmetric_keys(x.kind, y.kind))
-        link = [_fill(p, fields) for p in _paragraphs(variant(f"{page}|link", template))]
+        link = [_fill(p, fields) for p in _template_paragraphs(variant(f"{page}|link", template))]
         link_note = variant(f"{page}|note", wording.page["unreviewed_note"])
     effects_lead = _fill(variant(f"{page}|effects_lead", wording.page["effects_lead"]), fields)
     effects = _effects(a, b, page, wording, fields)
@@ -266,7 +279,7 @@ def pair_context(
     )
     description = meta_description(
         leads,
-        [*split_sentences(a.description)[:1], *split_sentences(b.description)[:1]],
+        [*_first_sentence(a.description), *_first_sentence(b.description)],
         cfg.audit.description_min,
         cfg.audit.description_max - 2,
     )

@@ -149,7 +149,9 @@ def with_article(phrase: str) -> str:
     return _inflect.a(phrase)
 
 
-_ARTICLE = re.compile(r"\b([Aa]n?) ([\w’'-]+)")
+# "\b([Aa]n?) ([\w’'-]+)" with the word boundary checked after the first letter: the same matches,
+# but the pattern starts with a letter, so the regex engine skips quickly to each 'a' or 'A'.
+_ARTICLE = re.compile(r"([Aa](?<!\w[Aa])n?) ([\w’'-]+)")
 
 
 def fix_articles(sentence: str) -> str:
