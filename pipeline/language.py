@@ -12,6 +12,9 @@ import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from titlecase import SMALL_FIRST as _SMALL_FIRST
+from titlecase import SMALL_LAST as _SMALL_LAST
+from titlecase import SUBPHRASE as _SUBPHRASE
 from titlecase import titlecase
 
 
@@ -214,7 +217,25 @@ def possessive(text: str) -> str:
 
 def title_case(text: str) -> str:
     """Consistent title case that keeps acronyms and apostrophes right."""
-    return titlecase(text)
+    if "\n" in text or "\r" in text or text.upper() == text:
+        return titlecase(text)
+    # titlecase() on one line that is not all capitals, word by word as it does it, each word's
+    # own casing remembered (a topic's words recur on every page it is on). titlecase cases each
+    # word alone; then the line's first and last words and small words after a colon or dash.
+    words = [_title_word(w) for w in _TITLE_SPLIT.split(text)]
+    words[0] = _SMALL_FIRST.sub(lambda m: f"{m.group(1)}{m.group(2).capitalize()}", words[0])
+    words[-1] = _SMALL_LAST.sub(lambda m: m.group(0).capitalize(), words[-1])
+    return _SUBPHRASE.sub(lambda m: f"{m.group(1)}{m.group(2).capitalize()}", " ".join(words))
+
+
+_TITLE_SPLIT = re.compile("[\t ]")
+
+
+@lru_cache(maxsize=65536)
+def _title_word(word: str) -> str:
+    """How titlecase() cases one word inside a line that is not all capitals: the middle word of a
+    three-word line whose other words it leaves alone and that no rule for the whole line touches."""
+    return titlecase(f"Xx {word} Xx")[3:-3]
 
 
 def split_sentences(text: str) -> list[str]:
