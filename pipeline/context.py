@@ -72,7 +72,7 @@ class _Fields(dict):
         super().__init__(extra)
         self.mentions, self.roles, self.wording = mentions, roles, wording
         # The names verbs must agree with, the same for every sentence of the page.
-        self.plural = [n for t in roles.values() if t.name.plural for n in (t.name.text, t.name.short)]
+        self.plural_key = tuple(n for t in roles.values() if t.name.plural for n in (t.name.text, t.name.short))
 
     def __missing__(self, key: str) -> str:
         letter, _, part = key.partition("_")
@@ -104,9 +104,26 @@ class _Fields(dict):
 
 
 def _fill(template: str, fields: _Fields) -> str:
-    text = capitalise(template.format_map(fields).strip())
-    plural = fields.plural
-    return fix_articles(agree(text, plural) if plural else text)
+    return _finish_sentence(template.format_map(fields), fields.plural_key)
+
+
+_FINISHED: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def _finish_sentence(text: str, plural: tuple[str, ...]) -> str:
+    """A filled sentence capitalised, its verbs agreeing with `plural` and its articles fixed:
+    remembered, since many sentences (a topic's own strategies) recur on page after page."""
+    key = (text, plural)
+    done = _FINISHED.get(key)
+    if done is None:
+        done = capitalise(text.strip())
+        if plural:
+            done = agree(done, list(plural))
+        done = fix_articles(done)
+        if len(_FINISHED) > 65536:
+            _FINISHED.clear()
+        _FINISHED[key] = done
+    return done
 
 
 def _pick(options: list[Any], key: str, count: int) -> list[Any]:
@@ -164,11 +181,14 @@ def _strategies(a: Topic, b: Topic, x: Topic, page: str, wording: Wording, field
     y_kind = b.kind if x is a else a.kind
     keys = symmetric_keys(x.kind, y_kind)
     steps: list[dict[str, str]] = []
+    wanted = max(2, 6 - len(items))
     for k in keys:
+        if len(steps) >= wanted:  # later keys only add steps after the ones shown
+            break
         for step in _pick(wording.strategies.get(k, []), f"{page}|steps|{k}", 2 if k != "*+*" else 3):
             if step["title"] not in {s["title"] for s in steps}:
                 steps.append(step)
-    for step in steps[: max(2, 6 - len(items))]:
+    for step in steps[:wanted]:
         items.append({"title": step["title"], "text": _fill(step["text"], fields)})
     return items
 

@@ -195,9 +195,16 @@ def _plural_verb(word: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _agreement_patterns(name: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple(
-        (form, re.compile(_SUBJECT_BEFORE + re.escape(form) + r" ([a-z]+)\b")) for form in {name, capitalise(name)}
-    )
+    return tuple((form, re.compile(_subject_pattern(form))) for form in {name, capitalise(name)})
+
+
+def _subject_pattern(form: str) -> str:
+    """_SUBJECT_BEFORE + form + ' ([a-z]+)\\b' with the name first and what must come before it
+    checked behind it: the same matches, but the regex engine can jump from one name to the next."""
+    f = re.escape(form)
+    before = [rf"(?<![\s\S]{f})"]  # the name starts the sentence (^)
+    before += [rf"(?<={w} {f})" for w in ("[Ww]hen", "[Hh]ow", "[Ii]f", "[Ww]hile", "[Bb]ecause", ",")]
+    return rf"{f}(?:{'|'.join(before)}) ([a-z]+)\b"
 
 
 def agree(sentence: str, plural_names: list[str]) -> str:

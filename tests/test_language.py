@@ -167,3 +167,22 @@ def test_title_case_is_titlecase_word_by_word():
             " ".join(rng.choice(words) for _ in range(rng.randint(1, 5))),
         ):
             assert title_case(text) == titlecase(text), text
+
+
+def test_agreement_patterns_match_as_the_subject_rule_reads():
+    import random
+    import re
+
+    from pipeline import language
+
+    rng = random.Random(3)
+    words = ["When", "how", "If", "while", "Because", ",", "and", "is", "has", "was", "does", "affects", ".", "("]
+    for name in ("intrusive thoughts", "the basal ganglia", "CBT", "people (x)", "s"):
+        rule = {
+            f: re.compile(language._SUBJECT_BEFORE + re.escape(f) + r" ([a-z]+)\b") for f in (name, capitalise(name))
+        }
+        for _ in range(2000):
+            text = rng.choice([" ", ""]).join(rng.choice([*words, name, capitalise(name)]) for _ in range(6))
+            for form, pattern in language._agreement_patterns(name):
+                found = [(m.span(), m.groups()) for m in pattern.finditer(text)]
+                assert found == [(m.span(), m.groups()) for m in rule[form].finditer(text)], text
