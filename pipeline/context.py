@@ -72,7 +72,7 @@ class _Fields(dict):
         super().__init__(extra)
         self.mentions, self.roles, self.wording = mentions, roles, wording
         # The names verbs must agree with, the same for every sentence of the page.
-        self.plural_key = tuple(n for t in roles.values() if t.name.plural for n in (t.name.text, t.name.short))
+        self.plural = [n for t in roles.values() if t.name.plural for n in (t.name.text, t.name.short)]
 
     def __missing__(self, key: str) -> str:
         letter, _, part = key.partition("_")
@@ -104,26 +104,9 @@ class _Fields(dict):
 
 
 def _fill(template: str, fields: _Fields) -> str:
-    return _finish_sentence(template.format_map(fields), fields.plural_key)
-
-
-_FINISHED: dict[tuple[str, tuple[str, ...]], str] = {}
-
-
-def _finish_sentence(text: str, plural: tuple[str, ...]) -> str:
-    """A filled sentence capitalised, its verbs agreeing with `plural` and its articles fixed:
-    remembered, since many sentences (a topic's own strategies) recur on page after page."""
-    key = (text, plural)
-    done = _FINISHED.get(key)
-    if done is None:
-        done = capitalise(text.strip())
-        if plural:
-            done = agree(done, list(plural))
-        done = fix_articles(done)
-        if len(_FINISHED) > 65536:
-            _FINISHED.clear()
-        _FINISHED[key] = done
-    return done
+    text = capitalise(template.format_map(fields).strip())
+    plural = fields.plural
+    return fix_articles(agree(text, plural) if plural else text)
 
 
 def _pick(options: list[Any], key: str, count: int) -> list[Any]:

@@ -95,11 +95,18 @@ def _article_ok(article: str, word: str) -> bool:
     return with_article(word).split(" ", 1)[0].lower() == article.lower()
 
 
+# Parts (paragraphs) whose own words passed the doubled-word, article, bracket and capital checks:
+# many recur on page after page (a topic's own strategies), and a clean part is clean on any page.
+_CLEAN_PARTS: set[str] = set()
+
+
 def _surely_clean(parts: list[str], names: dict[str, tuple[str, str]]) -> bool:
     """True only when no sentence of `parts` can have a fault: the checks of check_sentence run
     once over the whole text (no pattern can match across a sentence end or a part's edge), and
     anything they find sends the page to the exact check, sentence by sentence."""
-    for p in parts:
+    # The checks that read a part's words alone, on the parts not already found clean elsewhere.
+    new = [p for p in parts if p not in _CLEAN_PARTS]
+    for p in new:
         first = p.strip()[:1]
         # Only a part's first sentence can start lower-case: split_sentences cuts before a capital.
         if first.isalpha() and first.islower():
@@ -108,15 +115,18 @@ def _surely_clean(parts: list[str], names: dict[str, tuple[str, str]]) -> bool:
             for sentence in split_sentences(p):
                 if any(sentence.count(o) != sentence.count(c) for o, c in _PAIRS):
                     return False
-    text = "\0".join(parts)
-    for m in _SUSPECT.finditer(text):
+    for m in _SUSPECT.finditer("\0".join(new)):
         doubled, stacked, article, word = m.groups()
         if doubled is not None:
             if doubled.lower() not in _ALLOWED_DOUBLES:
                 return False
         elif stacked is not None or not _article_ok(article, word):
             return False
-    low = text.lower()
+    if len(_CLEAN_PARTS) > 65536:
+        _CLEAN_PARTS.clear()
+    _CLEAN_PARTS.update(new)
+    # The checks for the page's topic names, over all its text.
+    low = "\0".join(parts).lower()
     for text_name, (kind, bare) in names.items():
         nouns, article = _name_rules(text_name, kind, bare)
         for _noun, probe, pattern in nouns:
