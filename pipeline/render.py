@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from markupsafe import Markup
 
 from pipeline import urls
@@ -16,10 +17,34 @@ from pipeline.structured import page_graph, to_script
 TEMPLATES = {"pair": "pair.html", "hub": "hub.html", "index": "index.html", "about": "about.html", "404": "404.html"}
 
 
+_escape_inner = getattr(markupsafe, "_escape_inner", None)  # markupsafe's own escaping of a str
+_new_str = str.__new__
+
+
+def _escape(value: Any) -> Markup:
+    """markupsafe.escape, with its most common case (a plain str) made without Markup's __new__."""
+    if value.__class__ is str:
+        return _new_str(Markup, _escape_inner(value))
+    return markupsafe.escape(value)
+
+
+class _PageTemplate(jinja2.Template):
+    """Templates whose `{{ … }}` escape with _escape (the same Markup as markupsafe.escape, faster)."""
+
+    @classmethod
+    def from_code(cls, environment, code, globals, uptodate=None):  # type: ignore[no-untyped-def]
+        template = super().from_code(environment, code, globals, uptodate)
+        if _escape_inner is not None:
+            template.root_render_func.__globals__["escape"] = _escape  # the compiled module's escape
+        return template
+
+
 class _PageEnvironment(jinja2.Environment):
     """Templates read page contexts, plain dicts, as `page.x`: here a dict's keys are its attributes,
     as on a namespace (a dict's methods are not), so a lookup costs no failed attribute access and
     contexts need no conversion. Everything else is looked up as Jinja always does."""
+
+    template_class = _PageTemplate
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict:
