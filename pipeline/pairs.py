@@ -145,6 +145,26 @@ def spread_pools(slugs: list[str], size: int = SPREAD_POOL) -> dict[str, tuple[s
     }
 
 
+_SAME: dict[int, tuple[Neighbours, dict[str, tuple[str, ...]]]] = {}
+
+
+def _same_category(n: Neighbours, topic: str) -> tuple[str, ...]:
+    """The topics of `topic`'s category but itself and those an editor rejected it with (once per topic)."""
+    held = _SAME.get(id(n))
+    if held is None or held[0] is not n:  # holding n keeps its id unique
+        _SAME.clear()
+        held = _SAME[id(n)] = (n, {})
+    same = held[1].get(topic)
+    if same is None:
+        rejected = n.rejected
+        same = held[1][topic] = tuple(
+            t
+            for t in n.by_category.get(n.category[topic], ())
+            if t != topic and ((topic, t) if topic < t else (t, topic)) not in rejected
+        )
+    return same
+
+
 def related_partners(n: Neighbours, topic: str, other: str, page: str, count: int) -> list[str]:
     """Partners of `topic` to link from a page: editor-written pairs, then shared category, then a spread."""
     chosen: list[str] = []
@@ -160,10 +180,10 @@ def related_partners(n: Neighbours, topic: str, other: str, page: str, count: in
 
     # _rank(f"{page}|{t}") as the 8 digest bytes (big-endian, so they sort as the numbers do), from
     # a copy of the hash of the page's prefix (far cheaper than a new hash object each time).
-    start = _blake2b(f"{page}|".encode(), digest_size=8)
+    copy = _blake2b(f"{page}|".encode(), digest_size=8).copy
 
     def rank(t: str) -> bytes:
-        h = start.copy()
+        h = copy()
         h.update(t.encode())
         return h.digest()
 
@@ -172,7 +192,7 @@ def related_partners(n: Neighbours, topic: str, other: str, page: str, count: in
             chosen.append(t)
     take = max(0, (count - len(chosen) + 1) // 2)
     if take:
-        same = [t for t in n.by_category.get(n.category[topic], ()) if ok(t)]
+        same = [t for t in _same_category(n, topic) if t != other and t not in chosen]
         chosen += sorted(same, key=rank)[:take]
     if len(chosen) < count:
         for t in sorted(n.spread.get(topic, ()), key=rank):
