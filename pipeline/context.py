@@ -223,7 +223,9 @@ def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi
     when none fits is one shortened at a word boundary.
     """
     leads = [leads] if isinstance(leads, str) else leads
-    text = next((lead for lead in leads if len(lead) <= hi), shorten(leads[0], hi))
+    text = next((lead for lead in leads if len(lead) <= hi), None)
+    if text is None:
+        text = shorten(leads[0], hi)
     for sentence in extra:
         if len(text) >= lo:
             break
