@@ -36,7 +36,7 @@ from pipeline.pairs import (
     neighbours,
 )
 from pipeline.problems import ContractError
-from pipeline.proofread import check_sentence, topic_names
+from pipeline.proofread import check_parts, topic_names
 from pipeline.quick import cache_dir, folder_identity
 from pipeline.render import environment, finish, render, site_context
 from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
@@ -139,14 +139,28 @@ def problems_for_few(data_dir: Path):
 
 
 def word_count(texts: list[str]) -> int:
-    return sum(len(_WORDS.findall(t)) for t in texts)
+    # One scan of the texts joined by spaces: a word never spans a space, so the count is the same.
+    return len(_WORDS.findall(" ".join(texts)))
+
+
+_TEXT_WORDS: dict[str, int] = {}
+
+
+def _text_words(text: str) -> int:
+    """word_count of one text, remembered (a topic's description is counted on every page it is on)."""
+    n = _TEXT_WORDS.get(text)
+    if n is None:
+        if len(_TEXT_WORDS) > 4096:
+            _TEXT_WORDS.clear()
+        n = _TEXT_WORDS[text] = len(_WORDS.findall(text))
+    return n
 
 
 def _own_and_total(ctx: dict[str, Any]) -> tuple[int, int]:
     """Words that belong to this pair (definitions, editor text, topic lists) against all words."""
-    own = [ctx["a"]["description"], ctx["b"]["description"]]
+    own_words = _text_words(ctx["a"]["description"]) + _text_words(ctx["b"]["description"])
     if ctx["editorial"]:
-        own += ctx["link"]
+        own_words += word_count(ctx["link"])
     generated = [
         ctx["intro"],
         *([] if ctx["editorial"] else ctx["link"]),
@@ -155,7 +169,6 @@ def _own_and_total(ctx: dict[str, Any]) -> tuple[int, int]:
         ctx["strategies_lead"],
         *(s["title"] + " " + s["text"] for s in ctx["strategies"]),
     ]
-    own_words = word_count(own)
     return own_words, own_words + word_count(generated)
 
 
@@ -169,12 +182,17 @@ def gate(row: dict[str, Any], own: int, total: int, cfg: Config) -> str:
     return status
 
 
-def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
+def _generated_parts(ctx: dict[str, Any]) -> list[str]:
+    """The paragraphs of a pair page the pipeline wrote (not the editors), in proofreading order."""
     parts = [ctx["intro"], ctx["effects_lead"], *ctx["effects"], ctx["strategies_lead"], ctx["cta"]["lead"]]
     parts += [s["text"] for s in ctx["strategies"]]
     if not ctx["editorial"]:
         parts += ctx["link"]
-    return [s for p in parts for s in split_sentences(p)]
+    return parts
+
+
+def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
+    return [s for p in _generated_parts(ctx) for s in split_sentences(p)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,8 +451,7 @@ def render_pair(row: dict[str, Any], topics, nb, wording: Wording, cfg: Config, 
     html = render(env, page, site)
     found = [
         f"{page['url']}: {fault.kind} ({fault.detail}): {fault.sentence}"
-        for sentence in _generated_sentences(ctx)
-        for fault in check_sentence(sentence, names)
+        for fault in check_parts(_generated_parts(ctx), names)
     ]
     return ctx, page, status, own, total, html, found
 

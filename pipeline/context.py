@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -61,17 +62,38 @@ def topic_records(topics_df) -> dict[str, Topic]:
     return out
 
 
+_PLAIN_FIELDS: dict[int, tuple[Topic, Wording, dict[tuple[str, bool], str]]] = {}
+
+
 class _Fields(dict):
     """Fills sentence placeholders in order, so abbreviations are introduced once."""
 
     def __init__(self, mentions: Mentions, roles: dict[str, Topic], wording: Wording, extra: dict[str, str]):
         super().__init__(extra)
         self.mentions, self.roles, self.wording = mentions, roles, wording
+        # The names verbs must agree with, the same for every sentence of the page.
+        self.plural = [n for t in roles.values() if t.name.plural for n in (t.name.text, t.name.short)]
 
     def __missing__(self, key: str) -> str:
         letter, _, part = key.partition("_")
         topic = self.roles[letter.lower()]
         capital = letter.isupper()
+        if topic.name.abbreviation:  # named differently once introduced: filled in page order
+            return self._field(topic, part, capital)
+        # Without an abbreviation a topic's fields read the same everywhere: made once per topic,
+        # then kept in this page's dict for its later sentences.
+        held = _PLAIN_FIELDS.get(id(topic))
+        if held is None or held[0] is not topic or held[1] is not self.wording:
+            if len(_PLAIN_FIELDS) > 65536:
+                _PLAIN_FIELDS.clear()
+            held = _PLAIN_FIELDS[id(topic)] = (topic, self.wording, {})  # holding both keeps the ids unique
+        value = held[2].get((part, capital))
+        if value is None:
+            value = held[2][(part, capital)] = self._field(topic, part, capital)
+        self[key] = value
+        return value
+
+    def _field(self, topic: Topic, part: str, capital: bool) -> str:
         if not part:
             return self.mentions(topic.slug, capital)
         phrases = self.wording.kinds[topic.kind]
@@ -83,7 +105,7 @@ class _Fields(dict):
 
 def _fill(template: str, fields: _Fields) -> str:
     text = capitalise(template.format_map(fields).strip())
-    plural = [n for t in fields.roles.values() if t.name.plural for n in (t.name.text, t.name.short)]
+    plural = fields.plural
     return fix_articles(agree(text, plural) if plural else text)
 
 
@@ -102,10 +124,25 @@ def _first(table: dict[str, Any], keys: list[str]) -> Any:
     raise KeyError(keys[-1])
 
 
+_EFFECT_WORDING: dict[tuple[int, str, str], tuple[Wording, list[str], list[str]]] = {}
+
+
+def _effect_wording(wording: Wording, kind_a: str, kind_b: str) -> tuple[list[str], list[str]]:
+    """The with-effect and general bullet templates for a (kind, kind), looked up once per wording."""
+    key = (id(wording), kind_a, kind_b)
+    held = _EFFECT_WORDING.get(key)
+    if held is None or held[0] is not wording:  # the wording is held, so its id is not reused
+        keys = directed_keys(kind_a, kind_b)
+        with_effect = _first({k: v["with_effect"] for k, v in wording.effects.items() if "with_effect" in v}, keys)
+        general = _first({k: v["general"] for k, v in wording.effects.items() if "general" in v}, keys)
+        if len(_EFFECT_WORDING) > 4096:
+            _EFFECT_WORDING.clear()
+        held = _EFFECT_WORDING[key] = (wording, with_effect, general)
+    return held[1], held[2]
+
+
 def _effects(a: Topic, b: Topic, page: str, wording: Wording, fields: _Fields) -> list[str]:
-    keys = directed_keys(a.kind, b.kind)
-    with_effect = _first({k: v["with_effect"] for k, v in wording.effects.items() if "with_effect" in v}, keys)
-    general = _first({k: v["general"] for k, v in wording.effects.items() if "general" in v}, keys)
+    with_effect, general = _effect_wording(wording, a.kind, b.kind)
     bullets = []
     templates = _pick(with_effect, f"{page}|effects", 3)
     for i, effect in enumerate(a.effects[:3]):
@@ -127,17 +164,32 @@ def _strategies(a: Topic, b: Topic, x: Topic, page: str, wording: Wording, field
     y_kind = b.kind if x is a else a.kind
     keys = symmetric_keys(x.kind, y_kind)
     steps: list[dict[str, str]] = []
+    wanted = max(2, 6 - len(items))
     for k in keys:
+        if len(steps) >= wanted:  # later keys only add steps after the ones shown
+            break
         for step in _pick(wording.strategies.get(k, []), f"{page}|steps|{k}", 2 if k != "*+*" else 3):
             if step["title"] not in {s["title"] for s in steps}:
                 steps.append(step)
-    for step in steps[: max(2, 6 - len(items))]:
+    for step in steps[:wanted]:
         items.append({"title": step["title"], "text": _fill(step["text"], fields)})
     return items
 
 
 def _paragraphs(text: str) -> list[str]:
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+@lru_cache(maxsize=1024)
+def _template_paragraphs(template: str) -> tuple[str, ...]:
+    """_paragraphs of a wording template (there are few; each is split once)."""
+    return tuple(_paragraphs(template))
+
+
+@lru_cache(maxsize=16384)
+def _first_sentence(text: str) -> tuple[str, ...]:
+    """split_sentences(text)[:1] of a topic's description, split once per description."""
+    return tuple(split_sentences(text)[:1])
 
 
 def source_label(url: str, wording: Wording) -> str:
@@ -171,7 +223,9 @@ def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi
     when none fits is one shortened at a word boundary.
     """
     leads = [leads] if isinstance(leads, str) else leads
-    text = next((lead for lead in leads if len(lead) <= hi), shorten(leads[0], hi))
+    text = next((lead for lead in leads if len(lead) <= hi), None)
+    if text is None:
+        text = shorten(leads[0], hi)
     for sentence in extra:
         if len(text) >= lo:
             break
@@ -204,7 +258,7 @@ def pair_context(
         link_note = ""
     else:
         template = _first(wording.link, symmetric_keys(x.kind, y.kind))
-        link = [_fill(p, fields) for p in _paragraphs(variant(f"{page}|link", template))]
+        link = [_fill(p, fields) for p in _template_paragraphs(variant(f"{page}|link", template))]
         link_note = variant(f"{page}|note", wording.page["unreviewed_note"])
     effects_lead = _fill(variant(f"{page}|effects_lead", wording.page["effects_lead"]), fields)
     effects = _effects(a, b, page, wording, fields)
@@ -230,7 +284,7 @@ def pair_context(
     )
     description = meta_description(
         leads,
-        [*split_sentences(a.description)[:1], *split_sentences(b.description)[:1]],
+        [*_first_sentence(a.description), *_first_sentence(b.description)],
         cfg.audit.description_min,
         cfg.audit.description_max - 2,
     )

@@ -12,6 +12,9 @@ import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from titlecase import SMALL_FIRST as _SMALL_FIRST
+from titlecase import SMALL_LAST as _SMALL_LAST
+from titlecase import SUBPHRASE as _SUBPHRASE
 from titlecase import titlecase
 
 
@@ -149,19 +152,32 @@ def with_article(phrase: str) -> str:
     return _inflect.a(phrase)
 
 
-_ARTICLE = re.compile(r"\b([Aa]n?) ([\w’'-]+)")
+# "\b([Aa]n?) ([\w’'-]+)" with the word boundary checked after the first letter: the same matches,
+# but the pattern starts with a letter, so the regex engine skips quickly to each 'a' or 'A'.
+_ARTICLE = re.compile(r"([Aa](?<!\w[Aa])n?) ([\w’'-]+)")
 
 
 def fix_articles(sentence: str) -> str:
     """Make every 'a'/'an' in generated text match the sound of the next word."""
 
-    def repl(m: re.Match[str]) -> str:
+    return _ARTICLE.sub(_fixed_article, sentence)
+
+
+_FIXED: dict[str, str] = {}
+
+
+def _fixed_article(m: re.Match[str]) -> str:
+    """The replacement of one 'a word' match, remembered by the matched text (it decides it)."""
+    found = m.group(0)
+    fixed = _FIXED.get(found)
+    if fixed is None:
         article = with_article(m.group(2)).split(" ", 1)[0]
         if m.group(1)[0].isupper():
             article = article.capitalize()
-        return f"{article} {m.group(2)}"
-
-    return _ARTICLE.sub(repl, sentence)
+        if len(_FIXED) > 65536:
+            _FIXED.clear()
+        fixed = _FIXED[found] = f"{article} {m.group(2)}"
+    return fixed
 
 
 _SUBJECT_BEFORE = r"(?:^|(?<=[Ww]hen )|(?<=[Hh]ow )|(?<=[Ii]f )|(?<=[Ww]hile )|(?<=[Bb]ecause )|(?<=, ))"
@@ -179,9 +195,16 @@ def _plural_verb(word: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _agreement_patterns(name: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple(
-        (form, re.compile(_SUBJECT_BEFORE + re.escape(form) + r" ([a-z]+)\b")) for form in {name, capitalise(name)}
-    )
+    return tuple((form, re.compile(_subject_pattern(form))) for form in {name, capitalise(name)})
+
+
+def _subject_pattern(form: str) -> str:
+    """_SUBJECT_BEFORE + form + ' ([a-z]+)\\b' with the name first and what must come before it
+    checked behind it: the same matches, but the regex engine can jump from one name to the next."""
+    f = re.escape(form)
+    before = [rf"(?<![\s\S]{f})"]  # the name starts the sentence (^)
+    before += [rf"(?<={w} {f})" for w in ("[Ww]hen", "[Hh]ow", "[Ii]f", "[Ww]hile", "[Bb]ecause", ",")]
+    return rf"{f}(?:{'|'.join(before)}) ([a-z]+)\b"
 
 
 def agree(sentence: str, plural_names: list[str]) -> str:
@@ -201,7 +224,25 @@ def possessive(text: str) -> str:
 
 def title_case(text: str) -> str:
     """Consistent title case that keeps acronyms and apostrophes right."""
-    return titlecase(text)
+    if "\n" in text or "\r" in text or text.upper() == text:
+        return titlecase(text)
+    # titlecase() on one line that is not all capitals, word by word as it does it, each word's
+    # own casing remembered (a topic's words recur on every page it is on). titlecase cases each
+    # word alone; then the line's first and last words and small words after a colon or dash.
+    words = [_title_word(w) for w in _TITLE_SPLIT.split(text)]
+    words[0] = _SMALL_FIRST.sub(lambda m: f"{m.group(1)}{m.group(2).capitalize()}", words[0])
+    words[-1] = _SMALL_LAST.sub(lambda m: m.group(0).capitalize(), words[-1])
+    return _SUBPHRASE.sub(lambda m: f"{m.group(1)}{m.group(2).capitalize()}", " ".join(words))
+
+
+_TITLE_SPLIT = re.compile("[\t ]")
+
+
+@lru_cache(maxsize=65536)
+def _title_word(word: str) -> str:
+    """How titlecase() cases one word inside a line that is not all capitals: the middle word of a
+    three-word line whose other words it leaves alone and that no rule for the whole line touches."""
+    return titlecase(f"Xx {word} Xx")[3:-3]
 
 
 def split_sentences(text: str) -> list[str]:
@@ -232,8 +273,21 @@ def variant(key: str, options: list[str] | tuple[str, ...]) -> str:
     """Pick one option deterministically for a key, the same on every machine."""
     if not options:
         raise ValueError(f"no variants to choose from for {key!r}")
-    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+    # Keys of one page share their prefix ('x-and-y|...'): the prefix is hashed once and the hash
+    # copied for each key (the same digest as hashing the whole key, at a third of the cost).
+    prefix, bar, rest = key.partition("|")
+    if not bar:
+        digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+    else:
+        if _PREFIX[0] != prefix:
+            _PREFIX[:] = [prefix, hashlib.blake2b(f"{prefix}|".encode(), digest_size=8)]
+        h = _PREFIX[1].copy()
+        h.update(rest.encode("utf-8"))
+        digest = h.digest()
     return options[int.from_bytes(digest, "big") % len(options)]
+
+
+_PREFIX: list = [None, None]  # the last key prefix variant() saw, and the hash of it and its '|'
 
 
 def placeholders(template: str) -> set[str]:

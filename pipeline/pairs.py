@@ -90,6 +90,9 @@ def check_url_collisions(slugs: list[str], file: str) -> None:
         raise ContractError(problems)
 
 
+_blake2b = hashlib.blake2b
+
+
 def _rank(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
 
@@ -142,22 +145,59 @@ def spread_pools(slugs: list[str], size: int = SPREAD_POOL) -> dict[str, tuple[s
     }
 
 
+_SAME: dict[int, tuple[Neighbours, dict[str, tuple[str, ...]]]] = {}
+
+
+def _same_category(n: Neighbours, topic: str) -> tuple[str, ...]:
+    """The topics of `topic`'s category but itself and those an editor rejected it with (once per topic)."""
+    held = _SAME.get(id(n))
+    if held is None or held[0] is not n:  # holding n keeps its id unique
+        _SAME.clear()
+        held = _SAME[id(n)] = (n, {})
+    same = held[1].get(topic)
+    if same is None:
+        rejected = n.rejected
+        same = held[1][topic] = tuple(
+            t
+            for t in n.by_category.get(n.category[topic], ())
+            if t != topic and ((topic, t) if topic < t else (t, topic)) not in rejected
+        )
+    return same
+
+
 def related_partners(n: Neighbours, topic: str, other: str, page: str, count: int) -> list[str]:
     """Partners of `topic` to link from a page: editor-written pairs, then shared category, then a spread."""
     chosen: list[str] = []
+    rejected = n.rejected
 
     def ok(t: str) -> bool:
-        return t not in (topic, other) and t not in chosen and tuple(sorted((topic, t))) not in n.rejected
+        return (
+            t != topic
+            and t != other
+            and t not in chosen
+            and (not rejected or ((topic, t) if topic < t else (t, topic)) not in rejected)
+        )
+
+    # _rank(f"{page}|{t}") as the 8 digest bytes (big-endian, so they sort as the numbers do), from
+    # a copy of the hash of the page's prefix (far cheaper than a new hash object each time).
+    copy = _blake2b(f"{page}|".encode(), digest_size=8).copy
+
+    def rank(t: str) -> bytes:
+        h = copy()
+        h.update(t.encode())
+        return h.digest()
 
     for t in n.editorial.get(topic, ()):
         if ok(t) and len(chosen) < count:
             chosen.append(t)
-    same = [t for t in n.by_category.get(n.category[topic], ()) if ok(t)]
-    for t in sorted(same, key=lambda t: _rank(f"{page}|{t}"))[: max(0, (count - len(chosen) + 1) // 2)]:
-        chosen.append(t)
-    for t in sorted(n.spread.get(topic, ()), key=lambda t: _rank(f"{page}|{t}")):
-        if len(chosen) >= count:
-            break
-        if ok(t):
-            chosen.append(t)
+    take = max(0, (count - len(chosen) + 1) // 2)
+    if take:
+        same = [t for t in _same_category(n, topic) if t != other and t not in chosen]
+        chosen += sorted(same, key=rank)[:take]
+    if len(chosen) < count:
+        for t in sorted(n.spread.get(topic, ()), key=rank):
+            if len(chosen) >= count:
+                break
+            if ok(t):
+                chosen.append(t)
     return chosen[:count]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.language import with_article
+from pipeline.language import split_sentences, with_article
 
 _DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
 _STACKED = re.compile(r"\b(?:the|a|an)\s+(?:the|a|an)\b", re.IGNORECASE)
@@ -18,6 +18,14 @@ KIND_NOUNS = {
     "disorder": {"condition"},
 }
 _ALLOWED_DOUBLES = {"that", "had", "is"}
+_BRACKETS = re.compile(r"[()“”\[\]]")
+# _DOUBLED, _STACKED and _ARTICLE in one scan, as lookaheads at every word start so no match hides
+# another (\w++ is possessive: a doubled word's first copy always ends at the space).
+_SUSPECT = re.compile(
+    r"\b(?=(\w++)\s+\1\b|((?:the|an?)\s+(?:the|an?)\b)|(an?)\s+([\w’'-]+))",
+    re.IGNORECASE,
+)
+_PAIRS = (("(", ")"), ("“", "”"), ("[", "]"))
 
 
 @dataclass(frozen=True)
@@ -80,3 +88,58 @@ def topic_names(*topics) -> dict[str, tuple[str, str]]:
         bare = text[4:] if text.lower().startswith("the ") else text
         out[text] = (t.kind, bare)
     return out
+
+
+@lru_cache(maxsize=65536)
+def _article_ok(article: str, word: str) -> bool:
+    return with_article(word).split(" ", 1)[0].lower() == article.lower()
+
+
+# Parts (paragraphs) whose own words passed the doubled-word, article, bracket and capital checks:
+# many recur on page after page (a topic's own strategies), and a clean part is clean on any page.
+_CLEAN_PARTS: set[str] = set()
+
+
+def _surely_clean(parts: list[str], names: dict[str, tuple[str, str]]) -> bool:
+    """True only when no sentence of `parts` can have a fault: the checks of check_sentence run
+    once over the whole text (no pattern can match across a sentence end or a part's edge), and
+    anything they find sends the page to the exact check, sentence by sentence."""
+    # The checks that read a part's words alone, on the parts not already found clean elsewhere.
+    new = [p for p in parts if p not in _CLEAN_PARTS]
+    for p in new:
+        first = p.strip()[:1]
+        # Only a part's first sentence can start lower-case: split_sentences cuts before a capital.
+        if first.isalpha() and first.islower():
+            return False
+        if _BRACKETS.search(p):
+            for sentence in split_sentences(p):
+                if any(sentence.count(o) != sentence.count(c) for o, c in _PAIRS):
+                    return False
+    for m in _SUSPECT.finditer("\0".join(new)):
+        doubled, stacked, article, word = m.groups()
+        if doubled is not None:
+            if doubled.lower() not in _ALLOWED_DOUBLES:
+                return False
+        elif stacked is not None or not _article_ok(article, word):
+            return False
+    if len(_CLEAN_PARTS) > 65536:
+        _CLEAN_PARTS.clear()
+    _CLEAN_PARTS.update(new)
+    # The checks for the page's topic names, over all its text.
+    low = "\0".join(parts).lower()
+    for text_name, (kind, bare) in names.items():
+        nouns, article = _name_rules(text_name, kind, bare)
+        for _noun, probe, pattern in nouns:
+            if probe in low and pattern.search(low):
+                return False
+        if article is not None and article[0] in low and article[1].search(low):
+            return False
+    return True
+
+
+def check_parts(parts: list[str], names: dict[str, tuple[str, str]]) -> list[Fault]:
+    """Faults in every sentence of some paragraphs, in order: the same as check_sentence on each
+    sentence split_sentences finds, with one fast pass over the whole text for the usual clean page."""
+    if _surely_clean(parts, names):
+        return []
+    return [fault for p in parts for sentence in split_sentences(p) for fault in check_sentence(sentence, names)]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import jinja2
+import markupsafe
 from markupsafe import Markup
 
 from pipeline import urls
@@ -17,9 +17,55 @@ from pipeline.structured import page_graph, to_script
 TEMPLATES = {"pair": "pair.html", "hub": "hub.html", "index": "index.html", "about": "about.html", "404": "404.html"}
 
 
+_escape_inner = getattr(markupsafe, "_escape_inner", None)  # markupsafe's own escaping of a str
+_new_str = str.__new__
+
+
+def _escape(value: Any) -> Markup:
+    """markupsafe.escape, with its most common case (a plain str) made without Markup's __new__."""
+    if value.__class__ is str:
+        return _new_str(Markup, _escape_inner(value))
+    return markupsafe.escape(value)
+
+
+class _PageTemplate(jinja2.Template):
+    """Templates whose `{{ … }}` escape with _escape (the same Markup as markupsafe.escape, faster)."""
+
+    @classmethod
+    def from_code(cls, environment, code, globals, uptodate=None):  # type: ignore[no-untyped-def]
+        template = super().from_code(environment, code, globals, uptodate)
+        if _escape_inner is not None:
+            template.root_render_func.__globals__["escape"] = _escape  # the compiled module's escape
+        return template
+
+
+class _PageEnvironment(jinja2.Environment):
+    """Templates read page contexts, plain dicts, as `page.x`: here a dict's keys are its attributes,
+    as on a namespace (a dict's methods are not), so a lookup costs no failed attribute access and
+    contexts need no conversion. Everything else is looked up as Jinja always does."""
+
+    template_class = _PageTemplate
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if type(obj) is dict and type(argument) is str:
+            try:
+                return obj[argument]
+            except KeyError:
+                return self.undefined(obj=obj, name=argument)
+        return super().getitem(obj, argument)
+
+
 def environment(folder: Path) -> jinja2.Environment:
     """The one Jinja environment: strict, escaped, cached."""
-    return jinja2.Environment(
+    return _PageEnvironment(
         loader=jinja2.FileSystemLoader(str(folder)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -79,16 +125,6 @@ def finish(page: dict[str, Any], site: dict[str, Any], indexable: bool) -> dict[
     return page
 
 
-def _attrs(value: Any) -> Any:
-    """Dicts (also inside lists) as namespaces: templates read `page.x`, and Jinja tries the attribute
-    before the key, so a dict costs a caught AttributeError on every lookup (same values, same output)."""
-    if type(value) is dict:
-        return SimpleNamespace(**{k: _attrs(v) for k, v in value.items()})
-    if type(value) is list and any(type(v) is dict for v in value):
-        return [_attrs(v) for v in value]
-    return value
-
-
 def render(env: jinja2.Environment, page: dict[str, Any], site: dict[str, Any]) -> str:
     """Render one finished page to HTML."""
     here = page["url"]
@@ -102,4 +138,4 @@ def render(env: jinja2.Environment, page: dict[str, Any], site: dict[str, Any]) 
             return urls.relative(here, to)
 
     template = env.get_template(TEMPLATES[page["kind"]])
-    return template.render(page=_attrs(page), site=_attrs(site), rel=rel, home=urls.HOME, about=urls.ABOUT)
+    return template.render(page=page, site=site, rel=rel, home=urls.HOME, about=urls.ABOUT)

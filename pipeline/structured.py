@@ -7,10 +7,13 @@ from typing import Any
 
 from pipeline import urls
 
+# json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")), the encoder made once.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
 
 def to_script(data: dict[str, Any]) -> str:
     """Serialise JSON-LD so it cannot close its <script> element."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = _ENCODER.encode(data)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

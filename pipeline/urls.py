@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from functools import lru_cache
+from urllib.parse import quote_plus, urlencode
 
 HOME = ""
 ABOUT = "about/"
@@ -44,6 +45,12 @@ def relative(from_url: str, to_url: str) -> str:
 
 def tracked(url: str, source: str, medium: str, campaign: str, content: str) -> str:
     """Add UTM parameters that identify the page a click came from."""
+    # urlencode quotes each value with quote_plus and joins them with '&': the same as below.
+    return _tracked_prefix(url, source, medium, campaign) + quote_plus(content)
+
+
+@lru_cache(maxsize=64)
+def _tracked_prefix(url: str, source: str, medium: str, campaign: str) -> str:
     sep = "&" if "?" in url else "?"
-    query = urlencode({"utm_source": source, "utm_medium": medium, "utm_campaign": campaign, "utm_content": content})
+    query = urlencode({"utm_source": source, "utm_medium": medium, "utm_campaign": campaign, "utm_content": ""})
     return f"{url}{sep}{query}"

@@ -143,3 +143,46 @@ def test_list_items_read_inside_sentences():
 def test_an_abbreviation_already_in_the_name_is_not_introduced_twice():
     name = make_name("Fear of Missing Out (FOMO)", "", "FOMO")
     assert Mentions({"f": name})("f") == "fear of missing out (FOMO)"
+
+
+def test_title_case_is_titlecase_word_by_word():
+    import random
+
+    from titlecase import titlecase
+
+    from pipeline.language import title_case
+
+    words = [
+        "Post-Traumatic Stress Disorder", "PTSD", "the Default Mode Network", "a", "an", "of", "the", "vs.",
+        "via", "and", "Self-Esteem", "stress/anxiety", "McDonald", "mrs", "Dr", "o'neil", "it’s", "e.g.",
+        "U.S.", "iPhone", "Déjà Vu", "fight-or-flight", "http://x.y", "(ADHD)", "“quoted”", "—", "x:", "end.",
+        "the:", "-the", "  double  space ", "\ttab", "rhythm", "nth", "MC Hammer", "A.B.", "", "İstanbul", "ß",
+    ]  # fmt: skip
+    rng = random.Random(7)
+    for _ in range(3000):
+        a, b = rng.choice(words), rng.choice(words)
+        for text in (
+            f"{a} and {b}: How They Connect",
+            f"{a} & {b}",
+            " ".join(rng.choice(words) for _ in range(rng.randint(1, 5))),
+        ):
+            assert title_case(text) == titlecase(text), text
+
+
+def test_agreement_patterns_match_as_the_subject_rule_reads():
+    import random
+    import re
+
+    from pipeline import language
+
+    rng = random.Random(3)
+    words = ["When", "how", "If", "while", "Because", ",", "and", "is", "has", "was", "does", "affects", ".", "("]
+    for name in ("intrusive thoughts", "the basal ganglia", "CBT", "people (x)", "s"):
+        rule = {
+            f: re.compile(language._SUBJECT_BEFORE + re.escape(f) + r" ([a-z]+)\b") for f in (name, capitalise(name))
+        }
+        for _ in range(2000):
+            text = rng.choice([" ", ""]).join(rng.choice([*words, name, capitalise(name)]) for _ in range(6))
+            for form, pattern in language._agreement_patterns(name):
+                found = [(m.span(), m.groups()) for m in pattern.finditer(text)]
+                assert found == [(m.span(), m.groups()) for m in rule[form].finditer(text)], text

@@ -154,3 +154,25 @@ def test_topic_sets_nobody_typed_in_build_without_known_faults(tmp_path):
     synthetic(["24", "--out", str(data), "--seed", "7"])
     result = build_site(data, tmp_path / "site")
     assert result.warnings == []
+
+
+def test_the_page_check_finds_exactly_what_the_sentence_check_finds():
+    from pipeline.proofread import check_parts
+
+    names = topic_names(_topic("brain", 0, False), _topic("condition", 0, False), _topic("process", 0, False))
+    parts = [
+        "The symptoms of the amygdala can make a OCD diagnosis more more likely.",
+        "Notice how amygdala reacts. Then rest.",
+        "a calm start. It is is fine, and that that is allowed.",
+        "The the end. An an apple (unclosed. “Quoted” text [ok].",
+        "Clean sentence about post-traumatic stress disorder (PTSD). Another: an hour, a unit.",
+        "Words like the a and an the sit here. Intrusive thoughts are hard. A Amygdala.",
+        "",
+        "   ",
+        "Symptoms in intrusive thoughts rise.\nNew line here with with repeats.",
+    ]
+    expected = [f for p in parts for s in split_sentences(p) for f in check_sentence(s, names)]
+    assert check_parts(parts, names) == expected and expected
+    for p in parts:
+        assert check_parts([p], names) == [f for s in split_sentences(p) for f in check_sentence(s, names)], p
+    assert check_parts(["A clean page. It reads well.", "An hour (or two) [here]."], names) == []

@@ -1,0 +1,52 @@
+"""The page environment renders exactly what plain Jinja renders from namespaces."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import jinja2
+import pytest
+from markupsafe import Markup, escape
+
+from pipeline.render import _escape, environment
+
+TEMPLATE = (
+    "<h1>{{ page.title }}</h1>{% for s in page.items_ %}<li>{{ s.text }}{{ s['url'] }}</li>{% endfor %}"
+    "{{ page.html }}{{ page.n }}{% if page.empty %}x{% endif %}{{ site.name }}"
+)
+PAGE = {
+    "title": "Stress & <Sleep> \"quoted\" 'single' — ok",
+    "items_": [{"text": "a < b", "url": "?x=1&y=2"}, {"text": "", "url": ""}],
+    "html": Markup("<b>kept</b>"),
+    "n": 3,
+    "empty": "",
+}
+
+
+def _namespaces(value):
+    if type(value) is dict:
+        return SimpleNamespace(**{k: _namespaces(v) for k, v in value.items()})
+    if type(value) is list:
+        return [_namespaces(v) for v in value]
+    return value
+
+
+def test_dicts_render_as_namespaces_do(tmp_path):
+    (tmp_path / "t.html").write_text(TEMPLATE, encoding="utf-8")
+    plain = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(tmp_path)), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    ours = environment(tmp_path)
+    site = {"name": "B&W"}
+    expected = plain.get_template("t.html").render(page=_namespaces(PAGE), site=_namespaces(site))
+    assert ours.get_template("t.html").render(page=PAGE, site=site) == expected
+    assert ours.from_string("{{ page.missing is defined }}").render(page={}) == "False"
+    with pytest.raises(jinja2.UndefinedError):
+        ours.from_string("{{ page.missing }}").render(page={})
+    with pytest.raises(jinja2.UndefinedError):
+        ours.from_string("{{ page.items }}").render(page={})  # a dict's method is not a key
+
+
+@pytest.mark.parametrize("value", ["", "plain", "<a href='x'>&\"</a>", "é ü — ’", Markup("<i>"), 5, None])
+def test_escape_is_markupsafe_escape(value):
+    assert _escape(value) == escape(value) and type(_escape(value)) is type(escape(value))
