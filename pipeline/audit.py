@@ -1449,14 +1449,23 @@ def _unique_shares(every: np.ndarray, lengths: np.ndarray, boilerplate_share: fl
     cutoff = max(1, int(boilerplate_share * n))
     if not lengths.sum():
         return [None] * n
-    values, counts = np.unique(every, return_counts=True)
-    own = np.empty(len(every), dtype=bool)
-    step = 1 << 20  # in slices: searchsorted's int64 positions for every sampled shingle at once cost 8 bytes each
-    for k in range(0, len(every), step):
-        own[k : k + step] = counts[np.searchsorted(values, every[k : k + step])] <= cutoff
-    del values, counts
+    # A value is on more than `cutoff` pages when, in sorted order, it equals the value `cutoff` places on
+    # (each page's samples are distinct): no table of every distinct value and its count is needed.
+    srt = np.sort(every)
+    common = np.unique(srt[cutoff:][srt[cutoff:] == srt[: len(srt) - cutoff]]) if len(srt) > cutoff else srt[:0]
+    del srt
+    own = np.ones(len(every), dtype=bool)
+    if len(common):
+        step = 1 << 20  # in slices: searchsorted's int64 positions for every sampled shingle at once cost 8 bytes each
+        for k in range(0, len(every), step):
+            part = every[k : k + step]
+            at = np.minimum(np.searchsorted(common, part), len(common) - 1)
+            own[k : k + step] = common[at] != part
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    sums = np.add.reduceat(own, np.minimum(starts, len(own) - 1), dtype=np.int64) if len(own) else np.zeros(n)
+    # Sums over the pages that have samples only: an empty page's start would cut its neighbour's run short.
+    sums = np.zeros(n, dtype=np.int64)
+    nonempty = lengths > 0
+    sums[nonempty] = np.add.reduceat(own, starts[nonempty], dtype=np.int64)
     return [float(sums[i]) / lengths[i] if lengths[i] else None for i in range(n)]
 
 
@@ -1791,6 +1800,40 @@ class PageRows(Sequence):
             yield self[p]
 
 
+def _rows_of(buf: bytearray | Spill, rows: np.ndarray, width: int) -> np.ndarray:
+    """Rows `rows` (in that order) of a buffer of uint32 rows of `width` values, read without a second
+    copy of the whole buffer (a Spill is read a block at a time)."""
+    if not isinstance(buf, Spill):
+        return np.frombuffer(buf, dtype=np.uint32).reshape(-1, width)[rows]
+    out = np.empty((len(rows), width), dtype=np.uint32)
+    size = 4 * width
+    total = len(buf) // size
+    where = np.full(total, -1, dtype=np.int64)  # buffer row → row of `out`
+    where[rows] = np.arange(len(rows))
+    step = 4096
+    for start in range(0, total, step):
+        dest = where[start : start + step]
+        keep = dest >= 0
+        if keep.any():
+            block = np.frombuffer(buf[start * size : (start + len(dest)) * size], dtype=np.uint32).reshape(-1, width)
+            out[dest[keep]] = block[keep]
+    return out
+
+
+def _segments_of(buf: bytearray | Spill, starts: list[int], lengths: np.ndarray) -> np.ndarray:
+    """The uint32 runs buf[starts[i] : starts[i] + lengths[i]] (in values), concatenated into one array."""
+    out = np.empty(int(lengths.sum()), dtype=np.uint32)
+    view = np.frombuffer(buf, dtype=np.uint32) if not isinstance(buf, Spill) else None
+    at = 0
+    for s, n in zip(starts, lengths.tolist()):
+        if n:
+            out[at : at + n] = (
+                view[s : s + n] if view is not None else np.frombuffer(buf[4 * s : 4 * (s + n)], np.uint32)
+            )
+            at += n
+    return out
+
+
 def _text_results(
     store: RecordStore, order: list[int], cfg: Config, cache_file: Path | None
 ) -> tuple[dict[int, tuple[int, float]], dict[int, float | None]]:
@@ -1826,25 +1869,16 @@ def _text_results(
             pass
     shingles, mh_row = store.shingles, store.mh_row
     comparable = [p for p in content if shingles[order[p]] >= MIN_SHINGLES and mh_row[order[p]] >= 0]
-    mh = store.mh.read() if isinstance(store.mh, Spill) else store.mh
-    store.mh = bytearray()
-    all_sigs = np.frombuffer(mh, dtype=np.uint32).reshape(-1, NUM_PERM)
-    signatures = (
-        all_sigs[np.array([mh_row[order[p]] for p in comparable], dtype=np.int64)]
-        if comparable
-        else np.zeros((0, NUM_PERM), np.uint32)
-    )
-    del all_sigs, mh  # the cache is saved: from here on only the copy above is needed
+    signatures = _rows_of(store.mh, np.array([mh_row[order[p]] for p in comparable], dtype=np.int64), NUM_PERM)
+    store.mh = bytearray()  # the cache is saved: from here on only the copy above is needed
     nearest = near_duplicates(signatures, comparable, a.near_duplicate_threshold)
     del signatures
-    samples = store.sample.read() if isinstance(store.sample, Spill) else store.sample
-    store.sample = bytearray()
-    buffer = np.frombuffer(samples, dtype=np.uint32)
     ends = np.frombuffer(store.sample_end, dtype=np.int64) // 4 if len(store.sample_end) else np.zeros(0, np.int64)
     starts = [int(ends[order[p] - 1]) if order[p] else 0 for p in content]
     lengths = np.array([int(ends[order[p]]) - s for p, s in zip(content, starts)], dtype=np.int64)
-    every = np.concatenate([buffer[s : s + n] for s, n in zip(starts, lengths.tolist())]) if content else buffer[:0]
-    del buffer, ends, starts, samples  # likewise: the samples now live in `every` only
+    every = _segments_of(store.sample, starts, lengths)
+    store.sample = bytearray()  # likewise: the samples now live in `every` only
+    del ends, starts
     shares = _unique_shares(every, lengths, a.boilerplate_share)
     del every
     share_of = {p: (s if shingles[order[p]] >= MIN_SHINGLES else None) for p, s in zip(content, shares)}

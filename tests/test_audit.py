@@ -668,3 +668,35 @@ def test_signatures_and_samples_can_live_in_a_temporary_file(tmp_path):
     assert len(spill) == 8 and spill[2:5] == b"cde" and spill[6:] == b"gh" and spill[5:5] == b""
     assert spill.read() == bytearray(b"abcdefgh") and pickle.loads(pickle.dumps(spill)) == bytearray(b"abcdefgh")
     assert list(tmp_path.iterdir()) == []  # an unnamed file: nothing to clean up, even after a crash
+
+
+def test_text_pass_reads_the_same_rows_and_shares_from_memory_or_a_temporary_file(tmp_path):
+    import numpy as np
+
+    from pipeline.audit import Spill, _rows_of, _segments_of, _unique_shares
+
+    rng = np.random.default_rng(3)
+    sigs = rng.integers(0, 2**32, size=(9000, 8), dtype=np.uint64).astype(np.uint32)
+    spill = Spill(tmp_path)
+    spill += sigs.tobytes()
+    rows = rng.permutation(9000)[:7000]
+    assert (_rows_of(spill, rows, 8) == sigs[rows]).all()
+    assert (_rows_of(bytearray(sigs.tobytes()), rows, 8) == sigs[rows]).all()
+    # Samples: pages of distinct values drawn from a small vocabulary, so some are on many pages.
+    pages = [np.unique(rng.integers(0, 400, size=rng.integers(0, 60))).astype(np.uint32) for _ in range(300)]
+    flat = np.concatenate(pages)
+    spill = Spill(tmp_path)
+    spill += flat.tobytes()
+    starts = np.concatenate(([0], np.cumsum([len(p) for p in pages])[:-1])).tolist()
+    lengths = np.array([len(p) for p in pages])
+    order = rng.permutation(300)
+    every = _segments_of(spill, [starts[i] for i in order], lengths[order])
+    assert (every == np.concatenate([pages[i] for i in order])).all()
+    on_pages = {v: sum(v in set(p.tolist()) for p in pages) for v in range(400)}
+    for share in (0.05, 0.2, 0.5):
+        cutoff = max(1, int(share * 300))
+        want = [
+            sum(on_pages[v] <= cutoff for v in pages[i].tolist()) / len(pages[i]) if len(pages[i]) else None
+            for i in order
+        ]
+        assert _unique_shares(every, lengths[order], share) == want
