@@ -39,7 +39,7 @@ from pipeline.config import Config
 from pipeline.problems import ContractError, Problem
 
 # Bump when what a PageRecord holds or how it is computed changes: old caches are then ignored.
-AUDIT_VERSION = 2
+AUDIT_VERSION = 3
 NUM_PERM = 128
 SHINGLE = 5  # words per shingle
 SAMPLE_MASK = 3  # shingles whose hash & SAMPLE_MASK == 0 are sampled for document frequencies (1 in 4)
@@ -652,14 +652,27 @@ class Spill:
         if folder is not None:
             Path(folder).mkdir(parents=True, exist_ok=True)
         self._file = tempfile.TemporaryFile(dir=folder)
+        self._base = 0  # where the bytes start in the file
         self._size = 0
+
+    @classmethod
+    def part_of(cls, file, offset: int, size: int) -> Spill:
+        """Bytes `offset`…`offset + size` of an open file (the audit cache), read when asked."""
+        spill = cls.__new__(cls)
+        spill._file, spill._base, spill._size = file, offset, size
+        return spill
+
+    def write_to(self, f) -> None:
+        """Copy the bytes into an open file, a megabyte at a time."""
+        for start in range(0, self._size, 1 << 20):
+            f.write(self[start : start + (1 << 20)])
 
     def __len__(self) -> int:
         return self._size
 
     def __iadd__(self, data) -> Spill:
         if len(data):
-            os.pwrite(self._file.fileno(), data, self._size)
+            os.pwrite(self._file.fileno(), data, self._base + self._size)
             self._size += len(data)
         return self
 
@@ -673,7 +686,10 @@ class Spill:
         out = bytearray(size)
         view, got = memoryview(out), 0
         while got < size:
-            got += os.preadv(self._file.fileno(), [view[got:]], start + got)
+            n = os.preadv(self._file.fileno(), [view[got:]], self._base + start + got)
+            if n <= 0:
+                raise EOFError("the file is shorter than its bytes")
+            got += n
         return bytes(out)
 
     def read(self) -> bytearray:
@@ -681,7 +697,10 @@ class Spill:
         out = bytearray(self._size)
         view, got = memoryview(out), 0
         while got < self._size:
-            got += os.preadv(self._file.fileno(), [view[got:]], got)
+            n = os.preadv(self._file.fileno(), [view[got:]], self._base + got)
+            if n <= 0:
+                raise EOFError("the file is shorter than its bytes")
+            got += n
         return out
 
     def __reduce__(self):
@@ -1511,16 +1530,26 @@ def load_cache(path: Path | None, cfg: Config) -> RecordStore | None:
 
     if path is None or not path.exists():
         return None
+    f = None
     try:
-        with open(path, "rb") as f:
-            if pickle.load(f) != _cache_params(cfg):
-                return None
-            state = pickle.load(f)
+        f = open(path, "rb")  # stays open: the signatures and samples are read from it later
+        if pickle.load(f) != _cache_params(cfg):
+            f.close()
+            return None
+        state = pickle.load(f)
+        offset = f.tell()
+        for k in _RAW_COLUMNS:  # their bytes follow the pickle, in this order (see save_cache)
+            state[k] = Spill.part_of(f, offset, state[k])
+            offset += len(state[k])
+        if os.fstat(f.fileno()).st_size != offset:
+            raise EOFError("the cache is cut short")
         store = RecordStore.__new__(RecordStore)
         store.__setstate__(state)
         store.cfg, store.sev = cfg, _Severity(cfg)
         return store
     except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError, pickle.UnpicklingError):
+        if f is not None:
+            f.close()
         return None
 
 
@@ -1529,10 +1558,21 @@ def save_cache(path: Path, store: RecordStore, cfg: Config) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    state = store.__getstate__()
+    raw = {k: state[k] for k in _RAW_COLUMNS}
+    state.update({k: len(v) for k, v in raw.items()})
     with open(tmp, "wb") as f:  # pickle writes in frames: the columns are not copied into one big bytes object
         pickle.dump(_cache_params(cfg), f, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(store.__getstate__(), f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+        for k in _RAW_COLUMNS:  # signatures and samples as raw bytes after the pickle, never all in memory
+            if isinstance(raw[k], Spill):
+                raw[k].write_to(f)
+            else:
+                f.write(raw[k])
     os.replace(tmp, path)
+
+
+_RAW_COLUMNS = ("mh", "sample")
 
 
 def _parse_chunk(args: tuple[str, Config, list[tuple[str, str | None]]]) -> tuple[RecordStore | None, list[str | int]]:

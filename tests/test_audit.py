@@ -493,6 +493,21 @@ def test_unchanged_pages_come_from_the_cache_and_changes_are_listed(tmp_path):
     assert (second.added, second.changed, second.removed) == ([], [], [])
 
 
+def test_cached_signatures_are_read_back_and_a_cut_short_cache_is_ignored(tmp_path):
+    site = write_site(tmp_path / "site", small_site_pages())
+    cache = tmp_path / "reports" / ".audit-cache.msgpack"
+    fresh = audit_site(site, CFG, cache_file=cache)
+    cached = audit_site(site, CFG, cache_file=cache)
+    assert cached.stats["parsed"] == 0
+    assert [dataclasses.astuple(p) for p in cached.pages] == [dataclasses.astuple(p) for p in fresh.pages]
+    cache.with_name(cache.name + ".text").unlink()  # make the text pass read the cached signatures again
+    again = audit_site(site, CFG, cache_file=cache)
+    assert again.stats["parsed"] == 0
+    assert [dataclasses.astuple(p) for p in again.pages] == [dataclasses.astuple(p) for p in fresh.pages]
+    cache.write_bytes(cache.read_bytes()[:-10])  # cut short: read as no cache, every page parsed again
+    assert audit_site(site, CFG, cache_file=cache).stats["parsed"] == 4
+
+
 def test_a_page_that_is_not_html_is_reported_not_fatal(tmp_path):
     pages = small_site_pages()
     write_site(tmp_path, pages)
