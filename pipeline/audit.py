@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 
 from pipeline.config import Config
+from pipeline.memory import give_back
 from pipeline.problems import ContractError, Problem
 
 # Bump when what a PageRecord holds or how it is computed changes: old caches are then ignored.
@@ -1470,21 +1471,36 @@ def _unique_shares(every: np.ndarray, lengths: np.ndarray, boilerplate_share: fl
         return [None] * n
     # A value is on more than `cutoff` pages when, in sorted order, it equals the value `cutoff` places on
     # (each page's samples are distinct): no table of every distinct value and its count is needed.
-    srt = np.sort(every)
-    common = np.unique(srt[cutoff:][srt[cutoff:] == srt[: len(srt) - cutoff]]) if len(srt) > cutoff else srt[:0]
-    del srt
+    # Done in four ranges of values (the top two bits), so that only a quarter of the samples is copied
+    # and sorted at once; temporaries are made a slice at a time.
+    step = 1 << 20
+    top = np.empty(len(every), dtype=np.uint8)
+    for k in range(0, len(every), step):
+        top[k : k + step] = every[k : k + step] >> np.uint32(30)
+    parts = []
+    for r in range(4):
+        part = every[top == r]
+        part.sort()
+        if len(part) > cutoff:
+            parts.append(np.unique(part[cutoff:][part[cutoff:] == part[: len(part) - cutoff]]))
+        del part
+    del top
+    common = np.concatenate(parts) if parts else every[:0]
     own = np.ones(len(every), dtype=bool)
     if len(common):
-        step = 1 << 20  # in slices: searchsorted's int64 positions for every sampled shingle at once cost 8 bytes each
-        for k in range(0, len(every), step):
+        for k in range(0, len(every), step):  # in slices: searchsorted's int64 positions cost 8 bytes each
             part = every[k : k + step]
             at = np.minimum(np.searchsorted(common, part), len(common) - 1)
             own[k : k + step] = common[at] != part
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    # Sums over the pages that have samples only: an empty page's start would cut its neighbour's run short.
+    # Sums over the pages that have samples only (an empty page's start would cut its neighbour's run
+    # short), a few thousand pages at a time: reduceat casts what it sums to int64, 8 bytes a sample.
     sums = np.zeros(n, dtype=np.int64)
-    nonempty = lengths > 0
-    sums[nonempty] = np.add.reduceat(own, starts[nonempty], dtype=np.int64)
+    pages = np.flatnonzero(lengths > 0)
+    first, last = starts[pages], starts[pages] + lengths[pages]
+    for b in range(0, len(pages), 4096):
+        lo, hi = first[b], last[min(b + 4096, len(pages)) - 1]
+        sums[pages[b : b + 4096]] = np.add.reduceat(own[lo:hi], first[b : b + 4096] - lo, dtype=np.int64)
     return [float(sums[i]) / lengths[i] if lengths[i] else None for i in range(n)]
 
 
@@ -1704,6 +1720,7 @@ def audit_site(
     t_site = time.perf_counter()
 
     # Text: near-duplicates and unique share, over content pages (not the 404 page).
+    give_back()  # the link graph's arrays, before the text pass's
     nearest, share_of = _text_results(store, order, cfg, cache_file)
     store.drop_text()  # what only the cache and the text checks needed
     for p, (q, sim) in nearest.items():

@@ -29,6 +29,7 @@ from pipeline.history import (
 )
 from pipeline.language import split_sentences
 from pipeline.load import read_inputs
+from pipeline.memory import give_back
 from pipeline.pairs import (
     check_scale,
     check_url_collisions,
@@ -883,6 +884,7 @@ def build(
         staging.write(PAGES_FILE, pages_text(p.url for p in result.pages))
         result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
         if after_write is not None:
+            give_back()  # what rendering freed, before the audit's site-wide pass
             after_write(staging.root, result)
         result.audit_records = {}
         staging.commit()
