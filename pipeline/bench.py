@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -103,7 +104,13 @@ def run_build(data: Path, templates: Path, out: Path, config: Path, extra: list[
     stdout, stderr = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"build failed ({proc.returncode}):\n{stdout}\n{stderr}")
-    return {"seconds": elapsed, "peak_mb": peak / 2**20, "stdout": stdout}
+    audit = re.search(r"SEO audit: .* in ([\d.]+) s", stdout)
+    return {
+        "seconds": elapsed,
+        "peak_mb": peak / 2**20,
+        "audit_s": float(audit.group(1)) if audit else None,
+        "stdout": stdout,
+    }
 
 
 def snapshot(out: Path) -> dict[str, tuple[int, int]]:
@@ -172,6 +179,10 @@ def _yes(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def _seconds(s: float | None) -> str:
+    return f"{s:.1f} s" if s is not None else "–"
+
+
 def _rebuild(r: dict | None) -> str:
     return f"{r['seconds']:.2f} s ({r['touched']:,} touched)" if r else "not measured"
 
@@ -182,13 +193,15 @@ HUGO = {200: (6.2, 590), 500: (58.5, 3200)}
 
 def report(results: list[dict], info: dict[str, str], workers: int | None) -> str:
     rows = [
-        "| N | pair pages | files | full build | pages/s | peak RSS | no change | one topic edited | one template edited |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| N | pair pages | files | full build | of which audit | pages/s | peak RSS | no change | one topic edited "
+        "| one template edited |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         pps = r["pages"] / r["full"]["seconds"]
         rows.append(
-            f"| {r['n']:,} | {r['pages']:,} | {r['files']:,} | {r['full']['seconds']:.2f} s | {pps:,.0f} | "
+            f"| {r['n']:,} | {r['pages']:,} | {r['files']:,} | {r['full']['seconds']:.2f} s | "
+            f"{_seconds(r['full'].get('audit_s'))} | {pps:,.0f} | "
             f"{r['full']['peak_mb']:.0f} MB | {r['noop']['seconds']:.2f} s ({r['noop']['touched']:,} files touched) | "
             f"{_rebuild(r['topic'])} | {_rebuild(r['template'])} |"
         )
