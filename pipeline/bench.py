@@ -155,14 +155,21 @@ def bench_one(n: int, work: Path, workers: int | None, rebuilds: bool = True) ->
         shutil.rmtree(base, ignore_errors=True)
         return {"n": n, "pages": pages, "files": files, "full": full, "noop": noop, "topic": None, "template": None}
 
-    topics = (data / "topics.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    line = len(topics) // 2
-    topics[line] = topics[line].replace(" is ", " is, by most accounts, ", 1)
-    (data / "topics.csv").write_text("".join(topics), encoding="utf-8")
-    before = snapshot(out)
-    topic = run_build(data, templates, out, config, extra)
-    topic["touched"] = touched(before, snapshot(out))
-    print(f"  one topic      {topic['seconds']:7.2f} s  touched {topic['touched']} files", flush=True)
+    # Two edits of one topic's description, each timed. The first rebuild stages into a new folder;
+    # from the second on, the build recycles the site before last (the spare, see write.Staging), as
+    # every rebuild on a team's machine does after the first.
+    first_topic = None
+    for line_of in (3, 2):
+        topics = (data / "topics.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+        line = len(topics) // line_of
+        topics[line] = topics[line].replace(" is ", " is, by most accounts, ", 1)
+        (data / "topics.csv").write_text("".join(topics), encoding="utf-8")
+        before = snapshot(out)
+        topic = run_build(data, templates, out, config, extra)
+        topic["touched"] = touched(before, snapshot(out))
+        print(f"  one topic      {topic['seconds']:7.2f} s  touched {topic['touched']} files", flush=True)
+        first_topic = first_topic or topic
+    topic["first"] = {k: first_topic[k] for k in ("seconds", "touched")}
 
     tpl = templates / "pair.html"
     tpl.write_text(tpl.read_text(encoding="utf-8") + "{# benchmark edit #}\n", encoding="utf-8")
@@ -246,6 +253,11 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
         t = r["topic"]
         if t is None:
             continue
+        if "first" in t:
+            checks.append(
+                f"- One topic edited at N = {r['n']}, the first rebuild (no spare staging folder yet): "
+                f"{t['first']['seconds']:.2f} s, {t['first']['touched']:,} files touched."
+            )
         checks.append(
             f"- One topic edited at N = {r['n']}: {t['touched']:,} of {r['files']:,} files rewritten "
             f"({t['seconds']:.2f} s); the edited topic has {r['n'] - 1} pairs plus its hub."

@@ -51,7 +51,7 @@ from pipeline.validate import (
     validate_topics,
 )
 from pipeline.wording import Wording, read_wording
-from pipeline.write import Staging, empty_trash, recover
+from pipeline.write import Staging, empty_trash, link_into, recover, replace_bytes
 
 _WORDS = re.compile(r"[\w’'-]+")
 
@@ -413,16 +413,6 @@ def _related_links(a: str, b: str, page: str) -> list[dict[str, str]]:
     return out
 
 
-def _write_bytes(path: str, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
-
-
 def pair_rows(span: tuple[int, int], slugs: tuple[str, ...], editorial: dict, cfg: Config) -> Iterator[tuple]:
     """The join's pairs whose first topic is slugs[start:stop]: (i, j, a, b, editor row or default, url)."""
     default = {
@@ -512,16 +502,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
                 if not reuse["rel_same"]:
                     rel_fp = _related_fp(_related_links(a, b, urls.pair_slug(a, b)))
                 if rel_fp == old["rel"][k]:
-                    folder = f"{root}/{url}"
-                    try:
-                        os.mkdir(folder)
-                    except FileExistsError:
-                        pass
-                    try:
-                        os.link(f"{reuse['out']}/{rel}", f"{root}/{rel}")
-                    except OSError:
-                        pass
-                    else:
+                    if link_into(f"{reuse['out']}/{rel}", f"{root}/{rel}"):
                         reused += 1
                         status_code = int(old["status"][k])
                         pages.append(
@@ -546,7 +527,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
         except FileExistsError:
             pass
         data = html.encode("utf-8")
-        _write_bytes(f"{root}/{rel}", data)
+        replace_bytes(f"{root}/{rel}", data)
         if audit_base is not None:
             records.add(parse_page(rel, data, audit_base))
         rendered += 1
@@ -657,12 +638,7 @@ def _site_pages(
             if hub_fps is not None:
                 hub_fps[slug] = fp
             if staging_root is not None and reuse is not None and old_hubs.get(slug) == fp:
-                try:
-                    (staging_root / rel).parent.mkdir(parents=True, exist_ok=True)
-                    os.link(f"{reuse['out']}/{rel}", staging_root / rel)
-                except OSError:
-                    pass
-                else:
+                if link_into(f"{reuse['out']}/{rel}", str(staging_root / rel)):
                     result.pages.append(PageSummary(urls.hub_url(slug), "hub", "approved", topic.updated_on))
                     continue
         ctx = hub_context(topic, others, statuses, cfg, inputs.wording)
@@ -825,7 +801,7 @@ def build(
     total = join_count(n_topics)
     workers = workers or min(os.cpu_count() or 1, 2 if total > 2000 else 1)
     per_chunk = max(200, min(2500, total // (workers * 8) or 1))
-    with Staging(out, trash=_cache_dir(out) / "trash") as staging:
+    with Staging(out, trash=_cache_dir(out) / "trash", spare=_cache_dir(out) / "spare") as staging:
         _prepare(inputs, staging.root, fps, old, out)
         if audit_records and after_write is not None:
             from pipeline.audit import RecordStore, _minhash, _Severity
@@ -882,6 +858,7 @@ def build(
         for rel, text in _site_pages(inputs, result, _STATE["site"], staging.root, reuse, hub_fps).items():
             staging.write(rel, text)
         staging.write(PAGES_FILE, pages_text(p.url for p in result.pages))
+        staging.keep_only({urls.output_path(p.url) for p in result.pages} | staging.paths)
         result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
         if after_write is not None:
             give_back()  # what rendering freed, before the audit's site-wide pass

@@ -22,21 +22,47 @@ class Staging:
     mounted with `discard`, more than rendering them took).
     """
 
-    def __init__(self, out: Path, trash: Path | None = None):
+    def __init__(self, out: Path, trash: Path | None = None, spare: Path | None = None):
         self.out = out.resolve()
         self.root = self.out.parent / f".{self.out.name}.staging-{os.getpid()}"
         self.trash = trash
+        # With `spare`, the previous site is kept there after the swap instead of deleted, and the
+        # next build starts its staging folder from it (`recycled`): its folders exist already, and a
+        # page whose file is the very file of the current site (the same inode, hard-linked when it
+        # was reused) needs nothing at all. Writers must then replace files, never write into them
+        # (see replace_bytes), and keep_only() removes what the new site does not have.
+        self.spare = spare
+        self.recycled = False
         self.written = 0
+        self.paths: set[str] = set()
         self.committed = False
 
     def __enter__(self) -> Staging:
         recover(self.out)
+        if self.spare is not None and self.spare.is_dir():
+            try:
+                os.rename(self.spare, self.root)
+            except OSError:
+                discard(self.spare, self.trash)
+            else:
+                self.recycled = True
+                return self
         self.root.mkdir(parents=True)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self.root.exists():
-            # After a commit this is the previous site; otherwise the unfinished new one.
+            # After a commit this is the previous site: kept as the next build's spare, or deleted.
+            # Otherwise it is the unfinished new one.
+            if self.committed and self.spare is not None:
+                try:
+                    if self.spare.exists():
+                        discard(self.spare, self.trash)
+                    self.spare.parent.mkdir(parents=True, exist_ok=True)
+                    os.rename(self.root, self.spare)
+                    return
+                except OSError:
+                    pass
             discard(self.root, self.trash if self.committed else None)
 
     def path(self, rel: str) -> Path:
@@ -49,9 +75,29 @@ class Staging:
     def write(self, rel: str, text: str) -> None:
         target = self.path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        replace_bytes(str(target), text.encode("utf-8"))
+        self.paths.add(target.relative_to(self.root).as_posix())
         self.written += 1
+
+    def keep_only(self, rels: set[str]) -> int:
+        """In a recycled staging folder, delete every file not in `rels` and the folders left empty."""
+        if not self.recycled:
+            return 0
+        removed = 0
+        root = str(self.root)
+        gone: set[str] = set()  # folders removed (children are walked before their parents)
+        for folder, dirs, files in os.walk(root, topdown=False):
+            prefix = "" if folder == root else folder[len(root) + 1 :].replace(os.sep, "/") + "/"
+            left = len(files)
+            for name in files:
+                if prefix + name not in rels:
+                    os.unlink(os.path.join(folder, name))
+                    removed += 1
+                    left -= 1
+            if folder != root and not left and all(os.path.join(folder, d) in gone for d in dirs):
+                os.rmdir(folder)
+                gone.add(folder)
+        return removed
 
     def commit(self) -> None:
         """Swap the finished staging folder in as the output, atomically where the OS allows."""
@@ -69,6 +115,48 @@ class Staging:
         # After an exchange, self.root holds the previous site; __exit__ removes it.
         for leftover in self.out.parent.glob(f".{self.out.name}.old-*"):
             discard(leftover, self.trash)
+
+
+def replace_bytes(path: str, data: bytes) -> None:
+    """Write a file of a (possibly recycled) staging folder. A file with other links may be the
+    published site's own file: it is unlinked first, never written into; one with no other link is
+    rewritten in place (no inode freed and allocated again)."""
+    try:
+        if os.stat(path).st_nlink > 1:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def link_into(src: str, target: str) -> bool:
+    """Make `target` (in a staging folder) the file `src` (in the published site): nothing to do when it
+    is already that file, else replaced by a hard link. False when `src` cannot be linked."""
+    try:
+        s = os.stat(src)
+    except OSError:
+        return False
+    try:
+        t = os.stat(target)
+    except FileNotFoundError:
+        t = None
+    if t is not None:
+        if t.st_ino == s.st_ino and t.st_dev == s.st_dev:
+            return True
+        os.unlink(target)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+    try:
+        os.link(src, target)
+    except OSError:
+        return False
+    return True
 
 
 def discard(folder: Path, trash: Path | None = None) -> None:

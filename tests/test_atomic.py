@@ -328,17 +328,20 @@ def test_a_staging_folder_of_a_running_build_is_left_alone(tmp_path):
         running.wait()
 
 
-def test_the_previous_site_is_deleted_in_the_background_not_left_behind(tmp_path, cache):
+def test_the_previous_site_is_kept_as_the_next_builds_spare_and_recycled_exactly(tmp_path, cache):
     data, out, before = _old_site(tmp_path)
+    _inprocess_build(data, out)  # version 1 over version 0
+    v1 = tree_hash(out)
+    assert v1 != before and leftovers(tmp_path, out) == []
+    # The previous site waits in the build cache (not beside the output) as the next staging folder.
+    (spare,) = cache.glob("*/spare")
+    assert tree_hash(spare) == before
+    synthetic(data, TOPICS, 2)  # more topics: pages added, changed, kept and removed
     _inprocess_build(data, out)
-    assert tree_hash(out) != before and leftovers(tmp_path, out) == []
-    # The previous site went to the build cache's trash, which a detached process empties.
-    trash = list(cache.glob("*/trash"))
-    assert trash
-    deadline = time.monotonic() + 20
-    while any(any(t.iterdir()) for t in trash) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert all(not any(t.iterdir()) for t in trash)
+    clean = tmp_path / "clean"
+    _inprocess_build(data, clean)
+    assert tree_hash(out) == tree_hash(clean) and leftovers(tmp_path, out) == []
+    assert tree_hash(next(cache.glob("output-*/spare"))) == v1
 
 
 def test_a_trash_left_by_a_stopped_deletion_is_emptied_by_the_next_build(tmp_path, cache):
