@@ -114,29 +114,34 @@ def neutralise(value: Any) -> Any:
 def csv_rows(result: AuditResult) -> Iterator[list[Any]]:
     """One row per page, made as they are written (the whole table is never held)."""
     for p in result.pages:
-        counts = Counter(f.severity for f in p.findings)
-        yield [
-            "/" + p.url,
-            p.file,
-            p.kind,
-            p.status,
-            p.title,
-            len(p.title),
-            p.description_length,
-            p.words,
-            "" if p.unique_share is None else round(p.unique_share, 3),
-            "/" + p.nearest if p.nearest else "",
-            "" if p.similarity is None else round(p.similarity, 3),
-            "" if p.depth is None else p.depth,
-            p.inlinks,
-            p.outlinks,
-            p.change,
-            counts["error"],
-            counts["warning"],
-            counts["info"],
-            "; ".join(sorted({f.check for f in p.findings})),
-            " | ".join(f"{f.severity}: {f.check}: {f.message}" for f in p.findings),
-        ]
+        yield csv_row(p)
+
+
+def csv_row(p: PageRow) -> list[Any]:
+    """The CSV columns of one page."""
+    counts = Counter(f.severity for f in p.findings)
+    return [
+        "/" + p.url,
+        p.file,
+        p.kind,
+        p.status,
+        p.title,
+        len(p.title),
+        p.description_length,
+        p.words,
+        "" if p.unique_share is None else round(p.unique_share, 3),
+        "/" + p.nearest if p.nearest else "",
+        "" if p.similarity is None else round(p.similarity, 3),
+        "" if p.depth is None else p.depth,
+        p.inlinks,
+        p.outlinks,
+        p.change,
+        counts["error"],
+        counts["warning"],
+        counts["info"],
+        "; ".join(sorted({f.check for f in p.findings})),
+        " | ".join(f"{f.severity}: {f.check}: {f.message}" for f in p.findings),
+    ]
 
 
 def write_csv(result: AuditResult, path: Path) -> None:
@@ -147,6 +152,13 @@ def write_csv(result: AuditResult, path: Path) -> None:
         for row in csv_rows(result):
             w.writerow([neutralise(v) for v in row])
     os.replace(tmp, path)
+
+
+def _csv_writer(f) -> Any:
+    """A function writing one page's CSV row to `f` (after the header)."""
+    w = csv.writer(f)
+    w.writerow(CSV_COLUMNS)
+    return lambda p: w.writerow([neutralise(v) for v in csv_row(p)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,12 +365,15 @@ def _site_prefix(site_dir: str, reports: str) -> str | None:
     return Path(os.path.relpath(a, r)).as_posix()
 
 
-def table_rows(result: AuditResult, site_dir: Path, reports: Path) -> Iterator[list[Any]]:
-    """Compact rows for the report's script: arrays, with checks and severities as indices."""
+def table_rows(result: AuditResult, site_dir: Path, reports: Path, each=None) -> Iterator[list[Any]]:
+    """Compact rows for the report's script: arrays, with checks and severities as indices.
+    `each(row)`, when given, also sees every PageRow (the CSV is written in the same pass)."""
     index = {c: i for i, c in enumerate(sorted(CHECKS))}
     # A page without a similar page links to the home page's file, when there is one (as it always has).
     home = _href(site_dir, reports, page_file("")) if _has_url(result, "") else ""
     for p in result.pages:
+        if each is not None:
+            each(p)
         yield [
             p.url,
             _href(site_dir, reports, p.file),
@@ -400,14 +415,14 @@ def _json_script(data: Any) -> Markup:
     return Markup(_safe(json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
 
 
-def _json_script_parts(result: AuditResult, site_dir: Path, reports: Path) -> Iterator[str]:
+def _json_script_parts(result: AuditResult, site_dir: Path, reports: Path, each=None) -> Iterator[str]:
     """_json_script(table_data(...)) in pieces, one row at a time: the same text, never held whole."""
     checks = sorted(CHECKS)
     head = {"checks": [[c, CHECKS[c][1]] for c in checks], "severities": list(SEVERITIES), "rows": []}
     text = _safe(json.dumps(head, ensure_ascii=False, separators=(",", ":")))
     assert text.endswith("[]}")
     yield text[:-2]
-    for k, row in enumerate(table_rows(result, site_dir, reports)):
+    for k, row in enumerate(table_rows(result, site_dir, reports, each)):
         yield ("," if k else "") + _safe(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
     yield "]}"
 
@@ -461,7 +476,7 @@ def render_html(result: AuditResult, cfg: Config, site_dir: Path, reports: Path)
 _DATA_MARK = "\x00seo-review-rows\x00"
 
 
-def _render_html_parts(result: AuditResult, cfg: Config, site_dir: Path, reports: Path) -> Iterator[str]:
+def _render_html_parts(result: AuditResult, cfg: Config, site_dir: Path, reports: Path, each=None) -> Iterator[str]:
     """The report in pieces: the page around the table data, and the data one row at a time."""
     import jinja2
 
@@ -488,7 +503,7 @@ def _render_html_parts(result: AuditResult, cfg: Config, site_dir: Path, reports
     )
     before, after = page.split(_DATA_MARK)
     yield before
-    yield from _json_script_parts(result, site_dir, reports)
+    yield from _json_script_parts(result, site_dir, reports, each)
     yield after
 
 
@@ -498,11 +513,13 @@ def write_reports(result: AuditResult, cfg: Config, reports: Path, site_dir: Pat
     reports.mkdir(parents=True, exist_ok=True)
     html_path, csv_path = reports / HTML_NAME, reports / CSV_NAME
     tmp = reports / f"{HTML_NAME}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        for part in _render_html_parts(result, cfg, Path(site_dir).resolve(), reports):
+    tmp_csv = reports / f"{CSV_NAME}.tmp-{os.getpid()}"
+    # One pass over the pages makes each row once for both files.
+    with open(tmp, "w", encoding="utf-8") as f, open(tmp_csv, "w", encoding="utf-8", newline="") as c:
+        for part in _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c)):
             f.write(part)
+    os.replace(tmp_csv, csv_path)
     os.replace(tmp, html_path)
-    write_csv(result, csv_path)
     return html_path, csv_path
 
 
