@@ -857,8 +857,14 @@ def build(
         hub_fps: dict[str, int] = {}
         for rel, text in _site_pages(inputs, result, _STATE["site"], staging.root, reuse, hub_fps).items():
             staging.write(rel, text)
+        # The recycled site's own page list, read before this build's replaces it.
+        listed = previous_pages(staging.root) if staging.recycled else None
         staging.write(PAGES_FILE, pages_text(p.url for p in result.pages))
-        staging.keep_only({urls.output_path(p.url) for p in result.pages} | staging.paths)
+        staging.keep_only(
+            {urls.output_path(p.url) for p in result.pages} | staging.paths,
+            [urls.output_path(u) for u in listed] if listed is not None else None,
+        )
+        del listed
         result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
         if after_write is not None:
             give_back()  # what rendering freed, before the audit's site-wide pass

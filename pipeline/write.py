@@ -79,12 +79,36 @@ class Staging:
         self.paths.add(target.relative_to(self.root).as_posix())
         self.written += 1
 
-    def keep_only(self, rels: set[str]) -> int:
-        """In a recycled staging folder, delete every file not in `rels` and the folders left empty."""
+    def keep_only(self, rels: set[str], listed: list[str] | None = None) -> int:
+        """In a recycled staging folder, delete every file not in `rels` and the folders left empty.
+
+        `listed`: the files the recycled site had in folders (its page list), so that only the top
+        folder is listed instead of walking every page's folder; without it the tree is walked."""
         if not self.recycled:
             return 0
         removed = 0
         root = str(self.root)
+        if listed is not None:
+            for rel in listed:
+                if rel not in rels:
+                    try:
+                        os.unlink(os.path.join(root, rel))
+                    except FileNotFoundError:
+                        continue
+                    removed += 1
+                    folder = os.path.dirname(os.path.join(root, rel))
+                    while folder != root:  # the page's folder, and its parents once empty
+                        try:
+                            os.rmdir(folder)
+                        except OSError:
+                            break
+                        folder = os.path.dirname(folder)
+            with os.scandir(root) as entries:
+                for e in entries:
+                    if not e.is_dir(follow_symlinks=False) and e.name not in rels:
+                        os.unlink(e.path)
+                        removed += 1
+            return removed
         gone: set[str] = set()  # folders removed (children are walked before their parents)
         for folder, dirs, files in os.walk(root, topdown=False):
             prefix = "" if folder == root else folder[len(root) + 1 :].replace(os.sep, "/") + "/"

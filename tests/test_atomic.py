@@ -342,6 +342,15 @@ def test_the_previous_site_is_kept_as_the_next_builds_spare_and_recycled_exactly
     _inprocess_build(data, clean)
     assert tree_hash(out) == tree_hash(clean) and leftovers(tmp_path, out) == []
     assert tree_hash(next(cache.glob("output-*/spare"))) == v1
+    # Fewer topics again, over a spare with many more pages: what the new site lacks is removed.
+    synthetic(data, TOPICS // 3, 3)
+    _inprocess_build(data, out)
+    _inprocess_build(data, out)  # unchanged input: nothing to do
+    synthetic(data, TOPICS // 3, 4)
+    _inprocess_build(data, out)  # recycles the 30-topic site
+    shutil.rmtree(clean)
+    _inprocess_build(data, clean)
+    assert tree_hash(out) == tree_hash(clean) and leftovers(tmp_path, out) == []
 
 
 def test_a_trash_left_by_a_stopped_deletion_is_emptied_by_the_next_build(tmp_path, cache):
