@@ -209,7 +209,7 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
         rows.append(
             f"| {r['n']:,} | {r['pages']:,} | {r['files']:,} | {r['full']['seconds']:.2f} s | "
             f"{_seconds(r['full'].get('audit_s'))} | {pps:,.0f} | "
-            f"{r['full']['peak_mb']:.0f} MB | {r['noop']['seconds']:.2f} s ({r['noop']['touched']:,} files touched) | "
+            f"{r['full']['peak_mb']:,.0f} MB | {r['noop']['seconds']:.2f} s ({r['noop']['touched']:,} files touched) | "
             f"{_rebuild(r['topic'])} | {_rebuild(r['template'])} |"
         )
     by_n = {r["n"]: r for r in results}
@@ -230,8 +230,9 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
     if len(results) > 1:
         lo, hi = results[0], results[-1]
         checks.append(
-            f"- Memory flat with N: peak RSS {lo['full']['peak_mb']:.0f} MB at N = {lo['n']} and "
-            f"{hi['full']['peak_mb']:.0f} MB at N = {hi['n']} "
+            f"- Memory flat with N (largest N within 1.5× of the smallest): "
+            f"{_yes(hi['full']['peak_mb'] <= 1.5 * lo['full']['peak_mb'])} — peak RSS {lo['full']['peak_mb']:,.0f} MB at N = {lo['n']} and "
+            f"{hi['full']['peak_mb']:,.0f} MB at N = {hi['n']} "
             f"({hi['pages'] / lo['pages']:.0f}× the pages)."
         )
     if 200 in by_n:
