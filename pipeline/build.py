@@ -787,7 +787,7 @@ def build(
 
     out = Path(out)
     fps = fingerprints(inputs)
-    recover(out)  # a killed build's leftovers go, even when nothing else is done
+    recover(out, _cache_dir(out) / "trash")  # a killed build's leftovers go, even when nothing else is done
     empty_trash(_cache_dir(out) / "trash")  # previous sites whose background deletion was stopped
     old = _load_manifest(out) if out.exists() else None
     if old is not None and old["site"] == fps.site:

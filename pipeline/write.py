@@ -38,7 +38,7 @@ class Staging:
         self.committed = False
 
     def __enter__(self) -> Staging:
-        recover(self.out)
+        recover(self.out, self.trash)
         if self.spare is not None and self.spare.is_dir():
             try:
                 os.rename(self.spare, self.root)
@@ -249,8 +249,9 @@ def fsync_tree(root: Path) -> None:
         pass
 
 
-def recover(out: Path) -> list[Path]:
-    """Undo what a killed build left: restore a half-swapped output, remove stale staging folders."""
+def recover(out: Path, trash: Path | None = None) -> list[Path]:
+    """Undo what a killed build left: restore a half-swapped output, remove stale staging folders
+    (with `trash`, in the background: see discard)."""
     out = out.resolve()
     olds = sorted(out.parent.glob(f".{out.name}.old-*"))
     if not out.exists() and olds:
@@ -261,7 +262,7 @@ def recover(out: Path) -> list[Path]:
         pid = stale.name.rsplit("-", 1)[-1]
         if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)) and "staging" in stale.name:
             continue
-        shutil.rmtree(stale, ignore_errors=True)
+        discard(stale, trash)
         removed.append(stale)
     return removed
 
