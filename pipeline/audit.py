@@ -5,8 +5,8 @@ JSON-LD types, resolved internal links, word count, a MinHash of its text shingl
 shingle hashes. Records are cached by content hash (`reports/.audit-cache.msgpack`), so an
 unchanged page is never parsed again, and are made in worker processes when there are many.
 Then the site-wide checks run over the records only: duplicates, the link graph (orphans, click
-depth by breadth-first search), sitemap and robots.txt, near-duplicates (MinHash LSH from
-`datasketch`, linear in pages) and each page's unique-text share (shingle document frequencies).
+depth by breadth-first search), sitemap and robots.txt, near-duplicates (MinHash with
+`datasketch`'s permutations and LSH banding, linear in pages) and each page's unique-text share (shingle document frequencies).
 
 Findings are data: `Finding(check, severity, url, message)`. Thresholds and severities come from
 `[audit]` in site.toml.
@@ -362,6 +362,41 @@ _PERMUTATIONS: tuple[np.ndarray, np.ndarray] | None = None
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
 
+def _datasketch_version() -> str:
+    """The installed datasketch's version, from its metadata (importing it pulls in scipy: 0.3 s)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("datasketch")
+    except PackageNotFoundError:
+        return ""
+
+
+def _permutations() -> np.ndarray:
+    """datasketch's MinHash permutations (2 × NUM_PERM, as uint32 for affine32), remembered in the build
+    cache per datasketch version so that a build need not import the library to get them again."""
+    memo = Path(os.environ.get("BRINGWISE_BUILD_CACHE", ".build-cache")) / (
+        f"minhash-permutations-{_datasketch_version()}-{NUM_PERM}.npy"
+    )
+    try:
+        known = np.load(memo, allow_pickle=False)
+        if known.shape == (2, NUM_PERM) and known.dtype == np.uint32:
+            return known
+    except (OSError, ValueError, EOFError):
+        pass
+    from datasketch import MinHash
+
+    perms = np.asarray(MinHash(num_perm=NUM_PERM, scheme="affine32").permutations, dtype=np.uint32)
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_name(f"{memo.name}.tmp-{os.getpid()}.npy")
+        np.save(tmp, perms, allow_pickle=False)
+        os.replace(tmp, memo)
+    except OSError:
+        pass
+    return perms
+
+
 def _minhash(hashes: np.ndarray) -> bytes:
     """The MinHash signature (NUM_PERM uint32 values) of 32-bit hashes, exactly as datasketch's
     MinHash(num_perm=NUM_PERM, hashfunc=int, scheme="affine32").update_batch(hashes) makes it, with
@@ -369,9 +404,7 @@ def _minhash(hashes: np.ndarray) -> bytes:
     permuted as a * h + b mod 2^32; the signature is each permutation's minimum."""
     global _PERMUTATIONS
     if _PERMUTATIONS is None:
-        from datasketch import MinHash
-
-        a, b = np.asarray(MinHash(num_perm=NUM_PERM, scheme="affine32").permutations, dtype=np.uint32)
+        a, b = _permutations()
         _PERMUTATIONS = (a[:, None].copy(), b[:, None].copy())  # as columns: one row per permutation
     if not len(hashes):
         return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32).tobytes()
@@ -1526,8 +1559,6 @@ def walk(root: Path) -> tuple[list[str], set[str]]:
 
 
 def _cache_params(cfg: Config) -> list:
-    import datasketch
-
     # Per-page findings are kept in the cache, so the settings they depend on are part of its key.
     return [
         AUDIT_VERSION,
@@ -1535,7 +1566,7 @@ def _cache_params(cfg: Config) -> list:
         SHINGLE,
         SAMPLE_MASK,
         cfg.base_url,
-        getattr(datasketch, "__version__", ""),
+        _datasketch_version(),
         repr(cfg.audit),
     ]
 

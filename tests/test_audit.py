@@ -715,3 +715,18 @@ def test_text_pass_reads_the_same_rows_and_shares_from_memory_or_a_temporary_fil
             for i in order
         ]
         assert _unique_shares(every, lengths[order], share) == want
+
+
+def test_minhash_permutations_are_remembered_and_a_bad_memo_is_replaced(tmp_path, monkeypatch):
+    import numpy as np
+    from datasketch import MinHash
+
+    from pipeline import audit
+
+    monkeypatch.setenv("BRINGWISE_BUILD_CACHE", str(tmp_path))
+    want = np.asarray(MinHash(num_perm=audit.NUM_PERM, scheme="affine32").permutations, dtype=np.uint32)
+    assert (audit._permutations() == want).all()
+    (memo,) = tmp_path.glob("minhash-permutations-*.npy")
+    assert (np.load(memo) == want).all()
+    memo.write_bytes(b"not an array")
+    assert (audit._permutations() == want).all() and (np.load(memo) == want).all()
