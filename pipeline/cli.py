@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -300,6 +301,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("Interrupted; the previous site is unchanged.", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # Whoever read our output stopped reading (`… | head`): not a failed build. Say nothing
+        # more on stdout, and nothing about the site, whose state this does not tell.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        print("Output closed early (broken pipe); see the reports for the build's result.", file=sys.stderr)
         return 1
     except Exception:
         traceback.print_exc()

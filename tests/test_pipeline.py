@@ -188,3 +188,15 @@ def test_a_misspelt_optional_column_gets_a_note_not_an_error(tmp_path, capsys):
         f"note: {data}/topics.csv:1: column 'catgory' is not a column of the data contract and is ignored; "
         "did you mean 'category'?" in out
     )
+
+
+def test_a_reader_that_stops_reading_is_not_reported_as_a_failed_build(monkeypatch, capsys):
+    from pipeline import cli
+
+    def reader_gone(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "cmd_check", reader_gone)
+    assert cli.main(["check"]) == 1
+    err = capsys.readouterr().err
+    assert "broken pipe" in err and "Internal error" not in err and "previous site is unchanged" not in err
