@@ -705,9 +705,11 @@ class Spill:
         return self._size
 
     def __iadd__(self, data) -> Spill:
-        if len(data):
-            os.pwrite(self._file.fileno(), data, self._base + self._size)
-            self._size += len(data)
+        view = memoryview(data).cast("B")
+        while len(view):  # pwrite may write less than asked (a full disk raises OSError instead)
+            done = os.pwrite(self._file.fileno(), view, self._base + self._size)
+            self._size += done
+            view = view[done:]
         return self
 
     def __getitem__(self, key: slice) -> bytes:

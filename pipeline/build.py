@@ -575,7 +575,12 @@ def render_all(chunks: list[tuple[int, int]], workers: int, collect) -> None:
         try:
             feed()
             for k in range(len(chunks)):
-                while k not in mine and not (k in queued and queued[k].done()) and handed < len(chunks):
+                while (
+                    k not in mine
+                    and not (k in queued and queued[k].done())
+                    and handed < len(chunks)
+                    and len(mine) < ahead  # never far ahead of the collection: results wait in memory
+                ):
                     mine[handed] = render_chunk(chunks[handed])  # rather than wait
                     handed += 1
                     feed()

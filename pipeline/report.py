@@ -515,9 +515,14 @@ def write_reports(result: AuditResult, cfg: Config, reports: Path, site_dir: Pat
     tmp = reports / f"{HTML_NAME}.tmp-{os.getpid()}"
     tmp_csv = reports / f"{CSV_NAME}.tmp-{os.getpid()}"
     # One pass over the pages makes each row once for both files.
-    with open(tmp, "w", encoding="utf-8") as f, open(tmp_csv, "w", encoding="utf-8", newline="") as c:
-        for part in _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c)):
-            f.write(part)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f, open(tmp_csv, "w", encoding="utf-8", newline="") as c:
+            for part in _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c)):
+                f.write(part)
+    except BaseException:
+        for t in (tmp, tmp_csv):
+            t.unlink(missing_ok=True)
+        raise
     os.replace(tmp_csv, csv_path)
     os.replace(tmp, html_path)
     return html_path, csv_path

@@ -63,7 +63,7 @@ class Staging:
                     return
                 except OSError:
                     pass
-            discard(self.root, self.trash if self.committed else None)
+            discard(self.root, self.trash)  # neither is the published site: deleted in the background
 
     def path(self, rel: str) -> Path:
         """The staging path for a site-relative file, refusing anything outside the folder."""
