@@ -712,13 +712,17 @@ class Spill:
             view = view[done:]
         return self
 
-    def __getitem__(self, key: slice) -> bytes:
+    def __getitem__(self, key: slice) -> bytearray:
         start, stop, step = key.indices(self._size)
         if step != 1:
             raise ValueError("Spill slices are contiguous")
-        size = stop - start
-        if size <= 0:
-            return b""
+        return self._pread(start, max(0, stop - start))
+
+    def read(self) -> bytearray:
+        """All of it, in memory."""
+        return self._pread(0, self._size)
+
+    def _pread(self, start: int, size: int) -> bytearray:
         out = bytearray(size)
         view, got = memoryview(out), 0
         while got < size:
@@ -726,21 +730,10 @@ class Spill:
             if n <= 0:
                 raise EOFError("the file is shorter than its bytes")
             got += n
-        return bytes(out)
-
-    def read(self) -> bytearray:
-        """All of it, in memory."""
-        out = bytearray(self._size)
-        view, got = memoryview(out), 0
-        while got < self._size:
-            n = os.preadv(self._file.fileno(), [view[got:]], self._base + got)
-            if n <= 0:
-                raise EOFError("the file is shorter than its bytes")
-            got += n
         return out
 
     def __reduce__(self):
-        return (bytearray, (bytes(self.read()),))
+        return (bytearray, (self.read(),))
 
 
 class RecordStore:

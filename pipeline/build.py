@@ -792,8 +792,10 @@ def build(
 
     out = Path(out)
     fps = fingerprints(inputs)
-    recover(out, _cache_dir(out) / "trash")  # a killed build's leftovers go, even when nothing else is done
-    empty_trash(_cache_dir(out) / "trash")  # previous sites whose background deletion was stopped
+    cache = _cache_dir(out)
+    trash = cache / "trash"
+    recover(out, trash)  # a killed build's leftovers go, even when nothing else is done
+    empty_trash(trash)  # folders whose background deletion was stopped
     old = _load_manifest(out) if out.exists() else None
     if old is not None and old["site"] == fps.site:
         result = _summaries_from_manifest(old)
@@ -806,7 +808,7 @@ def build(
     total = join_count(n_topics)
     workers = workers or min(os.cpu_count() or 1, 2 if total > 2000 else 1)
     per_chunk = max(200, min(2500, total // (workers * 8) or 1))
-    with Staging(out, trash=_cache_dir(out) / "trash", spare=_cache_dir(out) / "spare") as staging:
+    with Staging(out, trash=trash, spare=cache / "spare") as staging:
         _prepare(inputs, staging.root, fps, old, out)
         if audit_records and after_write is not None:
             from pipeline.audit import RecordStore, _minhash, _Severity
@@ -862,12 +864,11 @@ def build(
         hub_fps: dict[str, int] = {}
         for rel, text in _site_pages(inputs, result, _STATE["site"], staging.root, reuse, hub_fps).items():
             staging.write(rel, text)
-        # The recycled site's own page list, read before this build's replaces it.
-        listed = previous_pages(staging.root) if staging.recycled else None
+        # The recycled site's own page list (or its pages, found by walking), read before this build's replaces it.
+        listed = (previous_pages(staging.root) or []) if staging.recycled else []
         staging.write(PAGES_FILE, pages_text(p.url for p in result.pages))
         staging.keep_only(
-            {urls.output_path(p.url) for p in result.pages} | staging.paths,
-            [urls.output_path(u) for u in listed] if listed is not None else None,
+            {urls.output_path(p.url) for p in result.pages} | staging.paths, [urls.output_path(u) for u in listed]
         )
         del listed
         result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))

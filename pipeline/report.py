@@ -111,12 +111,6 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def csv_rows(result: AuditResult) -> Iterator[list[Any]]:
-    """One row per page, made as they are written (the whole table is never held)."""
-    for p in result.pages:
-        yield csv_row(p)
-
-
 def csv_row(p: PageRow) -> list[Any]:
     """The CSV columns of one page."""
     counts = Counter(f.severity for f in p.findings)
@@ -142,16 +136,6 @@ def csv_row(p: PageRow) -> list[Any]:
         "; ".join(sorted({f.check for f in p.findings})),
         " | ".join(f"{f.severity}: {f.check}: {f.message}" for f in p.findings),
     ]
-
-
-def write_csv(result: AuditResult, path: Path) -> None:
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(CSV_COLUMNS)
-        for row in csv_rows(result):
-            w.writerow([neutralise(v) for v in row])
-    os.replace(tmp, path)
 
 
 def _csv_writer(f) -> Any:

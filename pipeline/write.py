@@ -16,10 +16,11 @@ _RENAME_EXCHANGE = 2
 class Staging:
     """A sibling folder that becomes the output only when complete.
 
-    With `trash` (a folder on the same file system, e.g. in the build cache), the previous site is
-    moved there after the swap and deleted by a detached low-priority process, so the build does not
-    wait for it: removing a site is slow on some disks (10 s for 20,000 pages on this VM's ext4
-    mounted with `discard`, more than rendering them took).
+    With `trash` (a folder on the same file system, e.g. in the build cache), folders that must go
+    (an unfinished staging folder, the previous site when it is not kept as `spare`) are moved there
+    and deleted by a detached low-priority process, so the build does not wait for them: removing a
+    site is slow on some disks (10 s for 20,000 pages on this VM's ext4 mounted with `discard`, more
+    than rendering them took).
     """
 
     def __init__(self, out: Path, trash: Path | None = None, spare: Path | None = None):
@@ -79,48 +80,33 @@ class Staging:
         self.paths.add(target.relative_to(self.root).as_posix())
         self.written += 1
 
-    def keep_only(self, rels: set[str], listed: list[str] | None = None) -> int:
-        """In a recycled staging folder, delete every file not in `rels` and the folders left empty.
-
-        `listed`: the files the recycled site had in folders (its page list), so that only the top
-        folder is listed instead of walking every page's folder; without it the tree is walked."""
+    def keep_only(self, rels: set[str], listed: list[str]) -> int:
+        """In a recycled staging folder, delete every file not in `rels`: of the files the recycled
+        site had in folders (`listed`, its page list), and of the files at its top; page folders are
+        removed once empty. Only the top folder is listed, not every page's folder walked."""
         if not self.recycled:
             return 0
         removed = 0
         root = str(self.root)
-        if listed is not None:
-            for rel in listed:
-                if rel not in rels:
+        for rel in listed:
+            if rel not in rels:
+                try:
+                    os.unlink(os.path.join(root, rel))
+                except FileNotFoundError:
+                    continue
+                removed += 1
+                folder = os.path.dirname(os.path.join(root, rel))
+                while folder != root:  # the page's folder, and its parents once empty
                     try:
-                        os.unlink(os.path.join(root, rel))
-                    except FileNotFoundError:
-                        continue
+                        os.rmdir(folder)
+                    except OSError:
+                        break
+                    folder = os.path.dirname(folder)
+        with os.scandir(root) as entries:
+            for e in entries:
+                if not e.is_dir(follow_symlinks=False) and e.name not in rels:
+                    os.unlink(e.path)
                     removed += 1
-                    folder = os.path.dirname(os.path.join(root, rel))
-                    while folder != root:  # the page's folder, and its parents once empty
-                        try:
-                            os.rmdir(folder)
-                        except OSError:
-                            break
-                        folder = os.path.dirname(folder)
-            with os.scandir(root) as entries:
-                for e in entries:
-                    if not e.is_dir(follow_symlinks=False) and e.name not in rels:
-                        os.unlink(e.path)
-                        removed += 1
-            return removed
-        gone: set[str] = set()  # folders removed (children are walked before their parents)
-        for folder, dirs, files in os.walk(root, topdown=False):
-            prefix = "" if folder == root else folder[len(root) + 1 :].replace(os.sep, "/") + "/"
-            left = len(files)
-            for name in files:
-                if prefix + name not in rels:
-                    os.unlink(os.path.join(folder, name))
-                    removed += 1
-                    left -= 1
-            if folder != root and not left and all(os.path.join(folder, d) in gone for d in dirs):
-                os.rmdir(folder)
-                gone.add(folder)
         return removed
 
     def commit(self) -> None:
@@ -136,7 +122,7 @@ class Staging:
         else:
             os.rename(self.root, self.out)
         self.committed = True
-        # After an exchange, self.root holds the previous site; __exit__ removes it.
+        # After an exchange, self.root holds the previous site; __exit__ keeps it as the spare or discards it.
         for leftover in self.out.parent.glob(f".{self.out.name}.old-*"):
             discard(leftover, self.trash)
 
