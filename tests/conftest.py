@@ -36,13 +36,19 @@ def own_build_cache(tmp_path_factory):
         os.environ["BRINGWISE_BUILD_CACHE"] = old
 
 
-def build_small_with_cli(out: Path) -> int:
-    """`python -m pipeline build` of the small fixture into `out`, in-process; its exit status."""
+def cli_build(data: Path, out: Path, *extra: str, templates: Path | None = None, config: Path | None = None) -> int:
+    """`python -m pipeline build --quiet` of `data` into `out`, in-process, with `extra` options; its exit status."""
     from pipeline.cli import main
 
-    return main(
-        ["build", "--data", str(FIXTURES / "small"), "--out", str(out), "--quiet", "--config", str(ROOT / "site.toml")]
-    )
+    args = ["build", "--data", str(data), "--out", str(out), "--quiet", "--config", str(config or ROOT / "site.toml")]
+    if templates is not None:
+        args += ["--templates", str(templates)]
+    return main([*args, *extra])
+
+
+def build_small_with_cli(out: Path, *extra: str) -> int:
+    """`python -m pipeline build` of the small fixture into `out`, in-process; its exit status."""
+    return cli_build(FIXTURES / "small", out, *extra)
 
 
 @pytest.fixture(scope="session")

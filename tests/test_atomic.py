@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import cli_build
 
 from pipeline import write
 from pipeline.build import build, load_inputs
@@ -246,23 +247,7 @@ def test_a_template_error_half_way_leaves_the_site_untouched(tmp_path, cache, ca
     hub.write_text(
         hub.read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}{{ page.no_such_field }}", 1)
     )
-    code = main(
-        [
-            "build",
-            "--data",
-            str(data),
-            "--out",
-            str(out),
-            "--templates",
-            str(broken),
-            "--quiet",
-            "--no-audit",
-            "--workers",
-            "1",
-            "--config",
-            str(ROOT / "site.toml"),
-        ]
-    )
+    code = cli_build(data, out, "--no-audit", "--workers", "1", templates=broken)
     err = capsys.readouterr().err
     assert code == 1
     assert "no_such_field" in err and "the previous site is unchanged" in err
@@ -277,23 +262,7 @@ def test_a_failing_swap_leaves_the_site_untouched(tmp_path, cache, monkeypatch, 
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(write, "fsync_tree", disk_full)
-    code = main(
-        [
-            "build",
-            "--data",
-            str(data),
-            "--out",
-            str(out),
-            "--templates",
-            str(TEMPLATES),
-            "--quiet",
-            "--no-audit",
-            "--workers",
-            "1",
-            "--config",
-            str(ROOT / "site.toml"),
-        ]
-    )
+    code = cli_build(data, out, "--no-audit", "--workers", "1", templates=TEMPLATES)
     assert code == 1 and "No space left on device" in capsys.readouterr().err
     assert tree_hash(out) == before
     assert leftovers(tmp_path, out) == []

@@ -11,7 +11,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT, build_small_with_cli
+from conftest import FIXTURES, ROOT, build_small_with_cli, cli_build
 
 from pipeline import report
 from pipeline.audit import (
@@ -624,44 +624,14 @@ def test_strict_build_fails_on_audit_errors_and_keeps_the_previous_site(tmp_path
 
 def test_no_audit_skips_the_report(tmp_path):
     out = tmp_path / "output"
-    assert (
-        main(
-            [
-                "build",
-                "--data",
-                str(FIXTURES / "small"),
-                "--out",
-                str(out),
-                "--quiet",
-                "--no-audit",
-                "--config",
-                str(ROOT / "site.toml"),
-            ]
-        )
-        == 0
-    )
+    assert build_small_with_cli(out, "--no-audit") == 0
     assert not (tmp_path / "reports").exists()
 
 
 def test_reports_folder_can_be_chosen(tmp_path):
     out = tmp_path / "output"
     shutil.copytree(FIXTURES / "small", tmp_path / "data")
-    assert (
-        main(
-            [
-                "build",
-                "--data",
-                str(tmp_path / "data"),
-                "--out",
-                str(out),
-                "--quiet",
-                "--no-audit",
-                "--config",
-                str(ROOT / "site.toml"),
-            ]
-        )
-        == 0
-    )
+    assert cli_build(tmp_path / "data", out, "--no-audit") == 0
     assert (
         main(
             ["audit", "--out", str(out), "--reports", str(tmp_path / "elsewhere"), "--config", str(ROOT / "site.toml")]

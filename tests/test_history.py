@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import cli_build
 
 from pipeline.cli import main
 from pipeline.history import PAGES_FILE
@@ -22,23 +23,7 @@ pytestmark = pytest.mark.usefixtures("own_build_cache")
 
 
 def _build(data: Path, out: Path, capsys, config: Path | None = None) -> list[str]:
-    code = main(
-        [
-            "build",
-            "--data",
-            str(data),
-            "--out",
-            str(out),
-            "--templates",
-            str(TEMPLATES),
-            "--quiet",
-            "--workers",
-            "1",
-            "--no-audit",
-            "--config",
-            str(config or ROOT / "site.toml"),
-        ]
-    )
+    code = cli_build(data, out, "--workers", "1", "--no-audit", templates=TEMPLATES, config=config)
     captured = capsys.readouterr()
     assert code == 0, captured.err
     return captured.out.splitlines()
