@@ -7,7 +7,10 @@ the resident memory of the whole process tree with psutil. Per N it measures:
 - a full build from nothing (wall time, pages per second, peak RSS);
 - a rebuild with nothing changed (time and how many output files were touched);
 - a rebuild after editing one topic's description;
-- a rebuild after editing one template (pair.html, which every pair page uses).
+- a rebuild after editing one template (pair.html, which every pair page uses);
+- the file system's floor: the time merely to create as many page folders, each holding one file
+  of the build's average page size, with as many processes as the build used (up to the N that
+  gets the rebuilds).
 
 Results go into docs/benchmarks.md (between the bench markers; the rest of that file, such as
 the profile notes, is kept) and a plot of time and memory against N into docs/img/bench.png.
@@ -113,6 +116,35 @@ def run_build(data: Path, templates: Path, out: Path, config: Path, extra: list[
     }
 
 
+def _write_pages(args: tuple[str, int, int, bytes]) -> None:
+    root, start, stop, data = args
+    for i in range(start, stop):
+        folder = f"{root}/{i:08d}-a-floor-page-and-another-topic"
+        os.mkdir(folder)
+        fd = os.open(f"{folder}/index.html", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+
+def write_floor(root: Path, pages: int, size: int, workers: int) -> float:
+    """Seconds to create `pages` folders holding one `size`-byte index.html each, split over `workers` processes.
+
+    The least any build of this URL scheme (one folder per page) can take on this disk: no rendering,
+    no audit, only the system calls.
+    """
+    import multiprocessing
+
+    root.mkdir(parents=True)
+    data = b"x" * size
+    parts = [(str(root), k * pages // workers, (k + 1) * pages // workers, data) for k in range(workers)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool.map(_write_pages, parts)
+    return time.perf_counter() - started
+
+
 def snapshot(out: Path) -> dict[str, tuple[int, int]]:
     """(inode, mtime_ns) of every file in the output, to count what a rebuild touched."""
     snap = {}
@@ -145,7 +177,13 @@ def bench_one(n: int, work: Path, workers: int | None, rebuilds: bool = True) ->
 
     full = run_build(data, templates, out, config, extra)
     print(f"  full build     {full['seconds']:7.2f} s  {full['peak_mb']:6.0f} MB", flush=True)
-    files = sum(len(f) for _, _, f in os.walk(out))
+    files = page_files = page_bytes = 0
+    for folder, _, names in os.walk(out):
+        files += len(names)
+        if folder != str(out) and "index.html" in names:
+            page_files += 1
+            page_bytes += os.path.getsize(os.path.join(folder, "index.html"))
+    page_size = page_bytes // max(page_files, 1)
 
     before = snapshot(out)
     noop = run_build(data, templates, out, config, extra)
@@ -153,7 +191,16 @@ def bench_one(n: int, work: Path, workers: int | None, rebuilds: bool = True) ->
     print(f"  no change      {noop['seconds']:7.2f} s  touched {noop['touched']} files", flush=True)
     if not rebuilds:
         shutil.rmtree(base, ignore_errors=True)
-        return {"n": n, "pages": pages, "files": files, "full": full, "noop": noop, "topic": None, "template": None}
+        return {
+            "n": n,
+            "pages": pages,
+            "files": files,
+            "full": full,
+            "noop": noop,
+            "topic": None,
+            "template": None,
+            "floor": None,
+        }
 
     # Two edits of one topic's description, each timed. The first rebuild stages into a new folder;
     # from the second on, the build recycles the site before last (the spare, see write.Staging), as
@@ -178,8 +225,26 @@ def bench_one(n: int, work: Path, workers: int | None, rebuilds: bool = True) ->
     template["touched"] = touched(before, snapshot(out))
     print(f"  one template   {template['seconds']:7.2f} s  touched {template['touched']} files", flush=True)
 
+    floor = {
+        "seconds": write_floor(base / "floor", page_files, page_size, workers or os.cpu_count() or 1),
+        "page_size": page_size,
+        "folders": page_files,
+    }
+    print(
+        f"  writing floor  {floor['seconds']:7.2f} s  ({page_files:,} folders with a {page_size:,}-byte file)",
+        flush=True,
+    )
     shutil.rmtree(base, ignore_errors=True)
-    return {"n": n, "pages": pages, "files": files, "full": full, "noop": noop, "topic": topic, "template": template}
+    return {
+        "n": n,
+        "pages": pages,
+        "files": files,
+        "full": full,
+        "noop": noop,
+        "topic": topic,
+        "template": template,
+        "floor": floor,
+    }
 
 
 def _yes(ok: bool) -> str:
@@ -194,6 +259,10 @@ def _rebuild(r: dict | None) -> str:
     return f"{r['seconds']:.2f} s ({r['touched']:,} touched)" if r else "not measured"
 
 
+def _floor(f: dict | None) -> str:
+    return f"{f['seconds']:.1f} s" if f else "not measured"
+
+
 # Hugo on this machine, for the same pages (issue 5): N → (seconds, peak MB, pages/s)
 HUGO = {200: (6.2, 590), 500: (58.5, 3200)}
 
@@ -201,8 +270,8 @@ HUGO = {200: (6.2, 590), 500: (58.5, 3200)}
 def report(results: list[dict], info: dict[str, str], workers: int | None) -> str:
     rows = [
         "| N | pair pages | files | full build | of which audit | pages/s | peak RSS | no change | one topic edited "
-        "| one template edited |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| one template edited | writing floor |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         pps = r["pages"] / r["full"]["seconds"]
@@ -210,7 +279,7 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
             f"| {r['n']:,} | {r['pages']:,} | {r['files']:,} | {r['full']['seconds']:.2f} s | "
             f"{_seconds(r['full'].get('audit_s'))} | {pps:,.0f} | "
             f"{r['full']['peak_mb']:,.0f} MB | {r['noop']['seconds']:.2f} s ({r['noop']['touched']:,} files touched) | "
-            f"{_rebuild(r['topic'])} | {_rebuild(r['template'])} |"
+            f"{_rebuild(r['topic'])} | {_rebuild(r['template'])} | {_floor(r.get('floor'))} |"
         )
     by_n = {r["n"]: r for r in results}
     checks = []
@@ -249,6 +318,14 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
             checks.append(
                 f"- Against Hugo at N = {r['n']} (Hugo: {hs} s, {r['pages'] / hs:,.0f} pages/s, {hmb:,} MB peak, no audit): "
                 f"{hs / f['seconds']:.2f}× Hugo's speed with the audit included, {f['peak_mb'] / hmb:.0%} of its memory."
+            )
+    for r in results:
+        f = r.get("floor")
+        if f:
+            checks.append(
+                f"- Writing floor at N = {r['n']}: merely creating its {f['folders']:,} page folders with a "
+                f"{f['page_size']:,}-byte file each takes {f['seconds']:.1f} s on this disk; the full build takes "
+                f"{r['full']['seconds'] / f['seconds']:.1f}× that."
             )
     for r in results:
         t = r["topic"]
