@@ -521,7 +521,9 @@ _NOT_WORD = re.compile(r"[^\w’'-]")
 _ASCII_WORD_TABLE = bytes(
     c if c >= 128 or _WORDS.fullmatch(chr(c)) else 32 for c in range(256)
 )  # ASCII non-word characters → space
-_LOWER_WORD_TABLE = _ASCII_WORD_TABLE.translate(bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz"))
+_LOWER_WORD_TABLE = _ASCII_WORD_TABLE.translate(
+    bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+)
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
 _RUNS: dict[bytes, bytes] = {}
 # Non-ASCII characters met so far (UTF-8) that str.lower() leaves as they are, up to 16 of each kind:
