@@ -355,6 +355,10 @@ def _resolve_on_page(
         return "skip", None
     if href.startswith("?"):  # a query only: the page itself
         return "internal", page_url
+    # urlsplit finds scheme, host and path before the first "#" or "?", and the answer depends only on
+    # those: the caches are asked without the fragment and query, so that a link tagged for each page
+    # (the call to action's utm_content) is not a new href on every page.
+    href = href.partition("#")[0].partition("?")[0]
     found = _resolve_absolute(href, base_url)
     return found if found is not None else _resolve(folder, href, base_url)
 

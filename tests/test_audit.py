@@ -189,6 +189,8 @@ def test_the_fast_paths_of_parse_page_agree_with_the_general_ones():
     hrefs = ["../", "../x-and-y/", "../../topics/x/", "topics/x/", "about", "../sitemap.xml", "./", "a/./b/", "a/../b"]
     hrefs += ["../../../x/", "..", "?q=1", "#top", "MAILTO:a@b", "//example.org/lib/a/", f"{BASE}/about/", "/lib/x"]
     hrefs += ["  ../a-and-b/ ", "../a%20b/", "../a b/", "../é/", "x:y", "../.x/", "..//x/", "", " ", "~a/", "a//b"]
+    hrefs += [f"{BASE}/x/?utm=1#f", f"{BASE}?x", "https://example.org/p?q#f", "http:?x", "foo?x:y", "../../x?y/z"]
+    hrefs += ["x#y?z/", "a/b#", "./?", "..?x", "//example.org?x/lib/", "HTTPS://Example.org/lib/a#b"]
     for page_url in ["", "a-and-b/", "topics/x/", "404.html", "a/b/c/", "a//b/", "./x/"]:
         folder = page_url[: page_url.rfind("/") + 1]
         parents = audit._folder_parents(folder)
