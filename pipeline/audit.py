@@ -332,7 +332,7 @@ def _plain_href(href: str) -> tuple[int, str] | None:
     stripped = href.strip()
     m = _PLAIN_HREF.fullmatch(stripped) if stripped else None  # an empty href is skipped, not the page itself
     found = None if m is None else (len(m.group(1)) // 3, m.group(2))
-    if len(_PLAIN_HREFS) > 100_000:
+    if len(_PLAIN_HREFS) >= 16_384:  # as many as _resolve's cache: a few MB at most
         _PLAIN_HREFS.clear()
     _PLAIN_HREFS[href] = found
     return found
