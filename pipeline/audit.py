@@ -343,7 +343,7 @@ def _resolve_on_page(
 ) -> tuple[str, str | None]:
     """resolve() for a page in `folder` (parents from _folder_parents), with a fast path for plain relative hrefs."""
     if parents is not None:
-        plain = _PLAIN_HREFS.get(href, False)
+        plain = _PLAIN_HREFS.get(href, False)  # None: known not to be plain
         if plain is False:
             plain = _plain_href(href)
         if plain is not None and plain[0] < len(parents):
