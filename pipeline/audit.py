@@ -21,7 +21,6 @@ import os
 import posixpath
 import re
 import tempfile
-import threading
 import time
 import zlib
 from array import array
@@ -436,25 +435,9 @@ def _minhash(hashes: np.ndarray) -> bytes:
     hv *= m2
     hv ^= hv >> s3
     a, b = _PERMUTATIONS
-    phv = _scratch(NUM_PERM * len(hv)).reshape(NUM_PERM, len(hv))
-    np.multiply(a, hv, out=phv)  # one row per permutation, wrapping in 32 bits
+    phv = a * hv  # (NUM_PERM, len(hashes)), wrapping in 32 bits
     phv += b
     return phv.min(axis=1).tobytes()
-
-
-_SCRATCH = threading.local()
-
-
-def _scratch(size: int) -> np.ndarray:
-    """A uint32 work array of at least `size` values, reused from page to page (per thread): a new
-    one for every page is a fresh mapping of a few hundred KB whose page faults cost ~20 % of _minhash.
-    Arrays for unusually long texts (over 4 MB) are not kept."""
-    if size > 1 << 20:
-        return np.empty(size, dtype=np.uint32)
-    buf = getattr(_SCRATCH, "buf", None)
-    if buf is None or len(buf) < size:
-        buf = _SCRATCH.buf = np.empty(max(size, 1 << 17), dtype=np.uint32)
-    return buf[:size]
 
 
 _WORD_HASHES: dict[bytes, int] = {}
