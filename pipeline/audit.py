@@ -322,23 +322,42 @@ def _folder_parents(folder: str) -> list[str] | None:
     return ["".join(p + "/" for p in parts[:k]) for k in range(len(parts), -1, -1)]
 
 
+_PLAIN_HREFS: dict[str, tuple[int, str] | None] = {}
+
+
+def _plain_href(href: str) -> tuple[int, str] | None:
+    """(how many "../", the rest) of a plain relative href (see _PLAIN_HREF), else None; remembered,
+    since pages link to the same few thousand hrefs."""
+    stripped = href.strip()
+    m = _PLAIN_HREF.fullmatch(stripped) if stripped else None  # an empty href is skipped, not the page itself
+    found = None if m is None else (len(m.group(1)) // 3, m.group(2))
+    if len(_PLAIN_HREFS) >= 16_384:  # as many as _resolve's cache: a few MB at most
+        _PLAIN_HREFS.clear()
+    _PLAIN_HREFS[href] = found
+    return found
+
+
 def _resolve_on_page(
     page_url: str, folder: str, parents: list[str] | None, href: str, base_url: str
 ) -> tuple[str, str | None]:
     """resolve() for a page in `folder` (parents from _folder_parents), with a fast path for plain relative hrefs."""
+    if parents is not None:
+        plain = _PLAIN_HREFS.get(href, False)  # None: known not to be plain
+        if plain is False:
+            plain = _plain_href(href)
+        if plain is not None and plain[0] < len(parents):
+            return "internal", parents[plain[0]] + plain[1]
     href = href.strip()
     if not href:
         return "skip", None
-    if parents is not None:
-        m = _PLAIN_HREF.fullmatch(href)
-        if m is not None:
-            up = len(m.group(1)) // 3
-            if up < len(parents):
-                return "internal", parents[up] + m.group(2)
     if href.startswith("#") or href.lower().startswith(_SKIP_SCHEMES):
         return "skip", None
     if href.startswith("?"):  # a query only: the page itself
         return "internal", page_url
+    # urlsplit finds scheme, host and path before the first "#" or "?", and the answer depends only on
+    # those: the caches are asked without the fragment and query, so that a link tagged for each page
+    # (the call to action's utm_content) is not a new href on every page.
+    href = href.partition("#")[0].partition("?")[0]
     found = _resolve_absolute(href, base_url)
     return found if found is not None else _resolve(folder, href, base_url)
 
@@ -483,17 +502,21 @@ def text_fingerprint(words: list[str]) -> tuple[int, bytes, bytes]:
 
 
 # Words of a text: runs of _WORDS characters, found in its UTF-8 bytes. ASCII bytes that are not word
-# characters become spaces by one table lookup; runs of non-ASCII characters are classified with
-# _WORDS itself (and remembered); the bytes are then split at the spaces.
+# characters become spaces, and ASCII capitals small letters, by one table lookup; runs of non-ASCII
+# characters are classified with _WORDS itself (and remembered); the bytes are then split at the spaces.
 _NOT_WORD = re.compile(r"[^\w’'-]")
 _ASCII_WORD_TABLE = bytes(
     c if c >= 128 or _WORDS.fullmatch(chr(c)) else 32 for c in range(256)
 )  # ASCII non-word characters → space
+_LOWER_WORD_TABLE = _ASCII_WORD_TABLE.translate(
+    bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+)
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
 _RUNS: dict[bytes, bytes] = {}
-# Non-ASCII characters met so far (UTF-8), up to 16 of each kind: a text whose non-ASCII characters
-# are all among them is fixed with a few bytes.replace() instead of the regular expression. UTF-8 is
-# self-synchronising, so a character's bytes are found only where that character is.
+# Non-ASCII characters met so far (UTF-8) that str.lower() leaves as they are, up to 16 of each kind:
+# a text whose non-ASCII characters are all among them is lowered by the ASCII table and fixed with a
+# few bytes.replace() instead of str.lower() and the regular expression. UTF-8 is self-synchronising,
+# so a character's bytes are found only where that character is.
 _KNOWN_NOT_WORD: list[bytes] = []
 _KNOWN_WORD: list[bytes] = []
 
@@ -507,6 +530,8 @@ def _non_ascii_run(m: re.Match) -> bytes:
         chars = run.decode()
         fixed = _RUNS[run] = _NOT_WORD.sub(" ", chars).encode()
         for c in chars:
+            if c.lower() != c:
+                continue
             known = _KNOWN_NOT_WORD if _NOT_WORD.match(c) else _KNOWN_WORD
             b = c.encode()
             if len(known) < 16 and b not in known:
@@ -516,12 +541,11 @@ def _non_ascii_run(m: re.Match) -> bytes:
 
 def text_words(text: str) -> list[bytes]:
     """_WORDS.findall(text.lower()), each word as its UTF-8 bytes."""
-    lowered = text.lower()
     try:
-        data = lowered.encode()
+        data = text.encode()
     except UnicodeEncodeError:  # a lone surrogate: never part of a word
-        return [w.encode() for w in _WORDS.findall(lowered)]
-    data = data.translate(_ASCII_WORD_TABLE)
+        return [w.encode() for w in _WORDS.findall(text.lower())]
+    data = data.translate(_LOWER_WORD_TABLE)
     if not data.isascii():
         fixed = data
         for c in _KNOWN_NOT_WORD:
@@ -529,7 +553,10 @@ def text_words(text: str) -> list[bytes]:
         rest = fixed
         for c in _KNOWN_WORD:
             rest = rest.replace(c, b"")
-        data = fixed if rest.isascii() else _NON_ASCII_RUN.sub(_non_ascii_run, data)
+        if rest.isascii():  # every non-ASCII character is known, and lowering leaves it as it is
+            data = fixed
+        else:
+            data = _NON_ASCII_RUN.sub(_non_ascii_run, text.lower().encode().translate(_ASCII_WORD_TABLE))
     return data.split()
 
 
@@ -976,8 +1003,10 @@ class _Severity:
 
 
 def _add(out: list[Finding], sev: _Severity, check: str, url: str, messages: list[str], noindex: bool = False):
+    if not messages:
+        return
     s = sev(check, noindex)
-    if s is None or not messages:
+    if s is None:
         return
     for m in messages[:MAX_SAME_FINDINGS]:
         out.append(Finding(check, s, url, m))
