@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 import jinja2
@@ -39,12 +40,33 @@ class _PageTemplate(jinja2.Template):
         return template
 
 
+class _PageContext(jinja2.runtime.Context):
+    """Jinja's Context, with `{{ rel(…) }}` calls made cheaper: Context.call checks every callable for
+    Jinja's pass_context/pass_environment markers (the `jinja_pass_arg` attribute, on it or on its
+    __call__) before calling it, ≈ 1 µs a call, and a page calls `rel` 16 times. A plain Python
+    function without that marker is called here as Context.call would call it (Jinja 3.1: its
+    bookkeeping keywords dropped, StopIteration made undefined); anything else goes to Context.call."""
+
+    def call(self, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if obj.__class__ is not FunctionType or hasattr(obj, "jinja_pass_arg"):
+            return super().call(obj, *args, **kwargs)
+        kwargs.pop("_block_vars", None)
+        kwargs.pop("_loop_vars", None)
+        try:
+            return obj(*args, **kwargs)
+        except StopIteration:
+            return self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
+
+
 class _PageEnvironment(jinja2.Environment):
     """Templates read page contexts, plain dicts, as `page.x`: here a dict's keys are its attributes,
     as on a namespace (a dict's methods are not), so a lookup costs no failed attribute access and
     contexts need no conversion. Everything else is looked up as Jinja always does."""
 
     template_class = _PageTemplate
+    context_class = _PageContext
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict:
