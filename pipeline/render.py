@@ -19,18 +19,19 @@ TEMPLATES = {"pair": "pair.html", "hub": "hub.html", "index": "index.html", "abo
 
 
 _escape_inner = getattr(markupsafe, "_escape_inner", None)  # markupsafe's own escaping of a str
-_new_str = str.__new__
 
 
-def _escape(value: Any) -> Markup:
-    """markupsafe.escape, with its most common case (a plain str) made without Markup's __new__."""
+def _escape(value: Any) -> str:
+    """What `{{ … }}` outputs: the text of markupsafe.escape(value), its most common case (a plain
+    str) left a plain str instead of copied into a new Markup. In compiled templates this escape only
+    makes output, which Jinja joins (into the page, or into a Markup for a block, macro or call)."""
     if value.__class__ is str:
-        return _new_str(Markup, _escape_inner(value))
+        return _escape_inner(value)
     return markupsafe.escape(value)
 
 
 class _PageTemplate(jinja2.Template):
-    """Templates whose `{{ … }}` escape with _escape (the same Markup as markupsafe.escape, faster)."""
+    """Templates whose `{{ … }}` escape with _escape (the same text as markupsafe.escape, faster)."""
 
     @classmethod
     def from_code(cls, environment, code, globals, uptodate=None):  # type: ignore[no-untyped-def]
