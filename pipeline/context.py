@@ -216,6 +216,44 @@ def _sources(wording: Wording, *groups: tuple[str, ...]) -> list[dict[str, str]]
     return out
 
 
+@dataclass(frozen=True)
+class _Pieces:
+    """The parts of a pair page's context that depend on one topic alone, made once per topic.
+    Pages share these dicts: nothing may change them."""
+
+    block: dict[str, Any]  # _topic_block
+    about: dict[str, str]  # _about_entity
+    hub: dict[str, str]  # the link to the topic's hub
+    sources: dict[str, dict[str, str]]  # its sources' links, by URL
+
+
+_PIECES: dict[int, tuple[Topic, Wording, _Pieces]] = {}
+
+
+def _pieces(t: Topic, wording: Wording) -> _Pieces:
+    held = _PIECES.get(id(t))
+    if held is None or held[0] is not t or held[1] is not wording:  # holding both keeps the ids unique
+        if len(_PIECES) > 16384:
+            _PIECES.clear()
+        pieces = _Pieces(
+            block=_topic_block(t),
+            about=_about_entity(t),
+            hub={"url": urls.hub_url(t.slug), "label": f"All about {t.name.display}"},
+            sources={url: {"url": url, "label": source_label(url, wording)} for url in t.sources},
+        )
+        held = _PIECES[id(t)] = (t, wording, pieces)
+    return held[2]
+
+
+def _pair_sources(wording: Wording, own: tuple[str, ...], a: _Pieces, b: _Pieces) -> list[dict[str, str]]:
+    """_sources(wording, own, a's sources, b's sources), the topics' links made once per topic."""
+    if own:
+        return _sources(wording, own, tuple(a.sources), tuple(b.sources))
+    out = list(a.sources.values())
+    out += [link for url, link in b.sources.items() if url not in a.sources]
+    return out
+
+
 def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi: int = 158) -> str:
     """A 120–160 character summary from the page's own sentences, ending at a word boundary.
 
@@ -265,6 +303,7 @@ def pair_context(
     strategies_lead = _fill(variant(f"{page}|strategies_lead", wording.page["strategies_lead"]), fields)
     strategies = _strategies(a, b, x, page, wording, fields)
     cta_lead = _fill(variant(f"{page}|cta", wording.page["cta_lead"]), fields)
+    pa, pb = _pieces(a, wording), _pieces(b, wording)
     related = []
     for topic, other in ((a, b), (b, a)):
         for t in related_partners(nb, topic.slug, other.slug, page, RELATED_PER_TOPIC):
@@ -272,7 +311,7 @@ def pair_context(
             related.append(
                 {"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"}
             )
-    hubs = [{"url": urls.hub_url(t.slug), "label": f"All about {t.name.display}"} for t in (a, b)]
+    hubs = [pa.hub, pb.hub]
     generic = (
         f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, "
         "and practical steps for both."
@@ -299,8 +338,8 @@ def pair_context(
         "h1": h1,
         "description": description,
         "intro": intro,
-        "a": _topic_block(a),
-        "b": _topic_block(b),
+        "a": pa.block,
+        "b": pb.block,
         "link_heading": f"The Link Between {a.name.heading} and {b.name.heading}",
         "link": link,
         "link_note": link_note,
@@ -311,7 +350,7 @@ def pair_context(
         "strategies": strategies,
         "related": related,
         "hubs": hubs,
-        "sources": _sources(wording, row["sources"], a.sources, b.sources),
+        "sources": _pair_sources(wording, row["sources"], pa, pb),
         "reviewed_by": row["reviewed_by"],
         "reviewed_on": row["reviewed_on"],
         "updated_on": row["reviewed_on"] or max(a.updated_on, b.updated_on),
@@ -329,7 +368,7 @@ def pair_context(
             "url": urls.tracked(c.url, c.utm_source, c.utm_medium, c.utm_campaign, page),
         },
         "disclaimer": wording.disclaimer,
-        "about": [_about_entity(a), _about_entity(b)],
+        "about": [pa.about, pb.about],
     }
 
 
