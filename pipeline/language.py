@@ -368,6 +368,8 @@ class Mentions:
 def pair_titles(a: Name, b: Name, limit: int = 60) -> tuple[str, str]:
     """The page heading and a <title> that fits search results without cutting."""
     full = title_case(f"{a.display} and {b.display}: How They Connect")
+    if len(full) <= limit:  # the first candidate below, and the usual case: no others made
+        return full, full
     forms = [(a.display, b.display)]
     if b.abbreviation:
         forms.append((a.display, b.abbreviation))

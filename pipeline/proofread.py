@@ -17,6 +17,7 @@ KIND_NOUNS = {
     "diagnosis": {"condition"},
     "disorder": {"condition"},
 }
+_NOUN_PROBES = tuple(noun + " " for noun in KIND_NOUNS)  # what _name_rules' patterns start with
 _ALLOWED_DOUBLES = {"that", "had", "is"}
 _BRACKETS = re.compile(r"[()“”\[\]]")
 # _DOUBLED, _STACKED and _ARTICLE in one scan, as lookaheads at every word start so no match hides
@@ -130,10 +131,12 @@ def _surely_clean(parts: list[str], names: dict[str, tuple[str, str]]) -> bool:
     _CLEAN_PARTS.update(new)
     # The checks for the page's topic names, over all its text.
     low = "\0".join(parts).lower()
+    # The kind nouns the text has at all, looked for once rather than once per name (usually none).
+    present = [probe for probe in _NOUN_PROBES if probe in low]
     for text_name, (kind, bare) in names.items():
         nouns, article = _name_rules(text_name, kind, bare)
-        for _noun, probe, pattern in nouns:
-            if probe in low and pattern.search(low):
+        for _noun, probe, pattern in nouns if present else ():
+            if probe in present and pattern.search(low):
                 return False
         if article is not None and article[0] in low and article[1].search(low):
             return False

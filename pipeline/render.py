@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from types import FunctionType
 from typing import Any
@@ -112,6 +113,7 @@ def site_context(cfg: Config) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=4096)
 def long_date(iso: str) -> str:
     """'2026-11-25' → 'November 25, 2026', without depending on the machine's locale."""
     if not iso:
