@@ -24,7 +24,7 @@ from pipeline.language import (
     variant,
 )
 from pipeline.pairs import Neighbours, related_partners
-from pipeline.wording import Wording, directed_keys, role_order, symmetric_keys
+from pipeline.wording import KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
 
 RELATED_PER_TOPIC = 4
 
@@ -62,7 +62,7 @@ def topic_records(topics_df) -> dict[str, Topic]:
     return out
 
 
-_PLAIN_FIELDS: dict[int, tuple[Topic, Wording, dict[tuple[str, bool], str]]] = {}
+_PLAIN_FIELDS: dict[int, tuple[Topic, Wording, dict[str, dict[str, str]]]] = {}
 
 
 class _Fields(dict):
@@ -73,25 +73,33 @@ class _Fields(dict):
         self.mentions, self.roles, self.wording = mentions, roles, wording
         # The names verbs must agree with, the same for every sentence of the page.
         self.plural = [n for t in roles.values() if t.name.plural for n in (t.name.text, t.name.short)]
+        # Without an abbreviation a topic's fields read the same everywhere: made once per topic
+        # and role letter, and put in this page's dict at once.
+        for letter, topic in roles.items():
+            if not topic.name.abbreviation:
+                self.update(self._plain(letter, topic))
 
-    def __missing__(self, key: str) -> str:
-        letter, _, part = key.partition("_")
-        topic = self.roles[letter.lower()]
-        capital = letter.isupper()
-        if topic.name.abbreviation:  # named differently once introduced: filled in page order
-            return self._field(topic, part, capital)
-        # Without an abbreviation a topic's fields read the same everywhere: made once per topic,
-        # then kept in this page's dict for its later sentences.
+    def _plain(self, letter: str, topic: Topic) -> dict[str, str]:
+        """Every field of a topic without an abbreviation in one role: '{a}', '{A}', '{a_aspect}' …"""
         held = _PLAIN_FIELDS.get(id(topic))
         if held is None or held[0] is not topic or held[1] is not self.wording:
             if len(_PLAIN_FIELDS) > 65536:
                 _PLAIN_FIELDS.clear()
             held = _PLAIN_FIELDS[id(topic)] = (topic, self.wording, {})  # holding both keeps the ids unique
-        value = held[2].get((part, capital))
-        if value is None:
-            value = held[2][(part, capital)] = self._field(topic, part, capital)
-        self[key] = value
-        return value
+        fields = held[2].get(letter)
+        if fields is None:
+            phrases = self.wording.kinds.get(topic.kind, {})
+            fields = held[2][letter] = {
+                (letter.upper() if capital else letter) + (f"_{part}" if part else ""): self._field(topic, part, capital)
+                for part in ("", *(p for p in KIND_FIELDS if p in phrases))
+                for capital in (False, True)
+            }
+        return fields
+
+    def __missing__(self, key: str) -> str:
+        # A topic with an abbreviation is named differently once introduced: filled in page order.
+        letter, _, part = key.partition("_")
+        return self._field(self.roles[letter.lower()], part, letter.isupper())
 
     def _field(self, topic: Topic, part: str, capital: bool) -> str:
         if not part:
