@@ -89,11 +89,11 @@ class _Fields(dict):
         fields = held[2].get(letter)
         if fields is None:
             phrases = self.wording.kinds.get(topic.kind, {})
-            fields = held[2][letter] = {
-                (letter.upper() if capital else letter) + (f"_{part}" if part else ""): self._field(topic, part, capital)
-                for part in ("", *(p for p in KIND_FIELDS if p in phrases))
-                for capital in (False, True)
-            }
+            fields = held[2][letter] = {}
+            for part in ("", *(p for p in KIND_FIELDS if p in phrases)):
+                suffix = f"_{part}" if part else ""
+                fields[letter + suffix] = self._field(topic, part, False)
+                fields[letter.upper() + suffix] = self._field(topic, part, True)
         return fields
 
     def __missing__(self, key: str) -> str:

@@ -57,9 +57,7 @@ class _PageContext(jinja2.runtime.Context):
         try:
             return obj(*args, **kwargs)
         except StopIteration:
-            return self.environment.undefined(
-                "value was undefined because a callable raised a StopIteration exception"
-            )
+            return self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
 
 
 class _PageEnvironment(jinja2.Environment):

@@ -6,6 +6,8 @@ from types import SimpleNamespace
 
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from pipeline.render import _escape, environment
@@ -74,3 +76,18 @@ def test_collected_output_renders_as_plain_jinja(tmp_path):
     site = {"name": "B&W"}
     expected = plain.get_template("t.html").render(page=_namespaces(PAGE), site=_namespaces(site))
     assert environment(tmp_path).get_template("t.html").render(page=PAGE, site=site) == expected
+
+
+# Word counts and the proofreading scan take faster paths on ASCII text: the same counts and matches.
+_TEXT_CHARS = "aZé9_'’-— .,;:()\0\t\n\x1c\x1fAnTheanthe"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_TEXT_CHARS, max_size=40))
+def test_fast_word_counts_and_suspects_match_the_patterns(text):
+    from pipeline.build import _WORDS, _words_in
+    from pipeline.proofread import _ASCII_SUSPECT, _SUSPECT
+
+    assert _words_in(text) == len(_WORDS.findall(text))
+    if text.isascii():
+        assert [m.groups() for m in _ASCII_SUSPECT.finditer(text)] == [m.groups() for m in _SUSPECT.finditer(text)]
