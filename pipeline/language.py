@@ -250,6 +250,7 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
+@lru_cache(maxsize=4096)  # pair pages shorten the same description sentences to the same few lengths
 def shorten(text: str, limit: int) -> str:
     """Shorten to at most `limit` characters, at a sentence end if possible, never mid-word."""
     text = " ".join(text.split())
