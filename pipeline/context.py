@@ -24,7 +24,7 @@ from pipeline.language import (
     variant,
 )
 from pipeline.pairs import Neighbours, related_partners
-from pipeline.wording import Wording, directed_keys, role_order, symmetric_keys
+from pipeline.wording import KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
 
 RELATED_PER_TOPIC = 4
 
@@ -62,7 +62,7 @@ def topic_records(topics_df) -> dict[str, Topic]:
     return out
 
 
-_PLAIN_FIELDS: dict[int, tuple[Topic, Wording, dict[tuple[str, bool], str]]] = {}
+_PLAIN_FIELDS: dict[int, tuple[Topic, Wording, dict[str, dict[str, str]]]] = {}
 
 
 class _Fields(dict):
@@ -73,25 +73,33 @@ class _Fields(dict):
         self.mentions, self.roles, self.wording = mentions, roles, wording
         # The names verbs must agree with, the same for every sentence of the page.
         self.plural = [n for t in roles.values() if t.name.plural for n in (t.name.text, t.name.short)]
+        # Without an abbreviation a topic's fields read the same everywhere: made once per topic
+        # and role letter, and put in this page's dict at once.
+        for letter, topic in roles.items():
+            if not topic.name.abbreviation:
+                self.update(self._plain(letter, topic))
 
-    def __missing__(self, key: str) -> str:
-        letter, _, part = key.partition("_")
-        topic = self.roles[letter.lower()]
-        capital = letter.isupper()
-        if topic.name.abbreviation:  # named differently once introduced: filled in page order
-            return self._field(topic, part, capital)
-        # Without an abbreviation a topic's fields read the same everywhere: made once per topic,
-        # then kept in this page's dict for its later sentences.
+    def _plain(self, letter: str, topic: Topic) -> dict[str, str]:
+        """Every field of a topic without an abbreviation in one role: '{a}', '{A}', '{a_aspect}' …"""
         held = _PLAIN_FIELDS.get(id(topic))
         if held is None or held[0] is not topic or held[1] is not self.wording:
             if len(_PLAIN_FIELDS) > 65536:
                 _PLAIN_FIELDS.clear()
             held = _PLAIN_FIELDS[id(topic)] = (topic, self.wording, {})  # holding both keeps the ids unique
-        value = held[2].get((part, capital))
-        if value is None:
-            value = held[2][(part, capital)] = self._field(topic, part, capital)
-        self[key] = value
-        return value
+        fields = held[2].get(letter)
+        if fields is None:
+            phrases = self.wording.kinds.get(topic.kind, {})
+            fields = held[2][letter] = {}
+            for part in ("", *(p for p in KIND_FIELDS if p in phrases)):
+                suffix = f"_{part}" if part else ""
+                fields[letter + suffix] = self._field(topic, part, False)
+                fields[letter.upper() + suffix] = self._field(topic, part, True)
+        return fields
+
+    def __missing__(self, key: str) -> str:
+        # A topic with an abbreviation is named differently once introduced: filled in page order.
+        letter, _, part = key.partition("_")
+        return self._field(self.roles[letter.lower()], part, letter.isupper())
 
     def _field(self, topic: Topic, part: str, capital: bool) -> str:
         if not part:
@@ -216,6 +224,44 @@ def _sources(wording: Wording, *groups: tuple[str, ...]) -> list[dict[str, str]]
     return out
 
 
+@dataclass(frozen=True)
+class _Pieces:
+    """The parts of a pair page's context that depend on one topic alone, made once per topic.
+    Pages share these dicts: nothing may change them."""
+
+    block: dict[str, Any]  # _topic_block
+    about: dict[str, str]  # _about_entity
+    hub: dict[str, str]  # the link to the topic's hub
+    sources: dict[str, dict[str, str]]  # its sources' links, by URL
+
+
+_PIECES: dict[int, tuple[Topic, Wording, _Pieces]] = {}
+
+
+def _pieces(t: Topic, wording: Wording) -> _Pieces:
+    held = _PIECES.get(id(t))
+    if held is None or held[0] is not t or held[1] is not wording:  # holding both keeps the ids unique
+        if len(_PIECES) > 16384:
+            _PIECES.clear()
+        pieces = _Pieces(
+            block=_topic_block(t),
+            about=_about_entity(t),
+            hub={"url": urls.hub_url(t.slug), "label": f"All about {t.name.display}"},
+            sources={url: {"url": url, "label": source_label(url, wording)} for url in t.sources},
+        )
+        held = _PIECES[id(t)] = (t, wording, pieces)
+    return held[2]
+
+
+def _pair_sources(wording: Wording, own: tuple[str, ...], a: _Pieces, b: _Pieces) -> list[dict[str, str]]:
+    """_sources(wording, own, a's sources, b's sources), the topics' links made once per topic."""
+    if own:
+        return _sources(wording, own, tuple(a.sources), tuple(b.sources))
+    out = list(a.sources.values())
+    out += [link for url, link in b.sources.items() if url not in a.sources]
+    return out
+
+
 def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi: int = 158) -> str:
     """A 120–160 character summary from the page's own sentences, ending at a word boundary.
 
@@ -265,14 +311,15 @@ def pair_context(
     strategies_lead = _fill(variant(f"{page}|strategies_lead", wording.page["strategies_lead"]), fields)
     strategies = _strategies(a, b, x, page, wording, fields)
     cta_lead = _fill(variant(f"{page}|cta", wording.page["cta_lead"]), fields)
+    pa, pb = _pieces(a, wording), _pieces(b, wording)
     related = []
     for topic, other in ((a, b), (b, a)):
         for t in related_partners(nb, topic.slug, other.slug, page, RELATED_PER_TOPIC):
-            p, q = sorted((topic.slug, t))
+            p, q = (topic.slug, t) if topic.slug < t else (t, topic.slug)  # sorted(), without its call
             related.append(
                 {"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"}
             )
-    hubs = [{"url": urls.hub_url(t.slug), "label": f"All about {t.name.display}"} for t in (a, b)]
+    hubs = [pa.hub, pb.hub]
     generic = (
         f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, "
         "and practical steps for both."
@@ -299,8 +346,8 @@ def pair_context(
         "h1": h1,
         "description": description,
         "intro": intro,
-        "a": _topic_block(a),
-        "b": _topic_block(b),
+        "a": pa.block,
+        "b": pb.block,
         "link_heading": f"The Link Between {a.name.heading} and {b.name.heading}",
         "link": link,
         "link_note": link_note,
@@ -311,7 +358,7 @@ def pair_context(
         "strategies": strategies,
         "related": related,
         "hubs": hubs,
-        "sources": _sources(wording, row["sources"], a.sources, b.sources),
+        "sources": _pair_sources(wording, row["sources"], pa, pb),
         "reviewed_by": row["reviewed_by"],
         "reviewed_on": row["reviewed_on"],
         "updated_on": row["reviewed_on"] or max(a.updated_on, b.updated_on),
@@ -329,7 +376,7 @@ def pair_context(
             "url": urls.tracked(c.url, c.utm_source, c.utm_medium, c.utm_campaign, page),
         },
         "disclaimer": wording.disclaimer,
-        "about": [_about_entity(a), _about_entity(b)],
+        "about": [pa.about, pb.about],
     }
 
 

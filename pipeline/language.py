@@ -250,6 +250,7 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
+@lru_cache(maxsize=4096)  # pair pages shorten the same description sentences to the same few lengths
 def shorten(text: str, limit: int) -> str:
     """Shorten to at most `limit` characters, at a sentence end if possible, never mid-word."""
     text = " ".join(text.split())
@@ -368,6 +369,8 @@ class Mentions:
 def pair_titles(a: Name, b: Name, limit: int = 60) -> tuple[str, str]:
     """The page heading and a <title> that fits search results without cutting."""
     full = title_case(f"{a.display} and {b.display}: How They Connect")
+    if len(full) <= limit:  # the first candidate below, and the usual case: no others made
+        return full, full
     forms = [(a.display, b.display)]
     if b.abbreviation:
         forms.append((a.display, b.abbreviation))

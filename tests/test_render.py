@@ -6,6 +6,8 @@ from types import SimpleNamespace
 
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from pipeline.render import _escape, environment
@@ -49,4 +51,43 @@ def test_dicts_render_as_namespaces_do(tmp_path):
 
 @pytest.mark.parametrize("value", ["", "plain", "<a href='x'>&\"</a>", "é ü — ’", Markup("<i>"), 5, None])
 def test_escape_is_markupsafe_escape(value):
-    assert _escape(value) == escape(value) and type(_escape(value)) is type(escape(value))
+    assert _escape(value) == escape(value)
+    assert type(_escape(value)) is (str if type(value) is str else type(escape(value)))
+
+
+# Escaped output inside what Jinja collects into Markup itself: set blocks, macros, call blocks,
+# filter blocks, includes, loops with a filter, and values that are Markup already.
+COLLECTED = (
+    "{% set x %}<{{ page.title }}>{% endset %}{{ x }}{{ x|upper }}{{ x|length }}"
+    "{% macro m(v) %}[{{ v }}]{{ caller() if caller is defined else '' }}{% endmacro %}{{ m(page.title) }}{{ m(page.html) }}"
+    "{% call m(page.n) %}{{ page.title }}{% endcall %}"
+    "{% filter upper %}{{ page.title }}{% endfilter %}{{ (page.title ~ page.html)|e }}{{ page.title|safe }}"
+    "{% for s in page.items_ if s.text %}{{ s.text }}{{ loop.index }}{% endfor %}{% include 'inc.html' %}"
+    "{{ m(page.title)|replace('&', '+') }}{{ [page.title, page.html]|join(', ') }}"
+)
+
+
+def test_collected_output_renders_as_plain_jinja(tmp_path):
+    (tmp_path / "t.html").write_text(COLLECTED, encoding="utf-8")
+    (tmp_path / "inc.html").write_text("{{ page.title }}{{ site.name }}", encoding="utf-8")
+    plain = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(tmp_path)), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    site = {"name": "B&W"}
+    expected = plain.get_template("t.html").render(page=_namespaces(PAGE), site=_namespaces(site))
+    assert environment(tmp_path).get_template("t.html").render(page=PAGE, site=site) == expected
+
+
+# Word counts and the proofreading scan take faster paths on ASCII text: the same counts and matches.
+_TEXT_CHARS = "aZé9_'’-— .,;:()\0\t\n\x1c\x1fAnTheanthe"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_TEXT_CHARS, max_size=40))
+def test_fast_word_counts_and_suspects_match_the_patterns(text):
+    from pipeline.build import _WORDS, _words_in
+    from pipeline.proofread import _ASCII_SUSPECT, _SUSPECT
+
+    assert _words_in(text) == len(_WORDS.findall(text))
+    if text.isascii():
+        assert [m.groups() for m in _ASCII_SUSPECT.finditer(text)] == [m.groups() for m in _SUSPECT.finditer(text)]
