@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
+
+from pipeline.memory import libc
 
 _RENAME_EXCHANGE = 2
 
@@ -211,11 +211,8 @@ def empty_trash(trash: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two directories in one step with renameat2(RENAME_EXCHANGE), if available."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    fn = getattr(libc, "renameat2", None)
+    c = libc()  # the process's own C library (no `ldconfig` child process: see memory.libc)
+    fn = getattr(c, "renameat2", None) if c is not None else None
     if fn is None:
         return False
     at_fdcwd = -100
