@@ -1369,67 +1369,57 @@ def lsh_params(threshold: float, num_perm: int = NUM_PERM, bands: int = LSH_BAND
 
 
 class _Signatures:
-    """MinHash signatures (uint32 rows of equal width) read where they are: an array in memory, or
-    the audit's Spill / cache file mapped read-only, so that the near-duplicate pass does not copy
-    every signature (512 bytes a page) into memory. Row `p` is row `rows[p]` of the underlying
-    matrix. File pages a pass has touched are handed back (`release`: madvise(MADV_DONTNEED) drops
-    them from this process; the kernel's page cache keeps them), so the mapping costs the process
-    only what it read since the last release.
+    """MinHash signatures (rows of equal width) read where they are, so that the near-duplicate pass
+    does not copy every signature (512 bytes a page) into memory: an array, or uint32 rows in a
+    bytearray or a Spill (the build's temporary file, or the audit cache), read a block of rows at a
+    time for sequential passes and a row at a time for comparisons. Row `p` is row `rows[p]` of the
+    buffer. (Not a memory map: on this kernel a fault maps a whole large folio of the page cache,
+    so scattered reads would map most of the file into the process.)
     """
 
     BLOCK = 4096  # rows per block of a sequential pass
 
-    def __init__(self, matrix: np.ndarray, rows: np.ndarray | None = None, mapping=None):
-        self.matrix, self.mapping = matrix, mapping
-        self.rows = np.arange(len(matrix), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
-        self._shuffled = rows is not None
-        if self._shuffled and self.mapping is None:  # in memory: one copy of the rows in position order
-            self.matrix, self.rows, self._shuffled = matrix[self.rows], np.arange(len(self.rows), dtype=np.int64), False
-
-    @classmethod
-    def of(cls, buf: bytearray | Spill, rows: np.ndarray, width: int) -> _Signatures:
-        """Rows `rows` of a buffer of uint32 rows of `width` values."""
-        if not isinstance(buf, Spill) or len(buf) == 0:
-            return cls(np.frombuffer(buf, dtype=np.uint32).reshape(-1, width), rows)
-        import mmap
-
-        start = buf._base - buf._base % mmap.ALLOCATIONGRANULARITY  # mmap offsets must be aligned
-        mapping = mmap.mmap(buf._file.fileno(), buf._base + len(buf) - start, offset=start, access=mmap.ACCESS_READ)
-        matrix = np.frombuffer(mapping, dtype=np.uint32, count=len(buf) // 4, offset=buf._base - start)
-        return cls(matrix.reshape(-1, width), rows, mapping)
+    def __init__(self, buf: np.ndarray | bytearray | Spill, rows: np.ndarray | None = None, width: int | None = None):
+        self.buf = buf
+        self.width = buf.shape[1] if isinstance(buf, np.ndarray) else width
+        self.dtype = buf.dtype if isinstance(buf, np.ndarray) else np.dtype(np.uint32)
+        self.size = self.dtype.itemsize * self.width  # bytes a row
+        self.total = len(buf) if isinstance(buf, np.ndarray) else len(buf) // self.size
+        self.rows = np.arange(self.total, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.rows)
 
+    def _read(self, start: int, count: int) -> np.ndarray:
+        """Buffer rows start…start + count."""
+        if isinstance(self.buf, np.ndarray):
+            return self.buf[start : start + count]
+        data = self.buf[start * self.size : (start + count) * self.size]
+        return np.frombuffer(data, dtype=self.dtype).reshape(-1, self.width)
+
+    def row(self, p: int) -> np.ndarray:
+        return self._read(int(self.rows[p]), 1)[0]
+
     def take(self, positions) -> np.ndarray:
-        """A copy of rows `positions` (a view of one row when `positions` is an int)."""
-        return (
-            self.matrix[self.rows[positions]] if self.mapping is not None or self._shuffled else self.matrix[positions]
-        )
+        """Rows `positions`, read one by one (for a few rows)."""
+        return np.array([self.row(p) for p in np.asarray(positions).tolist()], dtype=self.dtype).reshape(-1, self.width)
 
     def blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(positions, their rows) for every row, a block of the underlying matrix at a time, in its order."""
-        where = np.full(len(self.matrix), -1, dtype=np.int64)  # matrix row → position
+        """(positions, their rows) for every row, a block of the buffer at a time, in the buffer's order."""
+        where = np.full(self.total, -1, dtype=np.int64)  # buffer row → position
         where[self.rows] = np.arange(len(self.rows))
-        for start in range(0, len(self.matrix), self.BLOCK):
+        for start in range(0, self.total, self.BLOCK):
             dest = where[start : start + self.BLOCK]
             keep = np.flatnonzero(dest >= 0)
             if len(keep):
-                yield dest[keep], self.matrix[start + keep]
-            self.release()
+                yield dest[keep], self._read(start, len(dest))[keep]
 
     def columns(self, lo: int, hi: int, positions: np.ndarray | None = None) -> np.ndarray:
         """Columns lo…hi of every row (or of rows `positions`), in position order."""
-        out = np.empty((len(self), hi - lo), dtype=self.matrix.dtype)
+        out = np.empty((len(self), hi - lo), dtype=self.dtype)
         for at, block in self.blocks():
             out[at] = block[:, lo:hi]
         return out if positions is None else out[positions]
-
-    def release(self) -> None:
-        if self.mapping is not None:
-            import mmap
-
-            self.mapping.madvise(mmap.MADV_DONTNEED)
 
 
 def _identical_rows(m: np.ndarray | _Signatures) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1542,6 +1532,14 @@ def nearest_rows(signatures: np.ndarray | _Signatures, threshold: float) -> tupl
                 bucket_keys[(k, b)] = keys
         return keys
 
+    # Candidates are compared first on the low byte of each value (128 bytes a page in memory): two
+    # rows agree on at least as many low bytes as values, so that count bounds the similarity from
+    # above, and only candidates whose bound reaches the best exact count so far are read whole.
+    # The winner is the one a comparison of whole rows picks: the most equal values, the first
+    # candidate among equals (np.argmax); its similarity is that count / NUM_PERM (what .mean() gives).
+    low = np.empty((len(sig), sig.width), dtype=np.uint8)
+    for at, block in sig.blocks():
+        low[at] = block.astype(np.uint8)  # uint32 → uint8 keeps the low byte
     rng = np.random.default_rng(0)
     for n, row in enumerate(reps):
         found: set[int] = set()
@@ -1550,20 +1548,24 @@ def nearest_rows(signatures: np.ndarray | _Signatures, threshold: float) -> tupl
                 found.add(row)
                 continue
             found.update(bucket_list(k, b))  # added one by one, in the bucket set's order
-        if n % 64 == 63:
-            sig.release()  # the file pages of the signatures compared so far
         cands = [c for c in list(found) if c != row]
         if not cands:
             continue
         if len(cands) > MAX_CANDIDATES:
             cands = list(rng.choice(cands, MAX_CANDIDATES, replace=False))
-        sims = (sig.take(cands) == sig.take(row)).mean(axis=1)
-        k = int(np.argmax(sims))
-        best, similarity = int(cands[k]), float(sims[k])
+        bound = (low[cands] == low[row]).sum(axis=1)
+        mine = sig.row(row)
+        best_k, best_equal = -1, -1
+        for k in np.argsort(-bound, kind="stable").tolist():
+            if bound[k] < best_equal:
+                break
+            equal = int((sig.row(cands[k]) == mine).sum())
+            if equal > best_equal or (equal == best_equal and k < best_k):
+                best_k, best_equal = k, equal
+        best, similarity = int(cands[best_k]), best_equal / sig.width
         for m in same.get(int(group[row]), (row,)):
             if best_row[m] < 0 or best_sim[m] < similarity:
                 best_row[m], best_sim[m] = best, similarity
-    sig.release()
     return best_row, best_sim
 
 
@@ -2063,7 +2065,7 @@ def _text_results(store: RecordStore, order: list[int], cfg: Config, cache_file:
     comparable = np.array(
         [p for p in content if shingles[order[p]] >= MIN_SHINGLES and mh_row[order[p]] >= 0], dtype=np.int64
     )
-    signatures = _Signatures.of(store.mh, np.array([mh_row[order[p]] for p in comparable], dtype=np.int64), NUM_PERM)
+    signatures = _Signatures(store.mh, np.array([mh_row[order[p]] for p in comparable], dtype=np.int64), NUM_PERM)
     other, sim = nearest_rows(signatures, a.near_duplicate_threshold)
     del signatures
     store.mh = bytearray()  # the cache is saved: the signatures are not needed again

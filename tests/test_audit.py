@@ -444,6 +444,19 @@ def test_near_duplicate_search_is_banded_not_all_pairs():
     assert len(found) == 500 and all(s == 1.0 for _, s in found.values())
 
 
+def test_nearest_page_is_the_one_with_most_equal_values_not_most_equal_low_bytes():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 2**32, size=128, dtype=np.uint64).astype(np.uint32)
+    b, c = a.copy(), a.copy()
+    b[40:80] += np.uint32(1 << 20)  # 40 values differ, their low bytes do not: bound 128, equal 88
+    c[60:80] += np.uint32(7)  # 20 values differ, low bytes too: bound 108, equal 108
+    found = near_duplicates(np.stack([a, b, c]), [10, 11, 12], 0.85)
+    assert found[10] == (12, 108 / 128)
+    assert found[11] == (10, 88 / 128)
+
+
 def test_identical_signatures_are_grouped_exactly_even_when_their_hashes_collide():
     import numpy as np
 
@@ -669,11 +682,10 @@ def test_text_pass_reads_the_same_rows_and_shares_from_memory_or_a_temporary_fil
     spill += sigs.tobytes()
     rows = rng.permutation(9000)[:7000]
     for buf in (spill, bytearray(sigs.tobytes())):
-        read = _Signatures.of(buf, rows, 8)
-        assert (read.take(np.arange(7000)) == sigs[rows]).all() and (read.take(5) == sigs[rows[5]]).all()
+        read = _Signatures(buf, rows, 8)
+        assert (read.take(np.arange(7000)) == sigs[rows]).all() and (read.row(5) == sigs[rows[5]]).all()
         assert (read.columns(2, 5) == sigs[rows, 2:5]).all()
         assert (read.columns(2, 5, np.array([3, 1])) == sigs[rows[[3, 1]], 2:5]).all()
-        read.release()
     # Samples: pages of distinct values drawn from a small vocabulary, so some are on many pages.
     pages = [np.unique(rng.integers(0, 400, size=rng.integers(0, 60))).astype(np.uint32) for _ in range(300)]
     pages = [(p * np.uint32(10_000_019)) for p in pages]  # spread over the ranges of top bits
