@@ -40,7 +40,7 @@ from pipeline.problems import ContractError
 from pipeline.proofread import check_parts, topic_names
 from pipeline.quick import cache_dir, folder_identity
 from pipeline.render import environment, finish, render, site_context
-from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
+from pipeline.sitemap import redirect_files, redirect_lines, robots_txt, sitemap_files
 from pipeline.validate import (
     KNOWN_COLUMNS,
     REQUIRED,
@@ -630,11 +630,14 @@ def _site_pages(
     staging_root: Path | None = None,
     reuse: dict | None = None,
     hub_fps: dict[str, int] | None = None,
+    write_lines=None,
 ) -> dict[str, str]:
     """Hubs, home, about and 404: rendered from the summaries of the pair pages.
 
     With `staging_root`, hubs whose fingerprint matches the last build are hard-linked from the
-    current output instead of rendered; `hub_fps` collects every hub's fingerprint.
+    current output instead of rendered; `hub_fps` collects every hub's fingerprint. With
+    `write_lines(rel, lines)`, hubs and the redirect files (two lines per pair page) are written
+    through it as they are made instead of returned.
     """
     cfg = inputs.cfg
     env = _STATE["env"]
@@ -664,7 +667,10 @@ def _site_pages(
                     continue
         ctx = hub_context(topic, others, statuses, cfg, inputs.wording)
         page = finish(ctx, site, indexable=True)
-        files[rel] = render(env, page, site)
+        if write_lines is None:
+            files[rel] = render(env, page, site)
+        else:  # written at once: at 1,000 topics the hubs are 1,000 pages of 1,000 links each
+            write_lines(rel, (render(env, page, site),))
         result.pages.append(PageSummary(ctx["url"], "hub", "approved", topic.updated_on))
     categories: dict[str, list[Topic]] = {}
     for t in topics.values():
@@ -734,19 +740,46 @@ def _site_pages(
         files[urls.output_path(ctx["url"])] = render(env, page, site)
         if ctx["kind"] != "404":
             result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", latest))
-    sitemap_entries = [
-        (p.url, p.updated_on) for p in sorted(result.pages, key=lambda p: p.url) if p.status == "approved"
-    ]
+    sitemap_entries = sorted((p.url, p.updated_on) for p in result.pages if p.status == "approved")  # URLs are unique
     files.update(sitemap_files(cfg.base_url, sitemap_entries))
     files["robots.txt"] = robots_txt(cfg.base_url)
-    reverse = [(urls.pair_url(p.b, p.a), p.url) for p in sorted(pairs, key=lambda p: p.url)]
+    by_url = _in_url_order(pairs)
     renames: list[tuple[str, str]] = []
     if "old_slugs" in inputs.topics.columns and any(inputs.topics["old_slugs"]):
-        taken = {p.url for p in result.pages} | {old for old, _ in reverse}
+        taken = {p.url for p in result.pages} | {urls.pair_url(p.b, p.a) for p in pairs}
         renames = rename_redirects(inputs.topics, [(p.a, p.b, p.url) for p in pairs], taken)
     result.redirected = dict(renames)
-    files.update(redirect_files(cfg.base_url, reverse + renames))
+    redirects = _Redirects(by_url, renames)
+    if write_lines is None:
+        files.update(redirect_files(cfg.base_url, redirects))
+    else:
+        for rel, lines in redirect_lines(cfg.base_url, redirects).items():
+            write_lines(rel, lines)
     return files
+
+
+def _in_url_order(pairs: list[PairSummary]) -> list[PairSummary]:
+    """`pairs` sorted by URL: the list itself when it already is (the callers sort their pages)."""
+    previous = ""
+    for p in pairs:
+        url = p.url
+        if url < previous:
+            return sorted(pairs, key=lambda p: p.url)
+        previous = url
+    return pairs
+
+
+class _Redirects:
+    """The site's redirects, made each time they are read: every pair page's reversed URL (in URL
+    order), then those of renamed topics."""
+
+    def __init__(self, pairs: list[PairSummary], renames: list[tuple[str, str]]):
+        self.pairs, self.renames = pairs, renames
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for p in self.pairs:
+            yield urls.pair_url(p.b, p.a), p.url
+        yield from self.renames
 
 
 def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
@@ -869,8 +902,10 @@ def build(
             result.warnings.extend(warnings[url])
         result.pages.sort(key=lambda p: p.url)
         hub_fps: dict[str, int] = {}
-        for rel, text in _site_pages(inputs, result, _STATE["site"], staging.root, reuse, hub_fps).items():
+        site_pages = _site_pages(inputs, result, _STATE["site"], staging.root, reuse, hub_fps, staging.write_lines)
+        for rel, text in site_pages.items():
             staging.write(rel, text)
+        del site_pages
         # The recycled site's own page list (or its pages, found by walking), read before this build's replaces it.
         listed = (previous_pages(staging.root) or []) if staging.recycled else []
         staging.write(PAGES_FILE, pages_text(p.url for p in result.pages))
