@@ -1650,7 +1650,7 @@ def page_shares(buf: bytearray | Spill, ends: np.ndarray, pages: np.ndarray, boi
     counted = np.zeros(len(ends), dtype=bool)
     counted[pages] = True
     view = buf if isinstance(buf, Spill) else memoryview(buf)
-    blocks = list(_sample_blocks(ends, 1 << 20))
+    blocks = list(_sample_blocks(ends, 1 << 18))
 
     def values(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         start = int(ends[lo - 1]) if lo else 0

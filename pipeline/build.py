@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import heapq
 import multiprocessing
 import os
 import pickle
@@ -22,7 +23,7 @@ from pipeline.config import Config
 from pipeline.context import Topic, hub_context, pair_context, topic_records
 from pipeline.history import (
     PAGES_FILE,
-    pages_text,
+    pages_lines,
     previous_pages,
     removed_pages,
     rename_redirects,
@@ -758,6 +759,13 @@ def _site_pages(
     return files
 
 
+def _sorted_urls(pages: list[PageSummary | PairSummary]) -> Iterator[str]:
+    """The pages' URLs in sorted order, made one at a time: the pair pages' (in URL order, see
+    _in_url_order) merged with the few others, sorted."""
+    pairs = _in_url_order([p for p in pages if p.kind == "pair"])
+    return heapq.merge((p.url for p in pairs), sorted(p.url for p in pages if p.kind != "pair"))
+
+
 def _in_url_order(pairs: list[PairSummary]) -> list[PairSummary]:
     """`pairs` sorted by URL: the list itself when it already is (the callers sort their pages)."""
     previous = ""
@@ -908,10 +916,11 @@ def build(
         del site_pages
         # The recycled site's own page list (or its pages, found by walking), read before this build's replaces it.
         listed = (previous_pages(staging.root) or []) if staging.recycled else []
-        staging.write(PAGES_FILE, pages_text(p.url for p in result.pages))
-        staging.keep_only(
-            {urls.output_path(p.url) for p in result.pages} | staging.paths, [urls.output_path(u) for u in listed]
-        )
+        staging.write_lines(PAGES_FILE, pages_lines(_sorted_urls(result.pages)))
+        if staging.recycled:  # a fresh staging folder has nothing to remove: no set of every page's path
+            staging.keep_only(
+                {urls.output_path(p.url) for p in result.pages} | staging.paths, [urls.output_path(u) for u in listed]
+            )
         del listed
         result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
         if after_write is not None:
