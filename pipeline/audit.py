@@ -25,7 +25,7 @@ import time
 import zlib
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -1142,7 +1142,7 @@ def duplicate_findings(store: RecordStore, order: Sequence[int], sev: _Severity)
 
 
 def link_graph(
-    store: RecordStore, order: Sequence[int], files: set[str], sev: _Severity, max_depth: int
+    store: RecordStore, order: Sequence[int], files: Container[str], sev: _Severity, max_depth: int
 ) -> tuple[list[Finding], np.ndarray, np.ndarray, np.ndarray]:
     """Broken links, orphans, dead ends and click depth. Returns findings, depth, inlinks, outlinks (by position)."""
     from scipy.sparse import csr_matrix
@@ -1701,7 +1701,7 @@ def page_shares(buf: bytearray | Spill, ends: np.ndarray, pages: np.ndarray, boi
 
 
 def walk(root: Path) -> tuple[list[str], set[str]]:
-    """(HTML files, all files) as sorted site-relative POSIX paths, without following links."""
+    """(HTML files, the other files) as sorted site-relative POSIX paths, without following links."""
     every: list[str] = []
     stack = [(str(root), "")]
     while stack:
@@ -1714,7 +1714,25 @@ def walk(root: Path) -> tuple[list[str], set[str]]:
                 elif entry.is_file():
                     every.append(rel)
     every.sort()
-    return [f for f in every if f.endswith(".html")], set(every)
+    return [f for f in every if f.endswith(".html")], {f for f in every if not f.endswith(".html")}
+
+
+class _SiteFiles:
+    """The site's files, for `in` tests: its pages through the store's index (once read, every page
+    is a row of the store, marked in `in_site`) and the few other files in a set, instead of a set of
+    every path (the paths of half a million pages are ~70 MB)."""
+
+    def __init__(self, store: RecordStore, in_site: np.ndarray, others: set[str], count: int):
+        self.store, self.in_site, self.others, self.count = store, in_site, others, count
+
+    def __contains__(self, rel: str) -> bool:
+        if rel in self.others:
+            return True
+        i = self.store.index.get(rel)
+        return i is not None and bool(self.in_site[i])
+
+    def __len__(self) -> int:
+        return self.count
 
 
 def _cache_params(cfg: Config) -> list:
@@ -1876,7 +1894,7 @@ def audit_site(
     t0 = time.perf_counter()
     root = Path(root)
     sev = _Severity(cfg)
-    pages, files = walk(root)
+    pages, others = walk(root)
     cache = load_cache(cache_file, cfg)
     if isinstance(known, RecordStore):
         store = known
@@ -1888,6 +1906,9 @@ def audit_site(
     unchanged = parsed == 0 and cache is not None and len(cache.rel) == len(pages)
     del cache
     order = array("q", [store.index[rel] for rel in pages])  # 8 bytes a page, not an int object each
+    in_site = _members(len(store), order)
+    files = _SiteFiles(store, in_site, others, len(pages) + len(others))
+    del pages, others  # the store has every page's path: no second copy through the site-wide checks
     t_read = time.perf_counter()
     if cache_file is not None and not unchanged:
         save_cache(cache_file, store, cfg)
@@ -1945,7 +1966,6 @@ def audit_site(
         i = store.index.get(file_of(url))
         return i is not None and store.url(i) == url and bool(in_site[i])
 
-    in_site = _members(len(store), order)
     site = [f for f in sm + rb if not current(f.url)]
     findings += [f for f in sm + rb if current(f.url)]
     per_page: dict[str, list[Finding]] = defaultdict(list)
