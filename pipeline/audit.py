@@ -25,7 +25,7 @@ import time
 import zlib
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -40,7 +40,7 @@ from pipeline.memory import give_back
 from pipeline.problems import ContractError, Problem
 
 # Bump when what a PageRecord holds or how it is computed changes: old caches are then ignored.
-AUDIT_VERSION = 3
+AUDIT_VERSION = 4
 NUM_PERM = 128
 SHINGLE = 5  # words per shingle
 SAMPLE_MASK = 3  # shingles whose hash & SAMPLE_MASK == 0 are sampled for document frequencies (1 in 4)
@@ -763,6 +763,35 @@ class Spill:
         return (bytearray, (self.read(),))
 
 
+class _Strings:
+    """An append-only list of strings held as UTF-8 in one bytearray with their end offsets: the
+    string's bytes and 8 more each, instead of a str object (≈ 50 bytes plus its text) and a pointer."""
+
+    __slots__ = ("data", "ends")
+
+    def __init__(self):
+        self.data = bytearray()
+        self.ends = array("q")
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, i: int) -> str:
+        return self.data[self.ends[i - 1] if i else 0 : self.ends[i]].decode()
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Strings) and self.data == other.data and self.ends == other.ends
+
+    def append(self, text: str) -> None:
+        self.data += text.encode()
+        self.ends.append(len(self.data))
+
+    def extend(self, other: _Strings) -> None:
+        base = len(self.data)
+        self.data += other.data
+        self.ends.frombytes((np.frombuffer(other.ends, dtype=np.int64) + base).tobytes() if len(other) else b"")
+
+
 class RecordStore:
     """The audit's facts about every page, in columns: a few hundred bytes a page plus its MinHash
     (512 bytes) and shingle sample, instead of a PageRecord's 3–4 KB of Python objects.
@@ -806,7 +835,7 @@ class RecordStore:
         self.digest = bytearray()  # 10-byte content hashes
         self.flags = array("B")
         self.kind = array("B")
-        self.title: list[str] = []  # first <title>, or ""
+        self.title = _Strings()  # first <title>, or ""
         self.desc_len = array("i")
         self.desc_h = array("q")
         self.canon: dict[int, str] = {}  # first canonical, when it is not base URL + page URL
@@ -946,7 +975,7 @@ class RecordStore:
         self.digest += other.digest
         for name in ("flags", "kind", "desc_len", "desc_h", "words", "shingles"):
             getattr(self, name).extend(getattr(other, name))
-        self.title += other.title
+        self.title.extend(other.title)
         self.canon.update((n0 + j, c) for j, c in other.canon.items())
         # Link targets new here get ids in the order they first appear in the other store's links,
         # which is its target_list's order: the ids add() would have given them.
@@ -1142,7 +1171,7 @@ def duplicate_findings(store: RecordStore, order: Sequence[int], sev: _Severity)
 
 
 def link_graph(
-    store: RecordStore, order: Sequence[int], files: set[str], sev: _Severity, max_depth: int
+    store: RecordStore, order: Sequence[int], files: Container[str], sev: _Severity, max_depth: int
 ) -> tuple[list[Finding], np.ndarray, np.ndarray, np.ndarray]:
     """Broken links, orphans, dead ends and click depth. Returns findings, depth, inlinks, outlinks (by position)."""
     from scipy.sparse import csr_matrix
@@ -1163,19 +1192,19 @@ def link_graph(
             continue
         i = store.index.get(f)
         target_pos[t] = pos[i] if i is not None else -1
+    # Every link once, in the store's order (no copy of the link column): the position of the page it
+    # is on and of the page it reaches. int32 throughout (fewer than 2**31 pages and links).
     ends = np.frombuffer(store.link_end, dtype=np.int64) if len(store.link_end) else np.zeros(0, np.int64)
-    starts = np.concatenate(([0], ends[:-1])) if len(ends) else ends
-    count = (ends - starts)[o] if n else np.zeros(0, np.int64)
-    total = int(count.sum())
-    src_all = np.repeat(np.arange(n, dtype=np.int64), count)
-    first = np.concatenate(([0], np.cumsum(count)[:-1])) if n else count
-    offsets = np.repeat(starts[o] - first, count) + np.arange(total, dtype=np.int64) if n else np.zeros(0, np.int64)
-    link_ids = np.frombuffer(store.links, dtype=np.int32)[offsets] if total else np.zeros(0, np.int32)
-    reach_pos = target_pos[link_ids] if total else np.zeros(0, np.int64)
-    keep = (reach_pos >= 0) & (reach_pos != src_all)
+    link_ids = np.frombuffer(store.links, dtype=np.int32) if len(store.links) else np.zeros(0, np.int32)
+    src_all = np.repeat(pos.astype(np.int32), np.diff(ends, prepend=0))  # -1: a page outside the site
+    reach_pos = target_pos.astype(np.int32)[link_ids] if len(link_ids) else np.zeros(0, np.int32)
+    keep = (reach_pos >= 0) & (reach_pos != src_all) & (src_all >= 0)
     src, dst = src_all[keep], reach_pos[keep]
+    del keep
     out: list[Finding] = []
-    broken_at = np.nonzero(reach_pos == -2)[0]
+    # Broken links page by page in the pages' order, each page's in its link order.
+    broken_at = np.flatnonzero((reach_pos == -2) & (src_all >= 0))
+    broken_at = broken_at[np.argsort(src_all[broken_at], kind="stable")]
     k = 0
     while k < len(broken_at):
         p = int(src_all[broken_at[k]])
@@ -1184,7 +1213,7 @@ def link_graph(
             msgs.append(f"links to /{store.target_list[link_ids[broken_at[k]]]}, which was not built")
             k += 1
         _add(out, sev, "link-broken", store.url(order[p]), msgs)
-    del src_all, offsets, link_ids, reach_pos, keep
+    del src_all, link_ids, reach_pos, broken_at
     outlinks = np.bincount(src, minlength=n).astype(np.int32)
     inlinks = np.bincount(dst, minlength=n).astype(np.int32)
     home_i = store.index.get("index.html")
@@ -1397,21 +1426,81 @@ def lsh_params(threshold: float, num_perm: int = NUM_PERM, bands: int = LSH_BAND
     return bands, best
 
 
-def _identical_rows(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class _Signatures:
+    """MinHash signatures (rows of equal width) read where they are, so that the near-duplicate pass
+    does not copy every signature (512 bytes a page) into memory: an array, or uint32 rows in a
+    bytearray or a Spill (the build's temporary file, or the audit cache), read a block of rows at a
+    time for sequential passes and a row at a time for comparisons. Row `p` is row `rows[p]` of the
+    buffer. (Not a memory map: on this kernel a fault maps a whole large folio of the page cache,
+    so scattered reads would map most of the file into the process.)
+    """
+
+    BLOCK = 4096  # rows per block of a sequential pass
+
+    def __init__(self, buf: np.ndarray | bytearray | Spill, rows: np.ndarray | None = None, width: int | None = None):
+        self.buf = buf
+        self.width = buf.shape[1] if isinstance(buf, np.ndarray) else width
+        self.dtype = buf.dtype if isinstance(buf, np.ndarray) else np.dtype(np.uint32)
+        self.size = self.dtype.itemsize * self.width  # bytes a row
+        self.total = len(buf) if isinstance(buf, np.ndarray) else len(buf) // self.size
+        self.rows = np.arange(self.total, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def _read(self, start: int, count: int) -> np.ndarray:
+        """Buffer rows start…start + count."""
+        if isinstance(self.buf, np.ndarray):
+            return self.buf[start : start + count]
+        data = self.buf[start * self.size : (start + count) * self.size]
+        return np.frombuffer(data, dtype=self.dtype).reshape(-1, self.width)
+
+    def row(self, p: int) -> np.ndarray:
+        return self._read(int(self.rows[p]), 1)[0]
+
+    def take(self, positions) -> np.ndarray:
+        """Rows `positions`, read one by one (for a few rows)."""
+        return np.array([self.row(p) for p in np.asarray(positions).tolist()], dtype=self.dtype).reshape(-1, self.width)
+
+    def blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(positions, their rows) for every row, a block of the buffer at a time, in the buffer's order."""
+        where = np.full(self.total, -1, dtype=np.int64)  # buffer row → position
+        where[self.rows] = np.arange(len(self.rows))
+        for start in range(0, self.total, self.BLOCK):
+            dest = where[start : start + self.BLOCK]
+            keep = np.flatnonzero(dest >= 0)
+            if len(keep):
+                yield dest[keep], self._read(start, len(dest))[keep]
+
+    def columns(self, lo: int, hi: int, positions: np.ndarray | None = None) -> np.ndarray:
+        """Columns lo…hi of every row (or of rows `positions`), in position order."""
+        out = np.empty((len(self), hi - lo), dtype=self.dtype)
+        for at, block in self.blocks():
+            out[at] = block[:, lo:hi]
+        return out if positions is None else out[positions]
+
+
+def _identical_rows(m: np.ndarray | _Signatures) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group identical rows of a 2-D array: (first row of each group, group of each row, group sizes),
     groups numbered in the order np.unique gives them. Rows are hashed column by column into 64 bits
-    (no copy of the matrix, no sort of 512-byte keys) and rows that share a hash are compared whole.
+    (a block of rows at a time, no sort of 512-byte keys) and rows that share a hash are compared whole.
     """
-    h = np.zeros(len(m), dtype=np.uint64)
+    sig = m if isinstance(m, _Signatures) else _Signatures(m)
+    h = np.empty(len(sig), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for c in range(m.shape[1]):
-            h = h * np.uint64(0x100000001B3) ^ m[:, c].astype(np.uint64)
+        for at, block in sig.blocks():
+            hb = np.zeros(len(block), dtype=np.uint64)
+            for c in range(block.shape[1]):
+                hb = hb * np.uint64(0x100000001B3) ^ block[:, c].astype(np.uint64)
+            h[at] = hb
     _, first, group, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
+    del h
     group = group.ravel()
     for g in np.flatnonzero(counts > 1).tolist():  # same hash: prove the rows equal, or split them
         rows = np.flatnonzero(group == g)
-        if not (m[rows] == m[rows[0]]).all():
-            keys = np.ascontiguousarray(m[rows]).view(np.dtype((np.void, m.dtype.itemsize * m.shape[1]))).ravel()
+        same = sig.take(rows)
+        if not (same == same[0]).all():
+            keys = np.ascontiguousarray(same).view(np.dtype((np.void, same.dtype.itemsize * same.shape[1]))).ravel()
             _, sub_first, sub = np.unique(keys, return_index=True, return_inverse=True)
             sub = sub.ravel()
             for k in range(1, len(sub_first)):
@@ -1427,48 +1516,62 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) ->
     """Each page's most similar page among its LSH candidates: {id: (other id, estimated Jaccard)}.
 
     `signatures` holds one MinHash per row (uint32, NUM_PERM columns) for the pages in `ids`.
+    See `nearest_rows`, which answers the same in two arrays.
+    """
+    other, sim = nearest_rows(signatures, threshold)
+    return {ids[r]: (ids[o], float(sim[r])) for r, o in enumerate(other.tolist()) if o >= 0}
+
+
+def nearest_rows(signatures: np.ndarray | _Signatures, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's most similar row among its LSH candidates: (other row or -1, estimated Jaccard).
+
     Linear in pages: pages are bucketed by bands of their signature; only pages that share a
     bucket are compared. Identical signatures are grouped first so that many identical pages
-    cannot make one huge bucket.
+    cannot make one huge bucket. The signatures are read a block or a few rows at a time (see
+    `_Signatures`); what is kept per page is a few integers per band.
     """
-    result: dict[int, tuple[int, float]] = {}
-    if len(ids) < 2:
-        return result
+    sig = signatures if isinstance(signatures, _Signatures) else _Signatures(signatures)
+    n_rows = len(sig)
+    best_row = np.full(n_rows, -1, dtype=np.int32)
+    best_sim = np.zeros(n_rows, dtype=np.float64)
+    if n_rows < 2:
+        return best_row, best_sim
     # Pages with identical signatures form one group, represented by its first row.
-    first, group, counts = _identical_rows(signatures)
+    first, group, counts = _identical_rows(sig)
     same: dict[int, list[int]] = {}  # group → its rows, for groups of two or more
     for row in np.flatnonzero(counts[group] > 1).tolist():
         same.setdefault(int(group[row]), []).append(row)
-    for g in sorted(same, key=lambda g: first[g]):
-        members = same[g]
+    for members in same.values():
         for m in members:
-            other = members[1] if m == members[0] else members[0]
-            result[ids[m]] = (ids[other], 1.0)
+            best_row[m], best_sim[m] = (members[1] if m == members[0] else members[0]), 1.0
     reps = np.sort(first).tolist()
     del first, counts
     if len(reps) < 2:
-        return result
+        return best_row, best_sim
     # LSH banding: in each band, pages whose band of the signature is identical share a bucket,
     # named by its smallest row (reps are in ascending order). That is what datasketch's MinHashLSH
     # does (a dict keyed by the band's bytes), done with one sort per band: the library's index took
     # ~20 s and ~200 MB at 125,000 pages for the same buckets. Each page's candidates are then gathered
     # band by band as MinHashLSH.query does (a set filled from each band's bucket set, in band order;
     # bucket sets filled in insertion order), so the candidates, their order and the sampling below
-    # are the same as the library's.
+    # are the same as the library's. Rows fit in int32 (fewer than 2**31 pages).
     bands, rows = lsh_params(threshold)
-    rep_rows = np.asarray(reps, dtype=np.int64)
-    bucket = np.empty((bands, len(reps)), dtype=np.int64)  # per band, the smallest row of each rep's bucket
-    alone = np.empty((bands, len(reps)), dtype=bool)  # the rep is alone in its bucket
+    rep_rows = np.asarray(reps, dtype=np.int32)
+    bucket_t = np.empty((len(reps), bands), dtype=np.int32)  # per rep and band, the smallest row of its bucket
+    alone_t = np.empty((len(reps), bands), dtype=bool)  # the rep is alone in its bucket
     members: list[tuple[np.ndarray, np.ndarray]] = []  # per band: bucket ids sorted, the reps' rows in that order
     for k in range(bands):
-        band = np.ascontiguousarray(signatures[rep_rows, k * rows : (k + 1) * rows])
+        band = sig.columns(k * rows, (k + 1) * rows, rep_rows)  # one band of every rep, read a block at a time
         keys = band.view(np.dtype((np.void, band.dtype.itemsize * rows))).ravel()
         _, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
         del band, keys
-        bucket[k] = rep_rows[first[inverse]]
-        alone[k] = counts[inverse] == 1
-        by = np.argsort(bucket[k], kind="stable")  # reps were inserted in ascending order: keep it per bucket
-        members.append((bucket[k][by], rep_rows[by]))
+        bucket = rep_rows[first[inverse.ravel()]]
+        bucket_t[:, k] = bucket
+        alone_t[:, k] = counts[inverse.ravel()] == 1
+        del first, inverse, counts
+        by = np.argsort(bucket, kind="stable")  # reps were inserted in ascending order: keep it per bucket
+        members.append((bucket[by], rep_rows[by]))
+        del bucket, by
 
     bucket_keys: dict[tuple[int, int], list[int]] = {}
 
@@ -1477,7 +1580,8 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) ->
         keys = bucket_keys.get((k, b))
         if keys is None:
             ids_sorted, rows_sorted = members[k]
-            lo, hi = np.searchsorted(ids_sorted, b, "left"), np.searchsorted(ids_sorted, b, "right")
+            key = np.int32(b)  # a Python int would make searchsorted convert the whole int32 array
+            lo, hi = ids_sorted.searchsorted(key, "left"), ids_sorted.searchsorted(key, "right")
             out: set[int] = set()
             for r in rows_sorted[lo:hi].tolist():
                 out.update((r,))
@@ -1486,9 +1590,15 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) ->
                 bucket_keys[(k, b)] = keys
         return keys
 
+    # Candidates are compared first on the low byte of each value (128 bytes a page in memory): two
+    # rows agree on at least as many low bytes as values, so that count bounds the similarity from
+    # above, and only candidates whose bound reaches the best exact count so far are read whole.
+    # The winner is the one a comparison of whole rows picks: the most equal values, the first
+    # candidate among equals (np.argmax); its similarity is that count / NUM_PERM (what .mean() gives).
+    low = np.empty((len(sig), sig.width), dtype=np.uint8)
+    for at, block in sig.blocks():
+        low[at] = block.astype(np.uint8)  # uint32 → uint8 keeps the low byte
     rng = np.random.default_rng(0)
-    bucket_t, alone_t = np.ascontiguousarray(bucket.T), np.ascontiguousarray(alone.T)  # a row per rep
-    del bucket, alone
     for n, row in enumerate(reps):
         found: set[int] = set()
         for k, (b, lone) in enumerate(zip(bucket_t[n].tolist(), alone_t[n].tolist())):
@@ -1501,20 +1611,27 @@ def near_duplicates(signatures: np.ndarray, ids: list[int], threshold: float) ->
             continue
         if len(cands) > MAX_CANDIDATES:
             cands = list(rng.choice(cands, MAX_CANDIDATES, replace=False))
-        sims = (signatures[cands] == signatures[row]).mean(axis=1)
-        k = int(np.argmax(sims))
-        best = (ids[int(cands[k])], float(sims[k]))
+        bound = (low[cands] == low[row]).sum(axis=1)
+        mine = sig.row(row)
+        best_k, best_equal = -1, -1
+        for k in np.argsort(-bound, kind="stable").tolist():
+            if bound[k] < best_equal:
+                break
+            equal = int((sig.row(cands[k]) == mine).sum())
+            if equal > best_equal or (equal == best_equal and k < best_k):
+                best_k, best_equal = k, equal
+        best, similarity = int(cands[best_k]), best_equal / sig.width
         for m in same.get(int(group[row]), (row,)):
-            if ids[m] not in result or result[ids[m]][1] < best[1]:
-                result[ids[m]] = best
-    return result
+            if best_row[m] < 0 or best_sim[m] < similarity:
+                best_row[m], best_sim[m] = best, similarity
+    return best_row, best_sim
 
 
 def unique_shares(samples: list[np.ndarray], boilerplate_share: float) -> list[float | None]:
     """Per page, the share of sampled shingles found on few pages (at most boilerplate_share of them).
 
     A shingle on more than that share of pages is site-wide boilerplate (template text, navigation,
-    call to action). Computed with one sort of all samples: memory linear in pages.
+    call to action). Memory linear in pages: see `page_shares`.
     """
     lengths = np.array([len(s) for s in samples], dtype=np.int64)
     return _unique_shares(np.concatenate(samples) if samples else np.zeros(0, np.uint32), lengths, boilerplate_share)
@@ -1522,43 +1639,90 @@ def unique_shares(samples: list[np.ndarray], boilerplate_share: float) -> list[f
 
 def _unique_shares(every: np.ndarray, lengths: np.ndarray, boilerplate_share: float) -> list[float | None]:
     """unique_shares() of pages whose samples are concatenated in `every`, `lengths[i]` for page i."""
-    n = len(lengths)
+    ends = np.cumsum(lengths, dtype=np.int64)
+    shares = page_shares(
+        bytearray(np.ascontiguousarray(every, dtype=np.uint32).tobytes()),
+        ends,
+        np.arange(len(lengths)),
+        boilerplate_share,
+    )
+    return [None if s != s else float(s) for s in shares.tolist()]
+
+
+def _sample_blocks(ends: np.ndarray, step: int) -> Iterator[tuple[int, int]]:
+    """Ranges lo…hi of pages whose samples (values up to ends[i] for page i) total about `step` values."""
+    lo = 0
+    while lo < len(ends):
+        before = int(ends[lo - 1]) if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(ends, before + step, "right")))
+        yield lo, hi
+        lo = hi
+
+
+def page_shares(buf: bytearray | Spill, ends: np.ndarray, pages: np.ndarray, boilerplate_share: float) -> np.ndarray:
+    """Unique-text share of each of `pages` (rows of a store whose uint32 shingle samples are `buf`,
+    row i's ending at value ends[i]), NaN for a page without samples. Only the samples of `pages`
+    count, each page's being distinct values.
+
+    The samples stay where they are (a Spill is a file): they are read a block at a time, once to
+    count values per range of their top bits, once per range to find the values on more than the
+    cutoff of pages, and once to count each page's own values. What is held at once is one range's
+    values (an eighth of the samples), the common values and a few numbers per page.
+    """
+    n = len(pages)
+    out = np.full(n, np.nan)
+    ends = np.asarray(ends, dtype=np.int64)
+    lengths = np.diff(ends, prepend=0)
+    if not n or not lengths[pages].sum():
+        return out
     cutoff = max(1, int(boilerplate_share * n))
-    if not lengths.sum():
-        return [None] * n
-    # A value is on more than `cutoff` pages when, in sorted order, it equals the value `cutoff` places on
-    # (each page's samples are distinct): no table of every distinct value and its count is needed.
-    # Done in four ranges of values (the top two bits), so that only a quarter of the samples is copied
-    # and sorted at once; temporaries are made a slice at a time.
-    step = 1 << 20
-    top = np.empty(len(every), dtype=np.uint8)
-    for k in range(0, len(every), step):
-        top[k : k + step] = every[k : k + step] >> np.uint32(30)
+    counted = np.zeros(len(ends), dtype=bool)
+    counted[pages] = True
+    view = buf if isinstance(buf, Spill) else memoryview(buf)
+    blocks = list(_sample_blocks(ends, 1 << 18))
+
+    def values(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        start = int(ends[lo - 1]) if lo else 0
+        v = np.frombuffer(view[4 * start : 4 * int(ends[hi - 1])], dtype=np.uint32)
+        return v, np.repeat(counted[lo:hi], lengths[lo:hi])
+
+    # A value is on more than `cutoff` pages when, in sorted order, it equals the value `cutoff` places on:
+    # no table of every distinct value and its count is needed. Sorted a range of values at a time.
+    shift = np.uint32(29)  # eight ranges: the top three bits
+    per_range = np.zeros(8, dtype=np.int64)
+    for lo, hi in blocks:
+        v, keep = values(lo, hi)
+        per_range += np.bincount(v[keep] >> shift, minlength=8)
     parts = []
-    for r in range(4):
-        part = every[top == r]
+    for r in range(8):
+        part = np.empty(int(per_range[r]), dtype=np.uint32)
+        at = 0
+        for lo, hi in blocks:
+            v, keep = values(lo, hi)
+            got = v[keep & ((v >> shift) == r)]
+            part[at : at + len(got)] = got
+            at += len(got)
         part.sort()
         if len(part) > cutoff:
             parts.append(np.unique(part[cutoff:][part[cutoff:] == part[: len(part) - cutoff]]))
         del part
-    del top
-    common = np.concatenate(parts) if parts else every[:0]
-    own = np.ones(len(every), dtype=bool)
-    if len(common):
-        for k in range(0, len(every), step):  # in slices: searchsorted's int64 positions cost 8 bytes each
-            part = every[k : k + step]
-            at = np.minimum(np.searchsorted(common, part), len(common) - 1)
-            own[k : k + step] = common[at] != part
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    # Sums over the pages that have samples only (an empty page's start would cut its neighbour's run
-    # short), a few thousand pages at a time: reduceat casts what it sums to int64, 8 bytes a sample.
-    sums = np.zeros(n, dtype=np.int64)
-    pages = np.flatnonzero(lengths > 0)
-    first, last = starts[pages], starts[pages] + lengths[pages]
-    for b in range(0, len(pages), 4096):
-        lo, hi = first[b], last[min(b + 4096, len(pages)) - 1]
-        sums[pages[b : b + 4096]] = np.add.reduceat(own[lo:hi], first[b : b + 4096] - lo, dtype=np.int64)
-    return [float(sums[i]) / lengths[i] if lengths[i] else None for i in range(n)]
+    common = np.concatenate(parts) if parts else np.zeros(0, np.uint32)
+    # Each page's own values (not common), summed per page over the pages that have samples only
+    # (an empty page's start would cut its neighbour's run short).
+    sums = np.zeros(len(ends), dtype=np.int64)
+    for lo, hi in blocks:
+        v, _ = values(lo, hi)
+        if len(common):
+            own = common[np.minimum(np.searchsorted(common, v), len(common) - 1)] != v
+        else:
+            own = np.ones(len(v), dtype=bool)
+        rows = lo + np.flatnonzero(lengths[lo:hi] > 0)
+        if len(rows):
+            first = (ends - lengths)[rows] - (int(ends[lo - 1]) if lo else 0)
+            sums[rows] = np.add.reduceat(own, first, dtype=np.int64)
+    has = lengths[pages] > 0
+    out[has] = sums[pages[has]] / lengths[pages[has]]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1566,7 +1730,7 @@ def _unique_shares(every: np.ndarray, lengths: np.ndarray, boilerplate_share: fl
 
 
 def walk(root: Path) -> tuple[list[str], set[str]]:
-    """(HTML files, all files) as sorted site-relative POSIX paths, without following links."""
+    """(HTML files, the other files) as sorted site-relative POSIX paths, without following links."""
     every: list[str] = []
     stack = [(str(root), "")]
     while stack:
@@ -1579,7 +1743,25 @@ def walk(root: Path) -> tuple[list[str], set[str]]:
                 elif entry.is_file():
                     every.append(rel)
     every.sort()
-    return [f for f in every if f.endswith(".html")], set(every)
+    return [f for f in every if f.endswith(".html")], {f for f in every if not f.endswith(".html")}
+
+
+class _SiteFiles:
+    """The site's files, for `in` tests: its pages through the store's index (once read, every page
+    is a row of the store, marked in `in_site`) and the few other files in a set, instead of a set of
+    every path (the paths of half a million pages are ~70 MB)."""
+
+    def __init__(self, store: RecordStore, in_site: np.ndarray, others: set[str], count: int):
+        self.store, self.in_site, self.others, self.count = store, in_site, others, count
+
+    def __contains__(self, rel: str) -> bool:
+        if rel in self.others:
+            return True
+        i = self.store.index.get(rel)
+        return i is not None and bool(self.in_site[i])
+
+    def __len__(self) -> int:
+        return self.count
 
 
 def _cache_params(cfg: Config) -> list:
@@ -1741,7 +1923,7 @@ def audit_site(
     t0 = time.perf_counter()
     root = Path(root)
     sev = _Severity(cfg)
-    pages, files = walk(root)
+    pages, others = walk(root)
     cache = load_cache(cache_file, cfg)
     if isinstance(known, RecordStore):
         store = known
@@ -1752,7 +1934,10 @@ def audit_site(
     parsed = read_pages(root, pages, cfg, cache, store, workers)
     unchanged = parsed == 0 and cache is not None and len(cache.rel) == len(pages)
     del cache
-    order = [store.index[rel] for rel in pages]
+    order = array("q", [store.index[rel] for rel in pages])  # 8 bytes a page, not an int object each
+    in_site = _members(len(store), order)
+    files = _SiteFiles(store, in_site, others, len(pages) + len(others))
+    del pages, others  # the store has every page's path: no second copy through the site-wide checks
     t_read = time.perf_counter()
     if cache_file is not None and not unchanged:
         save_cache(cache_file, store, cfg)
@@ -1776,43 +1961,40 @@ def audit_site(
 
     # Text: near-duplicates and unique share, over content pages (not the 404 page).
     give_back()  # the link graph's arrays, before the text pass's
-    nearest, share_of = _text_results(store, order, cfg, cache_file)
+    text = _text_results(store, order, cfg, cache_file)
     store.drop_text()  # what only the cache and the text checks needed
-    for p, (q, sim) in nearest.items():
-        if sim >= cfg.audit.near_duplicate_threshold:
-            i = order[p]
-            _add(
-                findings,
-                sev,
-                "near-duplicate",
-                store.url(i),
-                [f"{sim:.0%} similar to /{store.url(order[q])} (estimated Jaccard of word shingles)"],
-                bool(store.flags[i] & _NOINDEX),
-            )
-    for p, s in share_of.items():
-        if s is not None and s < cfg.audit.min_unique_share:
-            i = order[p]
-            _add(
-                findings,
-                sev,
-                "low-unique-share",
-                store.url(i),
-                [
-                    (
-                        f"{s:.0%} of its text is its own (minimum {cfg.audit.min_unique_share:.0%}); the rest is "
-                        "shared with many pages"
-                    )
-                ],
-                bool(store.flags[i] & _NOINDEX),
-            )
+    for p in np.flatnonzero(text.similarity >= cfg.audit.near_duplicate_threshold).tolist():
+        i, sim = order[p], float(text.similarity[p])
+        _add(
+            findings,
+            sev,
+            "near-duplicate",
+            store.url(i),
+            [f"{sim:.0%} similar to /{store.url(order[text.nearest[p]])} (estimated Jaccard of word shingles)"],
+            bool(store.flags[i] & _NOINDEX),
+        )
+    for p in np.flatnonzero(text.share < cfg.audit.min_unique_share).tolist():
+        i, share = order[p], float(text.share[p])
+        _add(
+            findings,
+            sev,
+            "low-unique-share",
+            store.url(i),
+            [
+                (
+                    f"{share:.0%} of its text is its own (minimum {cfg.audit.min_unique_share:.0%}); the rest is "
+                    "shared with many pages"
+                )
+            ],
+            bool(store.flags[i] & _NOINDEX),
+        )
     t_text = time.perf_counter()
 
     # Sitemap and robots findings that name a built page belong to that page; the rest to the site.
     def current(url: str) -> bool:
         i = store.index.get(file_of(url))
-        return i is not None and store.url(i) == url and i in in_site
+        return i is not None and store.url(i) == url and bool(in_site[i])
 
-    in_site = set(order)
     site = [f for f in sm + rb if not current(f.url)]
     findings += [f for f in sm + rb if current(f.url)]
     per_page: dict[str, list[Finding]] = defaultdict(list)
@@ -1821,7 +2003,7 @@ def audit_site(
     findings += site
     findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.check, f.url))
 
-    rows = PageRows(store, order, nearest, share_of, depth, inlinks, outlinks, per_page)
+    rows = PageRows(store, order, text, depth, inlinks, outlinks, per_page)
     result = AuditResult(rows, findings, site)
     if previous is not None:
         compare(result, previous)
@@ -1839,6 +2021,13 @@ def audit_site(
     return result
 
 
+def _members(rows: int, order: Sequence[int]) -> np.ndarray:
+    """Which of a store's rows are in `order`, as a mask (a set of half a million ints is ~30 MB)."""
+    mask = np.zeros(rows, dtype=bool)
+    mask[np.asarray(order, dtype=np.int64)] = True
+    return mask
+
+
 class PageRows(Sequence):
     """AuditResult.pages: the report's rows, made one at a time from the store's columns."""
 
@@ -1846,28 +2035,27 @@ class PageRows(Sequence):
         self,
         store: RecordStore,
         order: list[int],
-        nearest: dict,
-        share_of: dict,
+        text: TextResults,
         depth: np.ndarray,
         inlinks: np.ndarray,
         outlinks: np.ndarray,
         per_page: dict[str, list[Finding]],
     ):
-        self.store, self.order, self.nearest, self.share_of = store, order, nearest, share_of
+        self.store, self.order, self.text = store, order, text
         self.depth, self.inlinks, self.outlinks, self.per_page = depth, inlinks, outlinks, per_page
         self.change: dict[int, str] = {}  # position → "added" | "changed"
-        self._members: set[int] | None = None
+        self._members: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.order)
 
     def has_url(self, url: str) -> bool:
         i = self.store.index.get(file_of(url))
-        return i is not None and self.store.url(i) == url and i in self._in_site()
+        return i is not None and self.store.url(i) == url and bool(self._in_site()[i])
 
-    def _in_site(self) -> set[int]:
+    def _in_site(self) -> np.ndarray:
         if self._members is None:
-            self._members = set(self.order)
+            self._members = _members(len(self.store), self.order)
         return self._members
 
     def url_hashes(self) -> Iterator[tuple[str, str]]:
@@ -1887,7 +2075,7 @@ class PageRows(Sequence):
             p += len(self)
         st, i = self.store, self.order[p]
         url = st.url(i)
-        near = self.nearest.get(p)
+        near, share = int(self.text.nearest[p]), self.text.share[p]
         return PageRow(
             url=url,
             file=st.rel[i],
@@ -1896,9 +2084,11 @@ class PageRows(Sequence):
             title=st.title[i],
             description_length=st.desc_len[i],
             words=st.words[i],
-            unique_share=self.share_of.get(p),
-            nearest=st.url(self.order[near[0]]) if near else "",
-            similarity=near[1] if near else None,
+            # NaN: not measured. A numpy float, as the share always was: the report's round() of one
+            # rounds halves as numpy does (0.5375 → 0.538), not as Python's does for a float (0.537).
+            unique_share=None if np.isnan(share) else share,
+            nearest=st.url(self.order[near]) if near >= 0 else "",
+            similarity=float(self.text.similarity[p]) if near >= 0 else None,
             depth=int(self.depth[p]) if self.depth[p] >= 0 else None,
             inlinks=int(self.inlinks[p]),
             outlinks=int(self.outlinks[p]),
@@ -1912,44 +2102,16 @@ class PageRows(Sequence):
             yield self[p]
 
 
-def _rows_of(buf: bytearray | Spill, rows: np.ndarray, width: int) -> np.ndarray:
-    """Rows `rows` (in that order) of a buffer of uint32 rows of `width` values, read without a second
-    copy of the whole buffer (a Spill is read a block at a time)."""
-    if not isinstance(buf, Spill):
-        return np.frombuffer(buf, dtype=np.uint32).reshape(-1, width)[rows]
-    out = np.empty((len(rows), width), dtype=np.uint32)
-    size = 4 * width
-    total = len(buf) // size
-    where = np.full(total, -1, dtype=np.int64)  # buffer row → row of `out`
-    where[rows] = np.arange(len(rows))
-    step = 4096
-    for start in range(0, total, step):
-        dest = where[start : start + step]
-        keep = dest >= 0
-        if keep.any():
-            block = np.frombuffer(buf[start * size : (start + len(dest)) * size], dtype=np.uint32).reshape(-1, width)
-            out[dest[keep]] = block[keep]
-    return out
+class TextResults(NamedTuple):
+    """The text pass's answers, per position in the audit's page order: arrays, not a dict per page."""
+
+    nearest: np.ndarray  # int32: position of the most similar page found, -1 for none
+    similarity: np.ndarray  # float64: its estimated Jaccard similarity (NaN for none)
+    share: np.ndarray  # float64: unique-text share, NaN when not measured (too short, or not a content page)
 
 
-def _segments_of(buf: bytearray | Spill, starts: list[int], lengths: np.ndarray) -> np.ndarray:
-    """The uint32 runs buf[starts[i] : starts[i] + lengths[i]] (in values), concatenated into one array."""
-    out = np.empty(int(lengths.sum()), dtype=np.uint32)
-    view = np.frombuffer(buf, dtype=np.uint32) if not isinstance(buf, Spill) else None
-    at = 0
-    for s, n in zip(starts, lengths.tolist()):
-        if n:
-            out[at : at + n] = (
-                view[s : s + n] if view is not None else np.frombuffer(buf[4 * s : 4 * (s + n)], np.uint32)
-            )
-            at += n
-    return out
-
-
-def _text_results(
-    store: RecordStore, order: list[int], cfg: Config, cache_file: Path | None
-) -> tuple[dict[int, tuple[int, float]], dict[int, float | None]]:
-    """Nearest page and unique-text share of every content page (keys are positions in `order`).
+def _text_results(store: RecordStore, order: list[int], cfg: Config, cache_file: Path | None) -> TextResults:
+    """Nearest page and unique-text share of every content page.
 
     Both depend on every page at once; when no page changed since the last audit, the previous
     answers are reused from a small file next to the page cache.
@@ -1969,41 +2131,54 @@ def _text_results(
         i = order[p]
         key.update(f"{store.rel[i]}\0{store.hash_of_index(i)}\n".encode())
     digest = key.hexdigest()
+    result = TextResults(
+        np.full(len(order), -1, dtype=np.int32), np.full(len(order), np.nan), np.full(len(order), np.nan)
+    )
     path = cache_file.with_name(cache_file.name + ".text") if cache_file is not None else None
     if path is not None and path.exists():
         try:
             saved = msgpack.unpackb(path.read_bytes(), raw=False)
             if saved.get("key") == digest:
                 index = {store.rel[order[p]]: p for p in content}
-                nearest = {index[a_]: (index[b_], sim) for a_, b_, sim in saved["near"]}
-                return nearest, dict(zip(content, saved["share"]))
+                for a_, b_, sim in saved["near"]:
+                    result.nearest[index[a_]], result.similarity[index[a_]] = index[b_], sim
+                result.share[content] = [np.nan if s is None else s for s in saved["share"]]
+                return result
         except (ValueError, TypeError, KeyError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
             pass
     shingles, mh_row = store.shingles, store.mh_row
-    comparable = [p for p in content if shingles[order[p]] >= MIN_SHINGLES and mh_row[order[p]] >= 0]
-    signatures = _rows_of(store.mh, np.array([mh_row[order[p]] for p in comparable], dtype=np.int64), NUM_PERM)
-    store.mh = bytearray()  # the cache is saved: from here on only the copy above is needed
-    nearest = near_duplicates(signatures, comparable, a.near_duplicate_threshold)
+    comparable = np.array(
+        [p for p in content if shingles[order[p]] >= MIN_SHINGLES and mh_row[order[p]] >= 0], dtype=np.int64
+    )
+    signatures = _Signatures(store.mh, np.array([mh_row[order[p]] for p in comparable], dtype=np.int64), NUM_PERM)
+    other, sim = nearest_rows(signatures, a.near_duplicate_threshold)
     del signatures
+    store.mh = bytearray()  # the cache is saved: the signatures are not needed again
+    found = other >= 0
+    result.nearest[comparable[found]] = comparable[other[found]]
+    result.similarity[comparable[found]] = sim[found]
+    del other, sim, found, comparable
     ends = np.frombuffer(store.sample_end, dtype=np.int64) // 4 if len(store.sample_end) else np.zeros(0, np.int64)
-    starts = [int(ends[order[p] - 1]) if order[p] else 0 for p in content]
-    lengths = np.array([int(ends[order[p]]) - s for p, s in zip(content, starts)], dtype=np.int64)
-    every = _segments_of(store.sample, starts, lengths)
-    store.sample = bytearray()  # likewise: the samples now live in `every` only
-    del ends, starts
-    shares = _unique_shares(every, lengths, a.boilerplate_share)
-    del every
-    share_of = {p: (s if shingles[order[p]] >= MIN_SHINGLES else None) for p, s in zip(content, shares)}
+    pages = np.array([order[p] for p in content], dtype=np.int64)
+    shares = page_shares(store.sample, ends, pages, a.boilerplate_share)
+    store.sample = bytearray()  # likewise
+    measured = np.array([shingles[i] >= MIN_SHINGLES for i in pages.tolist()], dtype=bool)
+    result.share[np.asarray(content, dtype=np.int64)[measured]] = shares[measured]
+    del ends, pages, shares, measured
     if path is not None:
+        near = np.flatnonzero(result.nearest >= 0).tolist()
         payload = {
             "key": digest,
-            "near": [[store.rel[order[p]], store.rel[order[q]], sim] for p, (q, sim) in nearest.items()],
-            "share": [share_of[p] for p in content],
+            "near": [
+                [store.rel[order[p]], store.rel[order[q]], s]
+                for p, q, s in zip(near, result.nearest[near].tolist(), result.similarity[near].tolist())
+            ],
+            "share": [None if s != s else s for s in result.share[content].tolist()],
         }
         tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
         tmp.write_bytes(msgpack.packb(payload, use_bin_type=True))
         os.replace(tmp, path)
-    return nearest, share_of
+    return result
 
 
 def compare(result: AuditResult, previous: dict[str, str]) -> None:

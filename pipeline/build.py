@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import heapq
 import multiprocessing
 import os
 import pickle
@@ -22,7 +23,7 @@ from pipeline.config import Config
 from pipeline.context import Topic, hub_context, pair_context, topic_records
 from pipeline.history import (
     PAGES_FILE,
-    pages_text,
+    pages_lines,
     previous_pages,
     removed_pages,
     rename_redirects,
@@ -40,7 +41,7 @@ from pipeline.problems import ContractError
 from pipeline.proofread import check_parts, topic_names
 from pipeline.quick import cache_dir, folder_identity
 from pipeline.render import environment, finish, render, site_context
-from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
+from pipeline.sitemap import redirect_files, redirect_lines, robots_txt, sitemap_files
 from pipeline.validate import (
     KNOWN_COLUMNS,
     REQUIRED,
@@ -94,9 +95,25 @@ class PageSummary:
     b: str = ""
 
 
+class PairSummary:
+    """A PageSummary of a pair page, without the URL string (made from the two slugs when asked)
+    or a kind slot: half a PageSummary's memory, which counts at half a million pages."""
+
+    __slots__ = ("a", "b", "status", "updated_on", "words", "own_share")
+    kind = "pair"
+
+    def __init__(self, a: str, b: str, status: str, updated_on: str, words: int, own_share: float):
+        self.a, self.b, self.status, self.updated_on = a, b, status, updated_on
+        self.words, self.own_share = words, own_share
+
+    @property
+    def url(self) -> str:
+        return urls.pair_url(self.a, self.b)
+
+
 @dataclass
 class BuildResult:
-    pages: list[PageSummary] = field(default_factory=list)
+    pages: list[PageSummary | PairSummary] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     out: Path = Path("output")
@@ -626,11 +643,14 @@ def _site_pages(
     staging_root: Path | None = None,
     reuse: dict | None = None,
     hub_fps: dict[str, int] | None = None,
+    write_lines=None,
 ) -> dict[str, str]:
     """Hubs, home, about and 404: rendered from the summaries of the pair pages.
 
     With `staging_root`, hubs whose fingerprint matches the last build are hard-linked from the
-    current output instead of rendered; `hub_fps` collects every hub's fingerprint.
+    current output instead of rendered; `hub_fps` collects every hub's fingerprint. With
+    `write_lines(rel, lines)`, hubs and the redirect files (two lines per pair page) are written
+    through it as they are made instead of returned.
     """
     cfg = inputs.cfg
     env = _STATE["env"]
@@ -660,7 +680,10 @@ def _site_pages(
                     continue
         ctx = hub_context(topic, others, statuses, cfg, inputs.wording)
         page = finish(ctx, site, indexable=True)
-        files[rel] = render(env, page, site)
+        if write_lines is None:
+            files[rel] = render(env, page, site)
+        else:  # written at once: at 1,000 topics the hubs are 1,000 pages of 1,000 links each
+            write_lines(rel, (render(env, page, site),))
         result.pages.append(PageSummary(ctx["url"], "hub", "approved", topic.updated_on))
     categories: dict[str, list[Topic]] = {}
     for t in topics.values():
@@ -730,19 +753,53 @@ def _site_pages(
         files[urls.output_path(ctx["url"])] = render(env, page, site)
         if ctx["kind"] != "404":
             result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", latest))
-    sitemap_entries = [
-        (p.url, p.updated_on) for p in sorted(result.pages, key=lambda p: p.url) if p.status == "approved"
-    ]
+    sitemap_entries = sorted((p.url, p.updated_on) for p in result.pages if p.status == "approved")  # URLs are unique
     files.update(sitemap_files(cfg.base_url, sitemap_entries))
     files["robots.txt"] = robots_txt(cfg.base_url)
-    reverse = [(urls.pair_url(p.b, p.a), p.url) for p in sorted(pairs, key=lambda p: p.url)]
+    by_url = _in_url_order(pairs)
     renames: list[tuple[str, str]] = []
     if "old_slugs" in inputs.topics.columns and any(inputs.topics["old_slugs"]):
-        taken = {p.url for p in result.pages} | {old for old, _ in reverse}
+        taken = {p.url for p in result.pages} | {urls.pair_url(p.b, p.a) for p in pairs}
         renames = rename_redirects(inputs.topics, [(p.a, p.b, p.url) for p in pairs], taken)
     result.redirected = dict(renames)
-    files.update(redirect_files(cfg.base_url, reverse + renames))
+    redirects = _Redirects(by_url, renames)
+    if write_lines is None:
+        files.update(redirect_files(cfg.base_url, redirects))
+    else:
+        for rel, lines in redirect_lines(cfg.base_url, redirects).items():
+            write_lines(rel, lines)
     return files
+
+
+def _sorted_urls(pages: list[PageSummary | PairSummary]) -> Iterator[str]:
+    """The pages' URLs in sorted order, made one at a time: the pair pages' (in URL order, see
+    _in_url_order) merged with the few others, sorted."""
+    pairs = _in_url_order([p for p in pages if p.kind == "pair"])
+    return heapq.merge((p.url for p in pairs), sorted(p.url for p in pages if p.kind != "pair"))
+
+
+def _in_url_order(pairs: list[PairSummary]) -> list[PairSummary]:
+    """`pairs` sorted by URL: the list itself when it already is (the callers sort their pages)."""
+    previous = ""
+    for p in pairs:
+        url = p.url
+        if url < previous:
+            return sorted(pairs, key=lambda p: p.url)
+        previous = url
+    return pairs
+
+
+class _Redirects:
+    """The site's redirects, made each time they are read: every pair page's reversed URL (in URL
+    order), then those of renamed topics."""
+
+    def __init__(self, pairs: list[PairSummary], renames: list[tuple[str, str]]):
+        self.pairs, self.renames = pairs, renames
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for p in self.pairs:
+            yield urls.pair_url(p.b, p.a), p.url
+        yield from self.renames
 
 
 def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
@@ -760,16 +817,7 @@ def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
                 result.rejected.append(urls.pair_url(a, slugs[j]))
             else:
                 result.pages.append(
-                    PageSummary(
-                        urls.pair_url(a, slugs[j]),
-                        "pair",
-                        STATUSES[code],
-                        dates[updated[k]],
-                        int(words[k]),
-                        float(own[k]),
-                        a,
-                        slugs[j],
-                    )
+                    PairSummary(a, slugs[j], STATUSES[code], dates[updated[k]], int(words[k]), float(own[k]))
                 )
             k += 1
     result.pages.sort(key=lambda p: p.url)
@@ -841,7 +889,7 @@ def build(
         updated = np.empty(total, dtype=np.int32)
         dates: dict[str, int] = {}
         warnings: dict[str, list[str]] = {}
-        pair_url, statuses_t = urls.pair_url, STATUSES
+        statuses_t = STATUSES
 
         def collect(part: dict[str, Any]) -> None:
             pages = part["pages"]
@@ -858,7 +906,7 @@ def build(
                 words[k], own[k] = w, share
                 updated[k] = dates.setdefault(upd, len(dates))
                 a, b = slugs[i], slugs[j]
-                result.pages.append(PageSummary(pair_url(a, b), "pair", statuses_t[code], upd, w, share, a, b))
+                result.pages.append(PairSummary(a, b, statuses_t[code], upd, w, share))
             result.rejected.extend(part["rejected"])
             if part.get("records") is not None:
                 result.audit_records.extend(part["records"])
@@ -874,14 +922,17 @@ def build(
             result.warnings.extend(warnings[url])
         result.pages.sort(key=lambda p: p.url)
         hub_fps: dict[str, int] = {}
-        for rel, text in _site_pages(inputs, result, _STATE["site"], staging.root, reuse, hub_fps).items():
+        site_pages = _site_pages(inputs, result, _STATE["site"], staging.root, reuse, hub_fps, staging.write_lines)
+        for rel, text in site_pages.items():
             staging.write(rel, text)
+        del site_pages
         # The recycled site's own page list (or its pages, found by walking), read before this build's replaces it.
         listed = (previous_pages(staging.root) or []) if staging.recycled else []
-        staging.write(PAGES_FILE, pages_text(p.url for p in result.pages))
-        staging.keep_only(
-            {urls.output_path(p.url) for p in result.pages} | staging.paths, [urls.output_path(u) for u in listed]
-        )
+        staging.write_lines(PAGES_FILE, pages_lines(_sorted_urls(result.pages)))
+        if staging.recycled:  # a fresh staging folder has nothing to remove: no set of every page's path
+            staging.keep_only(
+                {urls.output_path(p.url) for p in result.pages} | staging.paths, [urls.output_path(u) for u in listed]
+            )
         del listed
         result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
         if after_write is not None:

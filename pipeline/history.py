@@ -9,7 +9,7 @@ anyway, so deploying it along with the site is harmless.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +22,17 @@ _HEADER = "# Pages of this build, one site-relative URL per line; the next build
 
 def pages_text(page_urls: Iterable[str]) -> str:
     """The page list of a build, sorted so the same site gives the same bytes."""
-    return _HEADER + "".join(f"{u}\n" for u in sorted(set(page_urls)))
+    return "".join(pages_lines(sorted(set(page_urls))))
+
+
+def pages_lines(sorted_urls: Iterable[str]) -> Iterator[str]:
+    """pages_text() as lines, from URLs already in sorted order (repeats are skipped)."""
+    yield _HEADER
+    previous = None
+    for u in sorted_urls:
+        if u != previous:
+            yield f"{u}\n"
+            previous = u
 
 
 def previous_pages(out: Path) -> list[str] | None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 from functools import lru_cache
 
 
 @lru_cache(maxsize=1)
-def _libc():
-    name = ctypes.util.find_library("c")
+def libc():
+    """The C library's functions, from the symbols already loaded into this process (dlopen(NULL)).
+    Not ctypes.util.find_library("c"): on Linux that runs `ldconfig -p` in a child process, and a
+    child forked (or vforked) from a parent holding hundreds of MB counts that much again in the
+    process tree's memory while it starts."""
     try:
-        return ctypes.CDLL(name) if name else None
+        return ctypes.CDLL(None, use_errno=True)
     except OSError:
         return None
 
@@ -23,7 +25,7 @@ def give_back() -> None:
     its high-water mark. Python's small-object arenas are returned by the collector; what glibc
     keeps for large blocks is returned by malloc_trim. A no-op where there is no glibc."""
     gc.collect()
-    libc = _libc()
-    trim = getattr(libc, "malloc_trim", None) if libc is not None else None
+    c = libc()
+    trim = getattr(c, "malloc_trim", None) if c is not None else None
     if trim is not None:
         trim(0)

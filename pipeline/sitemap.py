@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -51,18 +51,25 @@ def robots_txt(base_url: str) -> str:
 
 def redirect_files(base_url: str, redirects: Iterable[tuple[str, str]]) -> dict[str, str]:
     """A `_redirects` file (Netlify, Cloudflare Pages) and an nginx map of permanent redirects."""
+    return {name: "".join(lines) for name, lines in redirect_lines(base_url, redirects).items()}
+
+
+def redirect_lines(base_url: str, redirects: Iterable[tuple[str, str]]) -> dict[str, Iterator[str]]:
+    """redirect_files() as lines, made as they are read (each file reads `redirects` once): a site of
+    half a million pages has a million redirect lines, which need not all be held at once."""
     prefix = urlsplit(base_url).path.rstrip("/")
-    netlify, nginx = (
-        [],
-        [
-            "# include inside http {}; then in server {}: if ($bringwise_redirect) { return 301 $bringwise_redirect; }\n",
-            "map $uri $bringwise_redirect {\n",
-        ],
-    )
-    for old, new in redirects:
-        netlify.append(f"{prefix}/{old} {prefix}/{new} 301\n")
-        nginx.append(f"    {prefix}/{old} {prefix}/{new};\n")
-        if old.endswith("/"):
-            nginx.append(f"    {prefix}/{old[:-1]} {prefix}/{new};\n")
-    nginx.append("}\n")
-    return {"_redirects": "".join(netlify), "nginx-redirects.conf": "".join(nginx)}
+
+    def netlify() -> Iterator[str]:
+        for old, new in redirects:
+            yield f"{prefix}/{old} {prefix}/{new} 301\n"
+
+    def nginx() -> Iterator[str]:
+        yield "# include inside http {}; then in server {}: if ($bringwise_redirect) { return 301 $bringwise_redirect; }\n"
+        yield "map $uri $bringwise_redirect {\n"
+        for old, new in redirects:
+            yield f"    {prefix}/{old} {prefix}/{new};\n"
+            if old.endswith("/"):
+                yield f"    {prefix}/{old[:-1]} {prefix}/{new};\n"
+        yield "}\n"
+
+    return {"_redirects": netlify(), "nginx-redirects.conf": nginx()}

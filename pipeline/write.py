@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from pipeline.memory import libc
 
 _RENAME_EXCHANGE = 2
 
@@ -74,9 +75,14 @@ class Staging:
         return target
 
     def write(self, rel: str, text: str) -> None:
+        self.write_lines(rel, (text,))
+
+    def write_lines(self, rel: str, lines: Iterable[str]) -> None:
+        """Write a file made of `lines`, encoded and written about a megabyte at a time (a large
+        generated file, e.g. the redirect map, is never held whole)."""
         target = self.path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
-        replace_bytes(str(target), text.encode("utf-8"))
+        replace_chunks(str(target), _encoded_chunks(lines))
         self.paths.add(target.relative_to(self.root).as_posix())
         self.written += 1
 
@@ -131,6 +137,11 @@ def replace_bytes(path: str, data: bytes) -> None:
     """Write a file of a (possibly recycled) staging folder. A file with other links may be the
     published site's own file: it is unlinked first, never written into; one with no other link is
     rewritten in place (no inode freed and allocated again)."""
+    replace_chunks(path, (data,))
+
+
+def replace_chunks(path: str, chunks: Iterable[bytes]) -> None:
+    """replace_bytes() of the concatenated chunks, written as they come."""
     try:
         if os.stat(path).st_nlink > 1:
             os.unlink(path)
@@ -138,11 +149,26 @@ def replace_bytes(path: str, data: bytes) -> None:
         pass
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        for data in chunks:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
+
+
+def _encoded_chunks(lines: Iterable[str], size: int = 1 << 20) -> Iterator[bytes]:
+    """UTF-8 of `lines`, joined into chunks of about `size` characters."""
+    chunk: list[str] = []
+    held = 0
+    for line in lines:
+        chunk.append(line)
+        held += len(line)
+        if held >= size:
+            yield "".join(chunk).encode("utf-8")
+            chunk, held = [], 0
+    if chunk:
+        yield "".join(chunk).encode("utf-8")
 
 
 def link_into(src: str, target: str) -> bool:
@@ -211,11 +237,8 @@ def empty_trash(trash: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two directories in one step with renameat2(RENAME_EXCHANGE), if available."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    fn = getattr(libc, "renameat2", None)
+    c = libc()  # the process's own C library (no `ldconfig` child process: see memory.libc)
+    fn = getattr(c, "renameat2", None) if c is not None else None
     if fn is None:
         return False
     at_fdcwd = -100

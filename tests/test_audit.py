@@ -8,6 +8,7 @@ import json
 import random
 import shutil
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -449,6 +450,19 @@ def test_near_duplicate_search_is_banded_not_all_pairs():
     assert len(found) == 500 and all(s == 1.0 for _, s in found.values())
 
 
+def test_nearest_page_is_the_one_with_most_equal_values_not_most_equal_low_bytes():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 2**32, size=128, dtype=np.uint64).astype(np.uint32)
+    b, c = a.copy(), a.copy()
+    b[40:80] += np.uint32(1 << 20)  # 40 values differ, their low bytes do not: bound 128, equal 88
+    c[60:80] += np.uint32(7)  # 20 values differ, low bytes too: bound 108, equal 108
+    found = near_duplicates(np.stack([a, b, c]), [10, 11, 12], 0.85)
+    assert found[10] == (12, 108 / 128)
+    assert found[11] == (10, 88 / 128)
+
+
 def test_identical_signatures_are_grouped_exactly_even_when_their_hashes_collide():
     import numpy as np
 
@@ -664,33 +678,38 @@ def test_signatures_and_samples_can_live_in_a_temporary_file(tmp_path):
 def test_text_pass_reads_the_same_rows_and_shares_from_memory_or_a_temporary_file(tmp_path):
     import numpy as np
 
-    from pipeline.audit import Spill, _rows_of, _segments_of, _unique_shares
+    from pipeline.audit import Spill, _Signatures, _unique_shares, page_shares
 
     rng = np.random.default_rng(3)
     sigs = rng.integers(0, 2**32, size=(9000, 8), dtype=np.uint64).astype(np.uint32)
     spill = Spill(tmp_path)
+    spill += b"x" * 100  # the rows need not start at the file's start (the cache file)
+    spill = Spill.part_of(spill._file, 100, 0)
     spill += sigs.tobytes()
     rows = rng.permutation(9000)[:7000]
-    assert (_rows_of(spill, rows, 8) == sigs[rows]).all()
-    assert (_rows_of(bytearray(sigs.tobytes()), rows, 8) == sigs[rows]).all()
+    for buf in (spill, bytearray(sigs.tobytes())):
+        read = _Signatures(buf, rows, 8)
+        assert (read.take(np.arange(7000)) == sigs[rows]).all() and (read.row(5) == sigs[rows[5]]).all()
+        assert (read.columns(2, 5) == sigs[rows, 2:5]).all()
+        assert (read.columns(2, 5, np.array([3, 1])) == sigs[rows[[3, 1]], 2:5]).all()
     # Samples: pages of distinct values drawn from a small vocabulary, so some are on many pages.
     pages = [np.unique(rng.integers(0, 400, size=rng.integers(0, 60))).astype(np.uint32) for _ in range(300)]
+    pages = [(p * np.uint32(10_000_019)) for p in pages]  # spread over the ranges of top bits
     flat = np.concatenate(pages)
     spill = Spill(tmp_path)
     spill += flat.tobytes()
-    starts = np.concatenate(([0], np.cumsum([len(p) for p in pages])[:-1])).tolist()
-    lengths = np.array([len(p) for p in pages])
-    order = rng.permutation(300)
-    every = _segments_of(spill, [starts[i] for i in order], lengths[order])
-    assert (every == np.concatenate([pages[i] for i in order])).all()
-    on_pages = {v: sum(v in set(p.tolist()) for p in pages) for v in range(400)}
+    ends = np.cumsum([len(p) for p in pages])
+    order = rng.permutation(300)[:250]  # some pages are not counted (the 404 page, pages with errors)
+    counted = [pages[i] for i in order]
+    on_pages = Counter(v for p in counted for v in p.tolist())
     for share in (0.05, 0.2, 0.5):
-        cutoff = max(1, int(share * 300))
-        want = [
-            sum(on_pages[v] <= cutoff for v in pages[i].tolist()) / len(pages[i]) if len(pages[i]) else None
-            for i in order
-        ]
-        assert _unique_shares(every, lengths[order], share) == want
+        cutoff = max(1, int(share * 250))
+        want = [sum(on_pages[v] <= cutoff for v in p.tolist()) / len(p) if len(p) else None for p in counted]
+        for buf in (spill, bytearray(flat.tobytes())):
+            got = page_shares(buf, ends, order, share).tolist()
+            assert [None if g != g else g for g in got] == want
+        lengths = np.array([len(p) for p in counted])
+        assert _unique_shares(np.concatenate(counted), lengths, share) == want
 
 
 def test_minhash_permutations_are_remembered_and_a_bad_memo_is_replaced(tmp_path, monkeypatch):
