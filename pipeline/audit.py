@@ -1960,7 +1960,6 @@ def audit_site(
     in_site = _members(len(store), order)
     files = _SiteFiles(store, in_site, others, len(pages) + len(others))
     del pages, others  # the store has every page's path: no second copy through the site-wide checks
-    give_back()  # the walk's path strings (~140 MB at N = 1000), before the site-wide checks build theirs
     t_read = time.perf_counter()
     if cache_file is not None and not unchanged:
         save_cache(cache_file, store, cfg)
