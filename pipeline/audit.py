@@ -1272,22 +1272,69 @@ def _sitemap_locs(path: Path) -> tuple[str, list[str]]:
 
 def sitemap_findings(
     root: Path, store: RecordStore, order: Sequence[int], cfg: Config, sev: _Severity
-) -> tuple[list[Finding], set[int]]:
-    """Sitemap index → sitemap files → URLs: all built, none noindex, every indexable page listed."""
+) -> list[Finding]:
+    """Sitemap index → sitemap files → URLs: all built, none noindex, every indexable page listed.
+
+    Each sitemap file is checked as soon as it is read, so only one file's URLs are held at a time
+    (all of them together are ~70 MB of strings at half a million pages); what a file's URLs bring
+    up goes in `checked`, after what reading the index brought up, the order the findings had when
+    every file was read first.
+    """
     from lxml import etree
 
     out: list[Finding] = []
     index = root / "sitemap.xml"
-    listed: set[int] = set()  # positions of the pages listed
     if not index.exists():
         _add(out, sev, "sitemap-missing", "sitemap.xml", ["sitemap.xml is missing"])
-        return out, listed
-    files: list[tuple[str, list[str]]] = []
+        return out
     try:
         kind, locs = _sitemap_locs(index)
     except etree.XMLSyntaxError as exc:
         _add(out, sev, "sitemap-invalid", "sitemap.xml", [f"does not parse: {exc}"])
-        return out, listed
+        return out
+    # Position in `order` of each store row (-1: not audited), and which positions a sitemap lists:
+    # 8 bytes and 1 byte a page instead of a dict and a set of int objects.
+    pos = array("q", [-1]) * len(store)
+    for p, i in enumerate(order):
+        pos[i] = p
+    listed = bytearray(len(order))
+    checked: list[Finding] = []
+
+    def page_at(url: str) -> int | None:
+        """Store index of the audited page serving `url`, if any."""
+        i = store.index.get(file_of(url))
+        return i if i is not None and pos[i] >= 0 and store.url(i) == url else None
+
+    def check(rel: str, sub_locs: list[str]) -> None:
+        if len(sub_locs) > 50_000 or (root / rel).stat().st_size > 50 * 1024 * 1024:
+            _add(
+                checked,
+                sev,
+                "sitemap-invalid",
+                rel,
+                [f"{len(sub_locs):,} URLs / over the limit of 50,000 URLs or 50 MB"],
+            )
+        for loc in sub_locs:
+            url = _local(loc, cfg.base_url)
+            i = page_at(url) if url is not None else None
+            if i is None:
+                _add(
+                    checked,
+                    sev,
+                    "sitemap-not-built",
+                    url if url is not None else loc,
+                    [f"{rel} lists {loc}, which is not a built page"],
+                )
+                continue
+            listed[pos[i]] = 1
+            canonical = store.canonical(i)
+            if store.flags[i] & _NOINDEX:
+                _add(checked, sev, "sitemap-noindex", url, [f"{rel} lists this page, which carries noindex"])
+            elif canonical is not None and canonical != loc:
+                _add(
+                    checked, sev, "sitemap-not-canonical", url, [f"{rel} lists {loc} but its canonical is {canonical}"]
+                )
+
     if kind == "sitemapindex":
         for loc in locs:
             rel = _local(loc, cfg.base_url)
@@ -1301,44 +1348,19 @@ def sitemap_findings(
                 continue
             if sub_kind != "urlset":
                 _add(out, sev, "sitemap-invalid", rel, [f"root element is <{sub_kind}>, expected <urlset>"])
-            files.append((rel, sub_locs))
+            check(rel, sub_locs)
+            del sub_locs
     elif kind == "urlset":
-        files.append(("sitemap.xml", locs))
+        check("sitemap.xml", locs)
     else:
         _add(out, sev, "sitemap-invalid", "sitemap.xml", [f"root element is <{kind}>"])
-    pos = {i: p for p, i in enumerate(order)}
-
-    def page_at(url: str) -> int | None:
-        """Store index of the audited page serving `url`, if any."""
-        i = store.index.get(file_of(url))
-        return i if i is not None and i in pos and store.url(i) == url else None
-
-    for rel, sub_locs in files:
-        if len(sub_locs) > 50_000 or (root / rel).stat().st_size > 50 * 1024 * 1024:
-            _add(out, sev, "sitemap-invalid", rel, [f"{len(sub_locs):,} URLs / over the limit of 50,000 URLs or 50 MB"])
-        for loc in sub_locs:
-            url = _local(loc, cfg.base_url)
-            i = page_at(url) if url is not None else None
-            if i is None:
-                _add(
-                    out,
-                    sev,
-                    "sitemap-not-built",
-                    url if url is not None else loc,
-                    [f"{rel} lists {loc}, which is not a built page"],
-                )
-                continue
-            listed.add(pos[i])
-            canonical = store.canonical(i)
-            if store.flags[i] & _NOINDEX:
-                _add(out, sev, "sitemap-noindex", url, [f"{rel} lists this page, which carries noindex"])
-            elif canonical is not None and canonical != loc:
-                _add(out, sev, "sitemap-not-canonical", url, [f"{rel} lists {loc} but its canonical is {canonical}"])
+    del locs
+    out += checked
     flags, kinds = store.flags, store.kind
     for p, i in enumerate(order):
-        if not flags[i] & (_NOINDEX | _ERROR) and kinds[i] != _KIND_CODE["404"] and p not in listed:
+        if not flags[i] & (_NOINDEX | _ERROR) and kinds[i] != _KIND_CODE["404"] and not listed[p]:
             _add(out, sev, "sitemap-omitted", store.url(i), ["indexable page missing from the sitemap"])
-    return out, listed
+    return out
 
 
 def robots_rules(text: str) -> dict[str, list[tuple[bool, str]]]:
@@ -1951,7 +1973,7 @@ def audit_site(
     graph_findings, depth, inlinks, outlinks = link_graph(store, order, files, sev, cfg.audit.max_click_depth)
     findings += graph_findings
     store.drop_links()
-    sm, _ = sitemap_findings(root, store, order, cfg, sev)
+    sm = sitemap_findings(root, store, order, cfg, sev)
     robots = root / "robots.txt"
     views = (_PageView(store.url(i), bool(store.flags[i] & _NOINDEX), store.errors.get(i, "")) for i in order)
     rb = robots_findings(
@@ -1963,6 +1985,7 @@ def audit_site(
     give_back()  # the link graph's arrays, before the text pass's
     text = _text_results(store, order, cfg, cache_file)
     store.drop_text()  # what only the cache and the text checks needed
+    give_back()  # the text pass's signatures and candidate pairs, before the findings and reports
     for p in np.flatnonzero(text.similarity >= cfg.audit.near_duplicate_threshold).tolist():
         i, sim = order[p], float(text.similarity[p])
         _add(
