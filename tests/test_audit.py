@@ -725,3 +725,30 @@ def test_minhash_permutations_are_remembered_and_a_bad_memo_is_replaced(tmp_path
     assert (np.load(memo) == want).all()
     memo.write_bytes(b"not an array")
     assert (audit._permutations() == want).all() and (np.load(memo) == want).all()
+
+
+def test_rows_copied_together_equal_rows_copied_one_by_one(tmp_path):
+    """add_rows_from (an incremental audit's reuse of cached rows) makes the same columns as add_from."""
+    from pipeline.audit import RecordStore
+
+    urls = [f"p{k}-and-q{k % 3}/" for k in range(14)]
+    cache = RecordStore(CFG, spill=tmp_path)
+    for k, url in enumerate(urls):
+        text = html(url, body=words(k, 40 * (k % 4)), links=("../", f"../{urls[(k + 1) % 14]}", f"../x{k % 2}/"))
+        cache.add(parse_page(url + "index.html", text.encode(), BASE))
+    cache.add(parse_page("broken/index.html", b"", BASE))
+    fresh = parse_page("new-and-page/index.html", html("new-and-page/", body=words(99, 80)).encode(), BASE)
+    for rows in ([], [3], list(range(15)), [14, 2, 3, 4, 9, 0, 1], [5, 6, 7, 5]):
+        one, together = RecordStore(CFG, spill=tmp_path), RecordStore(CFG, spill=tmp_path)
+        for store in (one, together):
+            store.add(fresh)  # rows already there: ids and offsets must continue from them
+        for j in rows:
+            one.add_from(cache, j)
+        together.add_rows_from(cache, rows)
+        for column in RecordStore._COLUMNS:
+            mine, theirs = getattr(together, column), getattr(one, column)
+            if column in ("mh", "sample"):
+                mine, theirs = bytes(mine.read()), bytes(theirs.read())
+            assert mine == theirs, (rows, column)
+            if isinstance(mine, dict):
+                assert list(mine.items()) == list(theirs.items()), column
