@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -271,16 +271,42 @@ def _bins(values: list[tuple[float, bool]], edges: list[float]) -> dict[str, lis
     return out
 
 
-def charts(result: AuditResult, cfg: Config) -> dict[str, Markup]:
-    a = cfg.audit
-    words_of, share_of, sim_of = [], [], []  # (value, indexable) of content pages, without holding their rows
+class PageFacts(NamedTuple):
+    """What the summary and the charts need from every page, gathered in one pass over the rows
+    (each row is made from the audit's columns when asked, so every pass costs)."""
+
+    kinds: Counter
+    indexable: int
+    near: set[str]  # pages with a near-duplicate finding
+    by_check: dict[str, Counter]  # check → severity → pages affected
+    words_of: list[tuple[int, bool]]  # (value, indexable) of content pages (not the 404 page)
+    share_of: list[tuple[float, bool]]
+    sim_of: list[tuple[float | None, bool]]
+
+
+def page_facts(result: AuditResult) -> PageFacts:
+    facts = PageFacts(Counter(), 0, set(), {}, [], [], [])
+    indexable = 0
     for p in result.pages:
-        if p.kind == "404":
-            continue
-        words_of.append((p.words, p.indexable))
-        if p.unique_share is not None:
-            share_of.append((p.unique_share, p.indexable))
-        sim_of.append((p.similarity, p.indexable))
+        facts.kinds[p.kind] += 1
+        indexable += p.indexable
+        if p.kind != "404":
+            facts.words_of.append((p.words, p.indexable))
+            if p.unique_share is not None:
+                facts.share_of.append((p.unique_share, p.indexable))
+            facts.sim_of.append((p.similarity, p.indexable))
+        if p.findings:
+            if any(f.check == "near-duplicate" for f in p.findings):
+                facts.near.add(p.url)
+            for check, sev in {(f.check, f.severity) for f in p.findings}:
+                facts.by_check.setdefault(check, Counter())[sev] += 1
+    return facts._replace(indexable=indexable)
+
+
+def charts(result: AuditResult, cfg: Config, facts: PageFacts | None = None) -> dict[str, Markup]:
+    a = cfg.audit
+    facts = facts or page_facts(result)
+    words_of, share_of, sim_of = facts.words_of, facts.share_of, facts.sim_of
     words = sorted(w for w, _ in words_of) or [0]
     top = max(
         words[int(0.98 * (len(words) - 1))], int(a.min_words * 1.5), 1
@@ -411,24 +437,12 @@ def _json_script_parts(result: AuditResult, site_dir: Path, reports: Path, each=
     yield "]}"
 
 
-def summary(result: AuditResult, cfg: Config) -> dict[str, Any]:
-    words: list[int] = []
-    shares: list[float] = []
-    near: set[str] = set()
-    kinds: Counter = Counter()
-    indexable = 0
-    by_check: dict[str, Counter] = {}  # check → severity → pages (or site files) affected
-    for p in result.pages:
-        kinds[p.kind] += 1
-        indexable += p.indexable
-        if p.kind != "404":
-            words.append(p.words)
-            if p.unique_share is not None:
-                shares.append(p.unique_share)
-        if any(f.check == "near-duplicate" for f in p.findings):
-            near.add(p.url)
-        for check, sev in {(f.check, f.severity) for f in p.findings}:
-            by_check.setdefault(check, Counter())[sev] += 1
+def summary(result: AuditResult, cfg: Config, facts: PageFacts | None = None) -> dict[str, Any]:
+    facts = facts or page_facts(result)
+    words = [w for w, _ in facts.words_of]
+    shares = [v for v, _ in facts.share_of]
+    near, kinds, indexable = facts.near, facts.kinds, facts.indexable
+    by_check = {check: Counter(c) for check, c in facts.by_check.items()}  # pages, then site files too
     for f in result.site_findings:
         by_check.setdefault(f.check, Counter())[f.severity] += 1
     peak = max((sum(c.values()) for c in by_check.values()), default=1)
@@ -471,13 +485,14 @@ def _render_html_parts(result: AuditResult, cfg: Config, site_dir: Path, reports
     def page_link(url: str) -> str:
         return _href(site_dir, reports, page_file(url)) if _has_url(result, url) else ""
 
+    facts = page_facts(result)  # one pass over the rows for the summary and the charts
     page = env.get_template("seo-review.html").render(
         site=cfg.name,
         base_url=cfg.base_url,
         cfg=cfg,
         result=result,
-        s=summary(result, cfg),
-        charts=charts(result, cfg),
+        s=summary(result, cfg, facts),
+        charts=charts(result, cfg, facts),
         data=Markup(_DATA_MARK),
         page_link=page_link,
         site_dir=os.path.relpath(site_dir, reports),
