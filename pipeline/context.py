@@ -24,7 +24,7 @@ from pipeline.language import (
     variant,
 )
 from pipeline.pairs import Neighbours, related_partners
-from pipeline.wording import KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
+from pipeline.wording import EFFECTS_PER_PAGE, KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
 
 RELATED_PER_TOPIC = 4
 
@@ -152,8 +152,8 @@ def _effect_wording(wording: Wording, kind_a: str, kind_b: str) -> tuple[list[st
 def _effects(a: Topic, b: Topic, page: str, wording: Wording, fields: _Fields) -> list[str]:
     with_effect, general = _effect_wording(wording, a.kind, b.kind)
     bullets = []
-    templates = _pick(with_effect, f"{page}|effects", 3)
-    for i, effect in enumerate(a.effects[:3]):
+    templates = _pick(with_effect, f"{page}|effects", EFFECTS_PER_PAGE)
+    for i, effect in enumerate(a.effects[:EFFECTS_PER_PAGE]):
         fields["effect"], fields["Effect"] = effect, capitalise(effect)
         bullets.append(_fill(templates[i % len(templates)], fields))
     for template in _pick(general, f"{page}|general", max(0, 3 - len(bullets))):

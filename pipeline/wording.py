@@ -14,6 +14,7 @@ from pipeline.validate import KINDS
 ROLE_ORDER = ("practice", "brain", "process", "behavior", "trait", "emotion", "phenomenon", "condition")
 KIND_FIELDS = ("label", "aspect", "presence", "help", "track")
 _TOPIC_FIELDS = {"", "_aspect", "_presence", "_help", "_label", "_track"}
+EFFECTS_PER_PAGE = 3  # effects of X a pair page lists, each in its own sentence from effects.toml
 FILES = ("kinds", "link", "effects", "strategies", "page", "sources")
 
 
@@ -97,6 +98,18 @@ def parse_wording(raw: dict[str, dict], folder: str = "templates/wording") -> Wo
     for name, fallback in (("link", "*+*"), ("effects", "*>*"), ("strategies", "*+*")):
         if fallback not in raw[name]:
             problems.append(Problem(f"{folder}/{name}.toml", 0, fallback, "the fallback section is missing"))
+    for key, section in raw["effects"].items():
+        shapes = section.get("with_effect") if isinstance(section, dict) else None
+        if shapes is not None and len(shapes) < EFFECTS_PER_PAGE:
+            problems.append(
+                Problem(
+                    f"{folder}/effects.toml",
+                    0,
+                    f"{key}.with_effect",
+                    f"has {len(shapes)} sentence(s); a page lists up to {EFFECTS_PER_PAGE} effects and needs a "
+                    "different sentence for each",
+                )
+            )
     if problems:
         raise ContractError(problems)
     strategies = {k: v["steps"] for k, v in raw["strategies"].items() if isinstance(v, dict)}

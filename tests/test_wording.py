@@ -176,3 +176,39 @@ def test_the_page_check_finds_exactly_what_the_sentence_check_finds():
     for p in parts:
         assert check_parts([p], names) == [f for s in split_sentences(p) for f in check_sentence(s, names)], p
     assert check_parts(["A clean page. It reads well.", "An hour (or two) [here]."], names) == []
+
+
+@pytest.mark.parametrize("kind_a, kind_b", list(itertools.product(KINDS, KINDS)))
+def test_three_effects_get_three_different_sentences(kind_a, kind_b):
+    """A topic lists up to three effects; no two of its bullets on a page may share a sentence shape
+    (anxiety × mindfulness once ended two of three bullets with the same words)."""
+    import dataclasses
+
+    effects = ("low mood", "restless nights", "racing thoughts")
+    a = _topic(kind_a, 0, True)
+    a = dataclasses.replace(a, slug="0-" + a.slug, effects=effects)  # first in slug order: the page's X
+    b = _topic(kind_b, 1, False)
+    bullets = _context(a, b)["effects"]
+    bullets = [t if isinstance(t, str) else t["text"] for t in bullets]
+    shapes = set()
+    for bullet in bullets:
+        for e in effects:
+            bullet = re.sub(re.escape(e), "<effect>", bullet, flags=re.IGNORECASE)
+        shapes.add(bullet)
+    assert len(shapes) == len(bullets) == 3, bullets
+
+
+def test_an_effects_section_with_too_few_sentences_is_a_clear_error():
+    import tomllib
+
+    from pipeline.problems import ContractError
+    from pipeline.wording import FILES, parse_wording
+
+    folder = ROOT / "templates" / "wording"
+    raw = {name: tomllib.loads((folder / f"{name}.toml").read_text(encoding="utf-8")) for name in FILES}
+    raw["effects"]["condition>practice"]["with_effect"] = raw["effects"]["condition>practice"]["with_effect"][:2]
+    with pytest.raises(ContractError) as caught:
+        parse_wording(raw, "templates/wording")
+    message = str(caught.value)
+    assert "templates/wording/effects.toml" in message and "condition>practice.with_effect" in message, message
+    assert "has 2 sentence(s)" in message, message
