@@ -189,18 +189,20 @@ def bench_one(n: int, work: Path, workers: int | None, rebuilds: bool = True) ->
     noop = run_build(data, templates, out, config, extra)
     noop["touched"] = touched(before, snapshot(out))
     print(f"  no change      {noop['seconds']:7.2f} s  touched {noop['touched']} files", flush=True)
+    # The rebuilds and the writing floor are filled in below, when measured at this N.
+    result = {
+        "n": n,
+        "pages": pages,
+        "files": files,
+        "full": full,
+        "noop": noop,
+        "topic": None,
+        "template": None,
+        "floor": None,
+    }
     if not rebuilds:
         shutil.rmtree(base, ignore_errors=True)
-        return {
-            "n": n,
-            "pages": pages,
-            "files": files,
-            "full": full,
-            "noop": noop,
-            "topic": None,
-            "template": None,
-            "floor": None,
-        }
+        return result
 
     # Two edits of one topic's description, each timed. The first rebuild stages into a new folder;
     # from the second on, the build recycles the site before last (the spare, see write.Staging), as
@@ -235,16 +237,7 @@ def bench_one(n: int, work: Path, workers: int | None, rebuilds: bool = True) ->
         flush=True,
     )
     shutil.rmtree(base, ignore_errors=True)
-    return {
-        "n": n,
-        "pages": pages,
-        "files": files,
-        "full": full,
-        "noop": noop,
-        "topic": topic,
-        "template": template,
-        "floor": floor,
-    }
+    return result | {"topic": topic, "template": template, "floor": floor}
 
 
 def _yes(ok: bool) -> str:
