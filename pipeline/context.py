@@ -62,6 +62,17 @@ def topic_records(topics_df) -> dict[str, Topic]:
     return out
 
 
+def _per_topic(memo: dict[int, tuple[Topic, Wording, Any]], t: Topic, wording: Wording, limit: int, make) -> Any:
+    """make(), remembered for the topic and wording (keyed by the topic's id; holding both objects
+    keeps the ids unique). The memo is emptied when it grows past `limit` topics."""
+    held = memo.get(id(t))
+    if held is None or held[0] is not t or held[1] is not wording:
+        if len(memo) > limit:
+            memo.clear()
+        held = memo[id(t)] = (t, wording, make())
+    return held[2]
+
+
 _PLAIN_FIELDS: dict[int, tuple[Topic, Wording, dict[str, dict[str, str]]]] = {}
 
 
@@ -81,15 +92,11 @@ class _Fields(dict):
 
     def _plain(self, letter: str, topic: Topic) -> dict[str, str]:
         """Every field of a topic without an abbreviation in one role: '{a}', '{A}', '{a_aspect}' …"""
-        held = _PLAIN_FIELDS.get(id(topic))
-        if held is None or held[0] is not topic or held[1] is not self.wording:
-            if len(_PLAIN_FIELDS) > 65536:
-                _PLAIN_FIELDS.clear()
-            held = _PLAIN_FIELDS[id(topic)] = (topic, self.wording, {})  # holding both keeps the ids unique
-        fields = held[2].get(letter)
+        by_letter = _per_topic(_PLAIN_FIELDS, topic, self.wording, 65536, dict)
+        fields = by_letter.get(letter)
         if fields is None:
             phrases = self.wording.kinds.get(topic.kind, {})
-            fields = held[2][letter] = {}
+            fields = by_letter[letter] = {}
             for part in ("", *(p for p in KIND_FIELDS if p in phrases)):
                 suffix = f"_{part}" if part else ""
                 fields[letter + suffix] = self._field(topic, part, False)
@@ -239,18 +246,18 @@ _PIECES: dict[int, tuple[Topic, Wording, _Pieces]] = {}
 
 
 def _pieces(t: Topic, wording: Wording) -> _Pieces:
-    held = _PIECES.get(id(t))
-    if held is None or held[0] is not t or held[1] is not wording:  # holding both keeps the ids unique
-        if len(_PIECES) > 16384:
-            _PIECES.clear()
-        pieces = _Pieces(
+    return _per_topic(
+        _PIECES,
+        t,
+        wording,
+        16384,
+        lambda: _Pieces(
             block=_topic_block(t),
             about=_about_entity(t),
             hub={"url": urls.hub_url(t.slug), "label": f"All about {t.name.display}"},
             sources={url: {"url": url, "label": source_label(url, wording)} for url in t.sources},
-        )
-        held = _PIECES[id(t)] = (t, wording, pieces)
-    return held[2]
+        ),
+    )
 
 
 def _pair_sources(wording: Wording, own: tuple[str, ...], a: _Pieces, b: _Pieces) -> list[dict[str, str]]:
