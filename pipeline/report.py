@@ -285,27 +285,30 @@ class PageFacts(NamedTuple):
 
 
 def page_facts(result: AuditResult) -> PageFacts:
-    facts = PageFacts(Counter(), 0, set(), {}, [], [], [])
+    kinds: Counter = Counter()
     indexable = 0
+    near: set[str] = set()
+    by_check: dict[str, Counter] = {}
+    words_of, share_of, sim_of = [], [], []
     for p in result.pages:
-        facts.kinds[p.kind] += 1
+        kinds[p.kind] += 1
         indexable += p.indexable
         if p.kind != "404":
-            facts.words_of.append((p.words, p.indexable))
+            words_of.append((p.words, p.indexable))
             if p.unique_share is not None:
-                facts.share_of.append((p.unique_share, p.indexable))
-            facts.sim_of.append((p.similarity, p.indexable))
+                share_of.append((p.unique_share, p.indexable))
+            sim_of.append((p.similarity, p.indexable))
         if p.findings:
             if any(f.check == "near-duplicate" for f in p.findings):
-                facts.near.add(p.url)
+                near.add(p.url)
             for check, sev in {(f.check, f.severity) for f in p.findings}:
-                facts.by_check.setdefault(check, Counter())[sev] += 1
-    return facts._replace(indexable=indexable)
+                by_check.setdefault(check, Counter())[sev] += 1
+    return PageFacts(kinds, indexable, near, by_check, words_of, share_of, sim_of)
 
 
 def charts(result: AuditResult, cfg: Config, facts: PageFacts | None = None) -> dict[str, Markup]:
     a = cfg.audit
-    facts = facts or page_facts(result)
+    facts = page_facts(result) if facts is None else facts
     words_of, share_of, sim_of = facts.words_of, facts.share_of, facts.sim_of
     words = sorted(w for w, _ in words_of) or [0]
     top = max(
@@ -438,7 +441,7 @@ def _json_script_parts(result: AuditResult, site_dir: Path, reports: Path, each=
 
 
 def summary(result: AuditResult, cfg: Config, facts: PageFacts | None = None) -> dict[str, Any]:
-    facts = facts or page_facts(result)
+    facts = page_facts(result) if facts is None else facts
     words = [w for w, _ in facts.words_of]
     shares = [v for v, _ in facts.share_of]
     near, kinds, indexable = facts.near, facts.kinds, facts.indexable
