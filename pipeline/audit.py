@@ -792,17 +792,14 @@ class _Strings:
         self.ends.frombytes((np.frombuffer(other.ends, dtype=np.int64) + base).tobytes() if len(other) else b"")
 
 
-def _runs(rows: np.ndarray) -> Iterator[tuple[int, int]]:
-    """[start, stop) ranges covering `rows` in order, one per run of consecutive values."""
-    if not len(rows):
-        return
-    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-    for a, b in zip(np.concatenate(([0], breaks)), np.concatenate((breaks, [len(rows)]))):
-        yield int(rows[a]), int(rows[b - 1]) + 1
+def _spans(ends: array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of rows `rows` of a column of end offsets (row j spans ends[j - 1]…ends[j])."""
+    at = np.frombuffer(ends, dtype=np.int64)
+    return np.where(rows > 0, at[np.maximum(rows - 1, 0)], 0), at[rows]
 
 
-def _byte_runs(starts: np.ndarray, ends: np.ndarray) -> Iterator[tuple[int, int]]:
-    """The byte ranges [starts[k], ends[k]) in order, merged where one ends where the next starts."""
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> Iterator[tuple[int, int]]:
+    """The ranges [starts[k], ends[k]) in order, merged where one ends where the next starts."""
     if not len(starts):
         return
     breaks = np.flatnonzero(starts[1:] != ends[:-1]) + 1
@@ -995,24 +992,20 @@ class RecordStore:
             rel = other.rel[j]
             self.index[rel] = k
             self.rel.append(rel)
-        self.digest += np.frombuffer(other.digest, dtype=np.uint8).reshape(-1, 10)[idx].tobytes()
-        for name in ("flags", "kind", "desc_len", "desc_h", "words", "shingles"):
-            column = getattr(other, name)
-            getattr(self, name).frombytes(np.frombuffer(column, dtype=column.typecode)[idx].tobytes())
-        for j in rows:
             self.title.append(other.title[j])
-        for k, j in enumerate(rows, n0):
             if j in other.canon:
                 self.canon[k] = other.canon[j]
             if j in other.errors:
                 self.errors[k] = other.errors[j]
             if j in other.findings:
                 self.findings[k] = other.findings[j]
+        self.digest += np.frombuffer(other.digest, dtype=np.uint8).reshape(-1, 10)[idx].tobytes()
+        for name in ("flags", "kind", "desc_len", "desc_h", "words", "shingles"):
+            column = getattr(other, name)
+            getattr(self, name).frombytes(np.frombuffer(column, dtype=column.typecode)[idx].tobytes())
         # Links: the rows' slices of the flat id array, their ids mapped to this store's (new targets
         # numbered in order of first appearance, as add_from would).
-        link_end = np.frombuffer(other.link_end, dtype=np.int64)
-        ends = link_end[idx]
-        starts = np.where(idx > 0, link_end[np.maximum(idx - 1, 0)], 0)
+        starts, ends = _spans(other.link_end, idx)
         lengths = ends - starts
         taken = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(lengths.sum())
         ids = np.frombuffer(other.links, dtype=np.int32)[taken]
@@ -1023,22 +1016,18 @@ class RecordStore:
         base = len(self.links)
         self.links.frombytes(mapped[np.searchsorted(present, ids)].tobytes())
         self.link_end.frombytes((base + np.cumsum(lengths)).astype(np.int64).tobytes())
-        # Signatures and samples: read from the other store in runs of consecutive rows.
+        # Signatures and samples: read from the other store in runs of consecutive bytes.
         width = 4 * NUM_PERM
-        mh_rows = np.frombuffer(other.mh_row, dtype=np.int32)[idx]
-        next_row = len(self.mh) // width
-        new_rows = np.full(len(rows), -1, dtype=np.int32)
+        mh_rows = np.frombuffer(other.mh_row, dtype=np.int32)[idx].astype(np.int64)
         have = np.flatnonzero(mh_rows >= 0)
-        new_rows[have] = next_row + np.arange(len(have), dtype=np.int32)
+        new_rows = np.full(len(rows), -1, dtype=np.int32)
+        new_rows[have] = len(self.mh) // width + np.arange(len(have), dtype=np.int32)
         self.mh_row.frombytes(new_rows.tobytes())
-        for a, b in _runs(mh_rows[have]):
-            self.mh += other.mh[a * width : b * width]
-        sample_end = np.frombuffer(other.sample_end, dtype=np.int64)
-        s_ends = sample_end[idx]
-        s_starts = np.where(idx > 0, sample_end[np.maximum(idx - 1, 0)], 0)
-        base = len(self.sample)
-        self.sample_end.frombytes((base + np.cumsum(s_ends - s_starts)).astype(np.int64).tobytes())
-        for a, b in _byte_runs(s_starts, s_ends):
+        for a, b in _ranges(mh_rows[have] * width, (mh_rows[have] + 1) * width):
+            self.mh += other.mh[a:b]
+        starts, ends = _spans(other.sample_end, idx)
+        self.sample_end.frombytes((len(self.sample) + np.cumsum(ends - starts)).astype(np.int64).tobytes())
+        for a, b in _ranges(starts, ends):
             self.sample += other.sample[a:b]
 
     def extend(self, other: RecordStore) -> None:
