@@ -24,9 +24,10 @@ def build_site(data: Path, out: Path, config: Config | None = None, templates: P
     return build(inputs, out, workers=1, progress=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session", autouse=True)
 def own_build_cache(tmp_path_factory):
-    """Keep the incremental build's cache out of the working folder for a test module."""
+    """Keep every test's incremental-build cache (manifests, spare sites) out of the checkout's
+    .build-cache/, which belongs to the content team's own builds; subprocesses inherit it."""
     old = os.environ.get("BRINGWISE_BUILD_CACHE")
     os.environ["BRINGWISE_BUILD_CACHE"] = str(tmp_path_factory.mktemp("cache"))
     yield

@@ -19,9 +19,6 @@ SMALL = ROOT / "tests" / "fixtures" / "small"
 TEMPLATES = ROOT / "templates"
 
 
-pytestmark = pytest.mark.usefixtures("own_build_cache")
-
-
 def _build(data: Path, out: Path, capsys, config: Path | None = None) -> list[str]:
     code = cli_build(data, out, "--workers", "1", "--no-audit", templates=TEMPLATES, config=config)
     captured = capsys.readouterr()

@@ -17,7 +17,6 @@ import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -26,9 +25,6 @@ from pipeline.validate import KNOWN_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
-
-
-pytestmark = pytest.mark.usefixtures("own_build_cache")
 
 
 TOPIC_HEADER = list(KNOWN_COLUMNS["topics"])
