@@ -1,0 +1,37 @@
+"""`make bench` end to end at two tiny sizes: the table, the targets and the plot are written, and the
+scratch sites are deleted only once every size is measured (never between measurements)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline import bench
+
+
+def test_bench_writes_table_and_plot_and_cleans_up_after_the_last_size(tmp_path: Path, monkeypatch):
+    work, doc, png = tmp_path / "work", tmp_path / "benchmarks.md", tmp_path / "img" / "bench.png"
+    stale = work / "n6" / "output"
+    stale.mkdir(parents=True)  # left by an interrupted run: set aside, not deleted before measuring
+    (stale / "index.html").write_text("old", encoding="utf-8")
+    doc.write_text("# Benchmarks\n\nHand notes stay.\n\n" + bench.START + "\nold table\n" + bench.END + "\n")
+
+    deleted_while_measuring = []
+    real_build = bench.run_build
+
+    def watched_build(*args, **kwargs):
+        deleted_while_measuring.append(not (work / "trash").exists())
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(bench, "run_build", watched_build)
+    assert bench.main(["--sizes", "6,7", "--work", str(work), "--doc", str(doc), "--plot", str(png)]) == 0
+
+    text = doc.read_text(encoding="utf-8")
+    assert "Hand notes stay." in text and "old table" not in text
+    table = [line for line in text.splitlines() if line.startswith("| ") and "pair pages" not in line]
+    assert [row.split("|")[1].strip() for row in table[1:]] == ["6", "7"]
+    assert "| 15 |" in table[1] and "| 21 |" in table[2]  # pair pages: N(N-1)/2
+    assert "no change" in text and "Targets (issue 5):" in text and "Writing floor at N = 7" in text
+    assert png.stat().st_size > 10_000
+    # The stale folder was in the trash all along, and it and the sites are gone at the end.
+    assert deleted_while_measuring and not any(deleted_while_measuring)
+    assert not (work / "trash").exists() and not (work / "n6").exists() and not (work / "n7").exists()
