@@ -40,7 +40,7 @@ from pipeline.memory import give_back
 from pipeline.problems import ContractError, Problem
 
 # Bump when what a PageRecord holds or how it is computed changes: old caches are then ignored.
-AUDIT_VERSION = 4
+AUDIT_VERSION = 5
 NUM_PERM = 128
 SHINGLE = 5  # words per shingle
 SAMPLE_MASK = 3  # shingles whose hash & SAMPLE_MASK == 0 are sampled for document frequencies (1 in 4)
@@ -140,6 +140,7 @@ class PageRecord:
     shingles: int = 0
     minhash: bytes = b""  # NUM_PERM uint32 values
     sample: bytes = b""  # sorted sampled shingle hashes, uint32
+    stat: int = 0  # stat_key() of the file these bytes were read from or written to; 0 when unknown
 
     def to_list(self) -> list:
         return [getattr(self, name) for name in _RECORD_FIELDS]
@@ -249,6 +250,15 @@ def _kind(url: str) -> str:
     if url == "404.html":
         return "404"
     return "page"
+
+
+def stat_key(st: os.stat_result) -> int:
+    """A file's identity for the audit cache: inode, size and modification time in one signed 64-bit
+    number (never 0). A page whose file has the key its cached record was made from is taken as
+    unchanged without being read (as make and rsync trust size and mtime); an in-place rewrite gets a
+    new mtime, a replaced file a new inode."""
+    key = hash((st.st_ino, st.st_size, st.st_mtime_ns))  # ints hash the same in every process
+    return key if key not in (0, -1) else 1
 
 
 def content_hash(data: bytes) -> str:
@@ -831,6 +841,7 @@ class RecordStore:
         "canon",
         "words",
         "shingles",
+        "stat",
         "targets",
         "target_list",
         "links",
@@ -842,6 +853,8 @@ class RecordStore:
         "findings",
         "errors",
     )
+
+    _FIXED_WIDTH = ("flags", "kind", "desc_len", "desc_h", "words", "shingles", "stat")  # one array item a row
 
     def __init__(self, cfg: Config, sev: _Severity | None = None, spill: Path | None = None):
         """`spill`: keep signatures and samples in a temporary file in that folder (see Spill)."""
@@ -857,6 +870,7 @@ class RecordStore:
         self.canon: dict[int, str] = {}  # first canonical, when it is not base URL + page URL
         self.words = array("i")
         self.shingles = array("i")
+        self.stat = array("q")  # stat_key() of each page's file, 0 when unknown
         self.targets: dict[str, int] = {}  # link target → id
         self.target_list: list[str] = []
         self.links = array("i")
@@ -929,6 +943,7 @@ class RecordStore:
         self.desc_h.append(_h64(rec.descriptions[0]) if flags & _DESC_ONE else 0)
         self.words.append(rec.words)
         self.shingles.append(rec.shingles)
+        self.stat.append(rec.stat)
         self.links.extend(self._target(t) for t in rec.links)
         self.link_end.append(len(self.links))
         if rec.minhash:
@@ -954,7 +969,7 @@ class RecordStore:
         self.index[rel] = i
         self.rel.append(rel)
         self.digest += other.digest[10 * j : 10 * j + 10]
-        for name in ("flags", "kind", "desc_len", "desc_h", "words", "shingles"):
+        for name in self._FIXED_WIDTH:
             getattr(self, name).append(getattr(other, name)[j])
         self.title.append(other.title[j])
         if j in other.canon:
@@ -1000,7 +1015,7 @@ class RecordStore:
             if j in other.findings:
                 self.findings[k] = other.findings[j]
         self.digest += np.frombuffer(other.digest, dtype=np.uint8).reshape(-1, 10)[idx].tobytes()
-        for name in ("flags", "kind", "desc_len", "desc_h", "words", "shingles"):
+        for name in self._FIXED_WIDTH:
             column = getattr(other, name)
             getattr(self, name).frombytes(np.frombuffer(column, dtype=column.typecode)[idx].tobytes())
         # Links: the rows' slices of the flat id array, their ids mapped to this store's (new targets
@@ -1042,7 +1057,7 @@ class RecordStore:
         self.index.update(zip(other.rel, range(n0, n0 + len(other.rel))))
         self.rel += other.rel
         self.digest += other.digest
-        for name in ("flags", "kind", "desc_len", "desc_h", "words", "shingles"):
+        for name in self._FIXED_WIDTH:
             getattr(self, name).extend(getattr(other, name))
         self.title.extend(other.title)
         self.canon.update((n0 + j, c) for j, c in other.canon.items())
@@ -1919,56 +1934,81 @@ def save_cache(path: Path, store: RecordStore, cfg: Config) -> None:
 _RAW_COLUMNS = ("mh", "sample")
 
 
-def _parse_chunk(args: tuple[str, Config, list[tuple[str, str | None]]]) -> tuple[RecordStore | None, list[str | int]]:
-    """Worker: read each file; when its hash matches the cached one, answer the hash, else parse it
-    into this chunk's own RecordStore (per-page checks included) and answer its row there."""
+def _parse_chunk(
+    args: tuple[str, Config, list[tuple[str, str | None, int]]],
+) -> tuple[RecordStore | None, list[int | None], list[tuple[int, int]]]:
+    """Worker: for each (page, cached hash, cached stat key), answer None when the page is unchanged
+    (its file has the cached stat key, or else its bytes the cached hash), or else parse it into this
+    chunk's own RecordStore (per-page checks included) and answer its row there. Also answers the
+    new stat keys of unchanged pages whose key was not the cached one, by position."""
     root, cfg, items = args
     store: RecordStore | None = None
-    out: list[str | int] = []
-    for rel, known in items:
-        with open(os.path.join(root, rel), "rb") as f:
+    out: list[int | None] = []
+    new_keys: list[tuple[int, int]] = []
+    for rel, known, known_key in items:
+        path = os.path.join(root, rel)
+        if known_key and known is not None:
+            try:
+                if stat_key(os.stat(path)) == known_key:
+                    out.append(None)
+                    continue
+            except OSError:
+                pass  # reading it says what is wrong
+        with open(path, "rb") as f:
+            key = stat_key(os.fstat(f.fileno()))  # before reading: a later write changes the key
             data = f.read()
         digest = content_hash(data)
         if digest == known:
-            out.append(digest)
+            new_keys.append((len(out), key))
+            out.append(None)
             continue
         if store is None:
             store = RecordStore(cfg)
-        out.append(store.add(parse_page(rel, data, cfg.base_url, digest)))
-    return store, out
+        rec = parse_page(rel, data, cfg.base_url, digest)
+        rec.stat = key
+        out.append(store.add(rec))
+    return store, out, new_keys
 
 
 def read_pages(
     root: Path, pages: list[str], cfg: Config, cache: RecordStore | None, store: RecordStore, workers: int | None = None
-) -> int:
-    """Add every page not yet in `store` to it, from the cache where the file is unchanged. Returns pages parsed.
+) -> tuple[int, int]:
+    """Add every page not yet in `store` to it, from the cache where the file is unchanged.
 
-    Pages already in `store` were parsed by the caller from exactly the bytes of those files (the build
-    parses the pages it renders while it still holds them): they are not read again.
+    Returns (pages parsed, unchanged pages whose stat key changed): when both are 0 and the cache
+    has as many pages, the cache needs no rewriting. A page is unchanged when its file's stat key
+    (inode, size, mtime) is the one in the cache, without reading it, or else when its bytes hash to
+    the cached hash. Pages already in `store` were parsed by the caller from exactly the bytes of
+    those files (the build parses the pages it renders while it still holds them): they are not
+    read again.
     """
-    parsed = 0
+    parsed = rekeyed = 0
     items = []
     for rel in pages:
         if rel in store.index:
             if cache is None or cache.hash_of(rel) != store.hash_of(rel):
                 parsed += 1
+            elif store.stat[store.index[rel]] != cache.stat[cache.index[rel]]:
+                rekeyed += 1
         else:
-            items.append((rel, cache.hash_of(rel) if cache is not None else None))
+            j = cache.index.get(rel) if cache is not None else None
+            items.append((rel, None, 0) if j is None else (rel, cache.hash_of_index(j), cache.stat[j]))
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(items) >= 2000 else 1
     chunk = max(16, min(256, len(items) // (workers * 4) or 1))
     jobs = [(str(root), cfg, items[i : i + chunk]) for i in range(0, len(items), chunk)]
 
     def take(job, res) -> None:
-        nonlocal parsed
-        parsed_here, out = res
+        nonlocal parsed, rekeyed
+        parsed_here, out, new_keys = res
         if parsed_here is not None and len(parsed_here) == len(out):  # every page of the chunk was parsed
             parsed += len(out)
             store.extend(parsed_here)
             return
+        first = len(store)
         cached: list[int] = []  # the cache's rows of unchanged pages, copied together (in page order)
-        for (rel, _), r in zip(job[2], out):
-            if isinstance(r, str):
+        for (rel, _, _), r in zip(job[2], out):
+            if r is None:
                 cached.append(cache.index[rel])
             else:
                 store.add_rows_from(cache, cached)
@@ -1976,6 +2016,9 @@ def read_pages(
                 parsed += 1
                 store.add_from(parsed_here, r)
         store.add_rows_from(cache, cached)
+        for k, key in new_keys:  # rows were added in the chunk's order, one a page
+            store.stat[first + k] = key
+        rekeyed += len(new_keys)
 
     if workers > 1 and len(jobs) > 1:
         _minhash(np.zeros(1, dtype=np.uint32))  # import and set up before forking, not once per worker
@@ -1986,7 +2029,7 @@ def read_pages(
     else:
         for job in jobs:
             take(job, _parse_chunk(job))
-    return parsed
+    return parsed, rekeyed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2026,8 +2069,8 @@ def audit_site(
         store = RecordStore(cfg, sev, spill=cache_file.parent if cache_file is not None else None)
         for rec in (known or {}).values():
             store.add(rec)
-    parsed = read_pages(root, pages, cfg, cache, store, workers)
-    unchanged = parsed == 0 and cache is not None and len(cache.rel) == len(pages)
+    parsed, rekeyed = read_pages(root, pages, cfg, cache, store, workers)
+    unchanged = parsed == rekeyed == 0 and cache is not None and len(cache.rel) == len(pages)
     del cache
     order = array("q", [store.index[rel] for rel in pages])  # 8 bytes a page, not an int object each
     in_site = _members(len(store), order)

@@ -506,7 +506,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
     records = None
     audit_base = s.get("audit_base")
     if audit_base is not None:
-        from pipeline.audit import RecordStore, parse_page
+        from pipeline.audit import RecordStore, parse_page, stat_key
 
         records = RecordStore(cfg, s["audit_severity"])
     for i, j, a, b, row, url in pair_rows(chunk, slugs, editorial, cfg):
@@ -556,9 +556,11 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
         except FileExistsError:
             pass
         data = html.encode("utf-8")
-        replace_bytes(f"{root}/{rel}", data)
+        written = replace_bytes(f"{root}/{rel}", data)
         if audit_base is not None:
-            records.add(parse_page(rel, data, audit_base))
+            rec = parse_page(rel, data, audit_base)
+            rec.stat = stat_key(written)
+            records.add(rec)
         rendered += 1
         pages.append((i, j, _STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)))
         base_fps.append(base)

@@ -133,14 +133,14 @@ class Staging:
             discard(leftover, self.trash)
 
 
-def replace_bytes(path: str, data: bytes) -> None:
+def replace_bytes(path: str, data: bytes) -> os.stat_result:
     """Write a file of a (possibly recycled) staging folder. A file with other links may be the
     published site's own file: it is unlinked first, never written into; one with no other link is
-    rewritten in place (no inode freed and allocated again)."""
-    replace_chunks(path, (data,))
+    rewritten in place (no inode freed and allocated again). Returns the written file's stat."""
+    return replace_chunks(path, (data,))
 
 
-def replace_chunks(path: str, chunks: Iterable[bytes]) -> None:
+def replace_chunks(path: str, chunks: Iterable[bytes]) -> os.stat_result:
     """replace_bytes() of the concatenated chunks, written as they come."""
     try:
         if os.stat(path).st_nlink > 1:
@@ -153,6 +153,7 @@ def replace_chunks(path: str, chunks: Iterable[bytes]) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
+        return os.fstat(fd)
     finally:
         os.close(fd)
 

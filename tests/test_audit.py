@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
 import random
 import shutil
 import zlib
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, build_small_with_cli, cli_build
 
-from pipeline import report
+from pipeline import audit, report
 from pipeline.audit import (
     CHECKS,
     Finding,
@@ -511,6 +512,39 @@ def test_unchanged_pages_come_from_the_cache_and_changes_are_listed(tmp_path):
     assert (second.added, second.changed, second.removed) == (["new-and-page/"], ["topics/b/"], ["a-and-b/"])
     compare(second, second.hashes())
     assert (second.added, second.changed, second.removed) == ([], [], [])
+
+
+def test_files_with_their_cached_stat_key_are_not_read_and_same_size_edits_are_seen(tmp_path, monkeypatch):
+    site = write_site(tmp_path / "site", small_site_pages())
+    cache = tmp_path / "reports" / ".audit-cache.msgpack"
+    first = audit_site(site, CFG, cache_file=cache, workers=1)
+    read = []
+    real_hash = audit.content_hash
+    monkeypatch.setattr(audit, "content_hash", lambda data: read.append(data) or real_hash(data))
+    second = audit_site(site, CFG, previous=first.hashes(), cache_file=cache, workers=1)
+    assert second.stats["parsed"] == 0 and read == []  # not one page read
+    assert [dataclasses.astuple(p) for p in second.pages] == [dataclasses.astuple(p) for p in first.pages]
+
+    def later(path: Path) -> None:  # a new mtime even where the clock is coarse
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000))
+
+    edited, touched = site / "topics" / "b" / "index.html", site / "a-and-b" / "index.html"
+    text = edited.read_text()
+    same_size = text.replace("Part", "Bart")
+    assert same_size != text and len(same_size) == len(text)
+    with open(edited, "r+") as f:  # rewritten in place: the same inode and size
+        f.write(same_size)
+    later(edited)
+    later(touched)  # touched, not changed
+    third = audit_site(site, CFG, previous=second.hashes(), cache_file=cache, workers=1)
+    assert third.stats["parsed"] == 1 and third.changed == ["topics/b/"] and len(read) == 2
+    read.clear()
+    fourth = audit_site(site, CFG, previous=third.hashes(), cache_file=cache, workers=1)
+    assert fourth.stats["parsed"] == 0 and read == []  # the touched page's new key was kept
+    later(touched)  # only touched: nothing parsed, but the cache still learns the new key
+    assert audit_site(site, CFG, cache_file=cache, workers=1).stats["parsed"] == 0 and len(read) == 1
+    assert audit_site(site, CFG, cache_file=cache, workers=1).stats["parsed"] == 0 and len(read) == 1
 
 
 def test_cached_signatures_are_read_back_and_a_cut_short_cache_is_ignored(tmp_path):
