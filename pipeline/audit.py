@@ -1935,39 +1935,29 @@ _RAW_COLUMNS = ("mh", "sample")
 
 
 def _parse_chunk(
-    args: tuple[str, Config, list[tuple[str, str | None, int]]],
-) -> tuple[RecordStore | None, list[int | None], list[tuple[int, int]]]:
-    """Worker: for each (page, cached hash, cached stat key), answer None when the page is unchanged
-    (its file has the cached stat key, or else its bytes the cached hash), or else parse it into this
-    chunk's own RecordStore (per-page checks included) and answer its row there. Also answers the
-    new stat keys of unchanged pages whose key was not the cached one, by position."""
+    args: tuple[str, Config, list[tuple[int, str, str | None]]],
+) -> tuple[RecordStore | None, list[int | None], list[int]]:
+    """Worker: read each (item number, page, cached hash); answer None when its bytes have the cached
+    hash, or else parse it into this chunk's own RecordStore (per-page checks included) and answer
+    its row there. Also answers every file's stat key, taken before reading it."""
     root, cfg, items = args
     store: RecordStore | None = None
     out: list[int | None] = []
-    new_keys: list[tuple[int, int]] = []
-    for rel, known, known_key in items:
-        path = os.path.join(root, rel)
-        if known_key and known is not None:
-            try:
-                if stat_key(os.stat(path)) == known_key:
-                    out.append(None)
-                    continue
-            except OSError:
-                pass  # reading it says what is wrong
-        with open(path, "rb") as f:
-            key = stat_key(os.fstat(f.fileno()))  # before reading: a later write changes the key
+    keys: list[int] = []
+    for _, rel, known in items:
+        with open(os.path.join(root, rel), "rb") as f:
+            keys.append(stat_key(os.fstat(f.fileno())))  # before reading: a later write changes the key
             data = f.read()
         digest = content_hash(data)
         if digest == known:
-            new_keys.append((len(out), key))
             out.append(None)
             continue
         if store is None:
             store = RecordStore(cfg)
         rec = parse_page(rel, data, cfg.base_url, digest)
-        rec.stat = key
+        rec.stat = keys[-1]
         out.append(store.add(rec))
-    return store, out, new_keys
+    return store, out, keys
 
 
 def read_pages(
@@ -1976,14 +1966,15 @@ def read_pages(
     """Add every page not yet in `store` to it, from the cache where the file is unchanged.
 
     Returns (pages parsed, unchanged pages whose stat key changed): when both are 0 and the cache
-    has as many pages, the cache needs no rewriting. A page is unchanged when its file's stat key
-    (inode, size, mtime) is the one in the cache, without reading it, or else when its bytes hash to
-    the cached hash. Pages already in `store` were parsed by the caller from exactly the bytes of
-    those files (the build parses the pages it renders while it still holds them): they are not
-    read again.
+    has as many pages, the cache needs no rewriting. A page whose file has the stat key (inode, size,
+    mtime) the cache has for it is unchanged without being read: this process checks those keys
+    itself, and only files that must be read go to worker processes, where a file whose bytes have
+    the cached hash is unchanged too. Pages already in `store` were parsed by the caller from exactly
+    the bytes of those files (the build parses the pages it renders while it still holds them): they
+    are not read again. Rows are added in the order of `pages`.
     """
     parsed = rekeyed = 0
-    items = []
+    items: list[tuple[str, int]] = []  # (page, its cache row or -1), for pages not in `store`
     for rel in pages:
         if rel in store.index:
             if cache is None or cache.hash_of(rel) != store.hash_of(rel):
@@ -1991,34 +1982,65 @@ def read_pages(
             elif store.stat[store.index[rel]] != cache.stat[cache.index[rel]]:
                 rekeyed += 1
         else:
-            j = cache.index.get(rel) if cache is not None else None
-            items.append((rel, None, 0) if j is None else (rel, cache.hash_of_index(j), cache.stat[j]))
+            j = cache.index.get(rel, -1) if cache is not None else -1
+            items.append((rel, j))
+    unread = np.zeros(len(items), dtype=bool)  # the file has the cached stat key
+    for k, (rel, j) in enumerate(items):
+        if j >= 0 and cache.stat[j]:
+            try:
+                unread[k] = stat_key(os.stat(os.path.join(root, rel))) == cache.stat[j]
+            except OSError:
+                pass  # reading it says what is wrong
+    to_read = [
+        (k, rel, cache.hash_of_index(j) if j >= 0 else None) for k, (rel, j) in enumerate(items) if not unread[k]
+    ]
     if workers is None:
-        workers = min(os.cpu_count() or 1, 8) if len(items) >= 2000 else 1
-    chunk = max(16, min(256, len(items) // (workers * 4) or 1))
-    jobs = [(str(root), cfg, items[i : i + chunk]) for i in range(0, len(items), chunk)]
+        workers = min(os.cpu_count() or 1, 8) if len(to_read) >= 2000 else 1
+    chunk = max(16, min(256, len(to_read) // (workers * 4) or 1))
+    jobs = [(str(root), cfg, to_read[i : i + chunk]) for i in range(0, len(to_read), chunk)]
+
+    placed = 0  # items[:placed] are in `store` or in `cached`
+    cached: list[int] = []  # the cache's rows of unchanged pages, copied together (in page order)
+    new_keys: list[tuple[int, int]] = []  # (place in `cached`, the file's new stat key)
+
+    def flush() -> None:
+        nonlocal cached, new_keys
+        first = len(store)
+        store.add_rows_from(cache, cached)
+        for at, key in new_keys:
+            store.stat[first + at] = key
+        cached, new_keys = [], []
+
+    def unchanged_until(stop: int) -> None:  # items placed..stop were not read: unchanged
+        nonlocal placed
+        cached.extend(items[k][1] for k in range(placed, stop))
+        placed = stop
 
     def take(job, res) -> None:
-        nonlocal parsed, rekeyed
-        parsed_here, out, new_keys = res
-        if parsed_here is not None and len(parsed_here) == len(out):  # every page of the chunk was parsed
+        nonlocal parsed, rekeyed, placed
+        parsed_here, out, keys = res
+        first, last = job[2][0][0], job[2][-1][0]
+        if parsed_here is not None and len(parsed_here) == len(out) == last - first + 1:
+            # every page of the chunk was parsed, and no unread page lies between them
+            unchanged_until(first)
+            flush()
             parsed += len(out)
             store.extend(parsed_here)
+            placed = last + 1
             return
-        first = len(store)
-        cached: list[int] = []  # the cache's rows of unchanged pages, copied together (in page order)
-        for (rel, _, _), r in zip(job[2], out):
+        for (k, _, _), r, key in zip(job[2], out, keys):
+            unchanged_until(k)
+            placed = k + 1
             if r is None:
-                cached.append(cache.index[rel])
+                j = items[k][1]
+                if key != cache.stat[j]:
+                    new_keys.append((len(cached), key))
+                    rekeyed += 1
+                cached.append(j)
             else:
-                store.add_rows_from(cache, cached)
-                cached = []
+                flush()
                 parsed += 1
                 store.add_from(parsed_here, r)
-        store.add_rows_from(cache, cached)
-        for k, key in new_keys:  # rows were added in the chunk's order, one a page
-            store.stat[first + k] = key
-        rekeyed += len(new_keys)
 
     if workers > 1 and len(jobs) > 1:
         _minhash(np.zeros(1, dtype=np.uint32))  # import and set up before forking, not once per worker
@@ -2029,6 +2051,8 @@ def read_pages(
     else:
         for job in jobs:
             take(job, _parse_chunk(job))
+    unchanged_until(len(items))
+    flush()
     return parsed, rekeyed
 
 

@@ -547,6 +547,38 @@ def test_files_with_their_cached_stat_key_are_not_read_and_same_size_edits_are_s
     assert audit_site(site, CFG, cache_file=cache, workers=1).stats["parsed"] == 0 and len(read) == 1
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_audit_from_the_cache_equals_a_fresh_one_when_read_and_unread_pages_interleave(tmp_path, workers):
+    """Unchanged files (not read), touched and edited ones (read in chunks, by workers) and new pages,
+    in every order: the cached audit gives exactly what an audit without a cache gives."""
+    rnd = random.Random(workers)
+    pages = small_site_pages()
+    urls = [f"p{k:02d}-and-q/" for k in range(70)]
+    pages["topics/a/"] = html("topics/a/", links=("../../",) + tuple(f"../../{u}" for u in urls))
+    for k, url in enumerate(urls):
+        pages[url] = html(url, body=words(k % 9, 60 + k), links=("../", f"../{urls[(k + 1) % 70]}"))
+    site = write_site(tmp_path / "site", pages)
+    cache = tmp_path / "reports" / ".audit-cache"
+    audit_site(site, CFG, cache_file=cache, workers=workers)
+    # Every other page of the first 40 edited (a chunk of read pages, all parsed, with unread pages
+    # between them), then some of the rest touched or edited.
+    for k in list(range(0, 40, 2)) + rnd.sample(range(40, 70), 20):
+        url = urls[k]
+        path = site / url / "index.html"
+        st = path.stat()
+        if k < 40 or rnd.random() < 0.5:  # edited
+            path.write_text(html(url, body=words(rnd.randrange(99), 80), links=("../",)), encoding="utf-8")
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000))
+    (site / "new-and-page").mkdir()
+    (site / "new-and-page" / "index.html").write_text(html("new-and-page/"), encoding="utf-8")
+    cached = audit_site(site, CFG, cache_file=cache, workers=workers)
+    fresh = audit_site(site, CFG, workers=workers)
+    assert cached.stats["parsed"] < fresh.stats["parsed"] == len(urls) + 5
+    assert [dataclasses.astuple(p) for p in cached.pages] == [dataclasses.astuple(p) for p in fresh.pages]
+    assert cached.findings == fresh.findings
+    assert audit_site(site, CFG, cache_file=cache, workers=workers).stats["parsed"] == 0
+
+
 def test_cached_signatures_are_read_back_and_a_cut_short_cache_is_ignored(tmp_path):
     site = write_site(tmp_path / "site", small_site_pages())
     cache = tmp_path / "reports" / ".audit-cache.msgpack"
