@@ -666,15 +666,27 @@ def render_all(chunks: list[tuple[int, int]], workers: int, collect) -> None:
             raise
 
 
-def _chunks(n_topics: int, pages_per_chunk: int = 2500) -> Iterator[tuple[int, int]]:
-    """Ranges of first topics holding about `pages_per_chunk` pairs each (the join is never materialised)."""
+def _chunks(n_topics: int, pages_per_chunk: int = 2500, workers: int = 1) -> Iterator[tuple[int, int]]:
+    """Ranges of first topics holding about `pages_per_chunk` pairs each (the join is never materialised).
+
+    With several workers, chunks shrink towards the end to a quarter of what is left per worker (not
+    below 200 pages), so that the processes finish together instead of one rendering a last big
+    chunk alone.
+    """
+    left = n_topics * (n_topics - 1) // 2
     start = 0
     while start < n_topics - 1:
+        size = (
+            pages_per_chunk
+            if workers <= 1
+            else max(min(pages_per_chunk, 200), min(pages_per_chunk, left // (4 * workers)))
+        )
         stop, count = start, 0
-        while stop < n_topics - 1 and (count == 0 or count + (n_topics - stop - 1) <= pages_per_chunk):
+        while stop < n_topics - 1 and (count == 0 or count + (n_topics - stop - 1) <= size):
             count += n_topics - stop - 1
             stop += 1
         yield start, stop
+        left -= count
         start = stop
 
 
@@ -962,7 +974,7 @@ def build(
             bar.update(len(pages))
 
         bar = tqdm(total=total, unit="page", desc="pair pages", disable=not progress, leave=False)
-        render_all(list(_chunks(n, per_chunk)), workers, collect)
+        render_all(list(_chunks(n, per_chunk, workers)), workers, collect)
         bar.close()
         for url in sorted(warnings):
             result.warnings.extend(warnings[url])
