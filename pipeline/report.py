@@ -411,25 +411,13 @@ def _has_url(result: AuditResult, url: str) -> bool:
     return has(url) if has is not None else any(p.url == url for p in result.pages)
 
 
-def table_data(result: AuditResult, site_dir: Path, reports: Path) -> dict[str, Any]:
-    checks = sorted(CHECKS)
-    return {
-        "checks": [[c, CHECKS[c][1]] for c in checks],
-        "severities": list(SEVERITIES),
-        "rows": list(table_rows(result, site_dir, reports)),
-    }
-
-
 def _safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _json_script(data: Any) -> Markup:
-    return Markup(_safe(json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
-
-
 def _json_script_parts(result: AuditResult, site_dir: Path, reports: Path, each=None) -> Iterator[str]:
-    """_json_script(table_data(...)) in pieces, one row at a time: the same text, never held whole."""
+    """The table's data as JSON for a <script> element ("<", ">" and "&" escaped), one row at a
+    time, never held whole: {"checks": [[id, title], …], "severities": […], "rows": [table_rows…]}."""
     checks = sorted(CHECKS)
     head = {"checks": [[c, CHECKS[c][1]] for c in checks], "severities": list(SEVERITIES), "rows": []}
     text = _safe(json.dumps(head, ensure_ascii=False, separators=(",", ":")))
@@ -467,11 +455,6 @@ def summary(result: AuditResult, cfg: Config, facts: PageFacts | None = None) ->
             )
         ],
     }
-
-
-def render_html(result: AuditResult, cfg: Config, site_dir: Path, reports: Path) -> str:
-
-    return "".join(_render_html_parts(result, cfg, site_dir, reports))
 
 
 _DATA_MARK = "\x00seo-review-rows\x00"
@@ -571,10 +554,6 @@ def _display(path: Path) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def rows_by_url(result: AuditResult) -> dict[str, PageRow]:
-    return {p.url: p for p in result.pages}
 
 
 def audit_and_report(
