@@ -1254,13 +1254,49 @@ def duplicate_findings(store: RecordStore, order: Sequence[int], sev: _Severity)
     return out
 
 
+def click_depths(src: np.ndarray, dst: np.ndarray, outlinks: np.ndarray, home: int, block: int = 1 << 16) -> np.ndarray:
+    """Clicks from `home` to every page (-1: unreachable), by breadth-first search over the links
+    src[k] → dst[k], where each page's links are one contiguous run of the arrays (as the record
+    store keeps them) and outlinks[p] is their number. The same depths as an unweighted shortest
+    path (scipy.sparse.csgraph), without a sparse matrix: a level's pages are expanded `block` at a
+    time, so memory stays at the link arrays plus one block's links."""
+    n = len(outlinks)
+    start = np.zeros(n, dtype=np.int64)  # where each page's run of links begins
+    if len(src):
+        runs = np.flatnonzero(np.concatenate(([True], src[1:] != src[:-1])))
+        if len(runs) != np.count_nonzero(outlinks):  # a page's links in more than one run: sort them
+            by = np.argsort(src, kind="stable")
+            src, dst = src[by], dst[by]
+            runs = np.flatnonzero(np.concatenate(([True], src[1:] != src[:-1])))
+        start[src[runs]] = runs
+    count = outlinks.astype(np.int64)
+    depth = np.full(n, -1, dtype=np.int64)
+    depth[home] = 0
+    frontier = np.array([home], dtype=np.int64)
+    level = 0
+    while len(frontier):
+        level += 1
+        found = []
+        for lo in range(0, len(frontier), block):
+            pages = frontier[lo : lo + block]
+            c = count[pages]
+            total = int(c.sum())
+            if not total:
+                continue
+            ends = np.cumsum(c)
+            at = np.repeat(start[pages] - (ends - c), c) + np.arange(total, dtype=np.int64)
+            reached = dst[at]
+            reached = np.unique(reached[depth[reached] < 0])
+            depth[reached] = level
+            found.append(reached.astype(np.int64))
+        frontier = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    return depth
+
+
 def link_graph(
     store: RecordStore, order: Sequence[int], files: Container[str], sev: _Severity, max_depth: int
 ) -> tuple[list[Finding], np.ndarray, np.ndarray, np.ndarray]:
     """Broken links, orphans, dead ends and click depth. Returns findings, depth, inlinks, outlinks (by position)."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import shortest_path
-
     n = len(order)
     o = np.asarray(order, dtype=np.int64)
     pos = np.full(len(store.rel), -1, dtype=np.int64)
@@ -1302,12 +1338,8 @@ def link_graph(
     inlinks = np.bincount(dst, minlength=n).astype(np.int32)
     home_i = store.index.get("index.html")
     home = int(pos[home_i]) if home_i is not None and pos[home_i] >= 0 else None
-    depth = np.full(n, -1, dtype=np.int64)
-    if home is not None and n:
-        graph = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
-        dist = shortest_path(graph, method="D", unweighted=True, indices=home)
-        reach = np.isfinite(dist)
-        depth[reach] = dist[reach].astype(np.int64)
+    depth = click_depths(src, dst, outlinks, home) if home is not None and n else np.full(n, -1, dtype=np.int64)
+    del src, dst
     kinds, flags = store.kind, store.flags
     for p, i in enumerate(order):
         k = kinds[i]

@@ -793,6 +793,42 @@ def test_minhash_permutations_are_remembered_and_a_bad_memo_is_replaced(tmp_path
     assert (audit._permutations() == want).all() and (np.load(memo) == want).all()
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_click_depths_equal_scipy_shortest_paths(seed):
+    """The audit's breadth-first click depth against scipy's unweighted shortest path, on random
+    link graphs laid out as the store keeps them (each page's links one run, pages in any order),
+    with pages nobody reaches, and levels expanded in small blocks."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import shortest_path
+
+    from pipeline.audit import click_depths
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 400))
+    src_runs, dst_runs = [], []
+    for p in rng.permutation(n).tolist():
+        targets = rng.integers(0, n, size=int(rng.integers(0, 6)))
+        targets = targets[targets != p]
+        if seed % 2 and p % 7 == 0:
+            targets = targets[:0]  # dead ends
+        src_runs.append(np.full(len(targets), p, dtype=np.int32))
+        dst_runs.append(targets.astype(np.int32))
+    src, dst = np.concatenate(src_runs), np.concatenate(dst_runs)
+    outlinks = np.bincount(src, minlength=n).astype(np.int32)
+    home = int(rng.integers(0, n))
+    graph = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+    dist = shortest_path(graph, method="D", unweighted=True, indices=home)
+    want = np.where(np.isfinite(dist), dist, -1).astype(np.int64)
+    for block in (1, 3, 1 << 16):
+        assert (click_depths(src, dst, outlinks, home, block) == want).all()
+    # The same graph with one page's links split into two runs (not how the store keeps them).
+    if len(src) > 2:
+        swapped = np.r_[0 : len(src) - 2, len(src) - 1, len(src) - 2]
+        assert (click_depths(src[::-1].copy(), dst[::-1].copy(), outlinks, home) == want).all()
+        assert (click_depths(src[swapped], dst[swapped], outlinks, home) == want).all()
+
+
 def test_rows_copied_together_equal_rows_copied_one_by_one(tmp_path):
     """add_rows_from (an incremental audit's reuse of cached rows) makes the same columns as add_from."""
     from pipeline.audit import RecordStore
