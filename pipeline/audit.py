@@ -30,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
@@ -2295,6 +2295,26 @@ class PageRows(Sequence):
     def __iter__(self) -> Iterator[PageRow]:
         for p in range(len(self.order)):
             yield self[p]
+
+    def summary_rows(self) -> Iterator[tuple[str, str, bool, int, Any, float | None, list[Finding]]]:
+        """(url, kind, indexable, words, unique share, similarity, findings in any order) of each
+        row, as its PageRow has them, without making the rows (for the report's summary pass)."""
+        st, text, per_page = self.store, self.text, self.per_page
+        kinds, flags, words = st.kind, st.flags, st.words
+        nearest, similarity, share = text.nearest.tolist(), text.similarity, text.share
+        none: list[Finding] = []
+        for p, i in enumerate(self.order):
+            url = st.url(i)
+            s = share[p]
+            yield (
+                url,
+                KINDS[kinds[i]],
+                not flags[i] & _NOINDEX,
+                words[i],
+                None if np.isnan(s) else s,
+                float(similarity[p]) if nearest[p] >= 0 else None,
+                per_page.get(url, none),
+            )
 
 
 class TextResults(NamedTuple):

@@ -111,9 +111,12 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+_NO_COUNTS: Counter = Counter()
+
+
 def csv_row(p: PageRow) -> list[Any]:
     """The CSV columns of one page."""
-    counts = Counter(f.severity for f in p.findings)
+    counts = Counter(f.severity for f in p.findings) if p.findings else _NO_COUNTS
     return [
         "/" + p.url,
         p.file,
@@ -142,7 +145,7 @@ def _csv_writer(f) -> Any:
     """A function writing one page's CSV row to `f` (after the header)."""
     w = csv.writer(f)
     w.writerow(CSV_COLUMNS)
-    return lambda p: w.writerow([neutralise(v) for v in csv_row(p)])
+    return lambda p: w.writerow([neutralise(v) if isinstance(v, str) else v for v in csv_row(p)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,18 +293,23 @@ def page_facts(result: AuditResult) -> PageFacts:
     near: set[str] = set()
     by_check: dict[str, Counter] = {}
     words_of, share_of, sim_of = [], [], []
-    for p in result.pages:
-        kinds[p.kind] += 1
-        indexable += p.indexable
-        if p.kind != "404":
-            words_of.append((p.words, p.indexable))
-            if p.unique_share is not None:
-                share_of.append((p.unique_share, p.indexable))
-            sim_of.append((p.similarity, p.indexable))
-        if p.findings:
-            if any(f.check == "near-duplicate" for f in p.findings):
-                near.add(p.url)
-            for check, sev in {(f.check, f.severity) for f in p.findings}:
+    rows = getattr(result.pages, "summary_rows", None)
+    if rows is not None:  # the audit's own rows: the fields needed, without making each PageRow
+        rows = rows()
+    else:
+        rows = ((p.url, p.kind, p.indexable, p.words, p.unique_share, p.similarity, p.findings) for p in result.pages)
+    for url, kind, is_indexable, words, share, similarity, findings in rows:
+        kinds[kind] += 1
+        indexable += is_indexable
+        if kind != "404":
+            words_of.append((words, is_indexable))
+            if share is not None:
+                share_of.append((share, is_indexable))
+            sim_of.append((similarity, is_indexable))
+        if findings:
+            if any(f.check == "near-duplicate" for f in findings):
+                near.add(url)
+            for check, sev in {(f.check, f.severity) for f in findings}:
                 by_check.setdefault(check, Counter())[sev] += 1
     return PageFacts(kinds, indexable, near, by_check, words_of, share_of, sim_of)
 

@@ -439,6 +439,28 @@ def test_near_duplicates_are_found_and_different_pages_are_not(tmp_path):
     assert row["e-and-f/"].nearest == "" or row["e-and-f/"].similarity < 0.5
 
 
+def test_the_reports_summary_pass_over_the_audits_columns_equals_one_over_its_rows(tmp_path):
+    """page_facts reads the audit's columns (PageRows.summary_rows) instead of making every row:
+    the same facts as from the PageRow objects, with near-duplicates, noindex, a 404 page,
+    unmeasured shares and pages without a similar page among them."""
+    pages = small_site_pages()
+    shared = words(1, 400)
+    pages["a-and-b/"] = html("a-and-b/", body=shared, links=("../", "../c-and-d/"), noindex=True)
+    pages["c-and-d/"] = html("c-and-d/", body=shared + " and one extra sentence at the end", links=("../",))
+    pages["e-and-f/"] = html("e-and-f/", body=words(2, 400), links=("../",))
+    pages["g-and-h/"] = html("g-and-h/", body="too short", links=("../",))
+    pages["404.html"] = html("404.html", body="Not found", links=("/lib/",))
+    pages["topics/a/"] = html("topics/a/", links=("../../", "../../a-and-b/", "../../e-and-f/", "../../g-and-h/"))
+    result = audit_site(write_site(tmp_path, pages), CFG)
+    assert hasattr(result.pages, "summary_rows")
+    rows = dataclasses.replace(result, pages=list(result.pages))
+    facts = report.page_facts(result)
+    assert facts == report.page_facts(rows)
+    assert facts.near == {"a-and-b/", "c-and-d/"} and facts.kinds["404"] == 1
+    assert any(s is None for s, _ in facts.sim_of) and len(facts.share_of) < len(facts.words_of)
+    assert facts.indexable == len(result.pages) - 1  # a-and-b/ is noindex
+
+
 def test_near_duplicate_search_is_banded_not_all_pairs():
     bands, rows = lsh_params(0.85)
     assert bands * rows <= 128 and 1 - (1 - 0.85**rows) ** bands >= 0.98
