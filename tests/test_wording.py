@@ -204,7 +204,7 @@ def test_an_effects_section_with_too_few_sentences_is_a_clear_error(tmp_path):
     effects = folder / "effects.toml"
     effects.write_text(
         effects.read_text(encoding="utf-8").replace(
-            '  "If {a} brings {effect}, a gentler pace with {b} may help",\n', ""
+            '  "If {a} brings {effect}, easing into {b} gradually may help",\n', ""
         ),
         encoding="utf-8",
     )
