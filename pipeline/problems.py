@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One breach of the data contract, located by file, line and column."""
+    """One breach of the data contract, located by file, line and column (a key, in a TOML file)."""
 
     file: str
     line: int
@@ -17,7 +17,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        col = f" column '{self.column}':" if self.column else ""
+        label = "key" if self.file.endswith(".toml") else "column"  # TOML files have keys, not columns
+        col = f" {label} '{self.column}':" if self.column else ""
         return _one_line(f"{where}:{col} {self.message}")
 
 

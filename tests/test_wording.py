@@ -211,5 +211,5 @@ def test_an_effects_section_with_too_few_sentences_is_a_clear_error(tmp_path):
     with pytest.raises(ContractError) as caught:
         read_wording(folder)
     message = str(caught.value)
-    assert f"{folder}/effects.toml" in message and "condition>practice.with_effect" in message, message
+    assert f"{folder}/effects.toml: key 'condition>practice.with_effect':" in message, message
     assert "has 2 sentence(s)" in message, message
