@@ -135,7 +135,8 @@ def render_partition(
     storage_options: dict[str, Any] | None = None,
     batch: int = 256,
 ) -> dict[str, Any]:
-    """Render and write every pair whose first topic is slugs[start:stop]; return per-page records."""
+    """Render and write every pair whose first topic is slugs[start:stop], `batch` pages at a time;
+    return per-page records."""
     env = _state(payload)["env"]
     fs, base = _filesystem(root, storage_options)
     cfg, wording, topics, nb = payload["cfg"], payload["wording"], payload["topics"], payload["nb"]
@@ -143,24 +144,31 @@ def render_partition(
     pages: list[tuple] = []
     rejected: list[str] = []
     warnings: dict[str, list[str]] = {}
-    pending: dict[str, bytes] = {}
+    todo: list[tuple] = []  # (place in pages, i, j, url, row, names) of pages to render
+
+    def render_batch() -> None:
+        """Render a batch one step at a time (build.render_pairs), send it in one fs.pipe, fill in its places."""
+        done = b.render_pairs([(row, nm) for *_, row, nm in todo], topics, nb, wording, cfg, env, site)
+        fs.pipe(
+            {f"{base}/{urls.output_path(url)}": r[5].encode("utf-8") for (_, _, _, url, _, _), r in zip(todo, done)}
+        )
+        for (place, i, j, url, _, _), (_, page, status, own, total, _, found) in zip(todo, done):
+            pages[place] = (i, j, b._STATUS_CODE[status], page["updated_on"], total, own / max(total, 1))
+            if found:
+                warnings[url] = found
+        todo.clear()
+
     for i, j, a, bb, row, url in b.pair_rows(span, slugs, editorial, cfg):
         if row["status"] == "rejected":
             rejected.append(url)
             pages.append((i, j, -1, "", 0, 0.0))
             continue
-        _, page, status, own, total, html, found = b.render_pair(
-            row, topics, nb, wording, cfg, env, site, names[a] | names[bb]
-        )
-        pending[f"{base}/{urls.output_path(url)}"] = html.encode("utf-8")
-        if len(pending) >= batch:
-            fs.pipe(pending)
-            pending = {}
-        pages.append((i, j, b._STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)))
-        if found:
-            warnings[url] = found
-    if pending:
-        fs.pipe(pending)
+        todo.append((len(pages), i, j, url, row, names[a] | names[bb]))
+        pages.append(None)
+        if len(todo) >= batch:
+            render_batch()
+    if todo:
+        render_batch()
     return {"pages": pages, "rejected": rejected, "warnings": warnings, "rendered": len(pages) - len(rejected)}
 
 
