@@ -82,8 +82,12 @@ def run_build(data: Path, templates: Path, out: Path, config: Path, extra: list[
         "--quiet",
         *(extra or []),
     ]
+    # The build's cache (manifest, audit cache, the spare site) beside the output, in the size's work
+    # folder, so that it goes with it: not in the checkout's .build-cache/, where a spare of N = 500
+    # alone is 2 GB.
+    env = dict(os.environ, BRINGWISE_BUILD_CACHE=str(out.parent / ".build-cache"))
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
     try:
         parent = psutil.Process(proc.pid)

@@ -3,6 +3,7 @@ scratch sites are deleted only once every size is measured (never between measur
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pipeline import bench
@@ -35,3 +36,5 @@ def test_bench_writes_table_and_plot_and_cleans_up_after_the_last_size(tmp_path:
     # The stale folder was in the trash all along, and it and the sites are gone at the end.
     assert deleted_while_measuring and not any(deleted_while_measuring)
     assert not (work / "trash").exists() and not (work / "n6").exists() and not (work / "n7").exists()
+    # The builds' caches (manifests, spare sites) went with the sites, not into the shared cache folder.
+    assert not list(Path(os.environ["BRINGWISE_BUILD_CACHE"]).glob("output-*"))
