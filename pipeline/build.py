@@ -462,17 +462,13 @@ def pair_rows(span: tuple[int, int], slugs: tuple[str, ...], editorial: dict, cf
             yield i, j, a, b, row, urls.pair_url(a, b)
 
 
-def render_pair(row: dict[str, Any], topics, nb, wording: Wording, cfg: Config, env, site, names) -> tuple:
-    """One pair page: (context, finished page, status, own words, total words, HTML, wording warnings)."""
-    return render_pairs([(row, names)], topics, nb, wording, cfg, env, site)[0]
-
-
 def render_pairs(
     batch: list[tuple[dict[str, Any], dict]], topics, nb, wording: Wording, cfg: Config, env, site
 ) -> list:
-    """render_pair() of each (row, names) in `batch`, one step at a time over the whole batch: the
-    same results, but each step's code and data stay in the CPU's caches (≈ 10 % less CPU a page
-    than page after page, measured with 64 pages)."""
+    """Pair pages, one for each (editor row, topic names) in `batch`: (context, finished page, status,
+    own words, total words, HTML, wording warnings). Made one step at a time over the whole batch
+    (contexts, then pages, then HTML, then proofreading), so that each step's code and data stay in
+    the CPU's caches (≈ 10 % less CPU a page than page after page, measured with 64 pages)."""
     contexts = [pair_context(row, topics, nb, wording, cfg) for row, _ in batch]
     done = []
     for (row, _), ctx in zip(batch, contexts):
@@ -499,6 +495,12 @@ def render_pairs(
 
 # Pages rendered, written and parsed for the audit a batch at a time (see render_pairs).
 BATCH = 64
+
+
+def pair_record(i: int, j: int, status: str, page: dict[str, Any], own: int, total: int) -> tuple:
+    """What a render worker returns for a rendered pair page: (i, j, status code, updated_on, words,
+    own share)."""
+    return i, j, _STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)
 
 
 def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
@@ -556,7 +558,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
             for rec in parsed:
                 records.add(rec)
         for (place, i, j, url, _, _, _), (ctx, page, status, own, total, _, found) in zip(batch, done):
-            pages[place] = (i, j, _STATUS_CODE[status], page["updated_on"], total, own / max(total, 1))
+            pages[place] = pair_record(i, j, status, page, own, total)
             rel_fps[place] = _related_fp(ctx["related"]) if fps else 0
             if found:
                 warnings[url] = found

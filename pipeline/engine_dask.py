@@ -153,7 +153,7 @@ def render_partition(
             {f"{base}/{urls.output_path(url)}": r[5].encode("utf-8") for (_, _, _, url, _, _), r in zip(todo, done)}
         )
         for (place, i, j, url, _, _), (_, page, status, own, total, _, found) in zip(todo, done):
-            pages[place] = (i, j, b._STATUS_CODE[status], page["updated_on"], total, own / max(total, 1))
+            pages[place] = b.pair_record(i, j, status, page, own, total)
             if found:
                 warnings[url] = found
         todo.clear()
