@@ -808,6 +808,17 @@ def _spans(ends: array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(rows > 0, at[np.maximum(rows - 1, 0)], 0), at[rows]
 
 
+def _run_offsets(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions of the runs [starts[k], starts[k] + lengths[k]), one run after another."""
+    ends = np.cumsum(lengths)
+    return np.repeat(starts - (ends - lengths), lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values begins (values non-empty)."""
+    return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+
+
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> Iterator[tuple[int, int]]:
     """The ranges [starts[k], ends[k]) in order, merged where one ends where the next starts."""
     if not len(starts):
@@ -1022,8 +1033,7 @@ class RecordStore:
         # numbered in order of first appearance, as add_from would).
         starts, ends = _spans(other.link_end, idx)
         lengths = ends - starts
-        taken = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(lengths.sum())
-        ids = np.frombuffer(other.links, dtype=np.int32)[taken]
+        ids = np.frombuffer(other.links, dtype=np.int32)[_run_offsets(starts, lengths)]
         present, first = np.unique(ids, return_index=True)
         mapped = np.empty(len(present), dtype=np.int32)
         for k in np.argsort(first, kind="stable"):
@@ -1263,11 +1273,11 @@ def click_depths(src: np.ndarray, dst: np.ndarray, outlinks: np.ndarray, home: i
     n = len(outlinks)
     start = np.zeros(n, dtype=np.int64)  # where each page's run of links begins
     if len(src):
-        runs = np.flatnonzero(np.concatenate(([True], src[1:] != src[:-1])))
+        runs = _run_starts(src)
         if len(runs) != np.count_nonzero(outlinks):  # a page's links in more than one run: sort them
             by = np.argsort(src, kind="stable")
             src, dst = src[by], dst[by]
-            runs = np.flatnonzero(np.concatenate(([True], src[1:] != src[:-1])))
+            runs = _run_starts(src)
         start[src[runs]] = runs
     count = outlinks.astype(np.int64)
     depth = np.full(n, -1, dtype=np.int64)
@@ -1280,12 +1290,9 @@ def click_depths(src: np.ndarray, dst: np.ndarray, outlinks: np.ndarray, home: i
         for lo in range(0, len(frontier), block):
             pages = frontier[lo : lo + block]
             c = count[pages]
-            total = int(c.sum())
-            if not total:
+            if not c.any():
                 continue
-            ends = np.cumsum(c)
-            at = np.repeat(start[pages] - (ends - c), c) + np.arange(total, dtype=np.int64)
-            reached = dst[at]
+            reached = dst[_run_offsets(start[pages], c)]
             reached = np.unique(reached[depth[reached] < 0])
             depth[reached] = level
             found.append(reached.astype(np.int64))
