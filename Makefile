@@ -32,7 +32,7 @@ lint: $(STAMP)
 	@$(PY) -m ruff format --check pipeline tests
 
 bench: $(STAMP)
-	@$(PY) -m pipeline.bench $(ARGS)
+	@$(PY) -m bench.run $(ARGS)
 
 golden: $(STAMP)
 	@$(PY) tests/golden.py

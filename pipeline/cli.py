@@ -96,7 +96,7 @@ def _config_path(args: argparse.Namespace) -> Path | None:
 
 def _quick_build(args: argparse.Namespace, started: float) -> tuple[str, int | None]:
     """The no-change shortcut: (input key, exit status if the recorded outcome still holds, else None)."""
-    from pipeline import quick
+    from pipeline.site import quick
 
     reports = args.reports or quick.default_reports_dir(args.out)
     key = quick.input_key(
@@ -108,7 +108,7 @@ def _quick_build(args: argparse.Namespace, started: float) -> tuple[str, int | N
     rec = quick.load(args.out, key)
     if rec is None or (not args.no_audit and rec.get("audit") is None):
         return key, None
-    from pipeline.write import recover
+    from pipeline.site.write import recover
 
     recover(args.out)  # a killed build's leftovers go, even when nothing else is done
     elapsed = time.perf_counter() - started
@@ -128,7 +128,7 @@ def _unchanged_summary(audit_result, html_path: Path) -> list[str]:
     """What the audit prints for a rebuild that changed nothing: this result, compared with itself."""
     from dataclasses import replace
 
-    from pipeline import report
+    from pipeline.report import review as report
 
     same = replace(
         audit_result,
@@ -149,8 +149,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     if code is not None:
         return code
 
-    from pipeline import quick, report
-    from pipeline.build import build, load_inputs
+    from pipeline.report import review as report
+    from pipeline.site import quick
+    from pipeline.site.build import build, load_inputs
 
     cfg = _config(args)
     inputs = load_inputs(args.data, args.templates, cfg)
@@ -228,7 +229,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from pipeline import report
+    from pipeline.report import review as report
 
     cfg = _config(args)
     if not args.out.is_dir():
@@ -266,7 +267,7 @@ def _print_removed(result, limit: int = 50) -> None:
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
-    from pipeline.pairsfile import add_candidates
+    from pipeline.data.pairsfile import add_candidates
 
     done = add_candidates(args.data)
     if done.added:
@@ -280,7 +281,7 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from pipeline.build import load_inputs
+    from pipeline.site.build import load_inputs
 
     inputs = load_inputs(args.data, args.templates, _config(args))
     print(f"{len(inputs.topics)} topics and {len(inputs.pairs)} editor pairs follow the data contract.")
@@ -356,15 +357,15 @@ def _engine(args: argparse.Namespace, local):
         return local
     from functools import partial
 
-    from pipeline.engine_dask import build_dask
+    from pipeline.engines.dask_engine import build_dask
 
     return partial(build_dask, scheduler=args.scheduler)
 
 
 def _cmd_build_remote(args: argparse.Namespace, started: float) -> int:
     """Build straight into object storage with Dask; the audit reads local files, so it does not run."""
-    from pipeline.build import load_inputs
-    from pipeline.engine_dask import build_dask
+    from pipeline.engines.dask_engine import build_dask
+    from pipeline.site.build import load_inputs
 
     if getattr(args, "engine", "local") != "dask":
         print(f"--out {args.out} is a URL: writing to object storage needs --engine dask.", file=sys.stderr)

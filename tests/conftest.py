@@ -13,8 +13,8 @@ FIXTURES = ROOT / "tests" / "fixtures"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline.build import build, load_inputs  # noqa: E402
 from pipeline.config import Config, load_config  # noqa: E402
+from pipeline.site.build import build, load_inputs  # noqa: E402
 
 
 def build_site(data: Path, out: Path, config: Config | None = None, templates: Path | None = None):

@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 from conftest import cli_build
 
-from pipeline import write
-from pipeline.build import build, load_inputs
 from pipeline.cli import main
 from pipeline.config import load_config
+from pipeline.site import write
+from pipeline.site.build import build, load_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

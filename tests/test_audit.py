@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, build_small_with_cli, cli_build
 
-from pipeline import audit, report
+from pipeline import audit
 from pipeline.audit import (
     CHECKS,
     Finding,
     _Severity,
     audit_site,
     compare,
+    crawl,
     lsh_params,
     near_duplicates,
     page_findings,
@@ -35,6 +36,7 @@ from pipeline.audit import (
 from pipeline.cli import main
 from pipeline.config import AuditThresholds, Config, load_config
 from pipeline.problems import ContractError
+from pipeline.report import review as report
 
 BASE = "https://example.org/lib"
 CFG = Config(base_url=BASE, audit=AuditThresholds(min_words=40, min_unique_share=0.2))
@@ -542,7 +544,7 @@ def test_files_with_their_cached_stat_key_are_not_read_and_same_size_edits_are_s
     first = audit_site(site, CFG, cache_file=cache, workers=1)
     read = []
     real_hash = audit.content_hash
-    monkeypatch.setattr(audit, "content_hash", lambda data: read.append(data) or real_hash(data))
+    monkeypatch.setattr(crawl, "content_hash", lambda data: read.append(data) or real_hash(data))
     second = audit_site(site, CFG, previous=first.hashes(), cache_file=cache, workers=1)
     assert second.stats["parsed"] == 0 and read == []  # not one page read
     assert [dataclasses.astuple(p) for p in second.pages] == [dataclasses.astuple(p) for p in first.pages]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline import bench
+from bench import run as bench
 
 
 def test_bench_writes_table_and_plot_and_cleans_up_after_the_last_size(tmp_path: Path, monkeypatch):

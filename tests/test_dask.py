@@ -13,9 +13,10 @@ import fsspec
 import pytest
 from distributed import Client, LocalCluster
 
-from pipeline import engine_dask, synthetic
-from pipeline.build import _cache_dir, build, load_inputs
+from bench import synthetic
 from pipeline.config import load_config
+from pipeline.engines import dask_engine
+from pipeline.site.build import _cache_dir, build, load_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "fixtures" / "small"
@@ -49,7 +50,7 @@ def test_object_storage_target_written_in_place(tmp_path, cache):
         LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, silence_logs=40) as c,
         Client(c) as client,
     ):
-        result = engine_dask.build_dask(inputs, f"memory://{base}", client=client, progress=False)
+        result = dask_engine.build_dask(inputs, f"memory://{base}", client=client, progress=False)
     written = {path[len(base) + 1 :]: fs.cat_file(path) for path in fs.find(base)}
     assert result.removed == ["gone-page/"]
     _same(_files(tmp_path / "local"), written)
@@ -63,7 +64,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use:User
 @pytest.fixture(scope="module")
 def cluster():
     """The cluster `--engine dask` starts without --scheduler: two worker processes, one thread each."""
-    client, c = engine_dask._client(None, 2)
+    client, c = dask_engine._client(None, 2)
     try:
         workers = client.scheduler_info()["workers"].values()
         assert sorted(w["nthreads"] for w in workers) == [1, 1]
@@ -82,7 +83,7 @@ def test_small_fixture_same_bytes(tmp_path, cache, cluster):
     inputs = _inputs(SMALL)
     local = build(inputs, tmp_path / "local", workers=1, progress=False)
     with Client(cluster) as client:
-        dask = engine_dask.build_dask(inputs, tmp_path / "dask", client=client, progress=False)
+        dask = dask_engine.build_dask(inputs, tmp_path / "dask", client=client, progress=False)
     _same(_files(tmp_path / "local"), _files(tmp_path / "dask"))
     assert [(p.url, p.kind, p.status, p.updated_on, p.words) for p in dask.pages] == [
         (p.url, p.kind, p.status, p.updated_on, p.words) for p in local.pages
@@ -133,7 +134,7 @@ def test_synthetic_set_through_the_command_line_on_a_scheduler(tmp_path, cluster
     _same(site, _files(tmp_path / "dask"))
     # Both worker processes rendered partitions (each prepares its Jinja environment on its first task).
     with Client(cluster) as client:
-        tokens = client.run(lambda: engine_dask._WORKER.get("token"))
+        tokens = client.run(lambda: dask_engine._WORKER.get("token"))
     assert len(tokens) == 2 and all(tokens.values()), tokens
 
 
@@ -145,7 +146,7 @@ def test_switching_engines_on_one_output_folder(tmp_path, cache, cluster):
     manifest = _cache_dir(out) / "manifest.pkl"
     assert manifest.exists()
     with Client(cluster) as client:
-        engine_dask.build_dask(inputs, out, client=client, progress=False)
+        dask_engine.build_dask(inputs, out, client=client, progress=False)
     _same(before, _files(out))
     # The local engine's manifest described the replaced folder: gone, so the next local build is a
     # full one (never a hard link to a page it did not write) and still gives the same bytes.

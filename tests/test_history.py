@@ -12,7 +12,7 @@ import pytest
 from conftest import cli_build
 
 from pipeline.cli import main
-from pipeline.history import PAGES_FILE
+from pipeline.site.history import PAGES_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "fixtures" / "small"
@@ -258,7 +258,7 @@ def test_pairs_refuses_broken_data_and_writes_nothing(tmp_path, capsys):
 
 
 def test_pairs_write_is_atomic(tmp_path, capsys, monkeypatch):
-    from pipeline import pairsfile
+    from pipeline.data import pairsfile
 
     data = tmp_path / "data"
     shutil.copytree(SMALL, data)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import synthetic, urls
+from bench import synthetic
+from pipeline import urls
 from tests.conftest import build_site
 
 N = 24
@@ -55,7 +56,7 @@ def _edit_description(data: Path) -> str:
         w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-    from pipeline.validate import make_slug
+    from pipeline.data.validate import make_slug
 
     return make_slug(row["name"])
 

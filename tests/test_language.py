@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.language import (
+from pipeline.content.language import (
     Mentions,
     agree,
     capitalise,
@@ -133,7 +133,7 @@ def test_variants_are_deterministic_and_spread():
 
 
 def test_list_items_read_inside_sentences():
-    from pipeline.language import phrase
+    from pipeline.content.language import phrase
 
     assert phrase("Emotional exhaustion.") == "emotional exhaustion"
     assert phrase("CBT skills;") == "CBT skills"
@@ -150,7 +150,7 @@ def test_title_case_is_titlecase_word_by_word():
 
     from titlecase import titlecase
 
-    from pipeline.language import title_case
+    from pipeline.content.language import title_case
 
     words = [
         "Post-Traumatic Stress Disorder", "PTSD", "the Default Mode Network", "a", "an", "of", "the", "vs.",
@@ -173,7 +173,7 @@ def test_agreement_patterns_match_as_the_subject_rule_reads():
     import random
     import re
 
-    from pipeline import language
+    from pipeline.content import language
 
     rng = random.Random(3)
     words = ["When", "how", "If", "while", "Because", ",", "and", "is", "has", "was", "does", "affects", ".", "("]

@@ -11,10 +11,10 @@ from conftest import FIXTURES, ROOT
 
 from pipeline import urls
 from pipeline.cli import main
-from pipeline.load import parse_csv
-from pipeline.pairs import iter_pair_chunks, join_count, overlay, self_join
-from pipeline.sitemap import redirect_files, robots_txt, sitemap_files
-from pipeline.validate import REQUIRED, validate_pairs, validate_topics
+from pipeline.data.load import parse_csv
+from pipeline.data.pairs import iter_pair_chunks, join_count, overlay, self_join
+from pipeline.data.validate import REQUIRED, validate_pairs, validate_topics
+from pipeline.site.sitemap import redirect_files, robots_txt, sitemap_files
 
 SECTIONS = ["What Is", "The Link Between", "Affect", "Practical Strategies When Dealing with Both", "Related Resources"]
 
@@ -165,8 +165,8 @@ def test_golden_compassion_fatigue_and_default_mode_network(small_site):
 
 
 def test_source_links_say_where_they_go():
-    from pipeline.context import source_label
-    from pipeline.wording import read_wording
+    from pipeline.content.context import source_label
+    from pipeline.content.wording import read_wording
 
     w = read_wording(ROOT / "templates" / "wording")
     assert source_label("https://en.wikipedia.org/wiki/Default_mode_network", w) == "Wikipedia: Default mode network"

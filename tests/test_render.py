@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from pipeline.render import _escape, environment
+from pipeline.site.render import _escape, environment
 
 TEMPLATE = (
     "<h1>{{ page.title }}</h1>{% for s in page.items_ %}<li>{{ s.text }}{{ s['url'] }}</li>{% endfor %}"
@@ -85,8 +85,8 @@ _TEXT_CHARS = "aZé9_'’-— .,;:()\0\t\n\x1c\x1fAnTheanthe"
 @settings(max_examples=3000, deadline=None)
 @given(st.text(alphabet=_TEXT_CHARS, max_size=40))
 def test_fast_word_counts_and_suspects_match_the_patterns(text):
-    from pipeline.build import _WORDS, _words_in
-    from pipeline.proofread import _ASCII_SUSPECT, _SUSPECT
+    from pipeline.content.proofread import _ASCII_SUSPECT, _SUSPECT
+    from pipeline.site.build import _WORDS, _words_in
 
     assert _words_in(text) == len(_WORDS.findall(text))
     if text.isascii():

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import main
-from pipeline.validate import KNOWN_COLUMNS
+from pipeline.data.validate import KNOWN_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from pipeline.build import _generated_sentences
 from pipeline.config import Config
-from pipeline.context import Topic, pair_context
-from pipeline.language import make_name, split_sentences
-from pipeline.pairs import neighbours
+from pipeline.content.context import Topic, pair_context
+from pipeline.content.language import make_name, split_sentences
+from pipeline.content.proofread import check_sentence, topic_names
+from pipeline.content.wording import read_wording
+from pipeline.data.pairs import neighbours
+from pipeline.data.validate import KINDS
 from pipeline.problems import ContractError
-from pipeline.proofread import check_sentence, topic_names
-from pipeline.validate import KINDS
-from pipeline.wording import read_wording
+from pipeline.site.build import _generated_sentences
 
 WORDING = read_wording(ROOT / "templates" / "wording")
 CFG = Config()
@@ -151,7 +151,7 @@ def test_awkward_names_render_right(awkward_site):
 def test_topic_sets_nobody_typed_in_build_without_known_faults(tmp_path):
     from conftest import build_site
 
-    from pipeline.synthetic import main as synthetic
+    from bench.synthetic import main as synthetic
 
     data = tmp_path / "data"
     synthetic(["24", "--out", str(data), "--seed", "7"])
@@ -160,7 +160,7 @@ def test_topic_sets_nobody_typed_in_build_without_known_faults(tmp_path):
 
 
 def test_the_page_check_finds_exactly_what_the_sentence_check_finds():
-    from pipeline.proofread import check_parts
+    from pipeline.content.proofread import check_parts
 
     names = topic_names(_topic("brain", 0, False), _topic("condition", 0, False), _topic("process", 0, False))
     parts = [

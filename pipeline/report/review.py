@@ -27,7 +27,7 @@ from pipeline.config import Config
 HTML_NAME = "seo-review.html"
 CSV_NAME = "seo-review.csv"
 STATE_NAME = ".previous.json"
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
 
 CSV_COLUMNS = [
     "url",

@@ -20,29 +20,18 @@ import pandas as pd
 
 from pipeline import urls
 from pipeline.config import Config
-from pipeline.context import Topic, hub_context, pair_context, topic_records
-from pipeline.history import (
-    PAGES_FILE,
-    pages_lines,
-    previous_pages,
-    removed_pages,
-    rename_redirects,
-)
-from pipeline.language import split_sentences
-from pipeline.load import read_inputs
-from pipeline.memory import give_back
-from pipeline.pairs import (
+from pipeline.content.context import Topic, hub_context, pair_context, topic_records
+from pipeline.content.language import split_sentences
+from pipeline.content.proofread import check_parts, topic_names
+from pipeline.content.wording import Wording, read_wording
+from pipeline.data.load import read_inputs
+from pipeline.data.pairs import (
     check_scale,
     check_url_collisions,
     join_count,
     neighbours,
 )
-from pipeline.problems import ContractError
-from pipeline.proofread import check_parts, topic_names
-from pipeline.quick import cache_dir, folder_identity
-from pipeline.render import environment, finish, render, site_context
-from pipeline.sitemap import redirect_files, redirect_lines, robots_txt, sitemap_files
-from pipeline.validate import (
+from pipeline.data.validate import (
     KNOWN_COLUMNS,
     REQUIRED,
     STATUSES,
@@ -51,8 +40,19 @@ from pipeline.validate import (
     validate_pairs,
     validate_topics,
 )
-from pipeline.wording import Wording, read_wording
-from pipeline.write import Staging, empty_trash, link_into, recover, replace_bytes
+from pipeline.memory import give_back
+from pipeline.problems import ContractError
+from pipeline.site.history import (
+    PAGES_FILE,
+    pages_lines,
+    previous_pages,
+    removed_pages,
+    rename_redirects,
+)
+from pipeline.site.quick import cache_dir, folder_identity
+from pipeline.site.render import environment, finish, render, site_context
+from pipeline.site.sitemap import redirect_files, redirect_lines, robots_txt, sitemap_files
+from pipeline.site.write import Staging, empty_trash, link_into, recover, replace_bytes
 
 _WORDS = re.compile(r"[\w’'-]+")
 # _WORDS's characters among ASCII (letters, digits, underscore, apostrophe, hyphen) as "w", every
@@ -232,17 +232,8 @@ def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
 MANIFEST_VERSION = 1
 # Modules that do not shape any page: editing them never re-renders pages (the audit ones do
 # invalidate the no-change shortcut, so the report is made again).
-_NOT_RENDERING = {
-    "bench.py",
-    "synthetic.py",
-    "audit.py",
-    "report.py",
-    "cli.py",
-    "__main__.py",
-    "engine_dask.py",
-    "quick.py",
-}
-_CODE = Path(__file__).resolve().parent
+_NOT_RENDERING = ("audit/", "report/", "engines/", "cli.py", "__main__.py", "site/quick.py")
+_CODE = Path(__file__).resolve().parent.parent  # the pipeline package, walked recursively
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 
 
@@ -253,10 +244,11 @@ def _h(*parts: Any) -> int:
 
 def _code_fp(rendering_only: bool) -> int:
     h = blake2b(digest_size=8)
-    for path in sorted(_CODE.glob("*.py")):
-        if rendering_only and path.name in _NOT_RENDERING:
+    for path in sorted(_CODE.rglob("*.py")):
+        rel = path.relative_to(_CODE).as_posix()
+        if rendering_only and rel.startswith(_NOT_RENDERING):
             continue
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+        h.update(rel.encode() + b"\0" + path.read_bytes())
     return int.from_bytes(h.digest(), "big", signed=True)
 
 
@@ -287,7 +279,7 @@ class Fingerprints:
 
 
 def fingerprints(inputs: Inputs) -> Fingerprints:
-    from pipeline.render import TEMPLATES
+    from pipeline.site.render import TEMPLATES
 
     cfg_fp = _h(repr(inputs.cfg))
     wording_fp = _h(repr(inputs.wording))
@@ -330,7 +322,7 @@ def fingerprints(inputs: Inputs) -> Fingerprints:
 
 
 def _cache_dir(out: Path) -> Path:
-    """Where the manifest of the build of `out` lives (see pipeline.quick.cache_dir)."""
+    """Where the manifest of the build of `out` lives (see pipeline.site.quick.cache_dir)."""
     return cache_dir(out)
 
 
@@ -403,7 +395,7 @@ def _prepare(
             "old": old,
         }
     # inflect loads lazily; load it once here so forked workers share it.
-    from pipeline.language import with_article
+    from pipeline.content.language import with_article
 
     with_article("owl")
     gc.collect()
@@ -430,8 +422,8 @@ def _related_fp(related: list[dict[str, str]]) -> int:
 
 def _related_links(a: str, b: str, page: str) -> list[dict[str, str]]:
     """The related links pair_context chooses, without building the page (for change checks only)."""
-    from pipeline.context import RELATED_PER_TOPIC
-    from pipeline.pairs import related_partners
+    from pipeline.content.context import RELATED_PER_TOPIC
+    from pipeline.data.pairs import related_partners
 
     topics, nb = _STATE["topics"], _STATE["nb"]
     out = []

@@ -1,6 +1,6 @@
 """The benchmark behind `make bench` (issue 5).
 
-For each N it generates a synthetic topic set (pipeline.synthetic), then runs the real command,
+For each N it generates a synthetic topic set (bench.synthetic), then runs the real command,
 `python -m pipeline build`, as a subprocess (so the audit run by the CLI is included) and samples
 the resident memory of the whole process tree with psutil. Per N it measures:
 
@@ -15,8 +15,8 @@ the resident memory of the whole process tree with psutil. Per N it measures:
 Results go into docs/benchmarks.md (between the bench markers; the rest of that file, such as
 the profile notes, is kept) and a plot of time and memory against N into docs/img/bench.png.
 
-    python -m pipeline.bench                       # N = 200 and 500
-    python -m pipeline.bench --sizes 100,200,500,1000
+    python -m bench.run                       # N = 200 and 500
+    python -m bench.run --sizes 100,200,500,1000
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import psutil
 
-from pipeline import synthetic
+from bench import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -430,7 +430,7 @@ def write_doc(section: str, doc: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m pipeline.bench", description="Benchmark the build (issue 5).")
+    p = argparse.ArgumentParser(prog="python -m bench.run", description="Benchmark the build (issue 5).")
     p.add_argument("--sizes", default="200,500", help="comma-separated topic counts (default 200,500)")
     p.add_argument(
         "--rebuilds-up-to",

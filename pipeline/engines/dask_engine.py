@@ -39,10 +39,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pipeline import build as b
 from pipeline import urls
-from pipeline.history import PAGES_FILE, pages_text, removed_pages
-from pipeline.pairs import join_count
+from pipeline.data.pairs import join_count
+from pipeline.site import build as b
+from pipeline.site.history import PAGES_FILE, pages_text, removed_pages
 
 # Per worker process: the prepared payload of the current build and its Jinja environment.
 _WORKER: dict[str, Any] = {}
@@ -112,8 +112,8 @@ def _state(payload: dict[str, Any]) -> dict[str, Any]:
         if _WORKER.get("token") != payload["token"]:
             import jinja2
 
-            from pipeline.language import with_article
-            from pipeline.render import environment
+            from pipeline.content.language import with_article
+            from pipeline.site.render import environment
 
             env = environment(Path("."))
             env.loader = jinja2.DictLoader(payload["templates"])
@@ -292,8 +292,8 @@ def _render_all(inputs: b.Inputs, client, root: str, progress: bool, storage_opt
 
 
 def _build_local(inputs: b.Inputs, out: Path, client, progress: bool, after_write) -> b.BuildResult:
-    from pipeline.history import previous_pages
-    from pipeline.write import Staging, recover
+    from pipeline.site.history import previous_pages
+    from pipeline.site.write import Staging, recover
 
     recover(out)
     with Staging(out) as staging:

@@ -24,7 +24,7 @@ from typing import Any
 
 QUICK_VERSION = 1
 RECORD = "quick.json"
-_CODE = Path(__file__).resolve().parent
+_CODE = Path(__file__).resolve().parent.parent  # the whole pipeline package (_feed_tree walks it)
 
 
 def cache_dir(out: Path) -> Path:
@@ -36,7 +36,7 @@ def cache_dir(out: Path) -> Path:
 
 
 def default_reports_dir(out: Path) -> Path:
-    """Same rule as pipeline.report.default_reports_dir (kept here to avoid importing the audit)."""
+    """Same rule as pipeline.report.review.default_reports_dir (kept here to avoid importing the audit)."""
     return Path(out).resolve().parent / "reports"
 
 

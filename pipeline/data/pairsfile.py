@@ -15,9 +15,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.load import read_csv
+from pipeline.data.load import read_csv
+from pipeline.data.validate import PAIR_REQUIRED, REQUIRED, validate_topics
 from pipeline.problems import ContractError
-from pipeline.validate import PAIR_REQUIRED, REQUIRED, validate_topics
 
 PAIR_HEADER = ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on")
 

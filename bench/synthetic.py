@@ -1,6 +1,6 @@
 """A deterministic synthetic topic set that follows the data contract (/work/shared/DATA.md).
 
-    python -m pipeline.synthetic 500 --out bench/work/n500
+    python -m bench.synthetic 500 --out bench/work/n500
 
 writes topics.csv and pairs.csv for N topics: all eight kinds in turn, one to three sentence
 descriptions of realistic length, and effects, strategies, categories, abbreviations and sources
@@ -16,7 +16,7 @@ import io
 import random
 from pathlib import Path
 
-from pipeline.validate import KNOWN_COLUMNS
+from pipeline.data.validate import KNOWN_COLUMNS
 
 KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")
 
@@ -487,7 +487,7 @@ def topics_rows(n: int, seed: int = 5) -> list[dict[str, str]]:
 
 
 def _slug(name: str) -> str:
-    from pipeline.validate import make_slug
+    from pipeline.data.validate import make_slug
 
     return make_slug(name)
 
@@ -550,7 +550,7 @@ def write(n: int, out: Path, seed: int = 5) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m pipeline.synthetic", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.synthetic", description=__doc__.split("\n\n")[0])
     p.add_argument("n", type=int, help="number of topics")
     p.add_argument("--out", type=Path, default=None, help="folder for topics.csv and pairs.csv (default bench/work/nN)")
     p.add_argument("--seed", type=int, default=5)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 from slugify import slugify
 
-from pipeline.load import Table
+from pipeline.data.load import Table
 from pipeline.problems import Problem
 
 KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")

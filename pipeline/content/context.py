@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from pipeline import urls
 from pipeline.config import Config
-from pipeline.language import (
+from pipeline.content.language import (
     Mentions,
     Name,
     agree,
@@ -23,8 +23,8 @@ from pipeline.language import (
     split_sentences,
     variant,
 )
-from pipeline.pairs import Neighbours, related_partners
-from pipeline.wording import EFFECTS_PER_PAGE, KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
+from pipeline.content.wording import EFFECTS_PER_PAGE, KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
+from pipeline.data.pairs import Neighbours, related_partners
 
 RELATED_PER_TOPIC = 4
 

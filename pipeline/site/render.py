@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from pipeline import urls
 from pipeline.config import Config
-from pipeline.structured import page_graph, to_script
+from pipeline.content.structured import page_graph, to_script
 
 TEMPLATES = {"pair": "pair.html", "hub": "hub.html", "index": "index.html", "about": "about.html", "404": "404.html"}
 

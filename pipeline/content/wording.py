@@ -6,9 +6,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.language import placeholders
+from pipeline.content.language import placeholders
+from pipeline.data.validate import KINDS
 from pipeline.problems import ContractError, Problem
-from pipeline.validate import KINDS
 
 # Order in which two kinds are named in symmetric keys ("practice+condition").
 ROLE_ORDER = ("practice", "brain", "process", "behavior", "trait", "emotion", "phenomenon", "condition")
