@@ -74,12 +74,7 @@ def input_key(data: Path, templates: Path, config: Path | None, options: list[An
             ]
         ).encode()
     )
-    for name in ("topics.csv", "pairs.csv"):
-        path = Path(data) / name
-        try:
-            h.update(name.encode() + b"\0" + path.read_bytes())
-        except OSError:
-            h.update(name.encode() + b"\0missing")
+    _feed_tree(h, Path(data), b"data")  # every data file: topics, pairs and any added later (links, demand, ...)
     if config is not None:
         try:
             h.update(b"config\0" + Path(config).read_bytes())
