@@ -45,6 +45,7 @@ test: $(STAMP) browser
 lint: $(STAMP)
 	@$(PY) -m ruff check pipeline tests
 	@$(PY) -m ruff format --check pipeline tests
+	@$(VENV)/bin/lint-imports --no-cache --no-logo
 
 bench: $(STAMP)
 	@$(PY) -m bench.run $(ARGS)
