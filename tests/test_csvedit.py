@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.data import csvedit
-from pipeline.data.csvedit import CsvDoc, Unreadable, row_hash, rewrite, write_atomically
+from pipeline.data.csvedit import CsvDoc, Unreadable, rewrite, row_hash, write_atomically
 from pipeline.data.load import parse_csv
 
 # A file as spreadsheets and hands leave it: BOM, CRLF, a column nobody knows (in the middle),
