@@ -14,16 +14,18 @@ from pipeline.site.render import long_date
 
 
 def reviewed_pages(
-    people: dict[str, Person], editorial: dict[tuple[str, str], dict[str, Any]], pairs: list, names: dict[str, str]
+    people: dict[str, Person], editorial: list[dict[str, Any]], pairs: list, names: dict[str, str]
 ) -> dict[str, list[dict[str, str]]]:
     """Person id → the approved pair pages whose reviewed_by names them, by topic names. Only approved
-    pages: a person's page is indexable and links only to pages that are too."""
+    pages: a person's page is indexable and links only to pages that are too. `editorial`: the
+    editors' rows of pairs.csv."""
     out: dict[str, list[dict[str, str]]] = {pid: [] for pid in people}
+    by_pair = {(r["a"], r["b"]): r for r in editorial if r["reviewed_by"] in out}
     for p in pairs:
         if p.status != "approved":
             continue
-        row = editorial.get((p.a, p.b))
-        if row is None or row.get("reviewed_by") not in out:
+        row = by_pair.get((p.a, p.b))
+        if row is None:
             continue
         out[row["reviewed_by"]].append(
             {
@@ -41,7 +43,7 @@ def reviewed_pages(
 def standing_pages(
     cfg: Config,
     people: dict[str, Person],
-    editorial: dict[tuple[str, str], dict[str, Any]],
+    editorial: list[dict[str, Any]],
     pairs: list,
     names: dict[str, str],
     latest: str,
