@@ -56,24 +56,32 @@ def add_candidates(data_dir: Path) -> Added:
     old = b"" if pairs_t is None else pairs_path.read_bytes()
     header = pairs_t.header if pairs_t is not None and pairs_t.header else None
     if new:
-        _write_atomically(pairs_path, old + _rows_bytes(old, header, new))
+        style = (pairs_t.delimiter, pairs_t.encoding) if pairs_t is not None else (",", "utf-8")
+        _write_atomically(pairs_path, old + _rows_bytes(old, header, new, *style))
     return Added(pairs_path, len(new), len(listed))
 
 
-def _rows_bytes(old: bytes, header: tuple[str, ...] | None, rows: list[tuple[str, str]]) -> bytes:
-    """The bytes to append: a header if the file has none, then one row per pair in the file's own style."""
-    newline = "\r\n" if b"\r\n" in old else "\n"
+def _rows_bytes(
+    old: bytes,
+    header: tuple[str, ...] | None,
+    rows: list[tuple[str, str]],
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+) -> bytes:
+    """The bytes to append: a header if the file has none, then one row per pair in the file's own
+    style (line ends, delimiter, encoding)."""
+    newline = "\r\n" if "\r\n".encode(encoding) in old else "\n"
     buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator=newline)
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline)
     prefix = ""
     if header is None:
         header = PAIR_HEADER
         writer.writerow(header)
-    elif not old.endswith((b"\n", b"\r")):
+    elif not old.endswith(("\n".encode(encoding), "\r".encode(encoding))):
         prefix = newline  # the last row keeps its bytes; the new rows start on a line of their own
     for a, b in rows:
         writer.writerow([a if col == "topic_a" else b if col == "topic_b" else "" for col in header])
-    return (prefix + buf.getvalue()).encode("utf-8")
+    return (prefix + buf.getvalue()).encode(encoding)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
