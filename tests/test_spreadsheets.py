@@ -91,7 +91,18 @@ def test_a_file_that_is_garbled_utf16_or_binary_gets_one_message():
 
 
 FORMULAS = ["=Boredom", "=SUM(A1)", "+1+1", "@foo(", "-A1", "=A1*2", "+SUM(A1:B2)", "-(1)", "@A1", '+"x"', "+Sheet1!A1"]
-PROSE = ["- a list item", "-5", "+44 20 7946 0958", "@bringwise", "-Boredom", "=", "-", "+", "Awe and more", "3-5 times"]
+PROSE = [
+    "- a list item",
+    "-5",
+    "+44 20 7946 0958",
+    "@bringwise",
+    "-Boredom",
+    "=",
+    "-",
+    "+",
+    "Awe and more",
+    "3-5 times",
+]
 
 
 @pytest.mark.parametrize("cell", FORMULAS)
