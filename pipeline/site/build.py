@@ -28,8 +28,11 @@ from pipeline.data.load import read_inputs
 from pipeline.data.pairs import (
     check_scale,
     check_url_collisions,
+    editor_rows,
     join_count,
     neighbours,
+    pair_index,
+    pair_table,
 )
 from pipeline.data.validate import (
     KNOWN_COLUMNS,
@@ -349,9 +352,7 @@ def _save_manifest(out: Path, manifest: dict[str, Any]) -> None:
     os.replace(tmp, folder / "manifest.pkl")
 
 
-def _pair_index(i: int, j: int, n: int) -> int:
-    """Position of pair (i, j), i < j, in the canonical order of n sorted slugs."""
-    return i * (2 * n - i - 1) // 2 + (j - i - 1)
+_pair_index = pair_index  # position of pair (i, j), i < j, in the canonical order of n sorted slugs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,22 +368,9 @@ def _prepare(
 ) -> None:
     cfg = inputs.cfg
     topics = topic_records(inputs.topics)
-    editorial: dict[tuple[str, str], dict[str, Any]] = {}
-    if len(inputs.pairs):
-        for r in inputs.pairs.to_dict("records"):
-            editorial[(r["a"], r["b"])] = {
-                "a": r["a"],
-                "b": r["b"],
-                "status": r["status"] or cfg.default_status,
-                "relationship": r["relationship"] or "",
-                "sources": r["sources"] if isinstance(r["sources"], tuple) else (),
-                "reviewed_by": r["reviewed_by"] or "",
-                "reviewed_on": r["reviewed_on"] or "",
-                # Only a status an editor chose overrides the quality gate; a row with an empty status
-                # (as `python -m pipeline pairs` appends) takes the default like an unlisted pair.
-                "editorial": bool(r["status"]),
-            }
     slugs = tuple(sorted(topics))
+    table = pair_table(slugs, inputs.pairs, cfg.default_status)
+    editorial = editor_rows(inputs.pairs, cfg.default_status)
     nb = neighbours(inputs.topics, inputs.pairs)
     reuse = None
     if old is not None and fps is not None and out is not None:
@@ -409,6 +397,7 @@ def _prepare(
         env=environment(inputs.templates),
         site=site_context(cfg),
         editorial=editorial,
+        overlay=table["row"].to_numpy(),
         slugs=slugs,
         fps=fps,
         reuse=reuse,
@@ -434,8 +423,11 @@ def _related_links(a: str, b: str, page: str) -> list[dict[str, str]]:
     return out
 
 
-def pair_rows(span: tuple[int, int], slugs: tuple[str, ...], editorial: dict, cfg: Config) -> Iterator[tuple]:
-    """The join's pairs whose first topic is slugs[start:stop]: (i, j, a, b, editor row or default, url)."""
+def pair_rows(
+    span: tuple[int, int], slugs: tuple[str, ...], overlay, editorial: list[dict], cfg: Config
+) -> Iterator[tuple]:
+    """The pair table's rows whose first topic is slugs[start:stop]: (i, j, a, b, editor row or
+    default, url). `overlay` is the table's `row` column (an index into `editorial`, or -1)."""
     default = {
         "status": cfg.default_status,
         "relationship": "",
@@ -446,12 +438,16 @@ def pair_rows(span: tuple[int, int], slugs: tuple[str, ...], editorial: dict, cf
     }
     n = len(slugs)
     start, stop = span
+    k = pair_index(start, start + 1, n) if start < n - 1 else 0
+    rows = overlay[k : k + sum(n - 1 - i for i in range(start, stop))].tolist()
+    k = 0
     for i in range(start, stop):
         a = slugs[i]
         for j in range(i + 1, n):
             b = slugs[j]
-            row = editorial.get((a, b)) or dict(default, a=a, b=b)
-            yield i, j, a, b, row, urls.pair_url(a, b)
+            r = rows[k]
+            k += 1
+            yield i, j, a, b, editorial[r] if r >= 0 else dict(default, a=a, b=b), urls.pair_url(a, b)
 
 
 def render_pairs(
@@ -556,7 +552,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
                 warnings[url] = found
         return len(batch)
 
-    for i, j, a, b, row, url in pair_rows(chunk, slugs, editorial, cfg):
+    for i, j, a, b, row, url in pair_rows(chunk, slugs, s["overlay"], editorial, cfg):
         if row["status"] == "rejected":
             rejected.append(url)
             pages.append((i, j, -1, "", 0, 0.0))
