@@ -15,7 +15,15 @@ from pipeline.config import Config
 from pipeline.content.structured import page_graph, to_script
 from pipeline.site.jinja_fast import PageEnvironment
 
-TEMPLATES = {"pair": "pair.html", "hub": "hub.html", "index": "index.html", "about": "about.html", "404": "404.html"}
+TEMPLATES = {
+    "pair": "pair.html",
+    "hub": "hub.html",
+    "index": "index.html",
+    "about": "about.html",
+    "404": "404.html",
+    "person": "person.html",
+    "policy": "editorial-policy.html",
+}
 
 
 def environment(folder: Path) -> jinja2.Environment:
@@ -94,4 +102,4 @@ def render(env: jinja2.Environment, page: dict[str, Any], site: dict[str, Any]) 
             return urls.relative(here, to)
 
     template = env.get_template(TEMPLATES[page["kind"]])
-    return template.render(page=page, site=site, rel=rel, home=urls.HOME, about=urls.ABOUT)
+    return template.render(page=page, site=site, rel=rel, home=urls.HOME, about=urls.ABOUT, policy=urls.POLICY)
