@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 ARGS   ?=
 
-.PHONY: build test lint bench golden serve clean audit browser
+.PHONY: build test lint bench golden serve clean audit browser review
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ golden: $(STAMP)
 serve: build
 	@echo "Serving output/ on http://localhost:8000/ (Ctrl-C stops)"
 	@$(PY) -m http.server 8000 --bind 127.0.0.1 --directory output
+
+review: $(STAMP)
+	@$(PY) -m pipeline review $(ARGS)
 
 clean:
 	rm -rf output reports .build-cache output.staging-* output.old-*
