@@ -139,7 +139,7 @@ def test_a_new_file_gets_the_default_header(tmp_path):
     "data, message",
     [
         ("topic_a,topic_b\nawe,déjà\n".encode("cp1252"), "pairs.csv:2: is not valid UTF-8"),
-        ("topic_a,topic_b\n".encode("utf-16"), "is saved as UTF-16"),
+        (b"PK\x03\x04 a zipped workbook", "is an Excel workbook"),
     ],
 )
 def test_unreadable_files_say_what_to_do(tmp_path, data, message):

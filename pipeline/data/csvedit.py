@@ -23,13 +23,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.data.load import MAX_CELL, normalise_cell
+from pipeline.data.load import MAX_CELL, decode, detect_delimiter, normalise_cell
 
 BOM = "\ufeff"
 
 
 class Unreadable(Exception):
-    """The file cannot be read or written as a UTF-8 CSV file; the message says what to do."""
+    """The file cannot be read or written as a CSV file; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class CsvDoc:
     header: Record | None
     records: tuple[Record, ...]
     delimiter: str = ","
+    encoding: str = "utf-8"  # a Python codec: utf-8, utf-16-le or utf-16-be (the file's own)
 
     @classmethod
     def read(cls, path: Path) -> CsvDoc:
@@ -72,25 +73,27 @@ class CsvDoc:
         return cls.parse(data, path)
 
     @classmethod
-    def parse(cls, data: bytes, path: Path) -> CsvDoc:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise Unreadable(f"{path}: is saved as UTF-16 ('Unicode text'); save it as 'CSV UTF-8' instead")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise Unreadable(
-                f"{path}:{line}: is not valid UTF-8 (it looks like another encoding, such as Windows-1252); "
-                "save the file as 'CSV UTF-8' and try again"
-            ) from exc
-        bom = text.startswith(BOM)
-        records = _records(text[1:] if bom else text, path)
+    def parse(cls, data: bytes, path: Path, required: tuple[str, ...] = ()) -> CsvDoc:
+        # The encoding and delimiter are found as load.py finds them, so the build and an edit agree.
+        text, codec, problem = decode(data, str(path))
+        if problem is not None:
+            raise Unreadable(str(problem))
+        if codec == "utf-8":
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = data[: exc.start].count(b"\n") + 1
+                raise Unreadable(
+                    f"{path}:{line}: is not valid UTF-8 (it looks like another encoding, such as Windows-1252); "
+                    "save the file as 'CSV UTF-8' and try again"
+                ) from exc
+        bom = data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
+        delimiter, problem = detect_delimiter(text, str(path), required)
+        if problem is not None:
+            raise Unreadable(str(problem))
+        records = _records(text, path, delimiter)
         header = records[0] if records else None
-        delimiter = _delimiter(header.body if header else "")
-        if header is not None and delimiter != ",":
-            records = _records(text[1:] if bom else text, path, delimiter)
-            header = records[0]
-        return cls(path, bom, header, tuple(records[1:]), delimiter)
+        return cls(path, bom, header, tuple(records[1:]), delimiter, codec)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -137,7 +140,7 @@ class CsvDoc:
             parts.append(newline)  # the last row keeps its bytes; new rows start on a line of their own
         for change in append:
             parts.append(self._line([change.get(c, "") for c in columns], newline))
-        return "".join(parts).encode("utf-8")
+        return "".join(parts).encode(self.encoding)
 
     def _replaced(self, rec: Record, columns: list[str], change: Mapping[str, str]) -> str:
         """The record's new text; its own text if no cell's value changes."""
@@ -168,13 +171,6 @@ class CsvDoc:
 def _plain_breaks(cell: str) -> str:
     """Line breaks inside a cell written as spreadsheets write them (LF), whatever the form sent."""
     return cell.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _delimiter(header_line: str) -> str:
-    """A header with no comma but semicolons or tabs is read with that separator."""
-    if "," in header_line:
-        return ","
-    return next((d for d in (";", "\t") if d in header_line), ",")
 
 
 def _records(text: str, path: Path, delimiter: str = ",") -> list[Record]:

@@ -54,5 +54,7 @@ def add_candidates(data_dir: Path) -> Added:
     old = b"" if pairs_t is None else pairs_path.read_bytes()
     if new:
         rows = [{"topic_a": a, "topic_b": b} for a, b in new]
-        write_atomically(pairs_path, CsvDoc.parse(old, pairs_path).edit(append=rows, default_header=PAIR_HEADER))
+        write_atomically(
+            pairs_path, CsvDoc.parse(old, pairs_path, PAIR_REQUIRED).edit(append=rows, default_header=PAIR_HEADER)
+        )
     return Added(pairs_path, len(new), len(listed))

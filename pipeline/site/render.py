@@ -16,7 +16,15 @@ from pipeline import urls
 from pipeline.config import Config
 from pipeline.content.structured import page_graph, to_script
 
-TEMPLATES = {"pair": "pair.html", "hub": "hub.html", "index": "index.html", "about": "about.html", "404": "404.html"}
+TEMPLATES = {
+    "pair": "pair.html",
+    "hub": "hub.html",
+    "index": "index.html",
+    "about": "about.html",
+    "404": "404.html",
+    "person": "person.html",
+    "policy": "editorial-policy.html",
+}
 
 
 _escape_inner = getattr(markupsafe, "_escape_inner", None)  # markupsafe's own escaping of a str
@@ -161,4 +169,4 @@ def render(env: jinja2.Environment, page: dict[str, Any], site: dict[str, Any]) 
             return urls.relative(here, to)
 
     template = env.get_template(TEMPLATES[page["kind"]])
-    return template.render(page=page, site=site, rel=rel, home=urls.HOME, about=urls.ABOUT)
+    return template.render(page=page, site=site, rel=rel, home=urls.HOME, about=urls.ABOUT, policy=urls.POLICY)

@@ -1,0 +1,3 @@
+"""Bringwise content pipeline: topics spreadsheet in, static site of pair pages out."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,240 @@
+"""Reading the site: walking the folder, the content-hash cache and parsing pages in parallel."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.audit.model import AUDIT_VERSION, NUM_PERM, SAMPLE_MASK, SHINGLE
+from pipeline.audit.page_checks import _Severity
+from pipeline.audit.parse import _datasketch_version, _minhash, content_hash, parse_page, stat_key
+from pipeline.audit.store import RecordStore, Spill
+from pipeline.config import Config
+
+# ---------------------------------------------------------------------------------------------
+# Reading the site: walk, cache, parse in parallel
+
+
+def walk(root: Path) -> tuple[list[str], set[str]]:
+    """(HTML files, the other files) as sorted site-relative POSIX paths, without following links."""
+    every: list[str] = []
+    stack = [(str(root), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        with os.scandir(folder) as it:
+            for entry in it:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, rel + "/"))
+                elif entry.is_file():
+                    every.append(rel)
+    every.sort()
+    return [f for f in every if f.endswith(".html")], {f for f in every if not f.endswith(".html")}
+
+
+class _SiteFiles:
+    """The site's files, for `in` tests: its pages through the store's index (once read, every page
+    is a row of the store, marked in `in_site`) and the few other files in a set, instead of a set of
+    every path (the paths of half a million pages are ~70 MB)."""
+
+    def __init__(self, store: RecordStore, in_site: np.ndarray, others: set[str], count: int):
+        self.store, self.in_site, self.others, self.count = store, in_site, others, count
+
+    def __contains__(self, rel: str) -> bool:
+        if rel in self.others:
+            return True
+        i = self.store.index.get(rel)
+        return i is not None and bool(self.in_site[i])
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def _cache_params(cfg: Config) -> list:
+    # Per-page findings are kept in the cache, so the settings they depend on are part of its key.
+    return [
+        AUDIT_VERSION,
+        NUM_PERM,
+        SHINGLE,
+        SAMPLE_MASK,
+        cfg.base_url,
+        _datasketch_version(),
+        repr(cfg.audit),
+    ]
+
+
+def load_cache(path: Path | None, cfg: Config) -> RecordStore | None:
+    """The previous audit's store; None when the cache is missing, unreadable or from other settings."""
+    import pickle
+
+    if path is None or not path.exists():
+        return None
+    f = None
+    try:
+        f = open(path, "rb")  # stays open: the signatures and samples are read from it later
+        if pickle.load(f) != _cache_params(cfg):
+            f.close()
+            return None
+        state = pickle.load(f)
+        offset = f.tell()
+        for k in _RAW_COLUMNS:  # their bytes follow the pickle, in this order (see save_cache)
+            state[k] = Spill.part_of(f, offset, state[k])
+            offset += len(state[k])
+        if os.fstat(f.fileno()).st_size != offset:
+            raise EOFError("the cache is cut short")
+        store = RecordStore.__new__(RecordStore)
+        store.__setstate__(state)
+        store.cfg, store.sev = cfg, _Severity(cfg)
+        return store
+    except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError, pickle.UnpicklingError):
+        if f is not None:
+            f.close()
+        return None
+
+
+def save_cache(path: Path, store: RecordStore, cfg: Config) -> None:
+    import pickle
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    state = store.__getstate__()
+    raw = {k: state[k] for k in _RAW_COLUMNS}
+    state.update({k: len(v) for k, v in raw.items()})
+    with open(tmp, "wb") as f:  # pickle writes in frames: the columns are not copied into one big bytes object
+        pickle.dump(_cache_params(cfg), f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+        for k in _RAW_COLUMNS:  # signatures and samples as raw bytes after the pickle, never all in memory
+            if isinstance(raw[k], Spill):
+                raw[k].write_to(f)
+            else:
+                f.write(raw[k])
+    os.replace(tmp, path)
+
+
+_RAW_COLUMNS = ("mh", "sample")
+
+
+def _parse_chunk(
+    args: tuple[str, Config, list[tuple[int, str, str | None]]],
+) -> tuple[RecordStore | None, list[int | None], list[int]]:
+    """Worker: read each (item number, page, cached hash); answer None when its bytes have the cached
+    hash, or else parse it into this chunk's own RecordStore (per-page checks included) and answer
+    its row there. Also answers every file's stat key, taken before reading it."""
+    root, cfg, items = args
+    store: RecordStore | None = None
+    out: list[int | None] = []
+    keys: list[int] = []
+    for _, rel, known in items:
+        with open(os.path.join(root, rel), "rb") as f:
+            keys.append(stat_key(os.fstat(f.fileno())))  # before reading: a later write changes the key
+            data = f.read()
+        digest = content_hash(data)
+        if digest == known:
+            out.append(None)
+            continue
+        if store is None:
+            store = RecordStore(cfg)
+        rec = parse_page(rel, data, cfg.base_url, digest)
+        rec.stat = keys[-1]
+        out.append(store.add(rec))
+    return store, out, keys
+
+
+def read_pages(
+    root: Path, pages: list[str], cfg: Config, cache: RecordStore | None, store: RecordStore, workers: int | None = None
+) -> tuple[int, int]:
+    """Add every page not yet in `store` to it, from the cache where the file is unchanged.
+
+    Returns (pages parsed, unchanged pages whose stat key changed): when both are 0 and the cache
+    has as many pages, the cache needs no rewriting. A page whose file has the stat key (inode, size,
+    mtime) the cache has for it is unchanged without being read: this process checks those keys
+    itself, and only files that must be read go to worker processes, where a file whose bytes have
+    the cached hash is unchanged too. Pages already in `store` were parsed by the caller from exactly
+    the bytes of those files (the build parses the pages it renders while it still holds them): they
+    are not read again. Rows are added in the order of `pages`.
+    """
+    parsed = rekeyed = 0
+    items: list[tuple[str, int]] = []  # (page, its cache row or -1), for pages not in `store`
+    for rel in pages:
+        if rel in store.index:
+            if cache is None or cache.hash_of(rel) != store.hash_of(rel):
+                parsed += 1
+            elif store.stat[store.index[rel]] != cache.stat[cache.index[rel]]:
+                rekeyed += 1
+        else:
+            j = cache.index.get(rel, -1) if cache is not None else -1
+            items.append((rel, j))
+    unread = np.zeros(len(items), dtype=bool)  # the file has the cached stat key
+    for k, (rel, j) in enumerate(items):
+        if j >= 0 and cache.stat[j]:
+            try:
+                unread[k] = stat_key(os.stat(os.path.join(root, rel))) == cache.stat[j]
+            except OSError:
+                pass  # reading it says what is wrong
+    to_read = [
+        (k, rel, cache.hash_of_index(j) if j >= 0 else None) for k, (rel, j) in enumerate(items) if not unread[k]
+    ]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if len(to_read) >= 2000 else 1
+    chunk = max(16, min(256, len(to_read) // (workers * 4) or 1))
+    jobs = [(str(root), cfg, to_read[i : i + chunk]) for i in range(0, len(to_read), chunk)]
+
+    placed = 0  # items[:placed] are in `store` or in `cached`
+    cached: list[int] = []  # the cache's rows of unchanged pages, copied together (in page order)
+    new_keys: list[tuple[int, int]] = []  # (place in `cached`, the file's new stat key)
+
+    def flush() -> None:
+        nonlocal cached, new_keys
+        first = len(store)
+        store.add_rows_from(cache, cached)
+        for at, key in new_keys:
+            store.stat[first + at] = key
+        cached, new_keys = [], []
+
+    def unchanged_until(stop: int) -> None:  # items placed..stop were not read: unchanged
+        nonlocal placed
+        cached.extend(items[k][1] for k in range(placed, stop))
+        placed = stop
+
+    def take(job, res) -> None:
+        nonlocal parsed, rekeyed, placed
+        parsed_here, out, keys = res
+        first, last = job[2][0][0], job[2][-1][0]
+        if parsed_here is not None and len(parsed_here) == len(out) == last - first + 1:
+            # every page of the chunk was parsed, and no unread page lies between them
+            unchanged_until(first)
+            flush()
+            parsed += len(out)
+            store.extend(parsed_here)
+            placed = last + 1
+            return
+        for (k, _, _), r, key in zip(job[2], out, keys):
+            unchanged_until(k)
+            placed = k + 1
+            if r is None:
+                j = items[k][1]
+                if key != cache.stat[j]:
+                    new_keys.append((len(cached), key))
+                    rekeyed += 1
+                cached.append(j)
+            else:
+                flush()
+                parsed += 1
+                store.add_from(parsed_here, r)
+
+    if workers > 1 and len(jobs) > 1:
+        _minhash(np.zeros(1, dtype=np.uint32))  # import and set up before forking, not once per worker
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            for job, res in zip(jobs, pool.map(_parse_chunk, jobs)):
+                take(job, res)
+    else:
+        for job in jobs:
+            take(job, _parse_chunk(job))
+    unchanged_until(len(items))
+    flush()
+    return parsed, rekeyed

@@ -1,0 +1,343 @@
+"""Site-wide checks over the stored records: duplicates, the link graph and click depth, sitemap, robots.txt."""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections import defaultdict
+from collections.abc import Container, Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from pipeline.audit.model import Finding, PageRecord
+from pipeline.audit.page_checks import _add, _Severity
+from pipeline.audit.parse import _KIND_CODE, file_of, kind_of
+from pipeline.audit.store import _DESC_ONE, _ERROR, _NOINDEX, _TITLE_ONE, RecordStore, _run_offsets, _run_starts
+from pipeline.config import Config
+
+# ---------------------------------------------------------------------------------------------
+# Site-wide checks
+
+
+def duplicate_findings(store: RecordStore, order: Sequence[int], sev: _Severity) -> list[Finding]:
+    """Pages that share a title or a meta description with another page (descriptions compared by 64-bit hash)."""
+    out: list[Finding] = []
+    flags, kinds, not_found = store.flags, store.kind, _KIND_CODE["404"]
+    for check, flag, what in (
+        ("title-duplicate", _TITLE_ONE, "title"),
+        ("description-duplicate", _DESC_ONE, "meta description"),
+    ):
+        key = store.title.__getitem__ if flag == _TITLE_ONE else store.desc_h.__getitem__
+        groups: dict = defaultdict(list)
+        for p, i in enumerate(order):
+            if flags[i] & flag and kinds[i] != not_found:
+                groups[key(i)].append(p)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            for p in members:
+                other = store.url(order[members[0] if members[0] != p else members[1]])
+                more = f" and {len(members) - 2} more" if len(members) > 2 else ""
+                i = order[p]
+                _add(out, sev, check, store.url(i), [f"same {what} as /{other}{more}"], bool(flags[i] & _NOINDEX))
+    return out
+
+
+def click_depths(src: np.ndarray, dst: np.ndarray, outlinks: np.ndarray, home: int, block: int = 1 << 16) -> np.ndarray:
+    """Clicks from `home` to every page (-1: unreachable), by breadth-first search over the links
+    src[k] → dst[k], where each page's links are one contiguous run of the arrays (as the record
+    store keeps them) and outlinks[p] is their number. The same depths as an unweighted shortest
+    path (scipy.sparse.csgraph), without a sparse matrix: a level's pages are expanded `block` at a
+    time, so memory stays at the link arrays plus one block's links."""
+    n = len(outlinks)
+    start = np.zeros(n, dtype=np.int64)  # where each page's run of links begins
+    if len(src):
+        runs = _run_starts(src)
+        if len(runs) != np.count_nonzero(outlinks):  # a page's links in more than one run: sort them
+            by = np.argsort(src, kind="stable")
+            src, dst = src[by], dst[by]
+            runs = _run_starts(src)
+        start[src[runs]] = runs
+    count = outlinks.astype(np.int64)
+    depth = np.full(n, -1, dtype=np.int64)
+    depth[home] = 0
+    frontier = np.array([home], dtype=np.int64)
+    level = 0
+    while len(frontier):
+        level += 1
+        found = []
+        for lo in range(0, len(frontier), block):
+            pages = frontier[lo : lo + block]
+            c = count[pages]
+            if not c.any():
+                continue
+            reached = dst[_run_offsets(start[pages], c)]
+            reached = np.unique(reached[depth[reached] < 0])
+            depth[reached] = level
+            found.append(reached.astype(np.int64))
+        frontier = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    return depth
+
+
+def link_graph(
+    store: RecordStore, order: Sequence[int], files: Container[str], sev: _Severity, max_depth: int
+) -> tuple[list[Finding], np.ndarray, np.ndarray, np.ndarray]:
+    """Broken links, orphans, dead ends and click depth. Returns findings, depth, inlinks, outlinks (by position)."""
+    n = len(order)
+    o = np.asarray(order, dtype=np.int64)
+    pos = np.full(len(store.rel), -1, dtype=np.int64)
+    pos[o] = np.arange(n)
+    # Each distinct link target once: the page position it reaches, -1 a built file that is not a page, -2 broken.
+    target_pos = np.empty(len(store.target_list), dtype=np.int64)
+    for t, target in enumerate(store.target_list):
+        f = file_of(target)
+        if f not in files and not target.endswith("/") and target + "/index.html" in files:
+            f = target + "/index.html"
+        if f not in files:
+            target_pos[t] = -2
+            continue
+        i = store.index.get(f)
+        target_pos[t] = pos[i] if i is not None else -1
+    # Every link once, in the store's order (no copy of the link column): the position of the page it
+    # is on and of the page it reaches. int32 throughout (fewer than 2**31 pages and links).
+    ends = np.frombuffer(store.link_end, dtype=np.int64) if len(store.link_end) else np.zeros(0, np.int64)
+    link_ids = np.frombuffer(store.links, dtype=np.int32) if len(store.links) else np.zeros(0, np.int32)
+    src_all = np.repeat(pos.astype(np.int32), np.diff(ends, prepend=0))  # -1: a page outside the site
+    reach_pos = target_pos.astype(np.int32)[link_ids] if len(link_ids) else np.zeros(0, np.int32)
+    keep = (reach_pos >= 0) & (reach_pos != src_all) & (src_all >= 0)
+    src, dst = src_all[keep], reach_pos[keep]
+    del keep
+    out: list[Finding] = []
+    # Broken links page by page in the pages' order, each page's in its link order.
+    broken_at = np.flatnonzero((reach_pos == -2) & (src_all >= 0))
+    broken_at = broken_at[np.argsort(src_all[broken_at], kind="stable")]
+    k = 0
+    while k < len(broken_at):
+        p = int(src_all[broken_at[k]])
+        msgs = []
+        while k < len(broken_at) and src_all[broken_at[k]] == p:
+            msgs.append(f"links to /{store.target_list[link_ids[broken_at[k]]]}, which was not built")
+            k += 1
+        _add(out, sev, "link-broken", store.url(order[p]), msgs)
+    del src_all, link_ids, reach_pos, broken_at
+    outlinks = np.bincount(src, minlength=n).astype(np.int32)
+    inlinks = np.bincount(dst, minlength=n).astype(np.int32)
+    home_i = store.index.get("index.html")
+    home = int(pos[home_i]) if home_i is not None and pos[home_i] >= 0 else None
+    depth = click_depths(src, dst, outlinks, home) if home is not None and n else np.full(n, -1, dtype=np.int64)
+    del src, dst
+    kinds, flags = store.kind, store.flags
+    for p, i in enumerate(order):
+        k = kinds[i]
+        if k == _KIND_CODE["404"] or flags[i] & _ERROR:
+            continue
+        url = None
+        if k != _KIND_CODE["home"] and inlinks[p] == 0:
+            url = store.url(i)
+            _add(out, sev, "orphan", url, ["no other page links here"])
+        elif depth[p] < 0:
+            url = store.url(i)
+            _add(out, sev, "unreachable", url, ["cannot be reached from the home page"])
+        elif depth[p] > max_depth:
+            url = store.url(i)
+            _add(out, sev, "click-depth", url, [f"{depth[p]} clicks from the home page (maximum {max_depth})"])
+        if outlinks[p] == 0:
+            _add(out, sev, "no-outlinks", url or store.url(i), ["links to no other page of the site"])
+    return out, depth, inlinks, outlinks
+
+
+def _local(loc: str, base_url: str) -> str | None:
+    prefix = base_url.rstrip("/") + "/"
+    if loc == base_url.rstrip("/"):
+        return ""
+    return loc[len(prefix) :] if loc.startswith(prefix) else None
+
+
+def _sitemap_locs(path: Path) -> tuple[str, list[str]]:
+    """Root element name and <loc> values of a sitemap file, streamed."""
+    from lxml import etree
+
+    root_name, locs = "", []
+    for event, el in etree.iterparse(
+        str(path), events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=True
+    ):
+        name = etree.QName(el).localname
+        if event == "start":
+            root_name = root_name or name
+            continue
+        if name == "loc":
+            locs.append((el.text or "").strip())
+        if name in ("url", "sitemap"):
+            el.clear()
+    return root_name, locs
+
+
+def sitemap_findings(
+    root: Path, store: RecordStore, order: Sequence[int], cfg: Config, sev: _Severity
+) -> list[Finding]:
+    """Sitemap index → sitemap files → URLs: all built, none noindex, every indexable page listed.
+
+    Each sitemap file is checked as soon as it is read, so only one file's URLs are held at a time
+    (all of them together are ~70 MB of strings at half a million pages); what a file's URLs bring
+    up goes in `checked`, after what reading the index brought up, the order the findings had when
+    every file was read first.
+    """
+    from lxml import etree
+
+    out: list[Finding] = []
+    index = root / "sitemap.xml"
+    if not index.exists():
+        _add(out, sev, "sitemap-missing", "sitemap.xml", ["sitemap.xml is missing"])
+        return out
+    try:
+        kind, locs = _sitemap_locs(index)
+    except etree.XMLSyntaxError as exc:
+        _add(out, sev, "sitemap-invalid", "sitemap.xml", [f"does not parse: {exc}"])
+        return out
+    # Position in `order` of each store row (-1: not audited), and which positions a sitemap lists:
+    # 8 bytes and 1 byte a page instead of a dict and a set of int objects.
+    pos = array("q", [-1]) * len(store)
+    for p, i in enumerate(order):
+        pos[i] = p
+    listed = bytearray(len(order))
+    checked: list[Finding] = []
+
+    def page_at(url: str) -> int | None:
+        """Store index of the audited page serving `url`, if any."""
+        i = store.index.get(file_of(url))
+        return i if i is not None and pos[i] >= 0 and store.url(i) == url else None
+
+    def check(rel: str, sub_locs: list[str]) -> None:
+        if len(sub_locs) > 50_000 or (root / rel).stat().st_size > 50 * 1024 * 1024:
+            _add(
+                checked,
+                sev,
+                "sitemap-invalid",
+                rel,
+                [f"{len(sub_locs):,} URLs / over the limit of 50,000 URLs or 50 MB"],
+            )
+        for loc in sub_locs:
+            url = _local(loc, cfg.base_url)
+            i = page_at(url) if url is not None else None
+            if i is None:
+                _add(
+                    checked,
+                    sev,
+                    "sitemap-not-built",
+                    url if url is not None else loc,
+                    [f"{rel} lists {loc}, which is not a built page"],
+                )
+                continue
+            listed[pos[i]] = 1
+            canonical = store.canonical(i)
+            if store.flags[i] & _NOINDEX:
+                _add(checked, sev, "sitemap-noindex", url, [f"{rel} lists this page, which carries noindex"])
+            elif canonical is not None and canonical != loc:
+                _add(
+                    checked, sev, "sitemap-not-canonical", url, [f"{rel} lists {loc} but its canonical is {canonical}"]
+                )
+
+    if kind == "sitemapindex":
+        for loc in locs:
+            rel = _local(loc, cfg.base_url)
+            if rel is None or not (root / rel).is_file():
+                _add(out, sev, "sitemap-missing", "sitemap.xml", [f"lists {loc}, which was not built"])
+                continue
+            try:
+                sub_kind, sub_locs = _sitemap_locs(root / rel)
+            except etree.XMLSyntaxError as exc:
+                _add(out, sev, "sitemap-invalid", rel, [f"does not parse: {exc}"])
+                continue
+            if sub_kind != "urlset":
+                _add(out, sev, "sitemap-invalid", rel, [f"root element is <{sub_kind}>, expected <urlset>"])
+            check(rel, sub_locs)
+            del sub_locs
+    elif kind == "urlset":
+        check("sitemap.xml", locs)
+    else:
+        _add(out, sev, "sitemap-invalid", "sitemap.xml", [f"root element is <{kind}>"])
+    del locs
+    out += checked
+    flags, kinds = store.flags, store.kind
+    for p, i in enumerate(order):
+        if not flags[i] & (_NOINDEX | _ERROR) and kinds[i] != _KIND_CODE["404"] and not listed[p]:
+            _add(out, sev, "sitemap-omitted", store.url(i), ["indexable page missing from the sitemap"])
+    return out
+
+
+def robots_rules(text: str) -> dict[str, list[tuple[bool, str]]]:
+    """User agent → [(allow, path pattern)] from robots.txt (RFC 9309 groups)."""
+    groups: dict[str, list[tuple[bool, str]]] = {}
+    agents: list[str] = []
+    in_rules = False
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if ":" not in line:
+            continue
+        key, value = (s.strip() for s in line.split(":", 1))
+        key = key.lower()
+        if key == "user-agent":
+            if in_rules:
+                agents, in_rules = [], False
+            agents.append(value.lower())
+            for a in agents:
+                groups.setdefault(a, [])
+        elif key in ("allow", "disallow"):
+            in_rules = True
+            if value:
+                for a in agents:
+                    groups[a].append((key == "allow", value))
+    return groups
+
+
+def _pattern(rule: str) -> re.Pattern:
+    anchored = rule.endswith("$")
+    body = re.escape(rule[:-1] if anchored else rule).replace(r"\*", ".*")
+    return re.compile(body + ("$" if anchored else ""))
+
+
+def robots_allows(rules: list[tuple[bool, str]], path: str) -> bool:
+    """Longest matching rule wins; on a tie, allow wins (RFC 9309)."""
+    best_len, allowed = -1, True
+    for allow, rule in rules:
+        if _pattern(rule).match(path):
+            length = len(rule)
+            if length > best_len or (length == best_len and allow):
+                best_len, allowed = length, allow
+    return allowed
+
+
+def robots_findings(text: str | None, records: list[PageRecord], cfg: Config, sev: _Severity) -> list[Finding]:
+    out: list[Finding] = []
+    if text is None:
+        _add(out, sev, "robots-missing", "robots.txt", ["robots.txt is missing"])
+        return out
+    if not any(line.lower().startswith("sitemap:") for line in (s.strip() for s in text.splitlines())):
+        _add(out, sev, "robots-no-sitemap", "robots.txt", ["robots.txt does not name the sitemap"])
+    parts = urlsplit(cfg.base_url)
+    if parts.path.strip("/"):
+        _add(
+            out,
+            sev,
+            "robots-location",
+            "robots.txt",
+            [
+                f"the site is served under {parts.path.rstrip('/')}/, but crawlers only read "
+                f"{parts.scheme}://{parts.netloc}/robots.txt: merge these rules and the Sitemap line into that file"
+            ],
+        )
+    groups = {a: r for a, r in robots_rules(text).items() if any(not allow for allow, _ in r)}
+    if not groups:
+        return out
+    prefix = urlsplit(cfg.base_url).path.rstrip("/") + "/"
+    for r in records:
+        if r.parse_error or kind_of(r.url) == "404":
+            continue
+        path = prefix + r.url
+        blocked = [a for a, rules in groups.items() if not robots_allows(rules, path)]
+        if blocked:
+            check = "robots-blocks-noindex" if r.noindex else "robots-blocks-indexable"
+            _add(out, sev, check, r.url, [f"robots.txt disallows {path} for user agent {', '.join(blocked)}"])
+    return out

@@ -1,0 +1,387 @@
+"""Command line: parse arguments, call the library, translate its errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from pipeline.config import load_config
+from pipeline.problems import ContractError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="Build Bringwise's static site of topic-pair pages from data/topics.csv and data/pairs.csv.",
+        epilog="Exit status: 0 success, 2 bad input (every problem listed with file, line and column), "
+        "1 internal failure.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    b = sub.add_parser(
+        "build",
+        help="validate the data, build the site into --out, then audit it",
+        description="Validate the data, render every pair page, hub, index, sitemap and robots.txt "
+        "into a staging folder, audit it and swap it in as --out only when complete.",
+    )
+    _common(b)
+    b.add_argument(
+        "--workers", type=int, default=None, help="processes to render with (default: all cores for big sites)"
+    )
+    _dask_arguments(b)
+    b.add_argument("--no-audit", action="store_true", help="skip the SEO audit after the build")
+    b.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument(
+        "--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)"
+    )
+    a = sub.add_parser(
+        "audit",
+        help="audit a built site and write the SEO review to reports/",
+        description="Read the built site as a crawler does, check every page and the whole site, "
+        "and write reports/seo-review.html and seo-review.csv.",
+    )
+    a.add_argument("--out", type=Path, default=Path("output"), help="site folder to audit (default: output/)")
+    a.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
+    a.add_argument(
+        "--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)"
+    )
+    a.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
+    a.add_argument(
+        "--workers", type=int, default=None, help="processes to parse pages with (default: all cores for big sites)"
+    )
+    c = sub.add_parser(
+        "check",
+        help="validate the data and wording only; write nothing",
+        description="Check data/*.csv and templates/wording/*.toml against the data contract.",
+    )
+    _common(c)
+    pr = sub.add_parser(
+        "pairs",
+        help="add the join's candidate pairs to data/pairs.csv for editors",
+        description="Append every pair of topics that data/pairs.csv does not list yet, with empty "
+        "editorial cells. Rows already in the file are kept byte for byte and in order.",
+    )
+    pr.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)"
+    )
+    return p
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder with topics.csv and optional pairs.csv (default: data/)"
+    )
+    p.add_argument(
+        "--templates", type=Path, default=Path("templates"), help="Jinja2 templates and wording/ (default: templates/)"
+    )
+    p.add_argument("--out", type=_out_target, default=Path("output"), help="site folder to build (default: output/)")
+    p.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
+
+
+def _config(args: argparse.Namespace):
+    return load_config(_config_path(args))
+
+
+class AuditFailed(Exception):
+    """--strict and the audit found errors: the staged site is not swapped in."""
+
+
+def _config_path(args: argparse.Namespace) -> Path | None:
+    return args.config if args.config is not None else (Path("site.toml") if Path("site.toml").exists() else None)
+
+
+def _quick_build(args: argparse.Namespace, started: float) -> tuple[str, int | None]:
+    """The no-change shortcut: (input key, exit status if the recorded outcome still holds, else None)."""
+    from pipeline.site import quick
+
+    reports = args.reports or quick.default_reports_dir(args.out)
+    key = quick.input_key(
+        args.data,
+        args.templates,
+        _config_path(args),
+        ["audit" if not args.no_audit else "no-audit", str(Path(reports).resolve())],
+    )
+    rec = quick.load(args.out, key)
+    if rec is None or (not args.no_audit and rec.get("audit") is None):
+        return key, None
+    from pipeline.site.write import recover
+
+    recover(args.out)  # a killed build's leftovers go, even when nothing else is done
+    elapsed = time.perf_counter() - started
+    print(
+        f"Built {rec['pairs']:,} pair pages and {rec['others']:,} other pages into {args.out}/ "
+        f"in {elapsed:.1f} s (nothing changed since the last build)."
+    )
+    print("\n".join(rec["lines"]))
+    if not args.no_audit:
+        print("\n".join(rec["audit"]["lines"]))
+        if args.strict and rec["audit"]["errors"]:
+            return key, 1
+    return key, 0
+
+
+def _unchanged_summary(audit_result, html_path: Path) -> list[str]:
+    """What the audit prints for a rebuild that changed nothing: this result, compared with itself."""
+    from dataclasses import replace
+
+    from pipeline.report import review as report
+
+    same = replace(
+        audit_result,
+        added=[],
+        removed=[],
+        changed=[],
+        has_previous=True,
+        stats={**audit_result.stats, "parsed": 0, "cached": len(audit_result.pages), "seconds": 0.0},
+    )
+    return report.terminal_summary(same, html_path)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    if _is_remote(args.out):
+        return _cmd_build_remote(args, started)
+    key, code = _quick_build(args, started)
+    if code is not None:
+        return code
+
+    from pipeline.report import review as report
+    from pipeline.site import quick
+    from pipeline.site.build import build, load_inputs
+
+    cfg = _config(args)
+    inputs = load_inputs(args.data, args.templates, cfg)
+    reports = args.reports or report.default_reports_dir(args.out)
+    audit: dict = {}
+
+    def after_write(staging_root: Path, _result) -> None:
+        # The local build parses the pages it renders for the audit while it holds them (known records).
+        audit["result"], audit["html"] = report.audit_and_report(
+            staging_root,
+            cfg,
+            args.out,
+            reports,
+            report.baseline_for_build(reports),
+            known=getattr(_result, "audit_records", None),
+        )
+        if args.strict and audit["result"].errors:
+            raise AuditFailed()
+
+    try:
+        engine = _engine(args, build)
+        extra = {"audit_records": True} if engine is build and not args.no_audit else {}
+        result = engine(
+            inputs,
+            args.out,
+            workers=args.workers,
+            progress=not args.quiet and sys.stderr.isatty(),
+            after_write=None if args.no_audit else after_write,
+            **extra,
+        )
+    except AuditFailed:
+        print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
+        print(
+            f"Stopped (--strict): the audit found {audit['result'].errors:,} error(s); {args.out}/ was left as it was.",
+            file=sys.stderr,
+        )
+        return 1
+    if not args.no_audit and "result" not in audit:  # nothing changed, so the build wrote nothing
+        audit["result"], audit["html"] = report.audit_and_report(
+            args.out, cfg, args.out, reports, report.baseline_for_build(reports)
+        )
+    if "result" in audit:
+        report.save_state(reports, audit["result"].hashes())
+    elapsed = time.perf_counter() - started
+    pairs = sum(result.by_status().values())
+    print(
+        f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out}/ in {elapsed:.1f} s."
+    )
+    head = ["  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items()))]
+    if result.rejected:
+        head.append(f"  rejected (not built): {len(result.rejected):,}")
+    head.extend(f"  note: {n}" for n in inputs.notes)
+    tail = []
+    if result.warnings:
+        tail.append(f"  wording warnings: {len(result.warnings):,}")
+        tail.extend(f"    {w}" for w in result.warnings[:20])
+    print("\n".join(head))
+    _print_removed(result)
+    if tail:
+        print("\n".join(tail))
+    # What a rebuild that changes nothing prints (it removes nothing).
+    record: dict = {"pairs": pairs, "others": len(result.pages) - pairs, "lines": head + tail, "audit": None}
+    stamped: list[Path] = []
+    if "result" in audit:
+        print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
+        record["audit"] = {
+            "lines": _unchanged_summary(audit["result"], audit["html"]),
+            "errors": audit["result"].errors,
+        }
+        stamped = [Path(audit["html"]), Path(reports) / report.CSV_NAME, Path(reports) / report.STATE_NAME]
+    quick.save(args.out, key, record, stamped)
+    if "result" in audit and args.strict and audit["result"].errors:
+        return 1
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from pipeline.report import review as report
+
+    cfg = _config(args)
+    if not args.out.is_dir():
+        print(f"Nothing to audit: {args.out}/ does not exist (run `python -m pipeline build` first).", file=sys.stderr)
+        return 2
+    reports = args.reports or report.default_reports_dir(args.out)
+    result, html = report.audit_and_report(
+        args.out, cfg, args.out, reports, report.baseline_for_build(reports), workers=args.workers, rebase=True
+    )
+    print("\n".join(report.terminal_summary(result, html)))
+    return 1 if args.strict and result.errors else 0
+
+
+def _print_removed(result, limit: int = 50) -> None:
+    """List the previous site's pages this build no longer has, and where renamed ones now redirect."""
+    removed = getattr(result, "removed", [])
+    if not removed:
+        return
+    moved = getattr(result, "redirected", {})
+    gone = [u for u in removed if u not in moved]
+    print(
+        f"  removed since the last build: {len(removed):,} page(s), {len(removed) - len(gone):,} of them "
+        "redirected to their new URL"
+    )
+    for url in removed[:limit]:
+        print(f"    {url} → {moved[url]} (permanent redirect)" if url in moved else f"    {url}")
+    if len(removed) > limit:
+        print(f"    … and {len(removed) - limit:,} more")
+    for url in gone:
+        if url.startswith("topics/"):
+            print(
+                f"  topic '{url[7:-1]}' is gone: if it was renamed, add '{url[7:-1]}' to its old_slugs cell in "
+                "topics.csv so its old pages redirect"
+            )
+
+
+def cmd_pairs(args: argparse.Namespace) -> int:
+    from pipeline.data.pairsfile import add_candidates
+
+    done = add_candidates(args.data)
+    if done.added:
+        print(
+            f"Added {done.added:,} candidate pair(s) to {done.path} after the {done.listed:,} already listed; "
+            "existing rows are unchanged."
+        )
+    else:
+        print(f"{done.path} already lists every pair ({done.listed:,}); nothing to add.")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from pipeline.site.build import load_inputs
+
+    inputs = load_inputs(args.data, args.templates, _config(args))
+    print(f"{len(inputs.topics)} topics and {len(inputs.pairs)} editor pairs follow the data contract.")
+    for note in inputs.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    commands = {"build": cmd_build, "check": cmd_check, "pairs": cmd_pairs, "audit": cmd_audit}
+    try:
+        return commands[args.command](args)
+    except ContractError as exc:
+        print(f"Stopped: {len(exc.problems)} problem(s) in the input; nothing was written.", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted; the previous site is unchanged.", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # Whoever read our output stopped reading (`… | head`): not a failed build. Say nothing
+        # more on stdout, and nothing about the site, whose state this does not tell.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        print("Output closed early (broken pipe); see the reports for the build's result.", file=sys.stderr)
+        return 1
+    except Exception:
+        traceback.print_exc()
+        print(
+            "Internal error: the build failed and the previous site is unchanged. Please report the message above.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Engine hooks: --engine dask [--scheduler ADDRESS], and --out as an fsspec URL (pipeline/engine_dask.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def _dask_arguments(b: argparse.ArgumentParser) -> None:
+    b.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local: a process pool on this machine (default); dask: a dask.distributed cluster",
+    )
+    b.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="with --engine dask: the scheduler to connect to, e.g. tcp://10.0.0.5:8786 "
+        "(default: a local cluster of 2 worker processes)",
+    )
+
+
+def _out_target(text: str):
+    """--out: a folder (Path), or an fsspec URL such as s3://bucket/site kept as text (Dask engine only)."""
+    return text if _is_remote(text) else Path(text.removeprefix("file://"))
+
+
+def _is_remote(out) -> bool:
+    return isinstance(out, str) and "://" in out
+
+
+def _engine(args: argparse.Namespace, local):
+    """The build function for --engine: `local` (build.build) or the Dask engine, same signature."""
+    if getattr(args, "engine", "local") != "dask":
+        return local
+    from functools import partial
+
+    from pipeline.engines.dask_engine import build_dask
+
+    return partial(build_dask, scheduler=args.scheduler)
+
+
+def _cmd_build_remote(args: argparse.Namespace, started: float) -> int:
+    """Build straight into object storage with Dask; the audit reads local files, so it does not run."""
+    from pipeline.engines.dask_engine import build_dask
+    from pipeline.site.build import load_inputs
+
+    if getattr(args, "engine", "local") != "dask":
+        print(f"--out {args.out} is a URL: writing to object storage needs --engine dask.", file=sys.stderr)
+        return 2
+    inputs = load_inputs(args.data, args.templates, _config(args))
+    result = build_dask(inputs, args.out, scheduler=args.scheduler, progress=not args.quiet and sys.stderr.isatty())
+    pairs = sum(result.by_status().values())
+    print(
+        f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out} "
+        f"in {time.perf_counter() - started:.1f} s (written in place; no audit: run `python -m pipeline audit` "
+        "on a local copy)."
+    )
+    print("  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items())))
+    if result.rejected:
+        print(f"  rejected (not built): {len(result.rejected):,}")
+    _print_removed(result)
+    if result.warnings:
+        print(f"  wording warnings: {len(result.warnings):,}")
+    return 0

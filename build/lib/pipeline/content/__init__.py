@@ -1,0 +1,1 @@
+"""Everything a page says: language, wording, page contexts, proofreading, structured data."""

@@ -1,0 +1,455 @@
+"""Build each page's template context: plain dicts of text and links, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from pipeline import urls
+from pipeline.config import Config
+from pipeline.content.language import (
+    Mentions,
+    Name,
+    agree,
+    capitalise,
+    fix_articles,
+    make_name,
+    pair_titles,
+    phrase,
+    shorten,
+    split_sentences,
+    variant,
+)
+from pipeline.content.wording import EFFECTS_PER_PAGE, KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
+from pipeline.data.pairs import Neighbours, related_partners
+
+RELATED_PER_TOPIC = 4
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic as pages need it."""
+
+    slug: str
+    name: Name
+    kind: str
+    description: str
+    category: str
+    effects: tuple[str, ...]
+    strategies: tuple[str, ...]
+    sources: tuple[str, ...]
+    updated_on: str
+
+
+def topic_records(topics_df) -> dict[str, Topic]:
+    """Turn the validated topics DataFrame into Topic values keyed by slug."""
+    out = {}
+    for r in topics_df.itertuples(index=False):
+        out[r.slug] = Topic(
+            r.slug,
+            make_name(r.name, r.name_in_text, r.abbreviation),
+            r.kind,
+            r.description,
+            r.category,
+            tuple(filter(None, map(phrase, r.effects))),
+            tuple(filter(None, map(phrase, r.strategies))),
+            r.sources,
+            r.updated_on,
+        )
+    return out
+
+
+def _per_topic(memo: dict[int, tuple[Topic, Wording, Any]], t: Topic, wording: Wording, limit: int, make) -> Any:
+    """make(), remembered for the topic and wording (keyed by the topic's id; holding both objects
+    keeps the ids unique). The memo is emptied when it grows past `limit` topics."""
+    held = memo.get(id(t))
+    if held is None or held[0] is not t or held[1] is not wording:
+        if len(memo) > limit:
+            memo.clear()
+        held = memo[id(t)] = (t, wording, make())
+    return held[2]
+
+
+_PLAIN_FIELDS: dict[int, tuple[Topic, Wording, dict[str, dict[str, str]]]] = {}
+
+
+class _Fields(dict):
+    """Fills sentence placeholders in order, so abbreviations are introduced once."""
+
+    def __init__(self, mentions: Mentions, roles: dict[str, Topic], wording: Wording, extra: dict[str, str]):
+        super().__init__(extra)
+        self.mentions, self.roles, self.wording = mentions, roles, wording
+        # The names verbs must agree with, the same for every sentence of the page.
+        self.plural = [n for t in roles.values() if t.name.plural for n in (t.name.text, t.name.short)]
+        # Without an abbreviation a topic's fields read the same everywhere: made once per topic
+        # and role letter, and put in this page's dict at once.
+        for letter, topic in roles.items():
+            if not topic.name.abbreviation:
+                self.update(self._plain(letter, topic))
+
+    def _plain(self, letter: str, topic: Topic) -> dict[str, str]:
+        """Every field of a topic without an abbreviation in one role: '{a}', '{A}', '{a_aspect}' …"""
+        by_letter = _per_topic(_PLAIN_FIELDS, topic, self.wording, 65536, dict)
+        fields = by_letter.get(letter)
+        if fields is None:
+            phrases = self.wording.kinds.get(topic.kind, {})
+            fields = by_letter[letter] = {}
+            for part in ("", *(p for p in KIND_FIELDS if p in phrases)):
+                suffix = f"_{part}" if part else ""
+                fields[letter + suffix] = self._field(topic, part, False)
+                fields[letter.upper() + suffix] = self._field(topic, part, True)
+        return fields
+
+    def __missing__(self, key: str) -> str:
+        # A topic with an abbreviation is named differently once introduced: filled in page order.
+        letter, _, part = key.partition("_")
+        return self._field(self.roles[letter.lower()], part, letter.isupper())
+
+    def _field(self, topic: Topic, part: str, capital: bool) -> str:
+        if not part:
+            return self.mentions(topic.slug, capital)
+        phrases = self.wording.kinds[topic.kind]
+        if f"{part}_bare" in phrases and not topic.name.text.lower().startswith("the "):
+            part = f"{part}_bare"
+        text = phrases[part].format(x=self.mentions(topic.slug))
+        return capitalise(text) if capital else text
+
+
+def _fill(template: str, fields: _Fields) -> str:
+    text = capitalise(template.format_map(fields).strip())
+    plural = fields.plural
+    return fix_articles(agree(text, plural) if plural else text)
+
+
+def _pick(options: list[Any], key: str, count: int) -> list[Any]:
+    """Choose `count` distinct options, starting at a deterministic offset."""
+    if not options:
+        return []
+    start = options.index(variant(key, options))
+    return [options[(start + i) % len(options)] for i in range(min(count, len(options)))]
+
+
+def _first(table: dict[str, Any], keys: list[str]) -> Any:
+    for k in keys:
+        if k in table:
+            return table[k]
+    raise KeyError(keys[-1])
+
+
+_EFFECT_WORDING: dict[tuple[int, str, str], tuple[Wording, list[str], list[str]]] = {}
+
+
+def _effect_wording(wording: Wording, kind_a: str, kind_b: str) -> tuple[list[str], list[str]]:
+    """The with-effect and general bullet templates for a (kind, kind), looked up once per wording."""
+    key = (id(wording), kind_a, kind_b)
+    held = _EFFECT_WORDING.get(key)
+    if held is None or held[0] is not wording:  # the wording is held, so its id is not reused
+        keys = directed_keys(kind_a, kind_b)
+        with_effect = _first({k: v["with_effect"] for k, v in wording.effects.items() if "with_effect" in v}, keys)
+        general = _first({k: v["general"] for k, v in wording.effects.items() if "general" in v}, keys)
+        if len(_EFFECT_WORDING) > 4096:
+            _EFFECT_WORDING.clear()
+        held = _EFFECT_WORDING[key] = (wording, with_effect, general)
+    return held[1], held[2]
+
+
+def _effects(a: Topic, b: Topic, page: str, wording: Wording, fields: _Fields) -> list[str]:
+    with_effect, general = _effect_wording(wording, a.kind, b.kind)
+    bullets = []
+    templates = _pick(with_effect, f"{page}|effects", EFFECTS_PER_PAGE)
+    for i, effect in enumerate(a.effects[:EFFECTS_PER_PAGE]):
+        fields["effect"], fields["Effect"] = effect, capitalise(effect)
+        bullets.append(_fill(templates[i % len(templates)], fields))
+    for template in _pick(general, f"{page}|general", max(0, 3 - len(bullets))):
+        bullets.append(_fill(template, fields))
+    return bullets
+
+
+def _strategies(a: Topic, b: Topic, x: Topic, page: str, wording: Wording, fields: _Fields) -> list[dict[str, str]]:
+    items = []
+    own = wording.own_strategy
+    for topic in (a, b):
+        for i, s in enumerate(topic.strategies[:2]):
+            fields["topic"] = fields.mentions(topic.slug)
+            fields["strategy"] = s
+            items.append({"title": "", "text": _fill(variant(f"{page}|own|{topic.slug}|{i}", own), fields) + "."})
+    y_kind = b.kind if x is a else a.kind
+    keys = symmetric_keys(x.kind, y_kind)
+    steps: list[dict[str, str]] = []
+    wanted = max(2, 6 - len(items))
+    for k in keys:
+        if len(steps) >= wanted:  # later keys only add steps after the ones shown
+            break
+        for step in _pick(wording.strategies.get(k, []), f"{page}|steps|{k}", 2 if k != "*+*" else 3):
+            if step["title"] not in {s["title"] for s in steps}:
+                steps.append(step)
+    for step in steps[:wanted]:
+        items.append({"title": step["title"], "text": _fill(step["text"], fields)})
+    return items
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+@lru_cache(maxsize=1024)
+def _template_paragraphs(template: str) -> tuple[str, ...]:
+    """_paragraphs of a wording template (there are few; each is split once)."""
+    return tuple(_paragraphs(template))
+
+
+@lru_cache(maxsize=16384)
+def _first_sentence(text: str) -> tuple[str, ...]:
+    """split_sentences(text)[:1] of a topic's description, split once per description."""
+    return tuple(split_sentences(text)[:1])
+
+
+def source_label(url: str, wording: Wording) -> str:
+    """Link text that says where a source goes: 'Wikipedia: Default mode network'."""
+    parts = urlsplit(url)
+    host = parts.netloc.lower().removeprefix("www.")
+    path = unquote(parts.path).strip("/")
+    if host in ("doi.org", "dx.doi.org") and path:
+        return wording.doi_label.format(doi=path)
+    page = path.rsplit("/", 1)[-1] if path else ""
+    page = re.sub(r"\.(html?|php|aspx?)$", "", page)
+    page = capitalise(re.sub(r"[_-]+", " ", page).strip())
+    publisher = wording.publishers.get(host, host)
+    return f"{publisher}: {page}" if page else publisher
+
+
+def _sources(wording: Wording, *groups: tuple[str, ...]) -> list[dict[str, str]]:
+    seen, out = set(), []
+    for group in groups:
+        for url in group:
+            if url not in seen:
+                seen.add(url)
+                out.append({"url": url, "label": source_label(url, wording)})
+    return out
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """The parts of a pair page's context that depend on one topic alone, made once per topic.
+    Pages share these dicts: nothing may change them."""
+
+    block: dict[str, Any]  # _topic_block
+    about: dict[str, str]  # _about_entity
+    hub: dict[str, str]  # the link to the topic's hub
+    sources: dict[str, dict[str, str]]  # its sources' links, by URL
+
+
+_PIECES: dict[int, tuple[Topic, Wording, _Pieces]] = {}
+
+
+def _pieces(t: Topic, wording: Wording) -> _Pieces:
+    return _per_topic(
+        _PIECES,
+        t,
+        wording,
+        16384,
+        lambda: _Pieces(
+            block=_topic_block(t),
+            about=_about_entity(t),
+            hub={"url": urls.hub_url(t.slug), "label": f"All about {t.name.display}"},
+            sources={url: {"url": url, "label": source_label(url, wording)} for url in t.sources},
+        ),
+    )
+
+
+def _pair_sources(wording: Wording, own: tuple[str, ...], a: _Pieces, b: _Pieces) -> list[dict[str, str]]:
+    """_sources(wording, own, a's sources, b's sources), the topics' links made once per topic."""
+    if own:
+        return _sources(wording, own, tuple(a.sources), tuple(b.sources))
+    out = list(a.sources.values())
+    out += [link for url, link in b.sources.items() if url not in a.sources]
+    return out
+
+
+def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi: int = 158) -> str:
+    """A 120–160 character summary from the page's own sentences, ending at a word boundary.
+
+    The first lead that fits whole is used; whole sentences from `extra` fill it up, and only
+    when none fits is one shortened at a word boundary.
+    """
+    leads = [leads] if isinstance(leads, str) else leads
+    text = next((lead for lead in leads if len(lead) <= hi), None)
+    if text is None:
+        text = shorten(leads[0], hi)
+    for sentence in extra:
+        if len(text) >= lo:
+            break
+        if len(text) + 1 + len(sentence) <= hi:
+            text = f"{text} {sentence}"
+    for sentence in extra:
+        room = hi - len(text) - 1
+        if len(text) >= lo or room < 20:
+            break
+        if sentence not in text:
+            text = f"{text} {shorten(sentence, room)}"
+    return text
+
+
+def pair_context(
+    row: dict[str, Any], topics: dict[str, Topic], nb: Neighbours, wording: Wording, cfg: Config
+) -> dict[str, Any]:
+    """Everything the pair page template shows, for one pair."""
+    a, b = topics[row["a"]], topics[row["b"]]
+    page = urls.pair_slug(a.slug, b.slug)
+    url = urls.pair_url(a.slug, b.slug)
+    mentions = Mentions({a.slug: a.name, b.slug: b.name})
+    x, y = (a, b) if role_order(a.kind, b.kind) else (b, a)
+    fields = _Fields(mentions, {"a": a, "b": b, "x": x, "y": y}, wording, {})
+    h1, title = pair_titles(a.name, b.name, cfg.audit.title_max)
+    intro = _fill(variant(f"{page}|intro", wording.page["intro"]), fields)
+    editorial = bool(row["relationship"])
+    if editorial:
+        link = _paragraphs(row["relationship"])
+        link_note = ""
+    else:
+        template = _first(wording.link, symmetric_keys(x.kind, y.kind))
+        link = [_fill(p, fields) for p in _template_paragraphs(variant(f"{page}|link", template))]
+        link_note = variant(f"{page}|note", wording.page["unreviewed_note"])
+    effects_lead = _fill(variant(f"{page}|effects_lead", wording.page["effects_lead"]), fields)
+    effects = _effects(a, b, page, wording, fields)
+    strategies_lead = _fill(variant(f"{page}|strategies_lead", wording.page["strategies_lead"]), fields)
+    strategies = _strategies(a, b, x, page, wording, fields)
+    cta_lead = _fill(variant(f"{page}|cta", wording.page["cta_lead"]), fields)
+    pa, pb = _pieces(a, wording), _pieces(b, wording)
+    related = []
+    for topic, other in ((a, b), (b, a)):
+        for t in related_partners(nb, topic.slug, other.slug, page, RELATED_PER_TOPIC):
+            p, q = (topic.slug, t) if topic.slug < t else (t, topic.slug)  # sorted(), without its call
+            related.append(
+                {"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"}
+            )
+    hubs = [pa.hub, pb.hub]
+    generic = (
+        f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, "
+        "and practical steps for both."
+    )
+    leads = (
+        [capitalise(split_sentences(row["relationship"])[0]), capitalise(generic)]
+        if editorial
+        else [capitalise(generic)]
+    )
+    description = meta_description(
+        leads,
+        [*_first_sentence(a.description), *_first_sentence(b.description)],
+        cfg.audit.description_min,
+        cfg.audit.description_max - 2,
+    )
+    c = cfg.cta
+    return {
+        "kind": "pair",
+        "url": url,
+        "slug": page,
+        "status": row["status"],
+        "editorial": editorial,
+        "title": title,
+        "h1": h1,
+        "description": description,
+        "intro": intro,
+        "a": pa.block,
+        "b": pb.block,
+        "link_heading": f"The Link Between {a.name.heading} and {b.name.heading}",
+        "link": link,
+        "link_note": link_note,
+        "effects_heading": f"How {a.name.heading} {a.name.verb('Affects')} {b.name.heading}",
+        "effects_lead": effects_lead,
+        "effects": effects,
+        "strategies_lead": strategies_lead,
+        "strategies": strategies,
+        "related": related,
+        "hubs": hubs,
+        "sources": _pair_sources(wording, row["sources"], pa, pb),
+        "reviewed_by": row["reviewed_by"],
+        "reviewed_on": row["reviewed_on"],
+        "updated_on": row["reviewed_on"] or max(a.updated_on, b.updated_on),
+        "breadcrumbs": [
+            {"url": urls.HOME, "label": "Home"},
+            {"url": urls.hub_url(a.slug), "label": a.name.display},
+            {"url": url, "label": f"{a.name.display} and {b.name.display}"},
+        ],
+        "cta": {
+            "lead": cta_lead,
+            "brand": c.brand,
+            "headline": c.headline,
+            "text": c.text,
+            "button": c.button,
+            "url": urls.tracked(c.url, c.utm_source, c.utm_medium, c.utm_campaign, page),
+        },
+        "disclaimer": wording.disclaimer,
+        "about": [pa.about, pb.about],
+    }
+
+
+def _topic_block(t: Topic) -> dict[str, Any]:
+    return {
+        "slug": t.slug,
+        "name": t.name.display,
+        "heading": f"What {t.name.verb('Is')} {t.name.heading}?",
+        "description": t.description,
+        "kind": t.kind,
+        "url": urls.hub_url(t.slug),
+    }
+
+
+def _about_entity(t: Topic) -> dict[str, str]:
+    kind = "MedicalCondition" if t.kind == "condition" else "Thing"
+    return {"@type": kind, "name": t.name.display, "description": t.description}
+
+
+def hub_title(name: Name, limit: int = 60) -> str:
+    """A hub's <title>: what the topic is and how it connects, shortened by pattern, never cut."""
+    what = "What They Are" if name.plural else "What It Is"
+    forms = [name.display] + ([name.abbreviation] if name.abbreviation else [])
+    candidates = [f"{f}: {what} and How {'They Connect' if name.plural else 'It Connects'}" for f in forms]
+    candidates += [f"{f}: {what}, Links and Tips" for f in forms] + [f"{f}: Links and Tips" for f in forms]
+    fitting = [c for c in candidates if len(c) <= limit]
+    return fitting[0] if fitting else min(candidates, key=len)
+
+
+def hub_context(
+    topic: Topic, partners: list[Topic], statuses: dict[str, str], cfg: Config, wording: Wording
+) -> dict[str, Any]:
+    """A topic's hub page: what it is and every pair page it appears on."""
+    url = urls.hub_url(topic.slug)
+    pairs = []
+    for p in partners:
+        a, b = sorted((topic.slug, p.slug))
+        pairs.append(
+            {
+                "url": urls.pair_url(a, b),
+                "label": f"{topic.name.display} and {p.name.display}",
+                "partner": p.name.display,
+                "status": statuses.get(p.slug, ""),
+            }
+        )
+    first = split_sentences(topic.description)[0] if topic.description else ""
+    description = meta_description(
+        f"{topic.name.display}: {first}",
+        [f"See how {topic.name.text} connects with {len(partners)} other topics, with practical strategies for each."],
+        cfg.audit.description_min,
+        cfg.audit.description_max - 2,
+    )
+    return {
+        "kind": "hub",
+        "url": url,
+        "title": hub_title(topic.name, cfg.audit.title_max),
+        "h1": topic.name.display,
+        "description": description,
+        "bring_heading": f"What {topic.name.heading} Can Bring",
+        "pairs_heading": f"How {topic.name.heading} {topic.name.verb('Connects')} with Other Topics",
+        "topic": _topic_block(topic),
+        "effects": [capitalise(e) for e in topic.effects],
+        "strategies": [capitalise(s) for s in topic.strategies],
+        "sources": _sources(wording, topic.sources),
+        "disclaimer": wording.disclaimer,
+        "pairs": pairs,
+        "updated_on": topic.updated_on,
+        "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": url, "label": topic.name.display}],
+    }

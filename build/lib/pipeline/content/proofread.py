@@ -1,0 +1,151 @@
+"""Find the known wording faults in generated sentences, so the build can warn about them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pipeline.content.language import split_sentences, with_article
+
+_DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
+_STACKED = re.compile(r"\b(?:the|a|an)\s+(?:the|a|an)\b", re.IGNORECASE)
+_ARTICLE = re.compile(r"\b(a|an)\s+([\w’'-]+)", re.IGNORECASE)
+# Nouns that only fit some kinds: "symptoms of the amygdala" is a fault.
+KIND_NOUNS = {
+    "symptoms": {"condition"},
+    "diagnosis": {"condition"},
+    "disorder": {"condition"},
+}
+_NOUN_PROBES = tuple(noun + " " for noun in KIND_NOUNS)  # what _name_rules' patterns start with
+_ALLOWED_DOUBLES = {"that", "had", "is"}
+_BRACKETS = re.compile(r"[()“”\[\]]")
+# _DOUBLED, _STACKED and _ARTICLE in one scan, as lookaheads at every word start so no match hides
+# another (\w++ is possessive: a doubled word's first copy always ends at the space).
+_SUSPECT_PATTERN = r"\b(?=(\w++)\s+\1\b|((?:the|an?)\s+(?:the|an?)\b)|(an?)\s+([\w’'-]+))"
+_SUSPECT = re.compile(_SUSPECT_PATTERN, re.IGNORECASE)
+# The same for text that is all ASCII (generated text usually is), a third faster: with re.ASCII,
+# \w, \b and case-insensitive letters mean the same on ASCII text, and \s is spelled out as what
+# Unicode's \s matches in ASCII (it includes the separators \x1c-\x1f).
+_ASCII_SUSPECT = re.compile(_SUSPECT_PATTERN.replace(r"\s", r"[\s\x1c-\x1f]"), re.IGNORECASE | re.ASCII)
+_PAIRS = (("(", ")"), ("“", "”"), ("[", "]"))
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One wording fault: which kind, and the sentence it is in."""
+
+    kind: str
+    sentence: str
+    detail: str
+
+
+@lru_cache(maxsize=8192)
+def _name_rules(
+    text: str, kind: str, bare: str
+) -> tuple[tuple[tuple[str, str, re.Pattern], ...], tuple[str, re.Pattern] | None]:
+    """The kind-noun and missing-article patterns for one topic name, compiled once."""
+    nouns = tuple(
+        (noun, noun + " ", re.compile(rf"\b{noun} (?:of|in) {re.escape(text.lower())}\b"))
+        for noun, kinds in KIND_NOUNS.items()
+        if kind not in kinds
+    )
+    article = (bare.lower(), re.compile(rf"(?<!the )\b{re.escape(bare.lower())}\b")) if bare != text else None
+    return nouns, article
+
+
+def check_sentence(sentence: str, names: dict[str, tuple[str, str]]) -> list[Fault]:
+    """Faults in one sentence; `names` maps each topic's text name to (kind, name without article)."""
+    faults = []
+    for m in _DOUBLED.finditer(sentence):
+        if m.group(1).lower() not in _ALLOWED_DOUBLES:
+            faults.append(Fault("doubled word", sentence, m.group(0)))
+    for m in _ARTICLE.finditer(sentence):
+        want = with_article(m.group(2)).split(" ", 1)[0]
+        if want.lower() != m.group(1).lower():
+            faults.append(Fault("a/an", sentence, f"{m.group(0)!r} should be '{want} {m.group(2)}'"))
+    low = sentence.lower()
+    for text, (kind, bare) in names.items():
+        nouns, article = _name_rules(text, kind, bare)
+        for noun, probe, pattern in nouns:
+            # The substring test is only a fast pre-check; the pattern decides.
+            if probe in low and pattern.search(low):
+                faults.append(Fault("kind mismatch", sentence, f"'{noun}' of {text} ({kind})"))
+        if article is not None and article[0] in low and article[1].search(low):
+            faults.append(Fault("missing article", sentence, f"'{bare}' without 'the'"))
+    for m in _STACKED.finditer(sentence):
+        faults.append(Fault("doubled article", sentence, m.group(0)))
+    for open_, close in (("(", ")"), ("“", "”"), ("[", "]")):
+        if sentence.count(open_) != sentence.count(close):
+            faults.append(Fault("unbalanced", sentence, f"{open_}…{close}"))
+    if sentence and sentence[0].isalpha() and sentence[0].islower():
+        faults.append(Fault("lower-case start", sentence, sentence[:20]))
+    return faults
+
+
+def topic_names(*topics) -> dict[str, tuple[str, str]]:
+    """Map each topic's text name to its kind and its name without a leading article."""
+    out = {}
+    for t in topics:
+        text = t.name.text
+        bare = text[4:] if text.lower().startswith("the ") else text
+        out[text] = (t.kind, bare)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _article_ok(article: str, word: str) -> bool:
+    return with_article(word).split(" ", 1)[0].lower() == article.lower()
+
+
+# Parts (paragraphs) whose own words passed the doubled-word, article, bracket and capital checks:
+# many recur on page after page (a topic's own strategies), and a clean part is clean on any page.
+_CLEAN_PARTS: set[str] = set()
+
+
+def _surely_clean(parts: list[str], names: dict[str, tuple[str, str]]) -> bool:
+    """True only when no sentence of `parts` can have a fault: the checks of check_sentence run
+    once over the whole text (no pattern can match across a sentence end or a part's edge), and
+    anything they find sends the page to the exact check, sentence by sentence."""
+    # The checks that read a part's words alone, on the parts not already found clean elsewhere.
+    new = [p for p in parts if p not in _CLEAN_PARTS]
+    for p in new:
+        first = p.strip()[:1]
+        # Only a part's first sentence can start lower-case: split_sentences cuts before a capital.
+        if first.isalpha() and first.islower():
+            return False
+        if _BRACKETS.search(p):
+            for sentence in split_sentences(p):
+                if any(sentence.count(o) != sentence.count(c) for o, c in _PAIRS):
+                    return False
+    text = "\0".join(new)
+    for m in (_ASCII_SUSPECT if text.isascii() else _SUSPECT).finditer(text):
+        doubled, stacked, article, word = m.groups()
+        if doubled is not None:
+            if doubled.lower() not in _ALLOWED_DOUBLES:
+                return False
+        elif stacked is not None or not _article_ok(article, word):
+            return False
+    if len(_CLEAN_PARTS) > 65536:
+        _CLEAN_PARTS.clear()
+    _CLEAN_PARTS.update(new)
+    # The checks for the page's topic names, over all its text.
+    low = "\0".join(parts).lower()
+    # The kind nouns the text has at all, looked for once rather than once per name (usually none).
+    present = [probe for probe in _NOUN_PROBES if probe in low]
+    for text_name, (kind, bare) in names.items():
+        nouns, article = _name_rules(text_name, kind, bare)
+        for _noun, probe, pattern in nouns if present else ():
+            if probe in present and pattern.search(low):
+                return False
+        if article is not None and article[0] in low and article[1].search(low):
+            return False
+    return True
+
+
+def check_parts(parts: list[str], names: dict[str, tuple[str, str]]) -> list[Fault]:
+    """Faults in every sentence of some paragraphs, in order: the same as check_sentence on each
+    sentence split_sentences finds, with one fast pass over the whole text for the usual clean page."""
+    if _surely_clean(parts, names):
+        return []
+    return [fault for p in parts for sentence in split_sentences(p) for fault in check_sentence(sentence, names)]

@@ -1,0 +1,61 @@
+"""JSON-LD structured data for pages: only what the page itself shows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pipeline import urls
+
+# json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")), the encoder made once.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def to_script(data: dict[str, Any]) -> str:
+    """Serialise JSON-LD so it cannot close its <script> element."""
+    text = _ENCODER.encode(data)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def breadcrumb_list(base_url: str, crumbs: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": i, "name": c["label"], "item": urls.absolute(base_url, c["url"])}
+            for i, c in enumerate(crumbs, 1)
+        ],
+    }
+
+
+def page_graph(page: dict[str, Any], site: dict[str, Any]) -> dict[str, Any]:
+    """A MedicalWebPage (pairs) or WebPage with breadcrumbs, author, reviewer and citations."""
+    base = site["base_url"]
+    web: dict[str, Any] = {
+        "@type": "MedicalWebPage" if page["kind"] in ("pair", "hub") else "WebPage",
+        "@id": page["canonical"],
+        "url": page["canonical"],
+        "name": page["title"],
+        "headline": page["h1"],
+        "description": page["description"],
+        "inLanguage": site["language"],
+        "isPartOf": {"@type": "WebSite", "name": site["name"], "url": urls.absolute(base, urls.HOME)},
+        "author": {"@type": "Organization", "name": site["author"]},
+        "publisher": {"@type": "Organization", "name": site["brand"]},
+    }
+    if page.get("about"):
+        web["about"] = page["about"]
+    if page.get("reviewed_by"):
+        web["reviewedBy"] = {
+            "@type": "Organization" if "team" in page["reviewed_by"].lower() else "Person",
+            "name": page["reviewed_by"],
+        }
+    if page.get("reviewed_on"):
+        web["lastReviewed"] = page["reviewed_on"]
+    if page.get("updated_on"):
+        web["dateModified"] = page["updated_on"]
+    if page.get("sources"):
+        web["citation"] = [s["url"] for s in page["sources"]]
+    graph = [web]
+    if page.get("breadcrumbs"):
+        graph.append(breadcrumb_list(base, page["breadcrumbs"]))
+    return {"@context": "https://schema.org", "@graph": graph}

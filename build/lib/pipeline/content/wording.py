@@ -1,0 +1,159 @@
+"""Load the editable wording (templates/wording/*.toml) and check its placeholders."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.content.language import placeholders
+from pipeline.data.validate import KINDS
+from pipeline.problems import ContractError, Problem
+
+# Order in which two kinds are named in symmetric keys ("practice+condition").
+ROLE_ORDER = ("practice", "brain", "process", "behavior", "trait", "emotion", "phenomenon", "condition")
+KIND_FIELDS = ("label", "aspect", "presence", "help", "track")
+_TOPIC_FIELDS = {"", "_aspect", "_presence", "_help", "_label", "_track"}
+EFFECTS_PER_PAGE = 3  # effects of X a pair page lists, each in its own sentence from effects.toml
+FILES = ("kinds", "link", "effects", "strategies", "page", "sources")
+
+
+def _allowed(letters: str) -> set[str]:
+    out = set()
+    for letter in letters:
+        for suffix in _TOPIC_FIELDS:
+            out.add(letter + suffix)
+            out.add(letter.upper() + suffix)
+    return out
+
+
+ALLOWED = {
+    "link": _allowed("xy"),
+    "effects": _allowed("ab") | {"effect", "Effect"},
+    "strategies": _allowed("xy") | {"topic", "strategy"},
+    "page": _allowed("ab"),
+    "kinds": {"x"},
+    "sources": {"doi"},
+}
+
+
+@dataclass(frozen=True)
+class Wording:
+    """Every sentence template, keyed as in the TOML files."""
+
+    kinds: dict[str, dict[str, str]]
+    link: dict[str, list[str]]
+    effects: dict[str, dict[str, list[str]]]
+    strategies: dict[str, list[dict[str, str]]]
+    own_strategy: list[str]
+    page: dict[str, list[str]]
+    disclaimer: str
+    publishers: dict[str, str]
+    doi_label: str
+
+
+def _walk(value: object, path: str):
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, f"{path}[{i}]")
+
+
+def check_placeholders(raw: dict[str, dict], folder: str) -> list[Problem]:
+    """Every {field} in a wording file must be one the pipeline fills."""
+    problems = []
+    for name, data in raw.items():
+        for path, text in _walk(data, ""):
+            if path.endswith(("title",)) and name == "strategies" and "{" not in text:
+                continue
+            try:
+                fields = placeholders(text)
+            except ValueError as exc:
+                problems.append(Problem(f"{folder}/{name}.toml", 0, path, f"bad braces in {text[:50]!r}: {exc}"))
+                continue
+            for f in sorted(fields - ALLOWED[name]):
+                problems.append(
+                    Problem(
+                        f"{folder}/{name}.toml",
+                        0,
+                        path,
+                        f"unknown placeholder {{{f}}}; use one of {', '.join(sorted(ALLOWED[name]))}",
+                    )
+                )
+    return problems
+
+
+def parse_wording(raw: dict[str, dict], folder: str = "templates/wording") -> Wording:
+    """Turn the parsed TOML files into Wording, or raise with every problem."""
+    problems = check_placeholders(raw, folder)
+    kinds = raw["kinds"]
+    for kind in KINDS:
+        for f in KIND_FIELDS:
+            if not kinds.get(kind, {}).get(f):
+                problems.append(Problem(f"{folder}/kinds.toml", 0, f"{kind}.{f}", "is missing"))
+    for name, fallback in (("link", "*+*"), ("effects", "*>*"), ("strategies", "*+*")):
+        if fallback not in raw[name]:
+            problems.append(Problem(f"{folder}/{name}.toml", 0, fallback, "the fallback section is missing"))
+    for key, section in raw["effects"].items():
+        shapes = section.get("with_effect") if isinstance(section, dict) else None
+        if shapes is not None and len(shapes) < EFFECTS_PER_PAGE:
+            problems.append(
+                Problem(
+                    f"{folder}/effects.toml",
+                    0,
+                    f"{key}.with_effect",
+                    f"has {len(shapes)} sentence(s); a page lists up to {EFFECTS_PER_PAGE} effects and needs a "
+                    "different sentence for each",
+                )
+            )
+    if problems:
+        raise ContractError(problems)
+    strategies = {k: v["steps"] for k, v in raw["strategies"].items() if isinstance(v, dict)}
+    page = {k: v for k, v in raw["page"].items() if isinstance(v, list)}
+    return Wording(
+        kinds={k: dict(v) for k, v in kinds.items()},
+        link={k: v["variants"] for k, v in raw["link"].items()},
+        effects={k: v for k, v in raw["effects"].items()},
+        strategies=strategies,
+        own_strategy=raw["strategies"].get("own", ["For {topic}: {strategy}"]),
+        page=page,
+        disclaimer=raw["page"]["disclaimer"],
+        publishers=dict(raw.get("sources", {}).get("publishers", {})),
+        doi_label=raw.get("sources", {}).get("doi", "doi:{doi}"),
+    )
+
+
+def read_wording(folder: Path) -> Wording:
+    """Read templates/wording/*.toml from disk."""
+    raw: dict[str, dict] = {}
+    problems = []
+    for name in FILES:
+        path = folder / f"{name}.toml"
+        try:
+            raw[name] = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            problems.append(Problem(str(path), 0, "", "wording file not found"))
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(Problem(str(path), 0, "", f"is not valid TOML: {exc}"))
+    if problems:
+        raise ContractError(problems)
+    return parse_wording(raw, str(folder))
+
+
+def symmetric_keys(kind_x: str, kind_y: str) -> list[str]:
+    """Lookup order for a symmetric section: exact, then wildcards, then the fallback."""
+    return [f"{kind_x}+{kind_y}", f"{kind_x}+*", f"*+{kind_y}", "*+*"]
+
+
+def directed_keys(kind_a: str, kind_b: str) -> list[str]:
+    """Lookup order for a directed section ("how A affects B")."""
+    return [f"{kind_a}>{kind_b}", f"{kind_a}>*", f"*>{kind_b}", "*>*"]
+
+
+def role_order(kind_a: str, kind_b: str) -> bool:
+    """True when topic a is named first ({x}) in symmetric keys."""
+    return ROLE_ORDER.index(kind_a) <= ROLE_ORDER.index(kind_b)

@@ -1,0 +1,1 @@
+"""Loading, validating and joining the content team's data."""

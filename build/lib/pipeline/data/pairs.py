@@ -1,0 +1,203 @@
+"""Self-join the topics into every unordered pair once and overlay the editors' pairs.csv."""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline.problems import ContractError, Problem
+from pipeline.urls import pair_slug
+
+PAIR_FIELDS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "editorial")
+
+
+def join_count(n_topics: int) -> int:
+    """How many pages the self-join of n topics produces."""
+    return n_topics * (n_topics - 1) // 2
+
+
+def check_scale(n_topics: int, max_pages: int, file: str) -> None:
+    """Stop before a join that would produce more pages than configured."""
+    n = join_count(n_topics)
+    if n > max_pages:
+        raise ContractError(
+            [
+                Problem(
+                    file,
+                    0,
+                    "",
+                    f"{n_topics} topics make {n:,} pair pages, more than max_pages = {max_pages:,} "
+                    "in the site configuration; raise the limit or remove topics",
+                )
+            ]
+        )
+
+
+def self_join(slugs: pd.Series, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+    """Pairs (a, b) with a < b whose first topic is slugs[start:stop], in canonical order."""
+    left = pd.DataFrame({"a": slugs.iloc[start:stop].to_numpy()})
+    right = pd.DataFrame({"b": slugs.to_numpy()})
+    joined = left.merge(right, how="cross")
+    return joined[joined["a"] < joined["b"]].sort_values(["a", "b"], kind="stable").reset_index(drop=True)
+
+
+def iter_pair_chunks(slugs: pd.Series, topics_per_chunk: int) -> Iterator[pd.DataFrame]:
+    """Stream the join in chunks of first topics so no stage holds every pair."""
+    ordered = slugs.sort_values(kind="stable").reset_index(drop=True)
+    for start in range(0, len(ordered), topics_per_chunk):
+        chunk = self_join(ordered, start, start + topics_per_chunk)
+        if len(chunk):
+            yield chunk
+
+
+def overlay(pairs: pd.DataFrame, editorial: pd.DataFrame, default_status: str) -> pd.DataFrame:
+    """Add the editors' status and text to joined pairs; unlisted pairs take the default status."""
+    merged = pairs.merge(editorial.drop(columns=["line"], errors="ignore"), on=["a", "b"], how="left")
+    merged["editorial"] = merged["status"].notna()
+    merged["status"] = merged["status"].fillna("").replace("", default_status)
+    for col in ("relationship", "reviewed_by", "reviewed_on"):
+        merged[col] = merged[col].fillna("")
+    merged["sources"] = merged["sources"].apply(lambda v: v if isinstance(v, tuple) else ())
+    return merged[list(PAIR_FIELDS)]
+
+
+def check_url_collisions(slugs: list[str], file: str) -> None:
+    """Two different pairs must never share a URL ('a-and-b' + 'c' vs 'a' + 'b-and-c')."""
+    if not any("-and-" in s for s in slugs):
+        return
+    seen: dict[str, tuple[str, str]] = {}
+    ordered = sorted(slugs)
+    problems = []
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            key = pair_slug(a, b)
+            if key in seen:
+                problems.append(
+                    Problem(
+                        file,
+                        0,
+                        "slug",
+                        f"pairs {seen[key]} and {(a, b)} would share the URL '{key}/'; "
+                        "give one topic a slug without '-and-'",
+                    )
+                )
+            seen[key] = (a, b)
+    if problems:
+        raise ContractError(problems)
+
+
+_blake2b = hashlib.blake2b
+
+
+def _rank(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """What related-link choice needs to know about every topic, without the whole join."""
+
+    category: dict[str, str]
+    editorial: dict[str, tuple[str, ...]]
+    rejected: frozenset[tuple[str, str]]
+    by_category: dict[str, tuple[str, ...]]
+    slugs: tuple[str, ...]
+    spread: dict[str, tuple[str, ...]]  # per topic, its SPREAD_POOL partners by rendezvous rank
+
+
+SPREAD_POOL = 24
+
+
+def neighbours(topics: pd.DataFrame, editorial: pd.DataFrame) -> Neighbours:
+    """Index categories and editor-written partners for choosing related links."""
+    partners: dict[str, list[str]] = {}
+    rejected = set()
+    for a, b, status, rel in editorial[["a", "b", "status", "relationship"]].itertuples(index=False):
+        if status == "rejected":
+            rejected.add((a, b))
+        elif rel:
+            partners.setdefault(a, []).append(b)
+            partners.setdefault(b, []).append(a)
+    category = dict(zip(topics["slug"], topics["category"]))
+    by_cat: dict[str, list[str]] = {}
+    for slug, cat in sorted(category.items()):
+        by_cat.setdefault(cat, []).append(slug)
+    return Neighbours(
+        category=category,
+        editorial={k: tuple(sorted(v)) for k, v in partners.items()},
+        rejected=frozenset(rejected),
+        by_category={k: tuple(v) for k, v in by_cat.items()},
+        slugs=tuple(sorted(category)),
+        spread=spread_pools(sorted(category)),
+    )
+
+
+def spread_pools(slugs: list[str], size: int = SPREAD_POOL) -> dict[str, tuple[str, ...]]:
+    """For each topic, the partners with the lowest rendezvous rank: adding or removing one topic
+    changes a topic's pool only when that topic ranks among its lowest, so related links stay put."""
+    return {
+        s: tuple(heapq.nsmallest(size, (t for t in slugs if t != s), key=lambda t, s=s: _rank(f"{s}|{t}")))
+        for s in slugs
+    }
+
+
+_SAME: dict[int, tuple[Neighbours, dict[str, tuple[str, ...]]]] = {}
+
+
+def _same_category(n: Neighbours, topic: str) -> tuple[str, ...]:
+    """The topics of `topic`'s category but itself and those an editor rejected it with (once per topic)."""
+    held = _SAME.get(id(n))
+    if held is None or held[0] is not n:  # holding n keeps its id unique
+        _SAME.clear()
+        held = _SAME[id(n)] = (n, {})
+    same = held[1].get(topic)
+    if same is None:
+        rejected = n.rejected
+        same = held[1][topic] = tuple(
+            t
+            for t in n.by_category.get(n.category[topic], ())
+            if t != topic and ((topic, t) if topic < t else (t, topic)) not in rejected
+        )
+    return same
+
+
+def related_partners(n: Neighbours, topic: str, other: str, page: str, count: int) -> list[str]:
+    """Partners of `topic` to link from a page: editor-written pairs, then shared category, then a spread."""
+    chosen: list[str] = []
+    rejected = n.rejected
+
+    def ok(t: str) -> bool:
+        return (
+            t != topic
+            and t != other
+            and t not in chosen
+            and (not rejected or ((topic, t) if topic < t else (t, topic)) not in rejected)
+        )
+
+    # _rank(f"{page}|{t}") as the 8 digest bytes (big-endian, so they sort as the numbers do), from
+    # a copy of the hash of the page's prefix (far cheaper than a new hash object each time).
+    copy = _blake2b(f"{page}|".encode(), digest_size=8).copy
+
+    def rank(t: str) -> bytes:
+        h = copy()
+        h.update(t.encode())
+        return h.digest()
+
+    for t in n.editorial.get(topic, ()):
+        if ok(t) and len(chosen) < count:
+            chosen.append(t)
+    take = max(0, (count - len(chosen) + 1) // 2)
+    if take:
+        same = [t for t in _same_category(n, topic) if t != other and t not in chosen]
+        chosen += sorted(same, key=rank)[:take]
+    if len(chosen) < count:
+        for t in sorted(n.spread.get(topic, ()), key=rank):
+            if len(chosen) >= count:
+                break
+            if ok(t):
+                chosen.append(t)
+    return chosen[:count]

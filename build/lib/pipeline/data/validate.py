@@ -1,0 +1,365 @@
+"""Check the tables against the data contract and turn them into DataFrames.
+
+Every check collects problems instead of stopping, so one run reports them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date
+from urllib.parse import urlsplit
+
+import pandas as pd
+from slugify import slugify
+
+from pipeline.data.load import Table
+from pipeline.problems import Problem
+
+KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")
+STATUSES = ("approved", "review", "noindex", "rejected")
+TOPIC_REQUIRED = ("name", "kind", "description")
+PAIR_REQUIRED = ("topic_a", "topic_b")
+REQUIRED = {"topics": TOPIC_REQUIRED, "pairs": PAIR_REQUIRED}
+KNOWN_COLUMNS = {
+    "topics": (
+        "name",
+        "kind",
+        "description",
+        "slug",
+        "name_in_text",
+        "abbreviation",
+        "category",
+        "effects",
+        "strategies",
+        "sources",
+        "updated_on",
+        "old_slugs",
+    ),
+    "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on"),
+}
+# The validated topics DataFrame: the contract's columns, slug first, plus each row's line.
+TOPIC_COLUMNS = ("slug", *(c for c in KNOWN_COLUMNS["topics"] if c != "slug"), "line")
+PAIR_COLUMNS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "line")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG = 80
+SLUG_RULE = "lower-case letters, digits and single hyphens"
+# Words editors use for a kind or a status, and the value the contract spells it with.
+KIND_WORDS = {
+    "feeling": "emotion",
+    "feelings": "emotion",
+    "mood": "emotion",
+    "disorder": "condition",
+    "illness": "condition",
+    "symptom": "condition",
+    "state": "condition",
+    "habit": "behavior",
+    "behaviour": "behavior",
+    "therapy": "practice",
+    "technique": "practice",
+    "exercise": "practice",
+    "personality": "trait",
+    "effect": "phenomenon",
+    "bias": "phenomenon",
+    "concept": "phenomenon",
+    "region": "brain",
+    "network": "brain",
+    "neurotransmitter": "brain",
+    "hormone": "brain",
+    "chemical": "brain",
+    "brain-region": "brain",
+    "function": "process",
+}
+STATUS_WORDS = {
+    "draft": "review",
+    "pending": "review",
+    "todo": "review",
+    "published": "approved",
+    "live": "approved",
+    "ok": "approved",
+    "yes": "approved",
+    "done": "approved",
+    "hidden": "noindex",
+    "private": "noindex",
+    "no": "rejected",
+    "skip": "rejected",
+    "delete": "rejected",
+    "removed": "rejected",
+}
+
+
+def show(value: str, limit: int = 60) -> str:
+    """A cell's value as a message quotes it: on one line, escaped, cut short if long."""
+    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
+
+
+def make_slug(text: str) -> str:
+    """The one slug function: lower-case ASCII words joined by hyphens."""
+    return slugify(text, max_length=MAX_SLUG, word_boundary=True)
+
+
+def header_notes(table: Table | None, known: tuple[str, ...]) -> list[str]:
+    """Extra columns are allowed, but one that looks like a misspelt known column is worth a note."""
+    if table is None:
+        return []
+    notes = []
+    for col in table.header:
+        if col and col not in known:
+            close = difflib.get_close_matches(col, known, n=1, cutoff=0.75)
+            if close and close[0] not in table.header:
+                notes.append(
+                    f"{table.file}:1: column '{col}' is not a column of the data contract and is ignored; "
+                    f"did you mean '{close[0]}'?"
+                )
+    return notes
+
+
+def _suggest(value: str, choices: tuple[str, ...] | list[str], words: dict[str, str] | None = None) -> str:
+    if words and value.lower() in words:
+        return f"; did you mean '{words[value.lower()]}'?"
+    close = difflib.get_close_matches(value.lower(), list(choices), n=1, cutoff=0.5)
+    if not close:
+        close = [c for c in choices if c.startswith(value.lower()[:4]) or value.lower().startswith(c)][:1]
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def split_list(cell: str, sep: str) -> tuple[str, ...]:
+    """Split a semicolon or whitespace list cell into its non-empty items."""
+    parts = cell.split(sep) if sep else cell.split()
+    return tuple(p.strip() for p in parts if p.strip())
+
+
+def _check_date(cell: str, file: str, line: int, col: str, problems: list[Problem]) -> str:
+    if not cell:
+        return ""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cell):
+        try:
+            return date.fromisoformat(cell).isoformat()
+        except ValueError:
+            pass
+    problems.append(Problem(file, line, col, f"date {show(cell)} is not a real ISO date (YYYY-MM-DD, e.g. 2026-11-25)"))
+    return ""
+
+
+def _check_urls(cell: str, file: str, line: int, col: str, problems: list[Problem]) -> tuple[str, ...]:
+    urls = split_list(cell, "")
+    good = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or "." not in parts.netloc:
+            problems.append(
+                Problem(file, line, col, f"source {show(url, 80)} is not an http(s) URL; write it as https://…")
+            )
+        else:
+            good.append(url)
+    return tuple(good)
+
+
+def _required(
+    row: dict[str, str], cols: tuple[str, ...], file: str, line: int, problems: list[Problem], what: str
+) -> bool:
+    """Report empty required cells; a row missing a required column (reported once, for the header) is unusable."""
+    ok = True
+    for col in cols:
+        if col not in row:
+            ok = False
+        elif not row[col]:
+            need = ", ".join(cols[:-1]) + f" and {cols[-1]}"
+            problems.append(Problem(file, line, col, f"required cell is empty; every {what} needs {need}"))
+            ok = False
+    return ok
+
+
+def declared_slugs(table: Table | None) -> set[str]:
+    """Every slug topics.csv declares, valid or not, so pairs are not blamed for a broken topic row."""
+    if table is None:
+        return set()
+    return {row.get("slug", "") or make_slug(row.get("name", "")) for row in table.rows} - {""}
+
+
+def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check topics.csv row by row and across rows; return the usable topics."""
+    problems: list[Problem] = []
+    f = table.file
+    records = []
+    by_slug: dict[str, int] = {}
+    by_name_slug: dict[str, tuple[int, str]] = {}
+    old_by: dict[str, int] = {}
+    for row, line in zip(table.rows, table.lines):
+        ok = _required(row, TOPIC_REQUIRED, f, line, problems, "topic")
+        name, kind = row.get("name", ""), row.get("kind", "").lower()
+        if kind and kind not in KINDS:
+            problems.append(
+                Problem(
+                    f,
+                    line,
+                    "kind",
+                    f"kind {show(row['kind'])} is not one of {', '.join(KINDS)}{_suggest(kind, KINDS, KIND_WORDS)}",
+                )
+            )
+            ok = False
+        given = row.get("slug", "")
+        if given and not _SLUG.match(given):
+            hint = f"; did you mean '{make_slug(given)}'?" if make_slug(given) else ""
+            problems.append(Problem(f, line, "slug", f"slug {show(given)} is not a URL slug ({SLUG_RULE}){hint}"))
+            ok = False
+        slug = given or make_slug(name)
+        if name and not slug:
+            problems.append(
+                Problem(
+                    f,
+                    line,
+                    "name",
+                    f"name {show(name)} gives an empty URL slug; add a 'slug' cell such as 'topic-name'",
+                )
+            )
+            ok = False
+        if name and not given and slug in by_name_slug:
+            other_line, other = by_name_slug[slug]
+            if other == name:
+                message = f"topic {show(name)} is already listed on line {other_line}; keep one row"
+            else:
+                message = (
+                    f"name {show(name)} and {show(other)} (line {other_line}) both make the slug {show(slug)}; "
+                    "give one of them its own 'slug'"
+                )
+            problems.append(Problem(f, line, "name", message))
+            ok = False
+        elif slug and slug in by_slug:
+            problems.append(
+                Problem(
+                    f,
+                    line,
+                    "slug",
+                    f"duplicate slug {show(slug)} (already used on line {by_slug[slug]}); slugs must be unique",
+                )
+            )
+            ok = False
+        if slug:
+            by_slug.setdefault(slug, line)
+            if not given:
+                by_name_slug.setdefault(slug, (line, name))
+        sources = _check_urls(row.get("sources", ""), f, line, "sources", problems)
+        updated = _check_date(row.get("updated_on", ""), f, line, "updated_on", problems)
+        old = split_list(row.get("old_slugs", ""), "")
+        for o in old:
+            if not _SLUG.match(o):
+                problems.append(Problem(f, line, "old_slugs", f"old slug {show(o)} is not a URL slug ({SLUG_RULE})"))
+            elif o in old_by:
+                problems.append(
+                    Problem(
+                        f,
+                        line,
+                        "old_slugs",
+                        f"old slug '{o}' is also an old slug on line {old_by[o]}; "
+                        "an old URL can redirect to one topic only",
+                    )
+                )
+            else:
+                old_by[o] = line
+        if ok:
+            records.append(
+                {
+                    "slug": slug,
+                    "name": name,
+                    "kind": kind,
+                    "description": row.get("description", ""),
+                    "name_in_text": row.get("name_in_text", ""),
+                    "abbreviation": row.get("abbreviation", ""),
+                    "category": row.get("category", "") or "More Topics",
+                    "effects": split_list(row.get("effects", ""), ";"),
+                    "strategies": split_list(row.get("strategies", ""), ";"),
+                    "sources": sources,
+                    "updated_on": updated,
+                    "old_slugs": tuple(o for o in old if _SLUG.match(o)),
+                    "line": line,
+                }
+            )
+    topics = pd.DataFrame.from_records(records, columns=list(TOPIC_COLUMNS))
+    for rec in records:
+        for o in rec["old_slugs"]:
+            if o in by_slug:
+                where = (
+                    "this topic's own slug"
+                    if by_slug[o] == rec["line"]
+                    else f"the slug of the topic on line {by_slug[o]}"
+                )
+                problems.append(
+                    Problem(
+                        f,
+                        rec["line"],
+                        "old_slugs",
+                        f"old slug '{o}' is still {where}; list only slugs no topic uses any more",
+                    )
+                )
+    return topics.sort_values("slug", kind="stable").reset_index(drop=True), problems
+
+
+def validate_pairs(
+    table: Table | None, slugs: set[str], renamed: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check pairs.csv against itself and the known topic slugs (`renamed`: old slug → new slug)."""
+    problems: list[Problem] = []
+    if table is None:
+        return pd.DataFrame(columns=list(PAIR_COLUMNS)), problems
+    f = table.file
+    seen: dict[tuple[str, str], int] = {}
+    records = []
+    ordered = sorted(slugs)
+    for row, line in zip(table.rows, table.lines):
+        ok = _required(row, PAIR_REQUIRED, f, line, problems, "pair")
+        a, b = row.get("topic_a", ""), row.get("topic_b", "")
+        for col, val in (("topic_a", a), ("topic_b", b)):
+            if val and val not in slugs:
+                if renamed and val in renamed:
+                    hint = f"; it is an old slug of '{renamed[val]}': write '{renamed[val]}'"
+                elif make_slug(val) in slugs:
+                    hint = f"; did you mean '{make_slug(val)}'?"
+                else:
+                    hint = _suggest(val, ordered)
+                problems.append(Problem(f, line, col, f"topic {show(val)} is not a slug in topics.csv{hint}"))
+                ok = False
+        if a and a == b:
+            problems.append(Problem(f, line, "topic_b", f"pairs topic {show(a)} with itself; a pair needs two topics"))
+            ok = False
+        status = row.get("status", "").lower()
+        if status and status not in STATUSES:
+            problems.append(
+                Problem(
+                    f,
+                    line,
+                    "status",
+                    f"status {show(row['status'])} is not one of {', '.join(STATUSES)}"
+                    f"{_suggest(status, STATUSES, STATUS_WORDS)}",
+                )
+            )
+            ok = False
+        key = tuple(sorted((a, b)))
+        if a and b and key in seen:
+            problems.append(
+                Problem(
+                    f,
+                    line,
+                    "topic_a",
+                    f"pair {show(a)} × {show(b)} is already listed on line {seen[key]} "
+                    "(order does not matter); keep one row",
+                )
+            )
+            ok = False
+        seen.setdefault(key, line)
+        sources = _check_urls(row.get("sources", ""), f, line, "sources", problems)
+        reviewed = _check_date(row.get("reviewed_on", ""), f, line, "reviewed_on", problems)
+        if ok:
+            records.append(
+                {
+                    "a": key[0],
+                    "b": key[1],
+                    "status": status,
+                    "relationship": row.get("relationship", ""),
+                    "sources": sources,
+                    "reviewed_by": row.get("reviewed_by", ""),
+                    "reviewed_on": reviewed,
+                    "line": line,
+                }
+            )
+    return pd.DataFrame.from_records(records, columns=list(PAIR_COLUMNS)), problems

@@ -1,0 +1,1 @@
+"""Where pair pages are rendered: the local process pool (in site.build) or a Dask cluster."""

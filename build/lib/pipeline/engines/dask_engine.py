@@ -1,0 +1,339 @@
+"""The Dask engine: the same site as `build.build`, rendered by a dask.distributed cluster.
+
+    python -m pipeline build --engine dask                      # a LocalCluster of 2 processes
+    python -m pipeline build --engine dask --scheduler tcp://10.0.0.5:8786 --out s3://bucket/site
+
+How it works:
+
+- The client validates the inputs and prepares, once, everything a pair page is made from (topic
+  records, editor rows, related-link neighbours, wording, configuration, site values and the
+  *sources* of the templates, so workers need no copy of the repository's templates folder). That
+  payload is sent to every worker once (`client.scatter(..., broadcast=True)`); tasks only carry a
+  range of first-topic indices.
+- Each task generates its own pairs (i, j > i for i in its range: the cross join is never
+  materialised anywhere), renders them with build.py's functions (`pair_context`, `gate`,
+  `finish`, `render`), writes each page through fsspec under the target, and returns the same
+  compact per-page records as `build.render_chunk`: (i, j, status code, updated_on, words, own
+  share), plus rejected URLs and wording warnings.
+- The client turns the records into `PageSummary`s and assembles hubs, home, about, 404,
+  sitemaps, robots.txt, redirects and the page list with build.py's `_site_pages`, exactly as the
+  local engine does, so both engines give byte-identical sites.
+
+Targets: a local folder (a path or file://) is built in the same staging folder as the local
+engine and swapped in atomically when complete (the audit runs on the staged site first). Any
+other fsspec URL (s3://, gs://, az://, …) is written in place: pages are overwritten one by one,
+the page list (.pages.txt), sitemaps and redirects last, then pages the previous build had and
+this one does not are deleted. Readers may see a mix of old and new pages while it runs; see
+docs/scaling.md.
+
+The Dask engine always renders every pair page (no hard-link reuse: that is a local-disk trick);
+for a local target it removes the local engine's manifest, so the next local build is a full one.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pipeline import urls
+from pipeline.data.pairs import join_count
+from pipeline.site import build as b
+from pipeline.site.history import PAGES_FILE, pages_text, removed_pages
+
+# Per worker process: the prepared payload of the current build and its Jinja environment.
+_WORKER: dict[str, Any] = {}
+_WORKER_LOCK = threading.Lock()
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets
+# ---------------------------------------------------------------------------------------------
+
+
+def is_remote(target: str | os.PathLike) -> bool:
+    """True for an fsspec URL other than a local file path (s3://bucket/prefix, gs://…, memory://…)."""
+    text = os.fspath(target)
+    return "://" in text and not text.startswith("file://")
+
+
+def _local_path(target: str | os.PathLike) -> Path:
+    text = os.fspath(target)
+    return Path(text.removeprefix("file://"))
+
+
+def _filesystem(root: str, storage_options: dict[str, Any] | None):
+    """The fsspec filesystem and the root path inside it (local folders create parents on write)."""
+    import fsspec.core
+
+    options = dict(storage_options or {})
+    if not is_remote(root):
+        options.setdefault("auto_mkdir", True)
+        root = str(_local_path(root))
+    fs, path = fsspec.core.url_to_fs(root, **options)
+    return fs, path.rstrip("/")
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker side
+# ---------------------------------------------------------------------------------------------
+
+
+def _payload(inputs: b.Inputs) -> dict[str, Any]:
+    """What every partition needs, prepared once on the client (b._prepare sets b._STATE)."""
+    s = b._STATE
+    folder = Path(inputs.templates)
+    templates = {
+        p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.relative_to(folder).parts[0] != "wording"
+    }
+    return {
+        "token": uuid.uuid4().hex,
+        "code": b._code_fp(False),
+        "cfg": inputs.cfg,
+        "wording": inputs.wording,
+        "topics": s["topics"],
+        "nb": s["nb"],
+        "editorial": s["editorial"],
+        "slugs": s["slugs"],
+        "names": s["names"],
+        "site": s["site"],
+        "templates": templates,
+    }
+
+
+def _state(payload: dict[str, Any]) -> dict[str, Any]:
+    """The worker's Jinja environment for this payload, made once per worker process and build."""
+    with _WORKER_LOCK:
+        if _WORKER.get("token") != payload["token"]:
+            import jinja2
+
+            from pipeline.content.language import with_article
+            from pipeline.site.render import environment
+
+            env = environment(Path("."))
+            env.loader = jinja2.DictLoader(payload["templates"])
+            with_article("owl")  # load inflect once per worker, not inside the first task's timing
+            _WORKER.clear()
+            _WORKER.update(token=payload["token"], env=env)
+        return _WORKER
+
+
+def code_version() -> int:
+    """The fingerprint of the pipeline code this process runs (workers must run the client's)."""
+    return b._code_fp(False)
+
+
+def render_partition(
+    span: tuple[int, int],
+    payload: dict[str, Any],
+    root: str,
+    storage_options: dict[str, Any] | None = None,
+    batch: int = 256,
+) -> dict[str, Any]:
+    """Render and write every pair whose first topic is slugs[start:stop], `batch` pages at a time;
+    return per-page records."""
+    env = _state(payload)["env"]
+    fs, base = _filesystem(root, storage_options)
+    cfg, wording, topics, nb = payload["cfg"], payload["wording"], payload["topics"], payload["nb"]
+    editorial, slugs, site, names = payload["editorial"], payload["slugs"], payload["site"], payload["names"]
+    pages: list[tuple] = []
+    rejected: list[str] = []
+    warnings: dict[str, list[str]] = {}
+    todo: list[tuple] = []  # (place in pages, i, j, url, row, names) of pages to render
+
+    def render_batch() -> None:
+        """Render a batch one step at a time (build.render_pairs), send it in one fs.pipe, fill in its places."""
+        done = b.render_pairs([(row, nm) for *_, row, nm in todo], topics, nb, wording, cfg, env, site)
+        fs.pipe(
+            {f"{base}/{urls.output_path(url)}": r[5].encode("utf-8") for (_, _, _, url, _, _), r in zip(todo, done)}
+        )
+        for (place, i, j, url, _, _), (_, page, status, own, total, _, found) in zip(todo, done):
+            pages[place] = b.pair_record(i, j, status, page, own, total)
+            if found:
+                warnings[url] = found
+        todo.clear()
+
+    for i, j, a, bb, row, url in b.pair_rows(span, slugs, editorial, cfg):
+        if row["status"] == "rejected":
+            rejected.append(url)
+            pages.append((i, j, -1, "", 0, 0.0))
+            continue
+        todo.append((len(pages), i, j, url, row, names[a] | names[bb]))
+        pages.append(None)
+        if len(todo) >= batch:
+            render_batch()
+    if todo:
+        render_batch()
+    return {"pages": pages, "rejected": rejected, "warnings": warnings, "rendered": len(pages) - len(rejected)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Client side
+# ---------------------------------------------------------------------------------------------
+
+
+def partitions(n_topics: int, workers: int, per_partition: int = 2500) -> list[tuple[int, int]]:
+    """Ranges of first-topic indices of about `per_partition` pairs each, at least ~4 per worker."""
+    total = join_count(n_topics)
+    size = max(1, min(per_partition, -(-total // (max(workers, 1) * 4))))
+    return list(b._chunks(n_topics, size))
+
+
+def _client(scheduler: str | None, workers: int):
+    """A Client on the scheduler at `scheduler`, or on a new LocalCluster (processes, 1 thread each)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    )
+    return Client(cluster), cluster
+
+
+def _check_code(client) -> None:
+    """Refuse to build when a worker runs other pipeline code than the client (its pages would differ)."""
+    mine = code_version()
+    theirs = client.run(code_version)
+    other = sorted(w for w, v in theirs.items() if v != mine)
+    if other:
+        raise RuntimeError(
+            f"{len(other)} Dask worker(s) run a different version of the pipeline code than this "
+            f"machine (e.g. {other[0]}); install the same commit on every worker"
+        )
+
+
+def build_dask(
+    inputs: b.Inputs,
+    out: str | os.PathLike,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    after_write=None,
+    storage_options: dict[str, Any] | None = None,
+    client=None,
+) -> b.BuildResult:
+    """Build the site with Dask into `out`: a local folder (staged, swapped in whole) or an fsspec URL.
+
+    `after_write(staging_root, result)` runs before the swap, as in `build.build` (local targets only:
+    the audit reads local files). Pass `client` to use an existing Client instead of `scheduler`.
+    """
+    remote = is_remote(out)
+    made = client is None
+    cluster = None
+    if made:
+        client, cluster = _client(scheduler, workers or 2)
+    try:
+        _check_code(client)
+        if remote:
+            return _build_remote(inputs, os.fspath(out), client, progress, storage_options or {})
+        return _build_local(inputs, _local_path(out), client, progress, after_write)
+    finally:
+        if made:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _render_all(inputs: b.Inputs, client, root: str, progress: bool, storage_options: dict[str, Any]) -> b.BuildResult:
+    """Scatter the payload once, run one task per partition, collect the records as build() does."""
+    from distributed import as_completed
+    from tqdm import tqdm
+
+    result = b.BuildResult()
+    payload = _payload(inputs)
+    slugs = payload["slugs"]
+    n = len(slugs)
+    spans = partitions(n, max(1, len(client.scheduler_info().get("workers", {})) or 1))
+    # A list of one: scatter would spread a dict's values as separate objects.
+    [shared] = client.scatter([payload], broadcast=True, hash=False)
+    futures = client.map(
+        render_partition,
+        spans,
+        payload=shared,
+        root=root,
+        storage_options=storage_options,
+        pure=False,
+        key=[f"bringwise-pairs-{payload['token'][:8]}-{s}-{e}" for s, e in spans],
+    )
+    order = {f.key: k for k, f in enumerate(futures)}
+    rejected: list[list[str]] = [[] for _ in futures]
+    warnings: dict[str, list[str]] = {}
+    statuses, pair_url, pages = b.STATUSES, urls.pair_url, result.pages
+    bar = tqdm(total=join_count(n), unit="page", desc="pair pages (dask)", disable=not progress, leave=False)
+    try:
+        # Records become summaries as partitions finish (pages are sorted by URL below, so arrival
+        # order does not matter); only rejected URLs keep partition order, as in build().
+        for future in as_completed(futures):
+            part = future.result()
+            future.release()
+            for i, j, code, upd, w, share in part["pages"]:
+                if code >= 0:
+                    a, c = slugs[i], slugs[j]
+                    pages.append(b.PageSummary(pair_url(a, c), "pair", statuses[code], upd, w, share, a, c))
+            rejected[order[future.key]] = part["rejected"]
+            warnings.update(part["warnings"])
+            result.rendered += part["rendered"]
+            bar.update(len(part["pages"]))
+    finally:
+        bar.close()
+    for urls_of_part in rejected:
+        result.rejected.extend(urls_of_part)
+    for url in sorted(warnings):
+        result.warnings.extend(warnings[url])
+    result.pages.sort(key=lambda p: p.url)
+    shared.release()
+    return result
+
+
+def _build_local(inputs: b.Inputs, out: Path, client, progress: bool, after_write) -> b.BuildResult:
+    from pipeline.site.history import previous_pages
+    from pipeline.site.write import Staging, recover
+
+    recover(out)
+    with Staging(out) as staging:
+        b._prepare(inputs, staging.root)
+        gc.unfreeze()
+        result = _render_all(inputs, client, str(staging.root), progress, {})
+        result.out = out
+        for rel, text in b._site_pages(inputs, result, b._STATE["site"]).items():
+            staging.write(rel, text)
+        staging.write(PAGES_FILE, pages_text(p.url for p in result.pages))
+        result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
+        if after_write is not None:
+            after_write(staging.root, result)
+        # The local engine's manifest describes the site this build replaces: drop it, so the next
+        # local build renders everything instead of trusting it.
+        (b._cache_dir(out) / "manifest.pkl").unlink(missing_ok=True)
+        staging.commit()
+    return result
+
+
+def _build_remote(
+    inputs: b.Inputs, target: str, client, progress: bool, storage_options: dict[str, Any]
+) -> b.BuildResult:
+    fs, base = _filesystem(target, storage_options)
+    try:
+        text = fs.cat_file(f"{base}/{PAGES_FILE}").decode("utf-8")
+        previous = [line for line in text.splitlines() if line and not line.startswith("#")]
+    except (FileNotFoundError, OSError, UnicodeDecodeError):
+        previous = None
+    b._prepare(inputs, Path("."))
+    gc.unfreeze()
+    result = _render_all(inputs, client, target, progress, storage_options)
+    result.out = Path(target)  # informational only
+    files = b._site_pages(inputs, result, b._STATE["site"])
+    files[PAGES_FILE] = pages_text(p.url for p in result.pages)
+    # The page list last: it names what the site holds once everything before it is written.
+    fs.pipe({f"{base}/{rel}": text.encode("utf-8") for rel, text in files.items() if rel != PAGES_FILE})
+    fs.pipe_file(f"{base}/{PAGES_FILE}", files[PAGES_FILE].encode("utf-8"))
+    result.removed = removed_pages(previous, (p.url for p in result.pages))
+    gone = [f"{base}/{urls.output_path(u)}" for u in result.removed]
+    if gone:
+        fs.rm(gone)
+    return result

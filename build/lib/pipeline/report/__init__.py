@@ -1,0 +1,1 @@
+"""The SEO review report: HTML and CSV written from an audit result (review.py)."""

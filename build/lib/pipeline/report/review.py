@@ -1,0 +1,590 @@
+"""The SEO reviewers' report: reports/seo-review.html and .csv, outside the deployable site.
+
+Also keeps what the next build compares against (reports/.previous.json: the page hashes of the
+latest build and of the one before it) and the terminal summary.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from pipeline.audit import CACHE_NAME, CHECKS, SEVERITIES, AuditResult, PageRow, compare
+from pipeline.audit import file_of as page_file
+from pipeline.config import Config
+
+HTML_NAME = "seo-review.html"
+CSV_NAME = "seo-review.csv"
+STATE_NAME = ".previous.json"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
+
+CSV_COLUMNS = [
+    "url",
+    "file",
+    "kind",
+    "status",
+    "title",
+    "title_length",
+    "description_length",
+    "words",
+    "unique_share",
+    "nearest_duplicate",
+    "similarity",
+    "click_depth",
+    "inlinks",
+    "outlinks",
+    "change",
+    "errors",
+    "warnings",
+    "info",
+    "findings",
+    "messages",
+]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def default_reports_dir(out: Path) -> Path:
+    """Reports live next to the output folder, never inside it."""
+    return Path(out).resolve().parent / "reports"
+
+
+def cache_file(reports: Path) -> Path:
+    return Path(reports) / CACHE_NAME
+
+
+# ---------------------------------------------------------------------------------------------
+# What changed since the previous build
+
+
+def load_state(reports: Path) -> dict[str, Any]:
+    """{'latest': {url: hash}, 'before': {url: hash} | None} or {} before the first build."""
+    path = Path(reports) / STATE_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) and isinstance(data.get("latest"), dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def save_state(reports: Path, hashes: dict[str, str]) -> None:
+    """Record a finished build: its hashes become 'latest', the previous latest becomes 'before'."""
+    reports = Path(reports)
+    reports.mkdir(parents=True, exist_ok=True)
+    state = load_state(reports)
+    data = {"latest": hashes, "before": state.get("latest")}
+    tmp = reports / f"{STATE_NAME}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, reports / STATE_NAME)
+
+
+def baseline_for_build(reports: Path) -> dict[str, str] | None:
+    """A new build compares against the latest recorded build."""
+    return load_state(reports).get("latest")
+
+
+def compare_with_previous_build(result: AuditResult, reports: Path) -> None:
+    """For `audit` on an existing site: if it is the latest recorded build, show that build's changes."""
+    state = load_state(reports)
+    if state.get("latest") is not None and result.hashes() == state["latest"] and state.get("before") is not None:
+        compare(result, state["before"])
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+
+
+def neutralise(value: Any) -> Any:
+    """Stop spreadsheets from running a cell as a formula: prefix risky text with a single quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+_NO_COUNTS: Counter = Counter()
+
+
+def csv_row(p: PageRow) -> list[Any]:
+    """The CSV columns of one page."""
+    counts = Counter(f.severity for f in p.findings) if p.findings else _NO_COUNTS
+    return [
+        "/" + p.url,
+        p.file,
+        p.kind,
+        p.status,
+        p.title,
+        len(p.title),
+        p.description_length,
+        p.words,
+        "" if p.unique_share is None else round(p.unique_share, 3),
+        "/" + p.nearest if p.nearest else "",
+        "" if p.similarity is None else round(p.similarity, 3),
+        "" if p.depth is None else p.depth,
+        p.inlinks,
+        p.outlinks,
+        p.change,
+        counts["error"],
+        counts["warning"],
+        counts["info"],
+        "; ".join(sorted({f.check for f in p.findings})),
+        " | ".join(f"{f.severity}: {f.check}: {f.message}" for f in p.findings),
+    ]
+
+
+def _csv_writer(f) -> Any:
+    """A function writing one page's CSV row to `f` (after the header)."""
+    w = csv.writer(f)
+    w.writerow(CSV_COLUMNS)
+    return lambda p: w.writerow([neutralise(v) if isinstance(v, str) else v for v in csv_row(p)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts: inline SVG drawn here, no scripts or external files
+
+_SEV_COLOURS = {"error": "#c0362c", "warning": "#c77700", "info": "#3b6fd4"}
+_SERIES = (("indexable", "#0d5c4a"), ("noindex", "#9fc7bb"))
+
+
+def _esc(text: Any) -> str:
+    return str(Markup.escape(text))
+
+
+def histogram_svg(
+    series: dict[str, list[int]],
+    labels: list[str],
+    title: str,
+    marker: float | None = None,
+    marker_label: str = "",
+    width: int = 360,
+    height: int = 190,
+    categories: int = 0,
+    end_label: str = "",
+) -> Markup:
+    """A stacked column chart; `series` maps a name to counts per bin, `marker` is a bin position.
+
+    Labels name each bin's lower edge and sit on it, except the first `categories` bins (such as
+    "none"), whose labels are centred.
+    """
+    left, right, top, bottom = 34, 14, 22, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = len(labels)
+    totals = [sum(s[i] for s in series.values()) for i in range(n)]
+    peak = max(totals + [1])
+    step = _nice_step(peak)
+    ymax = step * -(-peak // step)
+    bar_w = plot_w / n
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(title)}" class="chart">',
+        f"<title>{_esc(title)}</title>",
+    ]
+    for k in range(0, ymax + 1, step):
+        y = top + plot_h - plot_h * k / ymax
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 5}" y="{y + 3.5:.1f}" class="axis" text-anchor="end">{_fmt(k)}</text>'
+        )
+    colours = dict(_SERIES)
+    for i in range(n):
+        y = top + plot_h
+        x = left + i * bar_w + 1.5
+        for name, counts in series.items():
+            h = plot_h * counts[i] / ymax
+            if counts[i]:
+                y -= h
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(bar_w - 3, 1):.1f}" height="{h:.1f}" '
+                    f'rx="1.5" fill="{colours.get(name, "#0d5c4a")}"><title>{_esc(labels[i])}: '
+                    f"{counts[i]:,} {_esc(name)}</title></rect>"
+                )
+        if n <= 12 or i % max(1, n // 6) == 0:
+            lx = left + (i + 0.5) * bar_w if i < categories else left + i * bar_w
+            parts.append(
+                f'<text x="{lx:.1f}" y="{height - bottom + 14}" class="axis" '
+                f'text-anchor="middle">{_esc(labels[i])}</text>'
+            )
+    if end_label:
+        parts.append(
+            f'<text x="{left + plot_w:.1f}" y="{height - bottom + 14}" class="axis" '
+            f'text-anchor="middle">{_esc(end_label)}</text>'
+        )
+    if marker is not None:
+        x = left + marker * bar_w
+        flip = x > left + plot_w * 0.6  # label on the left of the line near the right edge
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 18}" y2="{top + plot_h}" class="marker"/>'
+            f'<text x="{x - 4 if flip else x + 4:.1f}" y="{top - 9}" class="marker-label" '
+            f'text-anchor="{"end" if flip else "start"}">{_esc(marker_label)}</text>'
+        )
+    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" class="base"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _nice_step(peak: int) -> int:
+    for step in (
+        1,
+        2,
+        5,
+        10,
+        20,
+        25,
+        50,
+        100,
+        200,
+        250,
+        500,
+        1000,
+        2000,
+        2500,
+        5000,
+        10_000,
+        20_000,
+        25_000,
+        50_000,
+        100_000,
+    ):
+        if peak / step <= 5:
+            return step
+    return 10 ** len(str(peak // 5))
+
+
+def _fmt(n: int) -> str:
+    return f"{n / 1000:g}k" if n >= 1000 else str(n)
+
+
+def _bins(values: list[tuple[float, bool]], edges: list[float]) -> dict[str, list[int]]:
+    out = {"indexable": [0] * len(edges), "noindex": [0] * len(edges)}
+    for v, indexable in values:
+        i = len(edges) - 1
+        for k in range(len(edges) - 1):
+            if v < edges[k + 1]:
+                i = k
+                break
+        out["indexable" if indexable else "noindex"][i] += 1
+    return out
+
+
+class PageFacts(NamedTuple):
+    """What the summary and the charts need from every page, gathered in one pass over the rows
+    (each row is made from the audit's columns when asked, so every pass costs)."""
+
+    kinds: Counter
+    indexable: int
+    near: set[str]  # pages with a near-duplicate finding
+    by_check: dict[str, Counter]  # check → severity → pages affected
+    words_of: list[tuple[int, bool]]  # (value, indexable) of content pages (not the 404 page)
+    share_of: list[tuple[float, bool]]
+    sim_of: list[tuple[float | None, bool]]
+
+
+def page_facts(result: AuditResult) -> PageFacts:
+    kinds: Counter = Counter()
+    indexable = 0
+    near: set[str] = set()
+    by_check: dict[str, Counter] = {}
+    words_of, share_of, sim_of = [], [], []
+    rows = getattr(result.pages, "summary_rows", None)
+    if rows is not None:  # the audit's own rows: the fields needed, without making each PageRow
+        rows = rows()
+    else:
+        rows = ((p.url, p.kind, p.indexable, p.words, p.unique_share, p.similarity, p.findings) for p in result.pages)
+    for url, kind, is_indexable, words, share, similarity, findings in rows:
+        kinds[kind] += 1
+        indexable += is_indexable
+        if kind != "404":
+            words_of.append((words, is_indexable))
+            if share is not None:
+                share_of.append((share, is_indexable))
+            sim_of.append((similarity, is_indexable))
+        if findings:
+            if any(f.check == "near-duplicate" for f in findings):
+                near.add(url)
+            for check, sev in {(f.check, f.severity) for f in findings}:
+                by_check.setdefault(check, Counter())[sev] += 1
+    return PageFacts(kinds, indexable, near, by_check, words_of, share_of, sim_of)
+
+
+def charts(result: AuditResult, cfg: Config, facts: PageFacts | None = None) -> dict[str, Markup]:
+    a = cfg.audit
+    facts = page_facts(result) if facts is None else facts
+    words_of, share_of, sim_of = facts.words_of, facts.share_of, facts.sim_of
+    words = sorted(w for w, _ in words_of) or [0]
+    top = max(
+        words[int(0.98 * (len(words) - 1))], int(a.min_words * 1.5), 1
+    )  # a few very long pages share the last bin
+    width = next(w for w in (25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 10**9) if top / w <= 10)
+    edges = [k * width for k in range(int(top // width) + 1)]
+    labels = [f"{e:,}" for e in edges]
+    if words[-1] >= edges[-1] + width:
+        labels[-1] += "+"
+    word_chart = histogram_svg(
+        _bins(words_of, edges),
+        labels,
+        "Pages by words of main text",
+        marker=a.min_words / width,
+        marker_label=f"min {a.min_words}",
+    )
+    pct = [k / 10 for k in range(10)]
+    pct_labels = [f"{k * 10}%" for k in range(10)]
+    unique_chart = histogram_svg(
+        _bins(share_of, pct),
+        pct_labels,
+        "Pages by share of text that is their own",
+        end_label="100%",
+        marker=a.min_unique_share * 10,
+        marker_label=f"min {a.min_unique_share:.0%}",
+    )
+    sims = _bins([(v, ix) for v, ix in sim_of if v is not None], pct)
+    none = [(0.0, ix) for v, ix in sim_of if v is None]
+    for name in sims:
+        sims[name].insert(0, sum(1 for _, ix in none if (name == "indexable") == ix))
+    sim_chart = histogram_svg(
+        sims,
+        ["none", "", *pct_labels[1:]],
+        "Pages by similarity to their most similar page",
+        categories=1,
+        end_label="100%",
+        marker=1 + a.near_duplicate_threshold * 10,
+        marker_label=f"duplicate ≥ {a.near_duplicate_threshold:.0%}",
+    )
+    return {"words": word_chart, "unique": unique_chart, "similarity": sim_chart}
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+
+def _href(site_dir: Path, reports: Path, file: str) -> str:
+    prefix = _site_prefix(str(site_dir), str(reports))
+    if (
+        prefix is not None
+        and file
+        and not file.startswith("/")
+        and not any(part in ("", ".", "..") for part in file.split("/"))
+    ):
+        return quote(file if prefix == "." else f"{prefix}/{file}")  # what relpath gives, without 2 × 20,000 calls
+    return quote(Path(os.path.relpath(Path(site_dir) / file, reports)).as_posix())
+
+
+@lru_cache(maxsize=16)
+def _site_prefix(site_dir: str, reports: str) -> str | None:
+    """relpath(site_dir, reports), when relpath(site_dir/file, reports) is it joined with `file`
+    (the reports folder is not inside the site); else None."""
+    a, r = os.path.abspath(site_dir), os.path.abspath(reports)
+    if os.path.commonpath([a, r]) == a:
+        return None
+    return Path(os.path.relpath(a, r)).as_posix()
+
+
+def table_rows(result: AuditResult, site_dir: Path, reports: Path, each=None) -> Iterator[list[Any]]:
+    """Compact rows for the report's script: arrays, with checks and severities as indices.
+    `each(row)`, when given, also sees every PageRow (the CSV is written in the same pass)."""
+    index = {c: i for i, c in enumerate(sorted(CHECKS))}
+    # A page without a similar page links to the home page's file, when there is one (as it always has).
+    home = _href(site_dir, reports, page_file("")) if _has_url(result, "") else ""
+    for p in result.pages:
+        if each is not None:
+            each(p)
+        yield [
+            p.url,
+            _href(site_dir, reports, p.file),
+            p.title,
+            p.kind,
+            1 if p.indexable else 0,
+            p.words,
+            -1 if p.unique_share is None else round(p.unique_share * 1000),
+            p.nearest,
+            _href(site_dir, reports, page_file(p.nearest)) if p.nearest else home,
+            -1 if p.similarity is None else round(p.similarity * 100),
+            -1 if p.depth is None else p.depth,
+            p.inlinks,
+            p.outlinks,
+            p.change,
+            [[index[f.check], SEVERITIES.index(f.severity), f.message] for f in p.findings],
+        ]
+
+
+def _has_url(result: AuditResult, url: str) -> bool:
+    has = getattr(result.pages, "has_url", None)
+    return has(url) if has is not None else any(p.url == url for p in result.pages)
+
+
+def _safe(text: str) -> str:
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _json_script_parts(result: AuditResult, site_dir: Path, reports: Path, each=None) -> Iterator[str]:
+    """The table's data as JSON for a <script> element ("<", ">" and "&" escaped), one row at a
+    time, never held whole: {"checks": [[id, title], …], "severities": […], "rows": [table_rows…]}."""
+    checks = sorted(CHECKS)
+    head = {"checks": [[c, CHECKS[c][1]] for c in checks], "severities": list(SEVERITIES), "rows": []}
+    text = _safe(json.dumps(head, ensure_ascii=False, separators=(",", ":")))
+    assert text.endswith("[]}")
+    yield text[:-2]
+    for k, row in enumerate(table_rows(result, site_dir, reports, each)):
+        yield ("," if k else "") + _safe(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+    yield "]}"
+
+
+def summary(result: AuditResult, cfg: Config, facts: PageFacts | None = None) -> dict[str, Any]:
+    facts = page_facts(result) if facts is None else facts
+    words = [w for w, _ in facts.words_of]
+    shares = [v for v, _ in facts.share_of]
+    near, kinds, indexable = facts.near, facts.kinds, facts.indexable
+    by_check = {check: Counter(c) for check, c in facts.by_check.items()}  # pages, then site files too
+    for f in result.site_findings:
+        by_check.setdefault(f.check, Counter())[f.severity] += 1
+    peak = max((sum(c.values()) for c in by_check.values()), default=1)
+    return {
+        "pages": len(result.pages),
+        "indexable": indexable,
+        "noindex": len(result.pages) - indexable,
+        "errors": result.count("error"),
+        "warnings": result.count("warning"),
+        "info": result.count("info"),
+        "near_duplicates": len(near),
+        "median_words": int(statistics.median(words)) if words else 0,
+        "median_unique": statistics.median(shares) if shares else None,
+        "kinds": kinds,
+        "checks": [
+            (c, CHECKS[c][1], by_check[c], {s: 100 * n / peak for s, n in by_check[c].items()})
+            for c in sorted(
+                by_check, key=lambda c: (min(SEVERITIES.index(s) for s in by_check[c]), -sum(by_check[c].values()), c)
+            )
+        ],
+    }
+
+
+_DATA_MARK = "\x00seo-review-rows\x00"
+
+
+def _render_html_parts(result: AuditResult, cfg: Config, site_dir: Path, reports: Path, each=None) -> Iterator[str]:
+    """The report in pieces: the page around the table data, and the data one row at a time."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+
+    def page_link(url: str) -> str:
+        return _href(site_dir, reports, page_file(url)) if _has_url(result, url) else ""
+
+    facts = page_facts(result)  # one pass over the rows for the summary and the charts
+    page = env.get_template("seo-review.html").render(
+        site=cfg.name,
+        base_url=cfg.base_url,
+        cfg=cfg,
+        result=result,
+        s=summary(result, cfg, facts),
+        charts=charts(result, cfg, facts),
+        data=Markup(_DATA_MARK),
+        page_link=page_link,
+        site_dir=os.path.relpath(site_dir, reports),
+        generated=datetime.now(UTC).astimezone().strftime("%d %b %Y, %H:%M"),
+        csv_name=CSV_NAME,
+        change_limit=100,
+    )
+    before, after = page.split(_DATA_MARK)
+    yield before
+    yield from _json_script_parts(result, site_dir, reports, each)
+    yield after
+
+
+def write_reports(result: AuditResult, cfg: Config, reports: Path, site_dir: Path) -> tuple[Path, Path]:
+    """Write seo-review.html and seo-review.csv; links point at `site_dir`, the final output folder."""
+    reports = Path(reports).resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    html_path, csv_path = reports / HTML_NAME, reports / CSV_NAME
+    tmp = reports / f"{HTML_NAME}.tmp-{os.getpid()}"
+    tmp_csv = reports / f"{CSV_NAME}.tmp-{os.getpid()}"
+    # One pass over the pages makes each row once for both files.
+    try:
+        with open(tmp, "w", encoding="utf-8") as f, open(tmp_csv, "w", encoding="utf-8", newline="") as c:
+            for part in _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c)):
+                f.write(part)
+    except BaseException:
+        for t in (tmp, tmp_csv):
+            t.unlink(missing_ok=True)
+        raise
+    os.replace(tmp_csv, csv_path)
+    os.replace(tmp, html_path)
+    return html_path, csv_path
+
+
+# ---------------------------------------------------------------------------------------------
+# Terminal
+
+
+def terminal_summary(result: AuditResult, html_path: Path | None = None, limit: int = 10) -> list[str]:
+    s = result.stats
+    indexable = result.indexable()
+    lines = [
+        (
+            f"SEO audit: {len(result.pages):,} pages ({indexable:,} indexable) in {s.get('seconds', 0):.1f} s "
+            f"({s.get('parsed', 0):,} parsed, {s.get('cached', 0):,} unchanged since the last audit)"
+        ),
+        (f"  {result.count('error'):,} errors · {result.count('warning'):,} warnings · {result.count('info'):,} info"),
+    ]
+    by = Counter((f.severity, f.check) for f in result.findings)
+    for sev in ("error", "warning"):
+        items = [f"{c} {n:,}" for (sv, c), n in sorted(by.items(), key=lambda kv: -kv[1]) if sv == sev]
+        if items:
+            lines.append(f"  {sev}s: " + ", ".join(items))
+    for f in [f for f in result.findings if f.severity == "error"][:limit]:
+        lines.append(f"    /{f.url}: {f.check}: {f.message}")
+    if result.has_previous:
+        lines.append(
+            f"  since the previous build: {len(result.added):,} added, {len(result.removed):,} removed, "
+            f"{len(result.changed):,} changed"
+        )
+        for sign, urls in (("+", result.added), ("-", result.removed), ("~", result.changed)):
+            for u in urls[:limit]:
+                lines.append(f"    {sign} /{u}")
+            if len(urls) > limit:
+                lines.append(f"    {sign} … and {len(urls) - limit:,} more")
+    if html_path is not None:
+        lines.append(f"  report: {_display(html_path)} (and {CSV_NAME})")
+    return lines
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def audit_and_report(
+    root: Path,
+    cfg: Config,
+    site_dir: Path,
+    reports: Path,
+    previous: dict[str, str] | None,
+    workers: int | None = None,
+    rebase: bool = False,
+    known: dict | None = None,
+) -> tuple[AuditResult, Path]:
+    """Audit the site in `root` (the staging folder during a build) and write the reports.
+
+    Links in the report point at `site_dir`, where the site is (or is about to be) served from.
+    With `rebase`, a site that is exactly the latest recorded build is compared with the build
+    before it (what `audit` on an unchanged output should show). `known`: records the build made
+    of the pages it rendered (see audit.read_pages).
+    """
+    from pipeline.audit import audit_site
+
+    result = audit_site(root, cfg, previous, cache_file=cache_file(reports), workers=workers, known=known)
+    if rebase:
+        compare_with_previous_build(result, reports)
+    html_path, _ = write_reports(result, cfg, reports, site_dir)
+    return result, html_path

@@ -1,0 +1,1 @@
+"""Rendering, writing and the incremental state of the built site."""

@@ -1,0 +1,1025 @@
+"""The build: validated data in, a complete staged site out, swapped in only when whole."""
+
+from __future__ import annotations
+
+import gc
+import heapq
+import multiprocessing
+import os
+import pickle
+import re
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from hashlib import blake2b
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import urls
+from pipeline.config import Config
+from pipeline.content.context import Topic, hub_context, pair_context, topic_records
+from pipeline.content.language import split_sentences
+from pipeline.content.proofread import check_parts, topic_names
+from pipeline.content.wording import Wording, read_wording
+from pipeline.data.load import read_inputs
+from pipeline.data.pairs import (
+    check_scale,
+    check_url_collisions,
+    join_count,
+    neighbours,
+)
+from pipeline.data.validate import (
+    KNOWN_COLUMNS,
+    REQUIRED,
+    STATUSES,
+    declared_slugs,
+    header_notes,
+    validate_pairs,
+    validate_topics,
+)
+from pipeline.memory import give_back
+from pipeline.problems import ContractError
+from pipeline.site.history import (
+    PAGES_FILE,
+    pages_lines,
+    previous_pages,
+    removed_pages,
+    rename_redirects,
+)
+from pipeline.site.quick import cache_dir, folder_identity
+from pipeline.site.render import environment, finish, render, site_context
+from pipeline.site.sitemap import redirect_files, redirect_lines, robots_txt, sitemap_files
+from pipeline.site.write import Staging, empty_trash, link_into, recover, replace_bytes
+
+_WORDS = re.compile(r"[\w’'-]+")
+# _WORDS's characters among ASCII (letters, digits, underscore, apostrophe, hyphen) as "w", every
+# other ASCII character as a space: in an ASCII text, _WORDS's matches are the runs of "w".
+_ASCII_WORD_CHARS = str.maketrans({chr(c): "w" if chr(c).isalnum() or chr(c) in "_'-" else " " for c in range(128)})
+
+
+def _words_in(text: str) -> int:
+    """len(_WORDS.findall(text)); an ASCII text (generated text usually is) counted ≈ 9× faster as the
+    starts of runs of word characters, with str.translate and str.count instead of the regex."""
+    if text.isascii():
+        runs = text.translate(_ASCII_WORD_CHARS)
+        return runs.count(" w") + runs.startswith("w")
+    return len(_WORDS.findall(text))
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a build reads, validated."""
+
+    topics: pd.DataFrame
+    pairs: pd.DataFrame
+    wording: Wording
+    templates: Path
+    cfg: Config
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class PageSummary:
+    """What the build keeps of each written page (never the page itself)."""
+
+    url: str
+    kind: str
+    status: str
+    updated_on: str
+    words: int = 0
+    own_share: float = 1.0
+    a: str = ""
+    b: str = ""
+
+
+class PairSummary:
+    """A PageSummary of a pair page, without the URL string (made from the two slugs when asked)
+    or a kind slot: half a PageSummary's memory, which counts at half a million pages."""
+
+    __slots__ = ("a", "b", "status", "updated_on", "words", "own_share")
+    kind = "pair"
+
+    def __init__(self, a: str, b: str, status: str, updated_on: str, words: int, own_share: float):
+        self.a, self.b, self.status, self.updated_on = a, b, status, updated_on
+        self.words, self.own_share = words, own_share
+
+    @property
+    def url(self) -> str:
+        return urls.pair_url(self.a, self.b)
+
+
+@dataclass
+class BuildResult:
+    pages: list[PageSummary | PairSummary] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    out: Path = Path("output")
+    removed: list[str] = field(default_factory=list)  # pages of the previous site this build no longer has
+    redirected: dict[str, str] = field(default_factory=dict)  # old URL → new URL, for renamed topics
+    rendered: int = 0  # pair pages rendered by this build
+    reused: int = 0  # pair pages hard-linked unchanged from the previous output
+    unchanged: bool = False  # nothing changed since the last build: the output was left as it was
+    # With build(audit_records=True): an audit.RecordStore of each pair page rendered, parsed
+    # in the workers from the bytes they wrote; handed to after_write, then dropped.
+    audit_records: Any = field(default_factory=dict, repr=False)
+
+    def by_status(self) -> Counter:
+        return Counter(p.status for p in self.pages if p.kind == "pair")
+
+
+def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
+    """Read and validate everything; raise one ContractError with every problem."""
+    topics_t, pairs_t, problems = read_inputs(data_dir, REQUIRED)
+    topics, pairs = pd.DataFrame(), pd.DataFrame()
+    file = str(data_dir / "topics.csv")
+    if topics_t is not None and topics_t.header:
+        topics, more = validate_topics(topics_t)
+        problems += more
+        # Pairs may name a topic whose own row has a problem: that row is blamed, not the pair.
+        renamed = {o: s for s, olds in zip(topics["slug"], topics["old_slugs"]) for o in olds}
+        pairs, more = validate_pairs(pairs_t, set(topics["slug"]) | declared_slugs(topics_t), renamed)
+        problems += more
+        if len(topics_t.rows) < 2:
+            problems.append(problems_for_few(data_dir))
+        for check in (
+            lambda: check_scale(len(topics_t.rows), cfg.max_pages, file),
+            lambda: check_url_collisions(list(topics["slug"]), file),
+        ):
+            try:
+                check()
+            except ContractError as exc:
+                problems += exc.problems
+    try:
+        wording = read_wording(templates / "wording")
+    except ContractError as exc:
+        problems += exc.problems
+    if problems:
+        raise ContractError(problems)
+    notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
+    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes))
+
+
+def problems_for_few(data_dir: Path):
+    from pipeline.problems import Problem
+
+    return Problem(str(data_dir / "topics.csv"), 0, "", "needs at least two topics to make a pair page")
+
+
+def word_count(texts: list[str]) -> int:
+    # One scan of the texts joined by spaces: a word never spans a space, so the count is the same.
+    return _words_in(" ".join(texts))
+
+
+_TEXT_WORDS: dict[str, int] = {}
+
+
+def _text_words(text: str) -> int:
+    """word_count of one text, remembered (a topic's description is counted on every page it is on)."""
+    n = _TEXT_WORDS.get(text)
+    if n is None:
+        if len(_TEXT_WORDS) > 4096:
+            _TEXT_WORDS.clear()
+        n = _TEXT_WORDS[text] = _words_in(text)
+    return n
+
+
+def _own_and_total(ctx: dict[str, Any]) -> tuple[int, int]:
+    """Words that belong to this pair (definitions, editor text, topic lists) against all words."""
+    own_words = _text_words(ctx["a"]["description"]) + _text_words(ctx["b"]["description"])
+    if ctx["editorial"]:
+        own_words += word_count(ctx["link"])
+    generated = [
+        ctx["intro"],
+        *([] if ctx["editorial"] else ctx["link"]),
+        ctx["effects_lead"],
+        *ctx["effects"],
+        ctx["strategies_lead"],
+        *(s["title"] + " " + s["text"] for s in ctx["strategies"]),
+    ]
+    return own_words, own_words + word_count(generated)
+
+
+def gate(row: dict[str, Any], own: int, total: int, cfg: Config) -> str:
+    """The status a page is published with: editors decide; otherwise default plus quality."""
+    if row["editorial"] and row["status"]:
+        return row["status"]
+    status = row["status"] or cfg.default_status
+    if status == "approved" and (total < cfg.quality.min_words or own / max(total, 1) < cfg.quality.min_unique_share):
+        return "review"
+    return status
+
+
+def _generated_parts(ctx: dict[str, Any]) -> list[str]:
+    """The paragraphs of a pair page the pipeline wrote (not the editors), in proofreading order."""
+    parts = [ctx["intro"], ctx["effects_lead"], *ctx["effects"], ctx["strategies_lead"], ctx["cta"]["lead"]]
+    parts += [s["text"] for s in ctx["strategies"]]
+    if not ctx["editorial"]:
+        parts += ctx["link"]
+    return parts
+
+
+def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
+    return [s for p in _generated_parts(ctx) for s in split_sentences(p)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Fingerprints: what each page is made from, so an unchanged page is reused instead of rendered.
+# ---------------------------------------------------------------------------------------------
+
+MANIFEST_VERSION = 1
+# Modules that do not shape any page: editing them never re-renders pages (the audit ones do
+# invalidate the no-change shortcut, so the report is made again).
+_NOT_RENDERING = ("audit/", "report/", "engines/", "cli.py", "__main__.py", "site/quick.py")
+_CODE = Path(__file__).resolve().parent.parent  # the pipeline package, walked recursively
+_STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
+
+
+def _h(*parts: Any) -> int:
+    """A stable signed 64-bit fingerprint of the repr of some values."""
+    return int.from_bytes(blake2b(repr(parts).encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+
+
+def _code_fp(rendering_only: bool) -> int:
+    h = blake2b(digest_size=8)
+    for path in sorted(_CODE.rglob("*.py")):
+        rel = path.relative_to(_CODE).as_posix()
+        if rendering_only and rel.startswith(_NOT_RENDERING):
+            continue
+        h.update(rel.encode() + b"\0" + path.read_bytes())
+    return int.from_bytes(h.digest(), "big", signed=True)
+
+
+def _template_closure(folder: Path, name: str, seen: set[str] | None = None) -> set[str]:
+    """A template and every template it extends, includes or imports."""
+    import jinja2
+    from jinja2 import meta
+
+    seen = set() if seen is None else seen
+    if name in seen or not (folder / name).exists():
+        return seen
+    seen.add(name)
+    ast = jinja2.Environment().parse((folder / name).read_text(encoding="utf-8"))
+    for ref in meta.find_referenced_templates(ast):
+        if ref:
+            _template_closure(folder, ref, seen)
+    return seen
+
+
+@dataclass
+class Fingerprints:
+    site: int  # everything: if it equals the last build's, nothing is done at all
+    kind: dict[str, int]  # per page kind: rendering code, its templates, wording, configuration
+    topic: dict[str, int]  # per topic: every cell
+    row: dict[tuple[str, str], int]  # per editor pair: every cell
+    nb: int  # what related-link choice reads (categories, editor partners, rejections, slugs)
+    names: int  # every display name (related links and hubs show them)
+
+
+def fingerprints(inputs: Inputs) -> Fingerprints:
+    from pipeline.site.render import TEMPLATES
+
+    cfg_fp = _h(repr(inputs.cfg))
+    wording_fp = _h(repr(inputs.wording))
+    code = _code_fp(True)
+    folder = inputs.templates
+    kind = {}
+    for k, name in TEMPLATES.items():
+        files = sorted(_template_closure(folder, name))
+        kind[k] = _h(code, cfg_fp, wording_fp, [(f, (folder / f).read_bytes()) for f in files])
+    cols = [c for c in inputs.topics.columns if c != "line"]
+    topic = {row[0]: _h(row) for row in inputs.topics[cols].itertuples(index=False, name=None)}
+    row: dict[tuple[str, str], int] = {}
+    if len(inputs.pairs):
+        pcols = [c for c in inputs.pairs.columns if c != "line"]
+        for r in inputs.pairs[pcols].itertuples(index=False, name=None):
+            row[(r[0], r[1])] = _h(r)
+    nb = neighbours(inputs.topics, inputs.pairs)
+    nb_fp = _h(
+        sorted(nb.category.items()),
+        sorted(nb.editorial.items()),
+        sorted(nb.rejected),
+        sorted(nb.by_category.items()),
+        nb.slugs,
+    )
+    names = _h(list(zip(inputs.topics["slug"], inputs.topics["name"])))
+    all_templates = sorted((str(p.relative_to(folder)), p.read_bytes()) for p in folder.rglob("*") if p.is_file())
+    site = _h(
+        MANIFEST_VERSION,
+        _code_fp(False),
+        kind,
+        all_templates,
+        sorted(topic.items()),
+        sorted(row.items()),
+        nb_fp,
+        names,
+        wording_fp,
+        cfg_fp,
+    )
+    return Fingerprints(site, kind, topic, row, nb_fp, names)
+
+
+def _cache_dir(out: Path) -> Path:
+    """Where the manifest of the build of `out` lives (see pipeline.site.quick.cache_dir)."""
+    return cache_dir(out)
+
+
+def _load_manifest(out: Path) -> dict[str, Any] | None:
+    """The last build's manifest, if it describes the output folder as it stands."""
+    path = _cache_dir(out) / "manifest.pkl"
+    try:
+        with open(path, "rb") as f:
+            m = pickle.load(f)
+        if m.get("version") != MANIFEST_VERSION or folder_identity(out) != m.get("out_id"):
+            return None
+        return m
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _save_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    folder = _cache_dir(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest["out_id"] = folder_identity(out)
+    tmp = folder / f"manifest.pkl.{os.getpid()}"
+    with open(tmp, "wb") as f:
+        pickle.dump(manifest, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, folder / "manifest.pkl")
+
+
+def _pair_index(i: int, j: int, n: int) -> int:
+    """Position of pair (i, j), i < j, in the canonical order of n sorted slugs."""
+    return i * (2 * n - i - 1) // 2 + (j - i - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering workers
+# ---------------------------------------------------------------------------------------------
+
+# Worker state: set once per build before the pool forks, so chunks only carry indices.
+_STATE: dict[str, Any] = {}
+
+
+def _prepare(
+    inputs: Inputs, root: Path, fps: Fingerprints | None = None, old: dict | None = None, out: Path | None = None
+) -> None:
+    cfg = inputs.cfg
+    topics = topic_records(inputs.topics)
+    editorial: dict[tuple[str, str], dict[str, Any]] = {}
+    if len(inputs.pairs):
+        for r in inputs.pairs.to_dict("records"):
+            editorial[(r["a"], r["b"])] = {
+                "a": r["a"],
+                "b": r["b"],
+                "status": r["status"] or cfg.default_status,
+                "relationship": r["relationship"] or "",
+                "sources": r["sources"] if isinstance(r["sources"], tuple) else (),
+                "reviewed_by": r["reviewed_by"] or "",
+                "reviewed_on": r["reviewed_on"] or "",
+                # Only a status an editor chose overrides the quality gate; a row with an empty status
+                # (as `python -m pipeline pairs` appends) takes the default like an unlisted pair.
+                "editorial": bool(r["status"]),
+            }
+    slugs = tuple(sorted(topics))
+    nb = neighbours(inputs.topics, inputs.pairs)
+    reuse = None
+    if old is not None and fps is not None and out is not None:
+        reuse = {
+            "out": str(out.resolve()),
+            "index": {s: i for i, s in enumerate(old["slugs"])},
+            "n": len(old["slugs"]),
+            "kind_same": old["kind"].get("pair") == fps.kind["pair"],
+            "rel_same": old["nb"] == fps.nb and old["names"] == fps.names,
+            "old": old,
+        }
+    # inflect loads lazily; load it once here so forked workers share it.
+    from pipeline.content.language import with_article
+
+    with_article("owl")
+    gc.collect()
+    gc.freeze()  # what workers inherit is never scanned again (less GC time, fewer copied pages)
+    _STATE.clear()
+    _STATE.update(
+        inputs=inputs,
+        root=root,
+        topics=topics,
+        nb=nb,
+        env=environment(inputs.templates),
+        site=site_context(cfg),
+        editorial=editorial,
+        slugs=slugs,
+        fps=fps,
+        reuse=reuse,
+        names={s: topic_names(t) for s, t in topics.items()},
+    )
+
+
+def _related_fp(related: list[dict[str, str]]) -> int:
+    return _h([(r["url"], r["label"]) for r in related])
+
+
+def _related_links(a: str, b: str, page: str) -> list[dict[str, str]]:
+    """The related links pair_context chooses, without building the page (for change checks only)."""
+    from pipeline.content.context import RELATED_PER_TOPIC
+    from pipeline.data.pairs import related_partners
+
+    topics, nb = _STATE["topics"], _STATE["nb"]
+    out = []
+    for topic, other in ((a, b), (b, a)):
+        for t in related_partners(nb, topic, other, page, RELATED_PER_TOPIC):
+            p, q = sorted((topic, t))
+            out.append({"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"})
+    return out
+
+
+def pair_rows(span: tuple[int, int], slugs: tuple[str, ...], editorial: dict, cfg: Config) -> Iterator[tuple]:
+    """The join's pairs whose first topic is slugs[start:stop]: (i, j, a, b, editor row or default, url)."""
+    default = {
+        "status": cfg.default_status,
+        "relationship": "",
+        "sources": (),
+        "reviewed_by": "",
+        "reviewed_on": "",
+        "editorial": False,
+    }
+    n = len(slugs)
+    start, stop = span
+    for i in range(start, stop):
+        a = slugs[i]
+        for j in range(i + 1, n):
+            b = slugs[j]
+            row = editorial.get((a, b)) or dict(default, a=a, b=b)
+            yield i, j, a, b, row, urls.pair_url(a, b)
+
+
+def render_pairs(
+    batch: list[tuple[dict[str, Any], dict]], topics, nb, wording: Wording, cfg: Config, env, site
+) -> list:
+    """Pair pages, one for each (editor row, topic names) in `batch`: (context, finished page, status,
+    own words, total words, HTML, wording warnings). Made one step at a time over the whole batch
+    (contexts, then pages, then HTML, then proofreading), so that each step's code and data stay in
+    the CPU's caches (≈ 10 % less CPU a page than page after page, measured with 64 pages)."""
+    contexts = [pair_context(row, topics, nb, wording, cfg) for row, _ in batch]
+    done = []
+    for (row, _), ctx in zip(batch, contexts):
+        own, total = _own_and_total(ctx)
+        status = gate(row, own, total, cfg)
+        done.append((ctx, finish(ctx, site, indexable=status == "approved"), status, own, total))
+    htmls = [render(env, page, site) for _, page, _, _, _ in done]
+    return [
+        (
+            ctx,
+            page,
+            status,
+            own,
+            total,
+            html,
+            [
+                f"{page['url']}: {fault.kind} ({fault.detail}): {fault.sentence}"
+                for fault in check_parts(_generated_parts(ctx), names)
+            ],
+        )
+        for (ctx, page, status, own, total), html, (_, names) in zip(done, htmls, batch)
+    ]
+
+
+# Pages rendered, written and parsed for the audit a batch at a time (see render_pairs).
+BATCH = 64
+
+
+def pair_record(i: int, j: int, status: str, page: dict[str, Any], own: int, total: int) -> tuple:
+    """What a render worker returns for a rendered pair page: (i, j, status code, updated_on, words,
+    own share)."""
+    return i, j, _STATUS_CODE[status], page["updated_on"], total, own / max(total, 1)
+
+
+def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
+    """Render (or reuse) and write the pairs whose first topic is slugs[start:stop].
+
+    Returns compact per-page records: (i, j, status code, updated_on, words, own share), the
+    fingerprints for the next build's manifest, rejected URLs and wording warnings.
+    """
+    s = _STATE
+    inputs: Inputs = s["inputs"]
+    topics: dict[str, Topic] = s["topics"]
+    cfg = inputs.cfg
+    slugs: tuple[str, ...] = s["slugs"]
+    editorial = s["editorial"]
+    fps: Fingerprints | None = s["fps"]
+    reuse = s["reuse"]
+    root = str(s["root"])
+    env, site, nb, wording = s["env"], s["site"], s["nb"], inputs.wording
+    kfp = fps.kind["pair"] if fps else 0
+    tfp = fps.topic if fps else {}
+    rowfp = fps.row if fps else {}
+    pages: list[tuple] = []
+    base_fps: list[int] = []
+    rel_fps: list[int] = []
+    rejected: list[str] = []
+    warnings: dict[str, list[str]] = {}
+    rendered = reused = 0
+    # The audit's records of the pages rendered, when the build hands them to the audit: parsed here
+    # and folded into this chunk's own RecordStore (per-page checks included); the parent appends it.
+    records = None
+    audit_base = s.get("audit_base")
+    if audit_base is not None:
+        from pipeline.audit import RecordStore, parse_page, stat_key
+
+        records = RecordStore(cfg, s["audit_severity"])
+    todo: list[tuple] = []  # (place in the lists, i, j, url, file, row, names) of pages to render
+
+    def render_batch(batch: list[tuple]) -> int:
+        """Render, write and (for the audit) parse a batch of pages, one step at a time; fill in their places."""
+        done = render_pairs([(row, names) for *_, row, names in batch], topics, nb, wording, cfg, env, site)
+        written = []
+        for (_, _, _, url, rel, _, _), (_, _, _, _, _, html, _) in zip(batch, done):
+            try:
+                os.mkdir(f"{root}/{url}")
+            except FileExistsError:
+                pass
+            data = html.encode("utf-8")
+            written.append((rel, data, replace_bytes(f"{root}/{rel}", data)))
+        if records is not None:
+            parsed = []
+            for rel, data, st in written:
+                rec = parse_page(rel, data, audit_base)
+                rec.stat = stat_key(st)
+                parsed.append(rec)
+            for rec in parsed:
+                records.add(rec)
+        for (place, i, j, url, _, _, _), (ctx, page, status, own, total, _, found) in zip(batch, done):
+            pages[place] = pair_record(i, j, status, page, own, total)
+            rel_fps[place] = _related_fp(ctx["related"]) if fps else 0
+            if found:
+                warnings[url] = found
+        return len(batch)
+
+    for i, j, a, b, row, url in pair_rows(chunk, slugs, editorial, cfg):
+        if row["status"] == "rejected":
+            rejected.append(url)
+            pages.append((i, j, -1, "", 0, 0.0))
+            base_fps.append(0)
+            rel_fps.append(0)
+            continue
+        base = hash((kfp, rowfp.get((a, b), 0), tfp.get(a, 0), tfp.get(b, 0))) if fps else 0
+        rel = urls.output_path(url)
+        if reuse is not None and reuse["kind_same"]:
+            old = reuse["old"]
+            oi, oj = reuse["index"].get(a), reuse["index"].get(b)
+            if (
+                oi is not None
+                and oj is not None
+                and old["status"][k := _pair_index(oi, oj, reuse["n"])] >= 0
+                and old["base"][k] == base
+            ):
+                rel_fp = int(old["rel"][k])
+                if not reuse["rel_same"]:
+                    rel_fp = _related_fp(_related_links(a, b, urls.pair_slug(a, b)))
+                if rel_fp == old["rel"][k]:
+                    if link_into(f"{reuse['out']}/{rel}", f"{root}/{rel}"):
+                        reused += 1
+                        status_code = int(old["status"][k])
+                        pages.append(
+                            (
+                                i,
+                                j,
+                                status_code,
+                                old["dates"][old["updated"][k]],
+                                int(old["words"][k]),
+                                float(old["own"][k]),
+                            )
+                        )
+                        base_fps.append(base)
+                        rel_fps.append(rel_fp)
+                        if url in old["warnings"]:
+                            warnings[url] = old["warnings"][url]
+                        continue
+        # Rendered below with its batch; its place in the chunk's lists is kept for it.
+        todo.append((len(pages), i, j, url, rel, row, s["names"][a] | s["names"][b]))
+        pages.append(None)
+        base_fps.append(base)
+        rel_fps.append(0)
+        if len(todo) >= BATCH:
+            rendered += render_batch(todo)
+            todo = []
+    rendered += render_batch(todo)
+    return {
+        "pages": pages,
+        "base": base_fps,
+        "rel": rel_fps,
+        "rejected": rejected,
+        "warnings": warnings,
+        "rendered": rendered,
+        "reused": reused,
+        "records": records,
+    }
+
+
+def render_all(chunks: list[tuple[int, int]], workers: int, collect) -> None:
+    """render_chunk every chunk with `workers` processes in all, handing results to `collect` in chunk order.
+
+    The calling process renders too: workers - 1 are forked, and it renders the next chunk itself
+    whenever the one it must collect next is not finished. One process fewer holds a copy of the
+    build's state (the whole tree's memory is what counts), and its own chunks are never pickled.
+    """
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            collect(render_chunk(chunk))
+        return
+    ahead = 2 * (workers - 1)  # chunks queued for the pool, so that its workers never wait
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers - 1, mp_context=ctx) as pool:
+        queued: dict[int, Any] = {}
+        mine: dict[int, dict[str, Any]] = {}
+        handed = 0  # chunks given out so far, in order, to the pool or to this process
+
+        def feed() -> None:
+            nonlocal handed
+            while handed < len(chunks) and sum(1 for f in queued.values() if not f.done()) < ahead:
+                queued[handed] = pool.submit(render_chunk, chunks[handed])
+                handed += 1
+
+        try:
+            feed()
+            for k in range(len(chunks)):
+                while (
+                    k not in mine
+                    and not (k in queued and queued[k].done())
+                    and handed < len(chunks)
+                    and len(mine) < ahead  # never far ahead of the collection: results wait in memory
+                ):
+                    mine[handed] = render_chunk(chunks[handed])  # rather than wait
+                    handed += 1
+                    feed()
+                collect(mine.pop(k) if k in mine else queued.pop(k).result())
+                feed()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # fail now, not after the queued chunks
+            raise
+
+
+def _chunks(n_topics: int, pages_per_chunk: int = 2500, workers: int = 1) -> Iterator[tuple[int, int]]:
+    """Ranges of first topics holding about `pages_per_chunk` pairs each (the join is never materialised).
+
+    With several workers, chunks shrink towards the end to a quarter of what is left per worker (not
+    below 200 pages), so that the processes finish together instead of one rendering a last big
+    chunk alone.
+    """
+    left = n_topics * (n_topics - 1) // 2
+    start = 0
+    while start < n_topics - 1:
+        size = (
+            pages_per_chunk
+            if workers <= 1
+            else max(min(pages_per_chunk, 200), min(pages_per_chunk, left // (4 * workers)))
+        )
+        stop, count = start, 0
+        while stop < n_topics - 1 and (count == 0 or count + (n_topics - stop - 1) <= size):
+            count += n_topics - stop - 1
+            stop += 1
+        yield start, stop
+        left -= count
+        start = stop
+
+
+def _hub_fp(kind_fp: int, topic_fp: int, partners: list[tuple[str, str, str]]) -> int:
+    return _h(kind_fp, topic_fp, partners)
+
+
+def _site_pages(
+    inputs: Inputs,
+    result: BuildResult,
+    site: dict[str, Any],
+    staging_root: Path | None = None,
+    reuse: dict | None = None,
+    hub_fps: dict[str, int] | None = None,
+    write_lines=None,
+) -> dict[str, str]:
+    """Hubs, home, about and 404: rendered from the summaries of the pair pages.
+
+    With `staging_root`, hubs whose fingerprint matches the last build are hard-linked from the
+    current output instead of rendered; `hub_fps` collects every hub's fingerprint. With
+    `write_lines(rel, lines)`, hubs and the redirect files (two lines per pair page) are written
+    through it as they are made instead of returned.
+    """
+    cfg = inputs.cfg
+    env = _STATE["env"]
+    topics: dict[str, Topic] = _STATE["topics"]
+    fps: Fingerprints | None = _STATE.get("fps")
+    pairs = [p for p in result.pages if p.kind == "pair"]
+    partners: dict[str, list[str]] = {slug: [] for slug in topics}
+    status_of: dict[tuple[str, str], str] = {}
+    for p in pairs:
+        partners[p.a].append(p.b)
+        partners[p.b].append(p.a)
+        status_of[(p.a, p.b)] = p.status
+    files: dict[str, str] = {}
+    disclaimer = inputs.wording.disclaimer
+    old_hubs = reuse["old"]["hubs"] if reuse is not None else {}
+    for slug, topic in sorted(topics.items()):
+        others = [topics[o] for o in sorted(partners[slug], key=lambda o: topics[o].name.display.lower())]
+        statuses = {o.slug: status_of.get(tuple(sorted((slug, o.slug))), "") for o in others}
+        rel = urls.output_path(urls.hub_url(slug))
+        if fps is not None:
+            fp = _hub_fp(fps.kind["hub"], fps.topic[slug], [(o.slug, o.name.display, statuses[o.slug]) for o in others])
+            if hub_fps is not None:
+                hub_fps[slug] = fp
+            if staging_root is not None and reuse is not None and old_hubs.get(slug) == fp:
+                if link_into(f"{reuse['out']}/{rel}", str(staging_root / rel)):
+                    result.pages.append(PageSummary(urls.hub_url(slug), "hub", "approved", topic.updated_on))
+                    continue
+        ctx = hub_context(topic, others, statuses, cfg, inputs.wording)
+        page = finish(ctx, site, indexable=True)
+        if write_lines is None:
+            files[rel] = render(env, page, site)
+        else:  # written at once: at 1,000 topics the hubs are 1,000 pages of 1,000 links each
+            write_lines(rel, (render(env, page, site),))
+        result.pages.append(PageSummary(ctx["url"], "hub", "approved", topic.updated_on))
+    categories: dict[str, list[Topic]] = {}
+    for t in topics.values():
+        categories.setdefault(t.category, []).append(t)
+    with_text: set[tuple[str, str]] = set()
+    if inputs.pairs is not None and len(inputs.pairs):
+        with_text = {
+            (a, b) for a, b, r in inputs.pairs[["a", "b", "relationship"]].itertuples(index=False, name=None) if r != ""
+        }
+    featured = [p for p in pairs if (p.a, p.b) in with_text]
+    latest = max((t.updated_on for t in topics.values() if t.updated_on), default="")
+    home = {
+        "kind": "index",
+        "url": urls.HOME,
+        "title": f"{cfg.name}: How Psychology Topics Connect",
+        "h1": "How Psychology Topics Connect",
+        "intro": f"Short, careful guides to how {len(topics)} psychological topics relate to each other, "
+        f"written by {cfg.author}, with practical steps you can turn into daily habits.",
+        "description": "",
+        "updated_on": latest,
+        "disclaimer": disclaimer,
+        "featured": [
+            {"url": p.url, "label": f"{topics[p.a].name.display} and {topics[p.b].name.display}"}
+            for p in featured
+            if p.status != "rejected"
+        ],
+        "categories": [
+            {
+                "name": c,
+                "topics": [
+                    {"url": urls.hub_url(t.slug), "name": t.name.display}
+                    for t in sorted(ts, key=lambda t: t.name.display.lower())
+                ],
+            }
+            for c, ts in sorted(categories.items())
+        ],
+    }
+    home["description"] = (
+        f"Guides to how {len(topics)} psychology topics connect, such as stress, emotions, "
+        "habits and the brain, with practical, science-informed steps for daily life."
+    )
+    indexable = sum(1 for p in pairs if p.status == "approved")
+    about = {
+        "kind": "about",
+        "url": urls.ABOUT,
+        "title": f"About These Pages | {cfg.name}",
+        "h1": "About These Pages",
+        "description": f"How {cfg.name} pages are written, reviewed and kept out of search engines until an "
+        "editor has checked them, and what they are not: medical advice.",
+        "updated_on": latest,
+        "disclaimer": disclaimer,
+        "total_pages": len(pairs),
+        "editorial_pages": len(featured),
+        "indexable_pages": indexable,
+        "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": urls.ABOUT, "label": "About these pages"}],
+    }
+    missing = {
+        "kind": "404",
+        "url": urls.NOT_FOUND,
+        "title": f"Page Not Found | {cfg.name}",
+        "h1": "Page Not Found",
+        "description": "This page does not exist.",
+        "updated_on": latest,
+    }
+    for ctx, indexable_page in ((home, True), (about, True), (missing, False)):
+        page = finish(ctx, site, indexable=indexable_page)
+        files[urls.output_path(ctx["url"])] = render(env, page, site)
+        if ctx["kind"] != "404":
+            result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", latest))
+    sitemap_entries = sorted((p.url, p.updated_on) for p in result.pages if p.status == "approved")  # URLs are unique
+    files.update(sitemap_files(cfg.base_url, sitemap_entries))
+    files["robots.txt"] = robots_txt(cfg.base_url)
+    by_url = _in_url_order(pairs)
+    renames: list[tuple[str, str]] = []
+    if "old_slugs" in inputs.topics.columns and any(inputs.topics["old_slugs"]):
+        taken = {p.url for p in result.pages} | {urls.pair_url(p.b, p.a) for p in pairs}
+        renames = rename_redirects(inputs.topics, [(p.a, p.b, p.url) for p in pairs], taken)
+    result.redirected = dict(renames)
+    redirects = _Redirects(by_url, renames)
+    if write_lines is None:
+        files.update(redirect_files(cfg.base_url, redirects))
+    else:
+        for rel, lines in redirect_lines(cfg.base_url, redirects).items():
+            write_lines(rel, lines)
+    return files
+
+
+def _sorted_urls(pages: list[PageSummary | PairSummary]) -> Iterator[str]:
+    """The pages' URLs in sorted order, made one at a time: the pair pages' (in URL order, see
+    _in_url_order) merged with the few others, sorted."""
+    pairs = _in_url_order([p for p in pages if p.kind == "pair"])
+    return heapq.merge((p.url for p in pairs), sorted(p.url for p in pages if p.kind != "pair"))
+
+
+def _in_url_order(pairs: list[PairSummary]) -> list[PairSummary]:
+    """`pairs` sorted by URL: the list itself when it already is (the callers sort their pages)."""
+    previous = ""
+    for p in pairs:
+        url = p.url
+        if url < previous:
+            return sorted(pairs, key=lambda p: p.url)
+        previous = url
+    return pairs
+
+
+class _Redirects:
+    """The site's redirects, made each time they are read: every pair page's reversed URL (in URL
+    order), then those of renamed topics."""
+
+    def __init__(self, pairs: list[PairSummary], renames: list[tuple[str, str]]):
+        self.pairs, self.renames = pairs, renames
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for p in self.pairs:
+            yield urls.pair_url(p.b, p.a), p.url
+        yield from self.renames
+
+
+def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
+    """The result of the last build, rebuilt from its manifest (for a build where nothing changed)."""
+    result = BuildResult()
+    slugs = m["slugs"]
+    n = len(slugs)
+    status, words, own, updated, dates = m["status"], m["words"], m["own"], m["updated"], m["dates"]
+    k = 0
+    for i in range(n):
+        a = slugs[i]
+        for j in range(i + 1, n):
+            code = status[k]
+            if code < 0:
+                result.rejected.append(urls.pair_url(a, slugs[j]))
+            else:
+                result.pages.append(
+                    PairSummary(a, slugs[j], STATUSES[code], dates[updated[k]], int(words[k]), float(own[k]))
+                )
+            k += 1
+    result.pages.sort(key=lambda p: p.url)
+    result.pages.extend(PageSummary(*p) for p in m["other_pages"])
+    result.redirected = dict(m.get("redirected", {}))
+    for url in sorted(m["warnings"]):
+        result.warnings.extend(m["warnings"][url])
+    return result
+
+
+def build(
+    inputs: Inputs,
+    out: Path,
+    workers: int | None = None,
+    progress: bool = True,
+    after_write=None,
+    audit_records: bool = False,
+) -> BuildResult:
+    """Build the whole site into a staging folder and swap it in when complete.
+
+    Incremental: a manifest of per-page input fingerprints (next to the output, in .build-cache/)
+    lets an unchanged page be hard-linked from the current output into the staging folder instead
+    of rendered again; when no input, template, wording, configuration or code changed at all,
+    the output is left exactly as it is and nothing is written.
+
+    With `audit_records`, the workers also parse each page they render for the SEO audit
+    (audit.parse_page on the bytes just written) and `after_write` finds the records in
+    result.audit_records, so the audit does not read those files again.
+    """
+    import numpy as np
+    from tqdm import tqdm
+
+    out = Path(out)
+    fps = fingerprints(inputs)
+    cache = _cache_dir(out)
+    trash = cache / "trash"
+    recover(out, trash)  # a killed build's leftovers go, even when nothing else is done
+    empty_trash(trash)  # folders whose background deletion was stopped
+    old = _load_manifest(out) if out.exists() else None
+    if old is not None and old["site"] == fps.site:
+        result = _summaries_from_manifest(old)
+        result.out = out
+        result.unchanged = True
+        return result
+
+    result = BuildResult(out=out)
+    n_topics = len(inputs.topics)
+    total = join_count(n_topics)
+    workers = workers or min(os.cpu_count() or 1, 2 if total > 2000 else 1)
+    per_chunk = max(200, min(2500, total // (workers * 8) or 1))
+    with Staging(out, trash=trash, spare=cache / "spare") as staging:
+        _prepare(inputs, staging.root, fps, old, out)
+        if audit_records and after_write is not None:
+            from pipeline.audit import RecordStore, _minhash, _Severity
+
+            _minhash(np.zeros(1, dtype=np.uint32))  # lxml and the permutations set up once, before forking
+            _STATE["audit_base"] = inputs.cfg.base_url
+            _STATE["audit_severity"] = _Severity(inputs.cfg)
+            # Each chunk's records come as compact columns (its workers ran the per-page checks), appended in chunk order.
+            result.audit_records = RecordStore(inputs.cfg, _STATE["audit_severity"], spill=_cache_dir(out))
+        reuse = _STATE["reuse"]
+        slugs = _STATE["slugs"]
+        n = len(slugs)
+        status = np.empty(total, dtype=np.int8)
+        words = np.empty(total, dtype=np.int32)
+        own = np.empty(total, dtype=np.float64)
+        base = np.empty(total, dtype=np.int64)
+        relfp = np.empty(total, dtype=np.int64)
+        updated = np.empty(total, dtype=np.int32)
+        dates: dict[str, int] = {}
+        warnings: dict[str, list[str]] = {}
+        statuses_t = STATUSES
+
+        def collect(part: dict[str, Any]) -> None:
+            pages = part["pages"]
+            if not pages:
+                return
+            k0 = _pair_index(pages[0][0], pages[0][1], n)
+            k1 = k0 + len(pages)
+            base[k0:k1] = part["base"]
+            relfp[k0:k1] = part["rel"]
+            for k, (i, j, code, upd, w, share) in enumerate(pages, k0):
+                status[k] = code
+                if code < 0:
+                    continue
+                words[k], own[k] = w, share
+                updated[k] = dates.setdefault(upd, len(dates))
+                a, b = slugs[i], slugs[j]
+                result.pages.append(PairSummary(a, b, statuses_t[code], upd, w, share))
+            result.rejected.extend(part["rejected"])
+            if part.get("records") is not None:
+                result.audit_records.extend(part["records"])
+            warnings.update(part["warnings"])
+            result.rendered += part["rendered"]
+            result.reused += part["reused"]
+            bar.update(len(pages))
+
+        bar = tqdm(total=total, unit="page", desc="pair pages", disable=not progress, leave=False)
+        render_all(list(_chunks(n, per_chunk, workers)), workers, collect)
+        bar.close()
+        for url in sorted(warnings):
+            result.warnings.extend(warnings[url])
+        result.pages.sort(key=lambda p: p.url)
+        hub_fps: dict[str, int] = {}
+        site_pages = _site_pages(inputs, result, _STATE["site"], staging.root, reuse, hub_fps, staging.write_lines)
+        for rel, text in site_pages.items():
+            staging.write(rel, text)
+        del site_pages
+        # The recycled site's own page list (or its pages, found by walking), read before this build's replaces it.
+        listed = (previous_pages(staging.root) or []) if staging.recycled else []
+        staging.write_lines(PAGES_FILE, pages_lines(_sorted_urls(result.pages)))
+        if staging.recycled:  # a fresh staging folder has nothing to remove: no set of every page's path
+            staging.keep_only(
+                {urls.output_path(p.url) for p in result.pages} | staging.paths, [urls.output_path(u) for u in listed]
+            )
+        del listed
+        result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
+        if after_write is not None:
+            give_back()  # what rendering freed, before the audit's site-wide pass
+            after_write(staging.root, result)
+        result.audit_records = {}
+        staging.commit()
+    gc.unfreeze()
+    date_list = [""] * len(dates)
+    for d, i in dates.items():
+        date_list[i] = d
+    _save_manifest(
+        out,
+        {
+            "version": MANIFEST_VERSION,
+            "site": fps.site,
+            "kind": fps.kind,
+            "nb": fps.nb,
+            "names": fps.names,
+            "slugs": slugs,
+            "status": status,
+            "words": words,
+            "own": own,
+            "base": base,
+            "rel": relfp,
+            "updated": updated,
+            "dates": date_list,
+            "warnings": warnings,
+            "hubs": hub_fps,
+            "other_pages": [
+                (p.url, p.kind, p.status, p.updated_on, p.words, p.own_share, p.a, p.b)
+                for p in result.pages
+                if p.kind != "pair"
+            ],
+            "redirected": result.redirected,
+        },
+    )
+    return result

@@ -1,0 +1,75 @@
+"""Sitemaps, robots.txt and redirect files: text from lists of URLs, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
+
+from pipeline import urls
+
+MAX_URLS = 50_000
+MAX_BYTES = 50 * 1024 * 1024 - 1024
+
+
+def sitemap_files(base_url: str, entries: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Sitemap index plus numbered sitemap files of at most 50,000 URLs and 50 MB each.
+
+    `entries` are (site-relative URL, ISO lastmod) pairs in a stable order.
+    """
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+    tail = "</urlset>\n"
+    files: list[list[str]] = [[]]
+    size = len(head) + len(tail)
+    for url, lastmod in entries:
+        line = f"<url><loc>{escape(urls.absolute(base_url, url))}</loc>"
+        line += f"<lastmod>{lastmod}</lastmod></url>\n" if lastmod else "</url>\n"
+        if len(files[-1]) >= MAX_URLS or size + len(line.encode()) > MAX_BYTES:
+            files.append([])
+            size = len(head) + len(tail)
+        files[-1].append(line)
+        size += len(line.encode())
+    out = {}
+    index = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+    ]
+    for i, lines in enumerate(files, 1):
+        name = f"sitemap-{i}.xml"
+        out[name] = head + "".join(lines) + tail
+        dates = [ln.split("<lastmod>")[1][:10] for ln in lines if "<lastmod>" in ln]
+        lastmod = f"<lastmod>{max(dates)}</lastmod>" if dates else ""
+        index.append(f"<sitemap><loc>{escape(urls.absolute(base_url, name))}</loc>{lastmod}</sitemap>\n")
+    index.append("</sitemapindex>\n")
+    out["sitemap.xml"] = "".join(index)
+    return out
+
+
+def robots_txt(base_url: str) -> str:
+    """Allow everything (noindex pages must be crawlable to be read) and name the sitemap."""
+    return f"User-agent: *\nAllow: /\n\nSitemap: {urls.absolute(base_url, 'sitemap.xml')}\n"
+
+
+def redirect_files(base_url: str, redirects: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A `_redirects` file (Netlify, Cloudflare Pages) and an nginx map of permanent redirects."""
+    return {name: "".join(lines) for name, lines in redirect_lines(base_url, redirects).items()}
+
+
+def redirect_lines(base_url: str, redirects: Iterable[tuple[str, str]]) -> dict[str, Iterator[str]]:
+    """redirect_files() as lines, made as they are read (each file reads `redirects` once): a site of
+    half a million pages has a million redirect lines, which need not all be held at once."""
+    prefix = urlsplit(base_url).path.rstrip("/")
+
+    def netlify() -> Iterator[str]:
+        for old, new in redirects:
+            yield f"{prefix}/{old} {prefix}/{new} 301\n"
+
+    def nginx() -> Iterator[str]:
+        yield "# include inside http {}; then in server {}: if ($bringwise_redirect) { return 301 $bringwise_redirect; }\n"
+        yield "map $uri $bringwise_redirect {\n"
+        for old, new in redirects:
+            yield f"    {prefix}/{old} {prefix}/{new};\n"
+            if old.endswith("/"):
+                yield f"    {prefix}/{old[:-1]} {prefix}/{new};\n"
+        yield "}\n"
+
+    return {"_redirects": netlify(), "nginx-redirects.conf": nginx()}
