@@ -40,6 +40,8 @@ from pipeline.data.validate import (
     STATUSES,
     declared_slugs,
     header_notes,
+    pair_notes,
+    topic_notes,
     validate_pairs,
     validate_topics,
 )
@@ -143,7 +145,8 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
         problems += more
         # Pairs may name a topic whose own row has a problem: that row is blamed, not the pair.
         renamed = {o: s for s, olds in zip(topics["slug"], topics["old_slugs"]) for o in olds}
-        pairs, more = validate_pairs(pairs_t, set(topics["slug"]) | declared_slugs(topics_t), renamed)
+        kinds = dict(zip(topics["slug"], topics["kind"]))
+        pairs, more = validate_pairs(pairs_t, set(topics["slug"]) | declared_slugs(topics_t), renamed, kinds)
         problems += more
         if len(topics_t.rows) < 2:
             problems.append(problems_for_few(data_dir))
@@ -162,6 +165,7 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     if problems:
         raise ContractError(problems)
     notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
+    notes += topic_notes(topics_t) + pair_notes(pairs_t, renamed)
     return Inputs(topics, pairs, wording, templates, cfg, tuple(notes))
 
 
