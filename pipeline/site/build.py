@@ -22,9 +22,10 @@ from pipeline import urls
 from pipeline.config import Config
 from pipeline.content.context import Topic, hub_context, pair_context, topic_records
 from pipeline.content.language import split_sentences
+from pipeline.content.people import person_link
 from pipeline.content.proofread import check_parts, topic_names
 from pipeline.content.wording import Wording, read_wording
-from pipeline.data.load import read_inputs
+from pipeline.data.load import read_csv, read_inputs
 from pipeline.data.pairs import (
     check_scale,
     check_url_collisions,
@@ -34,6 +35,7 @@ from pipeline.data.pairs import (
     pair_index,
     pair_table,
 )
+from pipeline.data.people import PEOPLE_COLUMNS, PEOPLE_FILE, PEOPLE_REQUIRED, Person, reviewer_notes, validate_people
 from pipeline.data.validate import (
     KNOWN_COLUMNS,
     REQUIRED,
@@ -54,6 +56,7 @@ from pipeline.site.history import (
     removed_pages,
     rename_redirects,
 )
+from pipeline.site.pages import policy_note, standing_pages
 from pipeline.site.quick import cache_dir, folder_identity
 from pipeline.site.render import environment, finish, render, site_context
 from pipeline.site.sitemap import redirect_files, redirect_lines, robots_txt, sitemap_files
@@ -84,6 +87,7 @@ class Inputs:
     templates: Path
     cfg: Config
     notes: tuple[str, ...] = ()
+    people: dict[str, Person] = field(default_factory=dict)  # data/people.csv by id (empty without it)
 
 
 @dataclass(slots=True)
@@ -139,6 +143,7 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     """Read and validate everything; raise one ContractError with every problem."""
     topics_t, pairs_t, problems = read_inputs(data_dir, REQUIRED)
     topics, pairs = pd.DataFrame(), pd.DataFrame()
+    renamed: dict[str, str] = {}
     file = str(data_dir / "topics.csv")
     if topics_t is not None and topics_t.header:
         topics, more = validate_topics(topics_t)
@@ -158,6 +163,9 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
                 check()
             except ContractError as exc:
                 problems += exc.problems
+    people_t, more = read_csv(data_dir / PEOPLE_FILE, PEOPLE_REQUIRED, optional=True)
+    people, people_problems = validate_people(people_t)
+    problems += more + people_problems
     try:
         wording = read_wording(templates / "wording")
     except ContractError as exc:
@@ -166,7 +174,12 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
         raise ContractError(problems)
     notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
     notes += topic_notes(topics_t) + pair_notes(pairs_t, renamed)
-    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes))
+    notes += header_notes(people_t, PEOPLE_COLUMNS)
+    notes += policy_note(cfg)
+    if pairs_t is not None:
+        reviewers = [(line, row.get("reviewed_by", "")) for row, line in zip(pairs_t.rows, pairs_t.lines)]
+        notes += reviewer_notes(pairs_t.file, reviewers, people)
+    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes), people)
 
 
 def problems_for_few(data_dir: Path):
@@ -288,7 +301,7 @@ class Fingerprints:
 def fingerprints(inputs: Inputs) -> Fingerprints:
     from pipeline.site.render import TEMPLATES
 
-    cfg_fp = _h(repr(inputs.cfg))
+    cfg_fp = _h(repr(inputs.cfg), repr(inputs.people))  # a reviewer's name or credentials show on pages
     wording_fp = _h(repr(inputs.wording))
     code = _code_fp(True)
     folder = inputs.templates
@@ -375,6 +388,8 @@ def _prepare(
     slugs = tuple(sorted(topics))
     table = pair_table(slugs, inputs.pairs, cfg.default_status)
     editorial = editor_rows(inputs.pairs, cfg.default_status)
+    for r in editorial:  # "Reviewed by <name>, <credentials>" when reviewed_by names a person in people.csv
+        r["reviewer"] = person_link(inputs.people.get(r["reviewed_by"]))
     nb = neighbours(inputs.topics, inputs.pairs)
     reuse = None
     if old is not None and fps is not None and out is not None:
@@ -438,6 +453,7 @@ def pair_rows(
         "sources": (),
         "reviewed_by": "",
         "reviewed_on": "",
+        "reviewer": None,
         "editorial": False,
     }
     n = len(slugs)
@@ -790,6 +806,7 @@ def _site_pages(
         "total_pages": len(pairs),
         "editorial_pages": len(featured),
         "indexable_pages": indexable,
+        "people": [person_link(p) for p in inputs.people.values()],
         "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": urls.ABOUT, "label": "About these pages"}],
     }
     missing = {
@@ -805,6 +822,11 @@ def _site_pages(
         files[urls.output_path(ctx["url"])] = render(env, page, site)
         if ctx["kind"] != "404":
             result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", latest))
+    names = {slug: t.name.display for slug, t in topics.items()}
+    for ctx in standing_pages(cfg, inputs.people, _STATE["editorial"], pairs, names, latest, disclaimer):
+        # Each person's page and the editorial policy (pipeline/site/pages.py).
+        files[urls.output_path(ctx["url"])] = render(env, finish(ctx, site, indexable=True), site)
+        result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", ctx["updated_on"] or latest))
     sitemap_entries = sorted((p.url, p.updated_on) for p in result.pages if p.status == "approved")  # URLs are unique
     files.update(sitemap_files(cfg.base_url, sitemap_entries))
     files["robots.txt"] = robots_txt(cfg.base_url)
