@@ -399,7 +399,7 @@ def test_near_duplicate_categories_and_descriptions_that_are_not_sentences_warn(
     assert _run(BROKEN / "warned_not_stopped", tmp_path, monkeypatch) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
-    notes = [line.strip() for line in captured.out.splitlines() if line.strip().startswith("note:")]
+    notes = [line.strip() for line in captured.out.splitlines() if line.strip().startswith("note: data/")]
     assert notes == [
         (
             "note: data/topics.csv:3: column 'category': 'Relationships and Emotions' is spelled like the category "
