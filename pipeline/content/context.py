@@ -372,6 +372,7 @@ def pair_context(
         "sources": _cited_sources(cites, _pair_sources(wording, row["sources"], pa, pb)),
         "connection_map": connection_map(a, b, said, topics, wording.links["map"]),
         "reviewed_by": row["reviewed_by"],
+        "reviewer": row.get("reviewer"),  # a person_link() when reviewed_by names a person in people.csv
         "reviewed_on": row["reviewed_on"],
         "updated_on": row["reviewed_on"] or max(a.updated_on, b.updated_on),
         "breadcrumbs": [

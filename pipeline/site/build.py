@@ -24,6 +24,7 @@ from pipeline.content.connections import EMPTY as EMPTY_GRAPH
 from pipeline.content.connections import make_graph
 from pipeline.content.context import Topic, hub_context, pair_context, topic_records
 from pipeline.content.language import split_sentences
+from pipeline.content.people import person_link
 from pipeline.content.proofread import check_list, check_number, check_parts, check_predicates, topic_names
 from pipeline.content.wording import Wording, read_wording
 from pipeline.data import links as links_file
@@ -31,9 +32,13 @@ from pipeline.data.load import read_csv, read_inputs
 from pipeline.data.pairs import (
     check_scale,
     check_url_collisions,
+    editor_rows,
     join_count,
     neighbours,
+    pair_index,
+    pair_table,
 )
+from pipeline.data.people import PEOPLE_COLUMNS, PEOPLE_FILE, PEOPLE_REQUIRED, Person, reviewer_notes, validate_people
 from pipeline.data.validate import (
     KNOWN_COLUMNS,
     REQUIRED,
@@ -52,6 +57,7 @@ from pipeline.site.history import (
     removed_pages,
     rename_redirects,
 )
+from pipeline.site.pages import policy_note, standing_pages
 from pipeline.site.quick import cache_dir, folder_identity
 from pipeline.site.render import environment, finish, render, site_context
 from pipeline.site.sitemap import redirect_files, redirect_lines, robots_txt, sitemap_files
@@ -82,6 +88,7 @@ class Inputs:
     templates: Path
     cfg: Config
     notes: tuple[str, ...] = ()
+    people: dict[str, Person] = field(default_factory=dict)  # data/people.csv by id (empty without it)
     links: pd.DataFrame | None = None  # data/links.csv, validated (pipeline.data.links)
 
 
@@ -162,6 +169,9 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
                 check()
             except ContractError as exc:
                 problems += exc.problems
+    people_t, more = read_csv(data_dir / PEOPLE_FILE, PEOPLE_REQUIRED, optional=True)
+    people, people_problems = validate_people(people_t)
+    problems += more + people_problems
     try:
         wording = read_wording(templates / "wording")
     except ContractError as exc:
@@ -170,7 +180,12 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
         raise ContractError(problems)
     notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
     notes += header_notes(links_t, links_file.LINK_KNOWN)
-    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes), links)
+    notes += header_notes(people_t, PEOPLE_COLUMNS)
+    notes += policy_note(cfg)
+    if pairs_t is not None:
+        reviewers = [(line, row.get("reviewed_by", "")) for row, line in zip(pairs_t.rows, pairs_t.lines)]
+        notes += reviewer_notes(pairs_t.file, reviewers, people)
+    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes), people, links)
 
 
 def problems_for_few(data_dir: Path):
@@ -308,7 +323,7 @@ class Fingerprints:
 def fingerprints(inputs: Inputs) -> Fingerprints:
     from pipeline.site.render import TEMPLATES
 
-    cfg_fp = _h(repr(inputs.cfg))
+    cfg_fp = _h(repr(inputs.cfg), repr(inputs.people))  # a reviewer's name or credentials show on pages
     wording_fp = _h(repr(inputs.wording))
     code = _code_fp(True)
     # Any link can change many pages (bridges, maps): a change to links.csv renders pairs and hubs again.
@@ -378,9 +393,7 @@ def _save_manifest(out: Path, manifest: dict[str, Any]) -> None:
     os.replace(tmp, folder / "manifest.pkl")
 
 
-def _pair_index(i: int, j: int, n: int) -> int:
-    """Position of pair (i, j), i < j, in the canonical order of n sorted slugs."""
-    return i * (2 * n - i - 1) // 2 + (j - i - 1)
+_pair_index = pair_index  # position of pair (i, j), i < j, in the canonical order of n sorted slugs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,22 +409,11 @@ def _prepare(
 ) -> None:
     cfg = inputs.cfg
     topics = topic_records(inputs.topics)
-    editorial: dict[tuple[str, str], dict[str, Any]] = {}
-    if len(inputs.pairs):
-        for r in inputs.pairs.to_dict("records"):
-            editorial[(r["a"], r["b"])] = {
-                "a": r["a"],
-                "b": r["b"],
-                "status": r["status"] or cfg.default_status,
-                "relationship": r["relationship"] or "",
-                "sources": r["sources"] if isinstance(r["sources"], tuple) else (),
-                "reviewed_by": r["reviewed_by"] or "",
-                "reviewed_on": r["reviewed_on"] or "",
-                # Only a status an editor chose overrides the quality gate; a row with an empty status
-                # (as `python -m pipeline pairs` appends) takes the default like an unlisted pair.
-                "editorial": bool(r["status"]),
-            }
     slugs = tuple(sorted(topics))
+    table = pair_table(slugs, inputs.pairs, cfg.default_status)
+    editorial = editor_rows(inputs.pairs, cfg.default_status)
+    for r in editorial:  # "Reviewed by <name>, <credentials>" when reviewed_by names a person in people.csv
+        r["reviewer"] = person_link(inputs.people.get(r["reviewed_by"]))
     nb = neighbours(inputs.topics, inputs.pairs)
     graph = links_graph(inputs)
     reuse = None
@@ -439,6 +441,7 @@ def _prepare(
         env=environment(inputs.templates),
         site=site_context(cfg),
         editorial=editorial,
+        overlay=table["row"].to_numpy(),
         slugs=slugs,
         fps=fps,
         reuse=reuse,
@@ -465,24 +468,32 @@ def _related_links(a: str, b: str, page: str) -> list[dict[str, str]]:
     return out
 
 
-def pair_rows(span: tuple[int, int], slugs: tuple[str, ...], editorial: dict, cfg: Config) -> Iterator[tuple]:
-    """The join's pairs whose first topic is slugs[start:stop]: (i, j, a, b, editor row or default, url)."""
+def pair_rows(
+    span: tuple[int, int], slugs: tuple[str, ...], overlay, editorial: list[dict], cfg: Config
+) -> Iterator[tuple]:
+    """The pair table's rows whose first topic is slugs[start:stop]: (i, j, a, b, editor row or
+    default, url). `overlay` is the table's `row` column (an index into `editorial`, or -1)."""
     default = {
         "status": cfg.default_status,
         "relationship": "",
         "sources": (),
         "reviewed_by": "",
         "reviewed_on": "",
+        "reviewer": None,
         "editorial": False,
     }
     n = len(slugs)
     start, stop = span
+    k = pair_index(start, start + 1, n) if start < n - 1 else 0
+    rows = overlay[k : k + sum(n - 1 - i for i in range(start, stop))].tolist()
+    k = 0
     for i in range(start, stop):
         a = slugs[i]
         for j in range(i + 1, n):
             b = slugs[j]
-            row = editorial.get((a, b)) or dict(default, a=a, b=b)
-            yield i, j, a, b, row, urls.pair_url(a, b)
+            r = rows[k]
+            k += 1
+            yield i, j, a, b, editorial[r] if r >= 0 else dict(default, a=a, b=b), urls.pair_url(a, b)
 
 
 def links_graph(inputs: Inputs):
@@ -594,7 +605,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
                 warnings[url] = found
         return len(batch)
 
-    for i, j, a, b, row, url in pair_rows(chunk, slugs, editorial, cfg):
+    for i, j, a, b, row, url in pair_rows(chunk, slugs, s["overlay"], editorial, cfg):
         if row["status"] == "rejected":
             rejected.append(url)
             pages.append((i, j, -1, "", 0, 0.0))
@@ -828,6 +839,7 @@ def _site_pages(
         "total_pages": len(pairs),
         "editorial_pages": len(featured),
         "indexable_pages": indexable,
+        "people": [person_link(p) for p in inputs.people.values()],
         "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": urls.ABOUT, "label": "About these pages"}],
     }
     missing = {
@@ -843,6 +855,11 @@ def _site_pages(
         files[urls.output_path(ctx["url"])] = render(env, page, site)
         if ctx["kind"] != "404":
             result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", latest))
+    names = {slug: t.name.display for slug, t in topics.items()}
+    for ctx in standing_pages(cfg, inputs.people, _STATE["editorial"], pairs, names, latest, disclaimer):
+        # Each person's page and the editorial policy (pipeline/site/pages.py).
+        files[urls.output_path(ctx["url"])] = render(env, finish(ctx, site, indexable=True), site)
+        result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", ctx["updated_on"] or latest))
     sitemap_entries = sorted((p.url, p.updated_on) for p in result.pages if p.status == "approved")  # URLs are unique
     files.update(sitemap_files(cfg.base_url, sitemap_entries))
     files["robots.txt"] = robots_txt(cfg.base_url)
