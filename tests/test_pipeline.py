@@ -113,9 +113,8 @@ def test_every_pair_page_has_every_section_filled_and_links_resolve(small_site):
             following = h.getnext()
             assert following is not None and following.text_content().strip(), (page, h.text_content())
         assert len(doc.findall(".//h1")) == 1
-        assert doc.cssselect("figure.connection-map svg title") and doc.cssselect(
-            "figure.connection-map ul.map-list li"
-        )
+        # The small fixture has no links.csv: no map (tests/test_links.py has one).
+        assert not doc.cssselect("figure.connection-map")
         assert len(doc.cssselect("ol.steps li")) >= 4
         assert len(doc.cssselect("ul.related li")) >= 4
         cta = doc.cssselect("aside.cta")[0].text_content()
