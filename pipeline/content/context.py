@@ -27,6 +27,7 @@ from pipeline.content.language import (
     variant,
 )
 from pipeline.content.linktext import Citations, link_text, plain
+from pipeline.content.page_context import HubContext, PairContext
 from pipeline.content.proofread import similar
 from pipeline.content.wording import KIND_FIELDS, Wording, role_order, symmetric_keys
 from pipeline.data.pairs import Neighbours, related_partners
@@ -292,7 +293,7 @@ def pair_context(
     wording: Wording,
     cfg: Config,
     graph: Graph = EMPTY_GRAPH,
-) -> dict[str, Any]:
+) -> PairContext:
     """Everything the pair page template shows, for one pair."""
     a, b = topics[row["a"]], topics[row["b"]]
     page = urls.pair_slug(a.slug, b.slug)
@@ -427,7 +428,7 @@ def hub_context(
     wording: Wording,
     graph: Graph = EMPTY_GRAPH,
     topics: dict[str, Topic] | None = None,
-) -> dict[str, Any]:
+) -> HubContext:
     """A topic's hub page: what it is and every pair page it appears on."""
     url = urls.hub_url(topic.slug)
     pairs = []
