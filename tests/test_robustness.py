@@ -43,6 +43,7 @@ TOPICS = [
         "https://en.wikipedia.org/wiki/Anxiety",
         "2026-11-20",
         "",
+        "",
     ],
     [
         "Default Mode Network",
@@ -57,6 +58,7 @@ TOPICS = [
         "https://doi.org/10.1073/pnas.98.2.676",
         "2026-11-21",
         "dmn",
+        "",
     ],
     [
         "Mindfulness",
@@ -70,6 +72,7 @@ TOPICS = [
         "start with five minutes a day",
         "",
         "2026-11-22",
+        "",
         "",
     ],
 ]
