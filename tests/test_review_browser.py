@@ -24,6 +24,7 @@ from pipeline.site.build import load_inputs
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 URL = "mindfulness-and-post-traumatic-stress-disorder/"
+SOURCE = "https://www.nimh.nih.gov/health/topics/post-traumatic-stress-disorder-ptsd"
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (`make test` installs it)"
@@ -81,6 +82,7 @@ def test_an_editor_approves_with_the_keyboard(served):
         page.keyboard.type("Mindfulness-based programmes are studied as one support for people with PTSD.")
         expect(frame.locator("body")).to_contain_text("studied as one support", timeout=5000)
         expect(page.locator("#diff-draft ins").first).to_be_visible()
+        page.fill("#sources", SOURCE)  # a page about a condition is approved with a source
         page.keyboard.press("Escape")
         page.keyboard.press("a")  # no reviewer yet: the field asks for one, the preview shows approval
         expect(page.locator("#reviewed_by")).to_be_focused()

@@ -283,7 +283,8 @@ async def preview_pair(request: Request) -> Response:
         out: dict[str, Any] = {"problems": [str(p) for p in problems]}
         out["diff_draft"] = str(word_diff(_draft_text(app, a, b), text)) if text else ""
         out["diff_approved"] = str(word_diff(approved, text)) if approved and text else ""
-        if not [p for p in problems if p.column != "reviewed_by"]:
+        pairs = inputs.pairs
+        if len(pairs) and ((pairs["a"] == a) & (pairs["b"] == b)).any():  # the build reads the row: show it
             html, status, _ = render_pair_page(inputs, a, b)
             out["html"], out["status"] = _with_preview_base(html, urls.pair_url(a, b)), status
         return out
