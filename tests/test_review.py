@@ -298,3 +298,21 @@ def test_render_pair_page_is_the_built_page(site, tmp_path):
     html, status, _ = render_pair_page(inputs, "compassion-fatigue", "default-mode-network")
     assert status == "approved"
     assert html == (out / "compassion-fatigue-and-default-mode-network" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_command_builds_once_and_serves_on_127_0_0_1(tmp_path, monkeypatch, capsys):
+    import uvicorn
+
+    from pipeline.cli import main
+
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "small", data)
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(kw))
+    assert main(["review", "--data", str(data), "--out", str(tmp_path / "output")]) == 0
+    out = capsys.readouterr()
+    assert "Review app: http://127.0.0.1:8001/" in out.out and out.err == ""
+    assert served["host"] == "127.0.0.1" and served["port"] == 8001
+    assert (tmp_path / "output" / URL / "index.html").exists()
+    assert main(["review", "--data", str(data), "--out", str(tmp_path / "output"), "--host", "0.0.0.0"]) == 0
+    assert "Warning: listening on 0.0.0.0" in capsys.readouterr().err
