@@ -25,6 +25,7 @@ from pipeline.content.language import (
 )
 from pipeline.content.wording import EFFECTS_PER_PAGE, KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
 from pipeline.data.pairs import Neighbours, related_partners
+from pipeline.data.sources import citation_entity, citation_parts, source_key
 
 RELATED_PER_TOPIC = 4
 
@@ -221,13 +222,31 @@ def source_label(url: str, wording: Wording) -> str:
     return f"{publisher}: {page}" if page else publisher
 
 
+def source_link(url: str, wording: Wording) -> dict[str, Any]:
+    """A source as pages show it: a reference ('Authors (Year). Title. Journal.') when data/sources.csv
+    gives its title, else a link labelled by where it goes; `jsonld` is its schema.org citation."""
+    ref = wording.references.get(source_key(url))
+    if ref is None or not ref.title:
+        return {"url": url, "label": source_label(url, wording), "title": "", "jsonld": citation_entity(url, None)}
+    lead, title, container = citation_parts(ref)
+    link = ref.link or url
+    return {
+        "url": link,
+        "label": title,
+        "lead": lead,
+        "title": title,
+        "container": container,
+        "jsonld": citation_entity(link, ref),
+    }
+
+
 def _sources(wording: Wording, *groups: tuple[str, ...]) -> list[dict[str, str]]:
     seen, out = set(), []
     for group in groups:
         for url in group:
             if url not in seen:
                 seen.add(url)
-                out.append({"url": url, "label": source_label(url, wording)})
+                out.append(source_link(url, wording))
     return out
 
 
@@ -255,7 +274,7 @@ def _pieces(t: Topic, wording: Wording) -> _Pieces:
             block=_topic_block(t),
             about=_about_entity(t),
             hub={"url": urls.hub_url(t.slug), "label": f"All about {t.name.display}"},
-            sources={url: {"url": url, "label": source_label(url, wording)} for url in t.sources},
+            sources={url: source_link(url, wording) for url in t.sources},
         ),
     )
 

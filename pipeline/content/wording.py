@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.content.language import placeholders
+from pipeline.data.sources import Reference
 from pipeline.data.validate import KINDS
 from pipeline.problems import ContractError, Problem
 
@@ -50,6 +51,9 @@ class Wording:
     disclaimer: str
     publishers: dict[str, str]
     doi_label: str
+    # data/sources.csv by key (pipeline.data.sources.source_key): what a source is cited as. Not from
+    # templates/wording; set by the build after reading the bibliography.
+    references: dict[str, Reference] = field(default_factory=dict)
 
 
 def _walk(value: object, path: str):
