@@ -1,1 +1,0 @@
-"""Everything a page says: language, wording, page contexts, proofreading, structured data."""

@@ -1,1 +1,0 @@
-"""Loading, validating and joining the content team's data."""

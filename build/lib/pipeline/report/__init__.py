@@ -1,1 +1,0 @@
-"""The SEO review report: HTML and CSV written from an audit result (review.py)."""

@@ -1,1 +1,0 @@
-"""Rendering, writing and the incremental state of the built site."""
