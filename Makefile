@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat $(LOCK) requirements.txt pyproject.toml
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 ARGS   ?=
 
-.PHONY: build test lint lock bench golden serve clean audit browser
+.PHONY: build test lint lock bench golden serve clean audit browser review
 
 # The locked versions (plus any extra pin in requirements.txt), then this package itself, editable and
 # without resolving again (its dependencies are in the lock).
@@ -56,6 +56,9 @@ golden: $(STAMP)
 serve: build
 	@echo "Serving output/ on http://localhost:8000/ (Ctrl-C stops)"
 	@$(PY) -m http.server 8000 --bind 127.0.0.1 --directory output
+
+review: $(STAMP)
+	@$(PY) -m pipeline review $(ARGS)
 
 clean:
 	rm -rf output reports .build-cache output.staging-* output.old-*

@@ -85,7 +85,26 @@ def _parser() -> argparse.ArgumentParser:
     so.add_argument(
         "--cache", type=Path, default=None, help="where Crossref's answers are kept (default: .build-cache/crossref/)"
     )
+    _review_parser(sub)
     return p
+
+
+def _review_parser(sub) -> None:
+    r = sub.add_parser(
+        "review",
+        help="the local review app: queue, preview, approve (http://127.0.0.1:8001/)",
+        description="Serve the review app on this machine: the ranked queue, each pair's page as it will be "
+        "built beside an edit form, approval in a keystroke. Saves change one row of pairs.csv and rebuild "
+        "the affected pages.",
+    )
+    _common(r)
+    r.add_argument("--port", type=int, default=8001, help="port to listen on (default: 8001)")
+    r.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; another address lets other "
+        "machines write to your data/)",
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -307,6 +326,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from pipeline.review.serve import serve
+
+    return serve(args.data, args.templates, _config(args), args.out, args.host, args.port)
+
+
 PROBLEMS_FILE = "input-problems.txt"
 
 
@@ -384,7 +409,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"build": cmd_build, "check": cmd_check, "pairs": cmd_pairs, "audit": cmd_audit, "sources": cmd_sources}
+    commands = {
+        "build": cmd_build,
+        "check": cmd_check,
+        "pairs": cmd_pairs,
+        "audit": cmd_audit,
+        "review": cmd_review,
+        "sources": cmd_sources,
+    }
     try:
         return commands[args.command](args)
     except ContractError as exc:

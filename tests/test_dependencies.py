@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 # Run as programs, never imported: the linter, the lock tool, the import contract's checker, the
 # build backend of `pip install .`, and dask for its `dask scheduler` and `dask worker` commands.
-# cssselect is imported by lxml, for the tests' `element.cssselect(...)`.
-TOOLS = {"ruff", "uv", "import-linter", "setuptools", "dask", "cssselect"}
+# cssselect is imported by lxml, for the tests' `element.cssselect(...)`; httpx by Starlette's TestClient.
+TOOLS = {"ruff", "uv", "import-linter", "setuptools", "dask", "cssselect", "httpx"}
 
 
 def _requirements(lines: list[str]) -> list[Requirement]:

@@ -253,7 +253,7 @@ def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
 MANIFEST_VERSION = 1
 # Modules that do not shape any page: editing them never re-renders pages (the audit ones do
 # invalidate the no-change shortcut, so the report is made again).
-_NOT_RENDERING = ("audit/", "report/", "engines/", "cli.py", "__main__.py", "site/quick.py")
+_NOT_RENDERING = ("audit/", "report/", "engines/", "review/", "cli.py", "__main__.py", "site/quick.py")
 _CODE = Path(__file__).resolve().parent.parent  # the pipeline package, walked recursively
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 
@@ -500,6 +500,22 @@ def render_pairs(
         )
         for (ctx, page, status, own, total), html, (_, names) in zip(done, htmls, batch)
     ]
+
+
+def render_pair_page(inputs: Inputs, a: str, b: str) -> tuple[str, str, dict[str, Any]]:
+    """The page of pair (a, b), a < b, exactly as build() renders it from `inputs`: (HTML, status,
+    context). The review app's preview: it passes inputs whose pairs table holds the form's row."""
+    import numpy as np
+
+    cfg = inputs.cfg
+    topics = topic_records(inputs.topics)
+    rows = [r for r in editor_rows(inputs.pairs, cfg.default_status) if (r["a"], r["b"]) == (a, b)]
+    row = rows[0] if rows else next(pair_rows((0, 1), (a, b), np.array([-1]), [], cfg))[4]
+    names = topic_names(topics[a]) | topic_names(topics[b])
+    nb = neighbours(inputs.topics, inputs.pairs)
+    env, site = environment(inputs.templates), site_context(cfg)
+    ((ctx, _, status, _, _, html, _),) = render_pairs([(row, names)], topics, nb, inputs.wording, cfg, env, site)
+    return html, status, ctx
 
 
 # Pages rendered, written and parsed for the audit a batch at a time (see render_pairs).
