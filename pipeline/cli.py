@@ -9,6 +9,7 @@ import time
 import traceback
 from pathlib import Path
 
+from pipeline import urls
 from pipeline.config import load_config
 from pipeline.problems import ContractError
 
@@ -134,7 +135,7 @@ def _quick_build(args: argparse.Namespace, started: float) -> tuple[str, int | N
     """The no-change shortcut: (input key, exit status if the recorded outcome still holds, else None)."""
     from pipeline.site import quick
 
-    reports = args.reports or quick.default_reports_dir(args.out)
+    reports = args.reports or urls.default_reports_dir(args.out)
     key = quick.input_key(
         args.data,
         args.templates,
@@ -179,7 +180,7 @@ def _unchanged_summary(audit_result, html_path: Path) -> list[str]:
 
 def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if _is_remote(args.out):
+    if urls.is_remote(args.out):
         return _cmd_build_remote(args, started)
     key, code = _quick_build(args, started)
     if code is not None:
@@ -191,7 +192,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     inputs = load_inputs(args.data, args.templates, cfg)
-    reports = args.reports or report.default_reports_dir(args.out)
+    reports = args.reports or urls.default_reports_dir(args.out)
     audit: dict = {}
 
     def after_write(staging_root: Path, _result) -> None:
@@ -271,7 +272,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if not args.out.is_dir():
         print(f"Nothing to audit: {args.out}/ does not exist (run `python -m pipeline build` first).", file=sys.stderr)
         return 2
-    reports = args.reports or report.default_reports_dir(args.out)
+    reports = args.reports or urls.default_reports_dir(args.out)
     result, html = report.audit_and_report(
         args.out, cfg, args.out, reports, report.baseline_for_build(reports), workers=args.workers, rebase=True
     )
@@ -357,7 +358,7 @@ def _print_problems(exc: ContractError, args: argparse.Namespace) -> None:
 
 
 def _problems_path(args: argparse.Namespace) -> Path:
-    from pipeline.site.quick import default_reports_dir
+    from pipeline.urls import default_reports_dir
 
     reports = getattr(args, "reports", None)
     out = getattr(args, "out", None)
@@ -466,11 +467,7 @@ def _dask_arguments(b: argparse.ArgumentParser) -> None:
 
 def _out_target(text: str):
     """--out: a folder (Path), or an fsspec URL such as s3://bucket/site kept as text (Dask engine only)."""
-    return text if _is_remote(text) else Path(text.removeprefix("file://"))
-
-
-def _is_remote(out) -> bool:
-    return isinstance(out, str) and "://" in out
+    return text if urls.is_remote(text) else Path(text.removeprefix("file://"))
 
 
 def _engine(args: argparse.Namespace, local):

@@ -23,6 +23,7 @@ from pipeline.content.language import (
     split_sentences,
     variant,
 )
+from pipeline.content.page_context import HubContext, PairContext
 from pipeline.content.wording import EFFECTS_PER_PAGE, KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
 from pipeline.data.pairs import Neighbours, related_partners
 from pipeline.data.sources import citation_entity, citation_parts, source_key
@@ -314,7 +315,7 @@ def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi
 
 def pair_context(
     row: dict[str, Any], topics: dict[str, Topic], nb: Neighbours, wording: Wording, cfg: Config
-) -> dict[str, Any]:
+) -> PairContext:
     """Everything the pair page template shows, for one pair."""
     a, b = topics[row["a"]], topics[row["b"]]
     page = urls.pair_slug(a.slug, b.slug)
@@ -435,7 +436,7 @@ def hub_title(name: Name, limit: int = 60) -> str:
 
 def hub_context(
     topic: Topic, partners: list[Topic], statuses: dict[str, str], cfg: Config, wording: Wording
-) -> dict[str, Any]:
+) -> HubContext:
     """A topic's hub page: what it is and every pair page it appears on."""
     url = urls.hub_url(topic.slug)
     pairs = []

@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 import pandas as pd
 from slugify import slugify
 
+from pipeline.config import STATUSES
 from pipeline.data.load import Table
 from pipeline.problems import Problem
 
 KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")
-STATUSES = ("approved", "review", "noindex", "rejected")
 TOPIC_REQUIRED = ("name", "kind", "description")
 PAIR_REQUIRED = ("topic_a", "topic_b")
 REQUIRED = {"topics": TOPIC_REQUIRED, "pairs": PAIR_REQUIRED}
