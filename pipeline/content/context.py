@@ -228,7 +228,15 @@ def source_link(url: str, wording: Wording) -> dict[str, Any]:
     gives its title, else a link labelled by where it goes; `jsonld` is its schema.org citation."""
     ref = wording.references.get(source_key(url))
     if ref is None or not ref.title:
-        return {"url": url, "label": source_label(url, wording), "title": "", "jsonld": citation_entity(url, None)}
+        label = source_label(url, wording)
+        return {
+            "url": url,
+            "label": label,
+            "lead": "",
+            "title": "",
+            "container": "",
+            "jsonld": citation_entity(url, None),
+        }
     lead, title, container = citation_parts(ref)
     link = ref.link or url
     return {
