@@ -86,6 +86,18 @@ def _parser() -> argparse.ArgumentParser:
     so.add_argument(
         "--cache", type=Path, default=None, help="where Crossref's answers are kept (default: .build-cache/crossref/)"
     )
+    rn = sub.add_parser(
+        "rename",
+        help="give a topic a new slug in topics.csv, pairs.csv and links.csv; its old URLs redirect",
+        description="Set topic OLD's slug to NEW in data/topics.csv (adding OLD to its old_slugs, so its "
+        "old URLs redirect permanently) and in every row of pairs.csv and links.csv that names it. Only "
+        "those rows change; every other byte of the files is kept, and each file is replaced atomically.",
+    )
+    rn.add_argument("old", metavar="OLD", help="the topic's slug now")
+    rn.add_argument("new", metavar="NEW", help="its new slug")
+    rn.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)"
+    )
     _review_parser(sub)
     return p
 
@@ -317,6 +329,27 @@ def cmd_pairs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rename(args: argparse.Namespace) -> int:
+    from pipeline.data.csvedit import Unreadable
+    from pipeline.data.rename import RenameRefused, rename
+
+    try:
+        done = rename(args.data, args.old, args.new)
+    except (RenameRefused, Unreadable) as exc:
+        print(f"Stopped: {exc}; nothing was changed.", file=sys.stderr)
+        return 2
+    where = []
+    if done.topic_line:
+        where.append(f"{args.data / 'topics.csv'} (line {done.topic_line}; '{done.old}' added to its old_slugs)")
+    for name, lines in done.rows.items():
+        if lines:
+            shown = ", ".join(str(n) for n in lines[:10]) + (", …" if len(lines) > 10 else "")
+            where.append(f"{args.data / name} ({len(lines)} row(s): line {shown})")
+    print(f"Renamed '{done.old}' to '{done.new}' in " + (" and ".join(where) or "no file (nothing named it)") + ".")
+    print(f"  The next build publishes the new URLs and redirects the old ones (/topics/{done.old}/ and its pairs).")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from pipeline.site.build import load_inputs
 
@@ -417,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         "audit": cmd_audit,
         "review": cmd_review,
         "sources": cmd_sources,
+        "rename": cmd_rename,
     }
     try:
         return commands[args.command](args)
