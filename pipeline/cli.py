@@ -243,7 +243,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             args.out, cfg, args.out, reports, report.baseline_for_build(reports)
         )
     if "result" in audit:
-        report.save_state(reports, audit["result"].hashes())
+        from pipeline.report.priorities import finding_keys
+
+        report.save_state(reports, audit["result"].hashes(), finding_keys(audit["result"]))
     elapsed = time.perf_counter() - started
     pairs = sum(result.by_status().values())
     print(
