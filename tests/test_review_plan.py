@@ -10,13 +10,13 @@ import re
 import lxml.html
 import numpy as np
 from conftest import ROOT
-from test_audit import CFG, html, small_site_pages, write_site
 
 from pipeline.audit import CHECKS, audit_site
 from pipeline.audit.model import GUIDE, finding_priority
 from pipeline.audit.similarity import page_shares
 from pipeline.report import review as report
 from pipeline.report.priorities import finding_keys
+from tests.test_audit import CFG, html, small_site_pages, write_site
 
 
 def _by_check(result) -> dict[str, set[str]]:
