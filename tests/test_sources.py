@@ -97,7 +97,7 @@ def test_pages_show_references_and_cite_them_as_scholarly_articles(tmp_path):
     out = tmp_path / "output"
     build_site(_data(tmp_path, bib), out)
     doc = lxml.html.parse(str(out / PAIR / "index.html")).getroot()
-    items = doc.xpath("//ul[@class='sources']/li")
+    items = doc.xpath("//ol[@class='sources']/li")
     first = " ".join(items[0].text_content().split())
     assert first == (
         "Sadasivan, S., & Pond, B. B. (2012). Methylphenidate Exposure Induces Dopamine Neuron Loss and Activation of "
