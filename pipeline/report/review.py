@@ -396,9 +396,13 @@ def _site_prefix(site_dir: str, reports: str) -> str | None:
     return Path(os.path.relpath(a, r)).as_posix()
 
 
-def table_rows(result: AuditResult, site_dir: Path, reports: Path, each=None) -> Iterator[list[Any]]:
-    """Compact rows for the report's script: arrays, with checks and severities as indices.
+def table_rows(
+    result: AuditResult, site_dir: Path, reports: Path, each=None, previous: dict | None = None
+) -> Iterator[list[Any]]:
+    """Compact rows for the report's script: arrays, with checks and severities as indices, and a 1 after
+    a finding's message when the build compared with (`previous`: check → URLs) did not have it.
     `each(row)`, when given, also sees every PageRow (the CSV is written in the same pass)."""
+    before = {c: set(u) for c, u in previous.items()} if previous is not None else None
     index = {c: i for i, c in enumerate(sorted(CHECKS))}
     # A page without a similar page links to the home page's file, when there is one (as it always has).
     home = _href(site_dir, reports, page_file("")) if _has_url(result, "") else ""
@@ -420,7 +424,11 @@ def table_rows(result: AuditResult, site_dir: Path, reports: Path, each=None) ->
             p.inlinks,
             p.outlinks,
             p.change,
-            [[index[f.check], SEVERITIES.index(f.severity), f.message] for f in p.findings],
+            [
+                [index[f.check], SEVERITIES.index(f.severity), f.message]
+                + ([1] if before is not None and p.url not in before.get(f.check, ()) else [])
+                for f in p.findings
+            ],
         ]
 
 
@@ -433,7 +441,9 @@ def _safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _json_script_parts(result: AuditResult, site_dir: Path, reports: Path, each=None) -> Iterator[str]:
+def _json_script_parts(
+    result: AuditResult, site_dir: Path, reports: Path, each=None, previous: dict | None = None
+) -> Iterator[str]:
     """The table's data as JSON for a <script> element ("<", ">" and "&" escaped), one row at a
     time, never held whole: {"checks": [[id, title], …], "severities": […], "rows": [table_rows…]}."""
     checks = sorted(CHECKS)
@@ -441,7 +451,7 @@ def _json_script_parts(result: AuditResult, site_dir: Path, reports: Path, each=
     text = _safe(json.dumps(head, ensure_ascii=False, separators=(",", ":")))
     assert text.endswith("[]}")
     yield text[:-2]
-    for k, row in enumerate(table_rows(result, site_dir, reports, each)):
+    for k, row in enumerate(table_rows(result, site_dir, reports, each, previous)):
         yield ("," if k else "") + _safe(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
     yield "]}"
 
@@ -509,7 +519,7 @@ def _render_html_parts(
     )
     before, after = page.split(_DATA_MARK)
     yield before
-    yield from _json_script_parts(result, site_dir, reports, each)
+    yield from _json_script_parts(result, site_dir, reports, each, previous)
     yield after
 
 
