@@ -132,8 +132,12 @@ def test_report_orders_what_to_fix_first_writes_a_csv_per_check_and_tracks_each_
     ]
     assert ["indexable", "pair", "1", "1 (100%)", "reviewer-missing 1"] in segments, segments
     # The editor fixes the reviewer: the next report says the finding is fixed, and its CSV is gone.
+    # …and a hub loses its og:image: a new finding, marked new in its CSV and in the page table.
     pages["a-and-b/"] = html(
         "a-and-b/", title="A and B: How They Connect, Explained", links=("../", "../topics/a/"), jsonld=_graph()
+    )
+    pages["topics/b/"] = pages["topics/b/"].replace(
+        '<meta property="og:image" content="https://example.org/card.png">', ""
     )
     write_site(tmp_path / "site", pages)
     result = audit_site(site, CFG)
@@ -141,3 +145,8 @@ def test_report_orders_what_to_fix_first_writes_a_csv_per_check_and_tracks_each_
     text = lxml.html.parse(str(reports / "seo-review.html")).getroot().text_content()
     assert "Fixed since the previous build: reviewer-missing" in " ".join(text.split())
     assert not (reports / "findings" / "reviewer-missing.csv").exists()
+    with open(reports / "findings" / "og-image-missing.csv", encoding="utf-8") as f:
+        assert [(r["url"], r["change"]) for r in csv.DictReader(f)] == [("/topics/b/", "new")]
+    html_text = (reports / "seo-review.html").read_text(encoding="utf-8")
+    assert '"no og:image: shared links show no picture",1]' in html_text
+    assert "+1 new" in " ".join(text.split())
