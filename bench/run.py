@@ -205,7 +205,7 @@ def run_hugo(data: Path, base: Path) -> dict | None:
     run = measure(hugo.command(base / "hugo-site", base / "hugo-public"), base)
     if run["returncode"] != 0:
         raise RuntimeError(f"hugo failed ({run['returncode']}):\n{run['stdout']}\n{run['stderr']}")
-    version = subprocess.run([hugo.binary(), "version"], capture_output=True, text=True).stdout.split()[1]
+    version = hugo.version()
     print(f"  Hugo {version:9} {run['seconds']:7.2f} s  {run['peak_mb']:6.0f} MB", flush=True)
     return {"seconds": run["seconds"], "peak_mb": run["peak_mb"], "pages": pages, "version": version}
 
