@@ -47,6 +47,7 @@ class LinkText:
     direct: list[Edge]
     bridges: list[Bridge]
     chains: list[Bridge]
+    worded: dict[Edge, str] = field(default_factory=dict)  # each link used, as one sentence (the map's list)
 
 
 def plain(runs: list[dict[str, Any]], notes: bool = True) -> str:
@@ -156,6 +157,29 @@ def _link_via(runs: list[dict[str, Any]], via) -> list[dict[str, Any]]:
     return runs
 
 
+ELSEWHERE = 4  # topics named for each side of a page that nothing connects
+
+
+def _elsewhere(t, graph: Graph, topics: dict, words: dict[str, str], fill: Fill) -> list[dict[str, Any]]:
+    """'Awe is linked with gratitude and optimism.' (each linked to its hub), or 'Awe has no sourced links yet.'"""
+    others = sorted(graph.neighbours(t.slug), key=lambda s: topics[s].name.display.lower())[:ELSEWHERE]
+    if not others:
+        return [{"text": fill(words["alone"], {"a": t}, {}) + " ", "url": "", "cites": []}]
+    names = [topics[o].name.text for o in others]
+    sentence = fill(words["others"], {"a": t}, {"items": _join(names)})
+    runs: list[dict[str, Any]] = []
+    rest = sentence
+    for o, name in zip(others, names):
+        at = rest.find(name)
+        if at < 0:
+            continue
+        runs.append({"text": rest[:at], "url": "", "cites": []})
+        runs.append({"text": name, "url": urls.hub_url(o), "cites": []})
+        rest = rest[at + len(name) :]
+    runs.append({"text": rest + " ", "url": "", "cites": []})
+    return [r for r in runs if r["text"]]
+
+
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" and {items[-1]}"
 
@@ -183,10 +207,14 @@ def link_text(a, b, page: str, graph: Graph, topics: dict, wording: Wording, fil
     low_value = not link
     if low_value:
         link = [[{"text": fill(w["none"]["text"], {"a": a, "b": b}, {}), "url": "", "cites": []}]]
+        elsewhere = [run for t in (a, b) for run in _elsewhere(t, graph, topics, w["none"], fill)]
+        elsewhere[-1] = dict(elsewhere[-1], text=elsewhere[-1]["text"].rstrip())
+        link.append(elsewhere)
     effects = []
     for i, ch in enumerate(found_chains):
         lead = variant(f"{page}|chain|{i}", w["effects"]["chain"])
         effects.append(_bridge_runs(ch, lead, a, b, topics, wording, fill, cites))
     used = [*direct, *(e for br in (*found_bridges, *found_chains) for e in (br.first, br.second))]
     unchecked = any(not e.checked for e in used)
-    return LinkText(link, effects, low_value, unchecked, direct, found_bridges, found_chains)
+    worded = {e: relation_sentence(e, topics, wording, fill) for e in used}
+    return LinkText(link, effects, low_value, unchecked, direct, found_bridges, found_chains, worded)

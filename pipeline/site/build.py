@@ -132,6 +132,7 @@ class BuildResult:
     out: Path = Path("output")
     removed: list[str] = field(default_factory=list)  # pages of the previous site this build no longer has
     redirected: dict[str, str] = field(default_factory=dict)  # old URL → new URL, for renamed topics
+    sameness: Any = None  # content.sameness.Sameness of this build's drafts (None when nothing was built)
     rendered: int = 0  # pair pages rendered by this build
     reused: int = 0  # pair pages hard-linked unchanged from the previous output
     unchanged: bool = False  # nothing changed since the last build: the output was left as it was
@@ -499,6 +500,28 @@ def pair_rows(
             r = rows[k]
             k += 1
             yield i, j, a, b, editorial[r] if r >= 0 else dict(default, a=a, b=b), urls.pair_url(a, b)
+
+
+def draft_sameness(inputs: Inputs):
+    """content.sameness's measure over a sample of drafts per kind pair, their contexts made here."""
+    from pipeline.content.sameness import measure, sample_pairs
+
+    topics, nb, graph, cfg = _STATE["topics"], _STATE["nb"], _STATE["graph"], inputs.cfg
+    written_pairs = {(r["a"], r["b"]) for r in _STATE["editorial"] if r["relationship"]}
+    default = {"status": cfg.default_status, "relationship": "", "sources": (), "reviewed_by": "", "reviewed_on": ""}
+
+    def written(a: str, b: str) -> bool:
+        return (a, b) in written_pairs
+
+    samples = {}
+    for key, pairs in sample_pairs({s: t.kind for s, t in topics.items()}, written).items():
+        drafts = []
+        for a, b in pairs:
+            ctx = pair_context(dict(default, a=a, b=b, editorial=False), topics, nb, inputs.wording, cfg, graph)
+            names = [n for t in (topics[a], topics[b]) for n in (t.name.text, t.name.short, t.name.display)]
+            drafts.append((" ".join(ctx["link_generated"]), " ".join(ctx["effects"]), names))
+        samples[key] = drafts
+    return measure(samples)
 
 
 def links_graph(inputs: Inputs):
@@ -951,6 +974,7 @@ def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
     result.pages.sort(key=lambda p: p.url)
     result.pages.extend(PageSummary(*p) for p in m["other_pages"])
     result.redirected = dict(m.get("redirected", {}))
+    result.sameness = m.get("sameness")
     for url in sorted(m["warnings"]):
         result.warnings.extend(m["warnings"][url])
     return result
@@ -1063,6 +1087,7 @@ def build(
             )
         del listed
         result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
+        result.sameness = draft_sameness(inputs)
         if after_write is not None:
             give_back()  # what rendering freed, before the audit's site-wide pass
             after_write(staging.root, result)
@@ -1096,6 +1121,7 @@ def build(
                 if p.kind != "pair"
             ],
             "redirected": result.redirected,
+            "sameness": result.sameness,
         },
     )
     return result
