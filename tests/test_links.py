@@ -185,7 +185,7 @@ def test_the_connection_map_is_an_accessible_svg_with_a_text_equivalent(linked_s
     assert {t.text for t in svg.iter("text")} >= {"eases", "worsens", "Mindfulness", "PTSD"}
     items = [" ".join(li.text_content().split()) for li in doc.cssselect("ul.map-list li")]
     assert items == [
-        "Mindfulness can ease the symptoms of PTSD.",
+        "Mindfulness can ease the symptoms of post-traumatic stress disorder (PTSD).",
         "Procrastination can make PTSD worse.",
     ]
     assert [a.get("href") for a in doc.cssselect("ul.map-list li a")][:2] == [

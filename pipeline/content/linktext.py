@@ -67,8 +67,8 @@ def _relation_template(edge: Edge, topics: dict, wording: Wording) -> str:
     return next(table[k] for k in kinds if k in table)
 
 
-def _edge_runs(edge: Edge, topics, wording: Wording, fill: Fill, cites: Citations) -> list[dict[str, Any]]:
-    text = relation_sentence(edge, topics, wording, fill)
+def _edge_runs(edge: Edge, word: Callable[[Edge], str], cites: Citations) -> list[dict[str, Any]]:
+    text = word(edge)
     if not edge.note:
         return [{"text": f"{text}.", "url": "", "cites": cites.cite(edge.sources)}]
     return [
@@ -78,10 +78,10 @@ def _edge_runs(edge: Edge, topics, wording: Wording, fill: Fill, cites: Citation
     ]
 
 
-def _clause(edge: Edge, topics, wording: Wording, fill: Fill) -> str:
+def _clause(edge: Edge, topics, wording: Wording, word: Callable[[Edge], str]) -> str:
     """A link worded to stand inside a sentence: it starts lower-case unless a name keeps capitals."""
     s, o = topics[edge.subject], topics[edge.object]
-    text = relation_sentence(edge, topics, wording, fill)
+    text = word(edge)
     lead = o if _relation_template(edge, topics, wording).startswith("{O}") else s
     if lead.name.text[:1].islower():
         text = text[:1].lower() + text[1:]
@@ -93,12 +93,12 @@ def _pair_url(x: str, y: str) -> str:
 
 
 def _bridge_runs(
-    br: Bridge, template: str, a, b, topics, wording: Wording, fill: Fill, cites: Citations
+    br: Bridge, template: str, a, b, topics, wording: Wording, fill: Fill, word, cites: Citations
 ) -> list[dict[str, Any]]:
     """'Both connect to rumination: <first>, and <second>.', each clause linked to its pair page
     and followed by its citations, the via topic linked to its hub."""
-    first = _clause(br.first, topics, wording, fill)
-    second = _clause(br.second, topics, wording, fill)
+    first = _clause(br.first, topics, wording, word)
+    second = _clause(br.second, topics, wording, word)
     via = topics[br.via]
     sentence = fill(template, {"a": a, "b": b, "v": via}, {"first": first, "second": second})
     pieces = [
@@ -191,14 +191,22 @@ def link_text(a, b, page: str, graph: Graph, topics: dict, wording: Wording, fil
     direct = sorted((e for e in graph.direct(a.slug, b.slug) if e.relation != "editor"), key=lambda e: e.relation)
     found_chains = chains(graph, a.slug, b.slug)
     found_bridges = bridges(graph, a.slug, b.slug, skip=frozenset(c.via for c in found_chains))
-    link = [_edge_runs(e, topics, wording, fill, cites) for e in direct]
+    worded: dict[Edge, str] = {}
+
+    def word(e: Edge) -> str:
+        """Each link's sentence, made once a page (names in page order: an abbreviation is introduced once)."""
+        if e not in worded:
+            worded[e] = relation_sentence(e, topics, wording, fill)
+        return worded[e]
+
+    link = [_edge_runs(e, word, cites) for e in direct]
     for i, br in enumerate(found_bridges):
         shape = _same(br)
         if shape:
             link.append(_same_runs(br, shape, a, b, topics, wording, fill, cites))
             continue
         lead = variant(f"{page}|bridge|{i}", w["bridge"]["lead"])
-        link.append(_bridge_runs(br, lead, a, b, topics, wording, fill, cites))
+        link.append(_bridge_runs(br, lead, a, b, topics, wording, fill, word, cites))
     for key, mine, theirs in (("effects", a.effects, b.effects), ("strategies", a.strategies, b.strategies)):
         items = shared_items(mine, theirs)
         if items:
@@ -213,8 +221,9 @@ def link_text(a, b, page: str, graph: Graph, topics: dict, wording: Wording, fil
     effects = []
     for i, ch in enumerate(found_chains):
         lead = variant(f"{page}|chain|{i}", w["effects"]["chain"])
-        effects.append(_bridge_runs(ch, lead, a, b, topics, wording, fill, cites))
+        effects.append(_bridge_runs(ch, lead, a, b, topics, wording, fill, word, cites))
     used = [*direct, *(e for br in (*found_bridges, *found_chains) for e in (br.first, br.second))]
     unchecked = any(not e.checked for e in used)
-    worded = {e: relation_sentence(e, topics, wording, fill) for e in used}
-    return LinkText(link, effects, low_value, unchecked, direct, found_bridges, found_chains, worded)
+    return LinkText(
+        link, effects, low_value, unchecked, direct, found_bridges, found_chains, {e: word(e) for e in used}
+    )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from hashlib import blake2b
 
 N = 5
-PAGES_PER_KIND_PAIR = 30  # sampled drafts per pair of kinds (435 comparisons each)
+PAGES_PER_KIND_PAIR = 16  # sampled drafts per pair of kinds (120 comparisons each)
 GOAL = 0.25
 _WORD = re.compile(r"[\w’'-]+")
 

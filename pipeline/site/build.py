@@ -260,7 +260,7 @@ def page_faults(ctx: dict[str, Any], names: dict, topics: dict[str, Topic]) -> l
     numbers = {}
     for t in (topics[ctx["a"]["slug"]], topics[ctx["b"]["slug"]]):
         for form in (t.name.text, t.name.short, t.name.display):
-            numbers[form] = t.name.plural
+            numbers.setdefault(form.lower(), t.name.plural)
     headings = [ctx["h1"], ctx["a"]["heading"], ctx["b"]["heading"], ctx["link_heading"], ctx["effects_heading"]]
     for sentence in (*headings, *_generated_sentences(ctx)):
         faults += check_number(sentence, numbers) + check_predicates(sentence)
