@@ -189,6 +189,7 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
         raise ContractError(problems)
     notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
     notes += header_notes(links_t, links_file.LINK_KNOWN)
+    notes += pair_notes(links_t, renamed, ("subject", "object"))
     notes += topic_notes(topics_t) + pair_notes(pairs_t, renamed)
     notes += header_notes(people_t, PEOPLE_COLUMNS)
     notes += policy_note(cfg)
