@@ -413,6 +413,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     inputs = load_inputs(args.data, args.templates, _config(args))
     print(f"{len(inputs.topics)} topics and {len(inputs.pairs)} editor pairs follow the data contract.")
+    if inputs.links is not None:
+        unchecked = int((inputs.links["checked_on"] == "").sum())
+        print(f"  links.csv: {len(inputs.links)} links, {unchecked} of them not yet checked against their sources.")
     for note in inputs.notes:
         print(f"  note: {note}")
     return 0
