@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     so = sub.add_parser(
         "sources",
         help="list the cited sources without a title; with --fetch, fill them in from Crossref",
-        description="List the sources topics.csv and pairs.csv cite that data/sources.csv gives no title. "
+        description="List the sources topics.csv, pairs.csv and links.csv cite that data/sources.csv gives no title. "
         "With --fetch (online), look every such DOI up on Crossref, one request a second, answers kept in "
         "--cache, and fill in sources.csv: empty cells only, other bytes unchanged. The build never does this.",
     )
