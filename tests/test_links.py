@@ -185,8 +185,12 @@ def test_the_connection_map_is_an_accessible_svg_with_a_text_equivalent(linked_s
     assert {t.text for t in svg.iter("text")} >= {"eases", "worsens", "Mindfulness", "PTSD"}
     items = [" ".join(li.text_content().split()) for li in doc.cssselect("ul.map-list li")]
     assert items == [
-        "Mindfulness eases Post-Traumatic Stress Disorder",
-        "Procrastination worsens Post-Traumatic Stress Disorder",
+        "Mindfulness can ease the symptoms of post-traumatic stress disorder (PTSD).",
+        "Procrastination can make PTSD worse.",
+    ]
+    assert [a.get("href") for a in doc.cssselect("ul.map-list li a")][:2] == [
+        "../topics/mindfulness/",
+        "../topics/post-traumatic-stress-disorder/",
     ]
     assert not doc.cssselect("script:not([type='application/ld+json'])")
     hub = _page(out, "topics/post-traumatic-stress-disorder")
@@ -247,3 +251,71 @@ def test_the_proofreader_finds_number_predicates_and_repeated_bullets():
         "Slow breathing lowers the heart rate",
     ]
     assert [f.sentence for f in check_list(bullets)] == [bullets[1]]
+
+
+def test_sameness_is_one_for_pages_that_only_swap_names_and_low_for_specific_ones():
+    from pipeline.content.sameness import measure, shingles
+
+    template = "{a} is a feeling, and {b} is a feeling that may change how people act in everyday life."
+    same = [
+        (template.format(a=a, b=b), "", [a, b]) for a, b in (("anger", "awe"), ("envy", "shame"), ("fear", "guilt"))
+    ]
+    assert measure({"emotion × emotion": same}).link == 1.0
+    specific = [
+        ("Anger is a recognised symptom of PTSD, with irritability and outbursts.", "", ["anger", "awe"]),
+        ("Envy is studied as a factor in depression through social comparison online.", "", ["envy", "shame"]),
+        ("Fear involves the amygdala, which is central to fear learning.", "", ["fear", "guilt"]),
+    ]
+    result = measure({"emotion × emotion": specific})
+    assert result.link < 0.25 and result.pages == 3 and result.kind_pairs == 1
+    assert shingles("Anger is a feeling of heat", ["anger"]) == shingles("Awe is a feeling of heat", ["awe"])
+
+
+def test_the_build_summary_reports_the_sameness_of_drafts(linked_site, tmp_path, capsys):
+    out, _ = linked_site
+    assert cli_build(out.parent / "data", tmp_path / "out", "--no-audit") == 0
+    printed = capsys.readouterr().out
+    assert "sameness of drafts (mean 5-gram Jaccard within a kind pair, names masked; goal < 0.25): link " in printed
+
+
+def test_strict_refuses_a_site_with_wording_faults(tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "small", data)
+    topics = (data / "topics.csv").read_text(encoding="utf-8")
+    assert "Mindfulness" in topics
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(topics)))
+    for r in rows:
+        if r["name"] == "Mindfulness":
+            r["strategies"] = "keep a short daily journal; keep a short daily journal of moods"
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    (data / "topics.csv").write_text(buf.getvalue(), encoding="utf-8")
+    assert cli_build(data, tmp_path / "out", "--no-audit") == 0
+    assert cli_build(data, tmp_path / "strict", "--no-audit", "--strict") == 1
+    err = capsys.readouterr().err
+    assert "Stopped (--strict):" in err and "near-identical bullets" in err
+    assert not (tmp_path / "strict").exists()
+
+
+def test_names_of_every_number_build_without_a_wording_warning(tmp_path):
+    """Plural names, singular names ending in -s, Latin plurals, acronyms, a `number` override."""
+    out = tmp_path / "out"
+    result = build_site(FIXTURES / "number", out)
+    assert result.warnings == []
+    text = {
+        p.parent.name: " ".join(lxml.html.parse(str(p)).getroot().text_content().split())
+        for p in out.glob("*-and-*/index.html")
+    }
+    page = text["bad-habits-and-negativity-bias"]
+    assert "What Are Bad Habits?" in page and "What Is the Negativity Bias?" in page
+    assert "Bad habits have no sourced links yet. The negativity bias has no sourced links yet." in page
+    assert "What Are the Basal Nuclei?" in text["basal-nuclei-and-confirmation-bias"]
+    assert "What Are Aversive Stimuli?" in text["aversive-stimuli-and-diagnostic-criteria"]
+    assert "What Are Diagnostic Criteria?" in text["aversive-stimuli-and-diagnostic-criteria"]
+    assert "What Is the Lens of Hindsight?" in text["lens-of-hindsight-and-loneliness"]
+    assert "Mixed emotions have no sourced links yet." in text["loneliness-and-mixed-emotions"]

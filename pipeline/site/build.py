@@ -51,8 +51,10 @@ from pipeline.data.validate import (
     validate_pairs,
     validate_topics,
 )
+from pipeline.locks import hold
 from pipeline.memory import give_back
 from pipeline.problems import ContractError
+from pipeline.processes import die_with_parent
 from pipeline.site.history import (
     GONE_FILE,
     PAGES_FILE,
@@ -138,6 +140,7 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)  # pages of the previous site this build no longer has
     redirected: dict[str, str] = field(default_factory=dict)  # old URL → new URL, for renamed topics
     gone: dict[str, str | None] = field(default_factory=dict)  # removed URL → hub, home ("") or None (410)
+    sameness: Any = None  # content.sameness.Sameness of this build's drafts (None when nothing was built)
     rendered: int = 0  # pair pages rendered by this build
     reused: int = 0  # pair pages hard-linked unchanged from the previous output
     unchanged: bool = False  # nothing changed since the last build: the output was left as it was
@@ -193,6 +196,7 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
         raise ContractError(problems)
     notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
     notes += header_notes(links_t, links_file.LINK_KNOWN)
+    notes += pair_notes(links_t, renamed, ("subject", "object"))
     notes += topic_notes(topics_t) + pair_notes(pairs_t, renamed)
     notes += header_notes(people_t, PEOPLE_COLUMNS)
     notes += header_notes(sources_t, SOURCES_COLUMNS)
@@ -270,7 +274,7 @@ def page_faults(ctx: dict[str, Any], names: dict, topics: dict[str, Topic]) -> l
     numbers = {}
     for t in (topics[ctx["a"]["slug"]], topics[ctx["b"]["slug"]]):
         for form in (t.name.text, t.name.short, t.name.display):
-            numbers[form] = t.name.plural
+            numbers.setdefault(form.lower(), t.name.plural)
     headings = [ctx["h1"], ctx["a"]["heading"], ctx["b"]["heading"], ctx["link_heading"], ctx["effects_heading"]]
     for sentence in (*headings, *_generated_sentences(ctx)):
         faults += check_number(sentence, numbers) + check_predicates(sentence)
@@ -512,6 +516,28 @@ def pair_rows(
             yield i, j, a, b, editorial[r] if r >= 0 else dict(default, a=a, b=b), urls.pair_url(a, b)
 
 
+def draft_sameness(inputs: Inputs):
+    """content.sameness's measure over a sample of drafts per kind pair, their contexts made here."""
+    from pipeline.content.sameness import measure, sample_pairs
+
+    topics, nb, graph, cfg = _STATE["topics"], _STATE["nb"], _STATE["graph"], inputs.cfg
+    written_pairs = {(r["a"], r["b"]) for r in _STATE["editorial"] if r["relationship"]}
+    default = {"status": cfg.default_status, "relationship": "", "sources": (), "reviewed_by": "", "reviewed_on": ""}
+
+    def written(a: str, b: str) -> bool:
+        return (a, b) in written_pairs
+
+    samples = {}
+    for key, pairs in sample_pairs({s: t.kind for s, t in topics.items()}, written).items():
+        drafts = []
+        for a, b in pairs:
+            ctx = pair_context(dict(default, a=a, b=b, editorial=False), topics, nb, inputs.wording, cfg, graph)
+            names = [n for t in (topics[a], topics[b]) for n in (t.name.text, t.name.short, t.name.display)]
+            drafts.append((" ".join(ctx["link_generated"]), " ".join(ctx["effects"]), names))
+        samples[key] = drafts
+    return measure(samples)
+
+
 def links_graph(inputs: Inputs):
     """The links graph of data/links.csv and the approved editor pairs (empty without links.csv)."""
     links = inputs.links if inputs.links is not None else pd.DataFrame(columns=list(links_file.LINK_COLUMNS))
@@ -711,7 +737,7 @@ def render_all(chunks: list[tuple[int, int]], workers: int, collect) -> None:
         return
     ahead = 2 * (workers - 1)  # chunks queued for the pool, so that its workers never wait
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers - 1, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(workers - 1, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         queued: dict[int, Any] = {}
         mine: dict[int, dict[str, Any]] = {}
         handed = 0  # chunks given out so far, in order, to the pool or to this process
@@ -980,6 +1006,7 @@ def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
     result.pages.sort(key=lambda p: p.url)
     result.pages.extend(PageSummary(*p) for p in m["other_pages"])
     result.redirected = dict(m.get("redirected", {}))
+    result.sameness = m.get("sameness")
     for url in sorted(m["warnings"]):
         result.warnings.extend(m["warnings"][url])
     return result
@@ -992,6 +1019,7 @@ def build(
     progress: bool = True,
     after_write=None,
     audit_records: bool = False,
+    wait: bool = True,
 ) -> BuildResult:
     """Build the whole site into a staging folder and swap it in when complete.
 
@@ -1003,11 +1031,20 @@ def build(
     With `audit_records`, the workers also parse each page they render for the SEO audit
     (audit.parse_page on the bytes just written) and `after_write` finds the records in
     result.audit_records, so the audit does not read those files again.
+
+    One build at a time writes `out`: another one waits for its lock (or, without `wait`, raises
+    locks.Busy).
     """
+    with hold(Path(out), "build", wait=wait):
+        return _build(inputs, Path(out), workers, progress, after_write, audit_records)
+
+
+def _build(
+    inputs: Inputs, out: Path, workers: int | None, progress: bool, after_write, audit_records: bool
+) -> BuildResult:
     import numpy as np
     from tqdm import tqdm
 
-    out = Path(out)
     fps = fingerprints(inputs)
     cache = _cache_dir(out)
     trash = cache / "trash"
@@ -1091,6 +1128,7 @@ def build(
                 {urls.output_path(p.url) for p in result.pages} | staging.paths, [urls.output_path(u) for u in listed]
             )
         del listed
+        result.sameness = draft_sameness(inputs)
         if after_write is not None:
             give_back()  # what rendering freed, before the audit's site-wide pass
             after_write(staging.root, result)
@@ -1124,6 +1162,7 @@ def build(
                 if p.kind != "pair"
             ],
             "redirected": result.redirected,
+            "sameness": result.sameness,
         },
     )
     return result
