@@ -24,7 +24,7 @@ from pipeline.content.language import (
     variant,
 )
 from pipeline.content.wording import EFFECTS_PER_PAGE, KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
-from pipeline.data.pairs import Neighbours, related_partners
+from pipeline.data.pairs import PUBLISHED, Neighbours, related_partners
 
 RELATED_PER_TOPIC = 4
 
@@ -320,12 +320,16 @@ def pair_context(
     cta_lead = _fill(variant(f"{page}|cta", wording.page["cta_lead"]), fields)
     pa, pb = _pieces(a, wording), _pieces(b, wording)
     related = []
+    draft = row["status"] not in PUBLISHED  # built into the preview; a published page links only published ones
+    public = []  # from a draft, the linked pages that are on the public site (linked there, not in the preview)
     for topic, other in ((a, b), (b, a)):
-        for t in related_partners(nb, topic.slug, other.slug, page, RELATED_PER_TOPIC):
+        for t in related_partners(nb, topic.slug, other.slug, page, RELATED_PER_TOPIC, not draft):
             p, q = (topic.slug, t) if topic.slug < t else (t, topic.slug)  # sorted(), without its call
             related.append(
                 {"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"}
             )
+            if draft and nb.is_published(p, q):
+                public.append(related[-1]["url"])
     hubs = [pa.hub, pb.hub]
     generic = (
         f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, "
@@ -348,6 +352,8 @@ def pair_context(
         "url": url,
         "slug": page,
         "status": row["status"],
+        "draft": draft,
+        "public": frozenset(public),
         "editorial": editorial,
         "title": title,
         "h1": h1,
@@ -413,11 +419,25 @@ def hub_title(name: Name, limit: int = 60) -> str:
     return fitting[0] if fitting else min(candidates, key=len)
 
 
+def pair_summary(relationship: str) -> str:
+    """A pair page's one-line summary for hubs and the home page: the first sentence of its editor's text."""
+    first = _paragraphs(relationship)[:1]
+    return capitalise(split_sentences(first[0])[0]) if first and split_sentences(first[0]) else ""
+
+
 def hub_context(
-    topic: Topic, partners: list[Topic], statuses: dict[str, str], cfg: Config, wording: Wording
+    topic: Topic,
+    partners: list[Topic],
+    statuses: dict[str, str],
+    cfg: Config,
+    wording: Wording,
+    summaries: dict[tuple[str, str], str] | None = None,
+    connections: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A topic's hub page: what it is and every pair page it appears on."""
+    """A topic's guide: what it is, what it brings, what helps, its sourced connections (from the
+    links data, when given) and the pair pages it appears on, each with its one-line summary."""
     url = urls.hub_url(topic.slug)
+    summaries = summaries or {}
     pairs = []
     for p in partners:
         a, b = sorted((topic.slug, p.slug))
@@ -427,12 +447,18 @@ def hub_context(
                 "label": f"{topic.name.display} and {p.name.display}",
                 "partner": p.name.display,
                 "status": statuses.get(p.slug, ""),
+                "summary": summaries.get((a, b), ""),
             }
         )
     first = split_sentences(topic.description)[0] if topic.description else ""
     description = meta_description(
         f"{topic.name.display}: {first}",
-        [f"See how {topic.name.text} connects with {len(partners)} other topics, with practical strategies for each."],
+        [
+            f"See how {topic.name.text} connects with {len(partners)} other topic{'s' if len(partners) != 1 else ''}, "
+            "with practical strategies for each."
+            if partners
+            else f"What {topic.name.text} can bring, and practical steps that can help."
+        ],
         cfg.audit.description_min,
         cfg.audit.description_max - 2,
     )
@@ -444,12 +470,14 @@ def hub_context(
         "description": description,
         "bring_heading": f"What {topic.name.heading} Can Bring",
         "pairs_heading": f"How {topic.name.heading} {topic.name.verb('Connects')} with Other Topics",
+        "connections_heading": f"What {topic.name.heading} {topic.name.verb('Is')} Linked With",
         "topic": _topic_block(topic),
         "effects": [capitalise(e) for e in topic.effects],
         "strategies": [capitalise(s) for s in topic.strategies],
         "sources": _sources(wording, topic.sources),
         "disclaimer": wording.disclaimer,
         "pairs": pairs,
+        "connections": connections or [],
         "updated_on": topic.updated_on,
         "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": url, "label": topic.name.display}],
     }
