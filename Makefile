@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 ARGS   ?=
 
-.PHONY: build test lint bench golden serve clean audit browser
+.PHONY: build test lint bench golden serve serve-preview clean audit browser
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,5 +41,9 @@ serve: build
 	@echo "Serving output/ on http://localhost:8000/ (Ctrl-C stops)"
 	@$(PY) -m http.server 8000 --bind 127.0.0.1 --directory output
 
+serve-preview: build
+	@echo "Serving the drafts' preview/ on http://localhost:8001/ (Ctrl-C stops); its links to published pages go to the public site"
+	@$(PY) -m http.server 8001 --bind 127.0.0.1 --directory preview
+
 clean:
-	rm -rf output reports .build-cache output.staging-* output.old-*
+	rm -rf output preview deploy reports .build-cache .output.staging-* .output.old-* .preview.staging-* .preview.old-*

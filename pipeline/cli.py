@@ -227,6 +227,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out}/ in {elapsed:.1f} s."
     )
     head = ["  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items()))]
+    drafts = result.by_status().get("review", 0)
+    preview = _also(args)[0] if _also(args) else None
+    head.append(
+        f"  published: {pairs - drafts:,} pair page(s) in {args.out}/"
+        + (f"; drafts: {drafts:,} in {preview}/ (not published)" if preview is not None else "")
+    )
     if result.rejected:
         head.append(f"  rejected (not built): {len(result.rejected):,}")
     head.extend(f"  note: {n}" for n in inputs.notes)
