@@ -2,15 +2,30 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+LOCK   := requirements-dev.lock
+# Reinstall only when the lock, the extra pins or the package's metadata change.
+STAMP  := $(VENV)/.installed-$(shell cat $(LOCK) requirements.txt pyproject.toml | sha1sum | cut -c1-12)
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 ARGS   ?=
 
-.PHONY: build test lint bench golden serve serve-preview clean audit browser
+.PHONY: build test lint lock bench golden serve serve-preview clean audit browser review
 
-$(STAMP): requirements.txt
+# The locked versions (plus any extra pin in requirements.txt), then this package itself, editable and
+# without resolving again (its dependencies are in the lock).
+$(STAMP): $(LOCK) requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@$(PIP) -r $(LOCK) -r requirements.txt
+	@$(PIP) --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# Re-resolve both lock files from pyproject.toml and requirements.txt, keeping every version that still
+# fits (add UPGRADE=1 to move everything to the newest versions that fit).
+lock: $(STAMP)
+	@$(VENV)/bin/uv pip compile -q pyproject.toml requirements.txt --all-extras $(if $(UPGRADE),--upgrade) \
+	  --python-version 3.11 --custom-compile-command "make lock" -o requirements-dev.lock
+	@$(VENV)/bin/uv pip compile -q pyproject.toml requirements.txt --extra dask -c requirements-dev.lock \
+	  --python-version 3.11 --custom-compile-command "make lock" -o requirements.lock
+	@echo "requirements-dev.lock and requirements.lock updated; commit them with the change that needed them."
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -30,6 +45,7 @@ test: $(STAMP) browser
 lint: $(STAMP)
 	@$(PY) -m ruff check pipeline tests
 	@$(PY) -m ruff format --check pipeline tests
+	@$(VENV)/bin/lint-imports --no-cache --no-logo
 
 bench: $(STAMP)
 	@$(PY) -m bench.run $(ARGS)
@@ -44,6 +60,9 @@ serve: build
 serve-preview: build
 	@echo "Serving the drafts' preview/ on http://localhost:8001/ (Ctrl-C stops); its links to published pages go to the public site"
 	@$(PY) -m http.server 8001 --bind 127.0.0.1 --directory preview
+
+review: $(STAMP)
+	@$(PY) -m pipeline review $(ARGS)
 
 clean:
 	rm -rf output preview deploy reports .build-cache .output.staging-* .output.old-* .preview.staging-* .preview.old-*

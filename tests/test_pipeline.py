@@ -12,7 +12,7 @@ from conftest import FIXTURES, ROOT, pair_files, preview_of
 from pipeline import urls
 from pipeline.cli import main
 from pipeline.data.load import parse_csv
-from pipeline.data.pairs import iter_pair_chunks, join_count, overlay, self_join
+from pipeline.data.pairs import join_count, pair_index, pair_table, table_slice
 from pipeline.data.validate import REQUIRED, validate_pairs, validate_topics
 from pipeline.site.sitemap import redirect_files, robots_txt, sitemap_files
 
@@ -23,25 +23,37 @@ def _doc(path: Path):
     return lxml.html.parse(str(path)).getroot()
 
 
-def test_self_join_makes_every_unordered_pair_once_in_canonical_order():
-    slugs = pd.Series(["c", "a", "d", "b"])
-    pairs = self_join(slugs.sort_values().reset_index(drop=True))
+def test_pair_table_makes_every_unordered_pair_once_in_canonical_order():
+    pairs = pair_table(["c", "a", "d", "b"], pd.DataFrame(columns=["a", "b", "status"]), "review")
     assert list(zip(pairs.a, pairs.b)) == [("a", "b"), ("a", "c"), ("a", "d"), ("b", "c"), ("b", "d"), ("c", "d")]
-    chunks = pd.concat(list(iter_pair_chunks(slugs, 1)))
-    assert list(zip(chunks.a, chunks.b)) == list(zip(pairs.a, pairs.b))
+    assert all(pair_index(i, j, 4) == k for k, (i, j) in enumerate(zip(pairs.a.cat.codes, pairs.b.cat.codes)))
+    assert list(zip(*pairs[table_slice(pairs, (1, 3), 4)][["a", "b"]].to_numpy().T)) == [
+        ("b", "c"),
+        ("b", "d"),
+        ("c", "d"),
+    ]
     assert join_count(76) == 2850
 
 
-def test_overlay_takes_editor_rows_in_either_order_and_defaults_the_rest():
+def test_pair_table_overlays_editor_rows_in_either_order_and_defaults_the_rest():
     table, problems = parse_csv(
-        b"topic_a,topic_b,status,relationship\nb,a,approved,Edited.\nc,a,rejected,\n", "pairs.csv", REQUIRED["pairs"]
+        b"topic_a,topic_b,status,relationship\nb,a,approved,Edited.\nc,a,rejected,\nc,b,,\n",
+        "pairs.csv",
+        REQUIRED["pairs"],
     )
     editorial, more = validate_pairs(table, {"a", "b", "c"})
     assert problems == more == []
-    rows = overlay(self_join(pd.Series(["a", "b", "c"])), editorial, "review").set_index(["a", "b"])
-    assert rows.loc[("a", "b"), "status"] == "approved" and rows.loc[("a", "b"), "relationship"] == "Edited."
+    rows = pair_table(["a", "b", "c"], editorial, "review").set_index(["a", "b"])
+    assert rows.loc[("a", "b"), "status"] == "approved" and rows.loc[("a", "b"), "editorial"]
+    assert editorial.iloc[rows.loc[("a", "b"), "row"]].relationship == "Edited."
     assert rows.loc[("a", "c"), "status"] == "rejected"
     assert rows.loc[("b", "c"), "status"] == "review" and not rows.loc[("b", "c"), "editorial"]
+
+
+def test_pair_table_stays_small_at_two_thousand_topics():
+    pairs = pair_table([f"topic-{k:04d}" for k in range(2000)], pd.DataFrame(columns=["a", "b", "status"]), "review")
+    assert len(pairs) == 1_999_000
+    assert pairs.memory_usage(deep=True).sum() < 40_000_000  # categorical slugs: bytes a row, not strings
 
 
 def test_topics_get_slugs_and_lists_split():

@@ -1,18 +1,20 @@
-"""Self-join the topics into every unordered pair once and overlay the editors' pairs.csv."""
+"""The pair table: the topics self-joined into every unordered pair once, with the editors' pairs.csv overlaid."""
 
 from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from pipeline.data.validate import STATUSES
 from pipeline.problems import ContractError, Problem
 from pipeline.urls import pair_slug
 
-PAIR_FIELDS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "editorial")
 # Statuses whose pages are on the public site; `review` pages go to the preview, `rejected` nowhere.
 PUBLISHED = ("approved", "noindex")
 
@@ -39,32 +41,81 @@ def check_scale(n_topics: int, max_pages: int, file: str) -> None:
         )
 
 
-def self_join(slugs: pd.Series, start: int = 0, stop: int | None = None) -> pd.DataFrame:
-    """Pairs (a, b) with a < b whose first topic is slugs[start:stop], in canonical order."""
-    left = pd.DataFrame({"a": slugs.iloc[start:stop].to_numpy()})
-    right = pd.DataFrame({"b": slugs.to_numpy()})
-    joined = left.merge(right, how="cross")
-    return joined[joined["a"] < joined["b"]].sort_values(["a", "b"], kind="stable").reset_index(drop=True)
+SLUG_CODE = np.int16  # topic codes: 32,767 topics is far beyond max_pages
 
 
-def iter_pair_chunks(slugs: pd.Series, topics_per_chunk: int) -> Iterator[pd.DataFrame]:
-    """Stream the join in chunks of first topics so no stage holds every pair."""
-    ordered = slugs.sort_values(kind="stable").reset_index(drop=True)
-    for start in range(0, len(ordered), topics_per_chunk):
-        chunk = self_join(ordered, start, start + topics_per_chunk)
-        if len(chunk):
-            yield chunk
+def pair_index(i: int, j: int, n: int) -> int:
+    """Position of pair (i, j), i < j, in the canonical order of n sorted slugs."""
+    return i * (2 * n - i - 1) // 2 + (j - i - 1)
 
 
-def overlay(pairs: pd.DataFrame, editorial: pd.DataFrame, default_status: str) -> pd.DataFrame:
-    """Add the editors' status and text to joined pairs; unlisted pairs take the default status."""
-    merged = pairs.merge(editorial.drop(columns=["line"], errors="ignore"), on=["a", "b"], how="left")
-    merged["editorial"] = merged["status"].notna()
-    merged["status"] = merged["status"].fillna("").replace("", default_status)
-    for col in ("relationship", "reviewed_by", "reviewed_on"):
-        merged[col] = merged[col].fillna("")
-    merged["sources"] = merged["sources"].apply(lambda v: v if isinstance(v, tuple) else ())
-    return merged[list(PAIR_FIELDS)]
+def editor_rows(editorial: pd.DataFrame, default_status: str) -> list[dict[str, Any]]:
+    """The editors' pairs.csv rows as the renderer reads them, in file order."""
+    rows = []
+    for r in editorial.to_dict("records") if len(editorial) else ():
+        rows.append(
+            {
+                "a": r["a"],
+                "b": r["b"],
+                "status": r["status"] or default_status,
+                "relationship": r["relationship"] or "",
+                "sources": r["sources"] if isinstance(r["sources"], tuple) else (),
+                "reviewed_by": r["reviewed_by"] or "",
+                "reviewed_on": r["reviewed_on"] or "",
+                # Only a status an editor chose overrides the quality gate; a row with an empty status
+                # (as `python -m pipeline pairs` appends) takes the default like an unlisted pair.
+                "editorial": bool(r["status"]),
+            }
+        )
+    return rows
+
+
+def pair_table(slugs: Sequence[str], editorial: pd.DataFrame, default_status: str) -> pd.DataFrame:
+    """The self-join: one row per unordered pair of `slugs` (sorted), in canonical order, with the
+    editors' overlay from pairs.csv.
+
+    Columns: `a`, `b` (categoricals over the sorted slugs: two bytes a row each), `row` (the pair's
+    row in `editorial`, -1 when pairs.csv does not list it), `status` (categorical: the editor's
+    status, else `default_status`) and `editorial` (an editor chose the status). Row k is the pair
+    pair_index(i, j, n); at 2,000 topics the 2 million rows take about 12 MB.
+    """
+    ordered = sorted(slugs)
+    n = len(ordered)
+    total = n * (n - 1) // 2
+    firsts = np.arange(n, dtype=np.int64)
+    i = np.repeat(firsts.astype(SLUG_CODE), n - 1 - firsts)
+    starts = np.repeat(firsts * (2 * n - firsts - 1) // 2, n - 1 - firsts)  # where each first topic's run begins
+    j = (np.arange(total, dtype=np.int64) - starts + i + 1).astype(SLUG_CODE)
+    del starts
+    categories = pd.Index(ordered, dtype=object)
+    row = np.full(total, -1, dtype=np.int32)
+    status = np.full(total, STATUSES.index(default_status), dtype=np.int8)
+    chosen = np.zeros(total, dtype=bool)
+    if len(editorial):
+        code = {s: k for k, s in enumerate(ordered)}
+        ea = editorial["a"].map(code).to_numpy(dtype=np.int64)
+        eb = editorial["b"].map(code).to_numpy(dtype=np.int64)
+        k = ea * (2 * n - ea - 1) // 2 + (eb - ea - 1)
+        row[k] = np.arange(len(editorial), dtype=np.int32)
+        given = editorial["status"].fillna("").to_numpy(dtype=object)
+        status[k] = [STATUSES.index(s or default_status) for s in given]
+        chosen[k] = given != ""
+    return pd.DataFrame(
+        {
+            "a": pd.Categorical.from_codes(i, categories=categories, validate=False),
+            "b": pd.Categorical.from_codes(j, categories=categories, validate=False),
+            "row": row,
+            "status": pd.Categorical.from_codes(status, categories=pd.Index(STATUSES), validate=False),
+            "editorial": chosen,
+        },
+        copy=False,
+    )
+
+
+def table_slice(table: pd.DataFrame, span: tuple[int, int], n: int) -> slice:
+    """The table's rows whose first topic is slugs[start:stop] (a contiguous run)."""
+    start, stop = span
+    return slice(pair_index(start, start + 1, n), pair_index(stop, stop + 1, n) if stop < n else len(table))
 
 
 def check_url_collisions(slugs: list[str], file: str) -> None:

@@ -36,7 +36,7 @@ KNOWN_COLUMNS = {
         "updated_on",
         "old_slugs",
     ),
-    "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on"),
+    "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "notes"),
 }
 # The validated topics DataFrame: the contract's columns, slug first, plus each row's line.
 TOPIC_COLUMNS = ("slug", *(c for c in KNOWN_COLUMNS["topics"] if c != "slug"), "line")

@@ -99,6 +99,7 @@ def _payload(inputs: b.Inputs) -> dict[str, Any]:
         "topics": s["topics"],
         "nb": s["nb"],
         "editorial": s["editorial"],
+        "overlay": s["overlay"],
         "slugs": s["slugs"],
         "names": s["names"],
         "site": s["site"],
@@ -163,7 +164,7 @@ def render_partition(
                 warnings[url] = found
         todo.clear()
 
-    for i, j, a, bb, row, url in b.pair_rows(span, slugs, editorial, cfg):
+    for i, j, a, bb, row, url in b.pair_rows(span, slugs, payload["overlay"], editorial, cfg):
         if row["status"] == "rejected":
             rejected.append(url)
             pages.append((i, j, -1, "", 0, 0.0))

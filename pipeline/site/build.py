@@ -22,16 +22,21 @@ from pipeline import urls
 from pipeline.config import Config
 from pipeline.content.context import Topic, hub_context, pair_context, pair_summary, topic_records
 from pipeline.content.language import split_sentences
+from pipeline.content.people import person_link
 from pipeline.content.proofread import check_parts, topic_names
 from pipeline.content.wording import Wording, read_wording
-from pipeline.data.load import read_inputs
+from pipeline.data.load import read_csv, read_inputs
 from pipeline.data.pairs import (
     PUBLISHED,
     check_scale,
     check_url_collisions,
+    editor_rows,
     join_count,
     neighbours,
+    pair_index,
+    pair_table,
 )
+from pipeline.data.people import PEOPLE_COLUMNS, PEOPLE_FILE, PEOPLE_REQUIRED, Person, reviewer_notes, validate_people
 from pipeline.data.validate import (
     KNOWN_COLUMNS,
     REQUIRED,
@@ -51,6 +56,7 @@ from pipeline.site.history import (
     rename_redirects,
     write_page_list,
 )
+from pipeline.site.pages import policy_note, standing_pages
 from pipeline.site.quick import cache_dir, default_deploy_dir, default_preview_dir, folder_identity
 from pipeline.site.render import environment, finish, render, site_context
 from pipeline.site.sitemap import (
@@ -88,6 +94,7 @@ class Inputs:
     templates: Path
     cfg: Config
     notes: tuple[str, ...] = ()
+    people: dict[str, Person] = field(default_factory=dict)  # data/people.csv by id (empty without it)
 
 
 @dataclass(slots=True)
@@ -161,6 +168,9 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
                 check()
             except ContractError as exc:
                 problems += exc.problems
+    people_t, more = read_csv(data_dir / PEOPLE_FILE, PEOPLE_REQUIRED, optional=True)
+    people, people_problems = validate_people(people_t)
+    problems += more + people_problems
     try:
         wording = read_wording(templates / "wording")
     except ContractError as exc:
@@ -168,7 +178,12 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     if problems:
         raise ContractError(problems)
     notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
-    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes))
+    notes += header_notes(people_t, PEOPLE_COLUMNS)
+    notes += policy_note(cfg)
+    if pairs_t is not None:
+        reviewers = [(line, row.get("reviewed_by", "")) for row, line in zip(pairs_t.rows, pairs_t.lines)]
+        notes += reviewer_notes(pairs_t.file, reviewers, people)
+    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes), people)
 
 
 def problems_for_few(data_dir: Path):
@@ -243,7 +258,7 @@ def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
 MANIFEST_VERSION = 1
 # Modules that do not shape any page: editing them never re-renders pages (the audit ones do
 # invalidate the no-change shortcut, so the report is made again).
-_NOT_RENDERING = ("audit/", "report/", "engines/", "cli.py", "__main__.py", "site/quick.py")
+_NOT_RENDERING = ("audit/", "report/", "engines/", "review/", "cli.py", "__main__.py", "site/quick.py")
 _CODE = Path(__file__).resolve().parent.parent  # the pipeline package, walked recursively
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 
@@ -292,7 +307,7 @@ class Fingerprints:
 def fingerprints(inputs: Inputs) -> Fingerprints:
     from pipeline.site.render import TEMPLATES
 
-    cfg_fp = _h(repr(inputs.cfg))
+    cfg_fp = _h(repr(inputs.cfg), repr(inputs.people))  # a reviewer's name or credentials show on pages
     wording_fp = _h(repr(inputs.wording))
     code = _code_fp(True)
     folder = inputs.templates
@@ -365,9 +380,7 @@ def _save_manifest(out: Path, preview: Path, manifest: dict[str, Any]) -> None:
     os.replace(tmp, folder / "manifest.pkl")
 
 
-def _pair_index(i: int, j: int, n: int) -> int:
-    """Position of pair (i, j), i < j, in the canonical order of n sorted slugs."""
-    return i * (2 * n - i - 1) // 2 + (j - i - 1)
+_pair_index = pair_index  # position of pair (i, j), i < j, in the canonical order of n sorted slugs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,22 +404,11 @@ def _prepare(
     `preview_root` (default: `root`) when drafts."""
     cfg = inputs.cfg
     topics = topic_records(inputs.topics)
-    editorial: dict[tuple[str, str], dict[str, Any]] = {}
-    if len(inputs.pairs):
-        for r in inputs.pairs.to_dict("records"):
-            editorial[(r["a"], r["b"])] = {
-                "a": r["a"],
-                "b": r["b"],
-                "status": r["status"] or cfg.default_status,
-                "relationship": r["relationship"] or "",
-                "sources": r["sources"] if isinstance(r["sources"], tuple) else (),
-                "reviewed_by": r["reviewed_by"] or "",
-                "reviewed_on": r["reviewed_on"] or "",
-                # Only a status an editor chose overrides the quality gate; a row with an empty status
-                # (as `python -m pipeline pairs` appends) takes the default like an unlisted pair.
-                "editorial": bool(r["status"]),
-            }
     slugs = tuple(sorted(topics))
+    table = pair_table(slugs, inputs.pairs, cfg.default_status)
+    editorial = editor_rows(inputs.pairs, cfg.default_status)
+    for r in editorial:  # "Reviewed by <name>, <credentials>" when reviewed_by names a person in people.csv
+        r["reviewer"] = person_link(inputs.people.get(r["reviewed_by"]))
     nb = neighbours(inputs.topics, inputs.pairs, cfg.default_status)
     reuse = None
     if old is not None and fps is not None and out is not None:
@@ -435,6 +437,7 @@ def _prepare(
         env=environment(inputs.templates),
         site=site_context(cfg),
         editorial=editorial,
+        overlay=table["row"].to_numpy(),
         slugs=slugs,
         fps=fps,
         reuse=reuse,
@@ -463,24 +466,32 @@ def _related_links(a: str, b: str, page: str, draft: bool) -> tuple[list[dict[st
     return out, frozenset(public)
 
 
-def pair_rows(span: tuple[int, int], slugs: tuple[str, ...], editorial: dict, cfg: Config) -> Iterator[tuple]:
-    """The join's pairs whose first topic is slugs[start:stop]: (i, j, a, b, editor row or default, url)."""
+def pair_rows(
+    span: tuple[int, int], slugs: tuple[str, ...], overlay, editorial: list[dict], cfg: Config
+) -> Iterator[tuple]:
+    """The pair table's rows whose first topic is slugs[start:stop]: (i, j, a, b, editor row or
+    default, url). `overlay` is the table's `row` column (an index into `editorial`, or -1)."""
     default = {
         "status": cfg.default_status,
         "relationship": "",
         "sources": (),
         "reviewed_by": "",
         "reviewed_on": "",
+        "reviewer": None,
         "editorial": False,
     }
     n = len(slugs)
     start, stop = span
+    k = pair_index(start, start + 1, n) if start < n - 1 else 0
+    rows = overlay[k : k + sum(n - 1 - i for i in range(start, stop))].tolist()
+    k = 0
     for i in range(start, stop):
         a = slugs[i]
         for j in range(i + 1, n):
             b = slugs[j]
-            row = editorial.get((a, b)) or dict(default, a=a, b=b)
-            yield i, j, a, b, row, urls.pair_url(a, b)
+            r = rows[k]
+            k += 1
+            yield i, j, a, b, editorial[r] if r >= 0 else dict(default, a=a, b=b), urls.pair_url(a, b)
 
 
 def render_pairs(
@@ -512,6 +523,22 @@ def render_pairs(
         )
         for (ctx, page, status, own, total), html, (_, names) in zip(done, htmls, batch)
     ]
+
+
+def render_pair_page(inputs: Inputs, a: str, b: str) -> tuple[str, str, dict[str, Any]]:
+    """The page of pair (a, b), a < b, exactly as build() renders it from `inputs`: (HTML, status,
+    context). The review app's preview: it passes inputs whose pairs table holds the form's row."""
+    import numpy as np
+
+    cfg = inputs.cfg
+    topics = topic_records(inputs.topics)
+    rows = [r for r in editor_rows(inputs.pairs, cfg.default_status) if (r["a"], r["b"]) == (a, b)]
+    row = rows[0] if rows else next(pair_rows((0, 1), (a, b), np.array([-1]), [], cfg))[4]
+    names = topic_names(topics[a]) | topic_names(topics[b])
+    nb = neighbours(inputs.topics, inputs.pairs)
+    env, site = environment(inputs.templates), site_context(cfg)
+    ((ctx, _, status, _, _, html, _),) = render_pairs([(row, names)], topics, nb, inputs.wording, cfg, env, site)
+    return html, status, ctx
 
 
 # Pages rendered, written and parsed for the audit a batch at a time (see render_pairs).
@@ -589,7 +616,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
                 warnings[url] = found
         return len(batch)
 
-    for i, j, a, b, row, url in pair_rows(chunk, slugs, editorial, cfg):
+    for i, j, a, b, row, url in pair_rows(chunk, slugs, s["overlay"], editorial, cfg):
         if row["status"] == "rejected":
             rejected.append(url)
             pages.append((i, j, -1, "", 0, 0.0))
@@ -848,6 +875,7 @@ def _site_pages(
         "total_pages": len([p for p in every if p.status in PUBLISHED]),
         "editorial_pages": len(featured),
         "indexable_pages": sum(1 for p in every if p.status == "approved"),
+        "people": [person_link(p) for p in inputs.people.values()],
         "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": urls.ABOUT, "label": "About these pages"}],
     }
     missing = {
@@ -864,6 +892,14 @@ def _site_pages(
         files[urls.output_path(ctx["url"])] = render(env, page, site)
         if ctx["kind"] != "404":
             add(ctx["url"], ctx["kind"], latest)
+    names = {slug: t.name.display for slug, t in topics.items()}
+    for ctx in standing_pages(cfg, inputs.people, _STATE["editorial"], every, names, latest, disclaimer):
+        # Each person's page and the editorial policy (pipeline/site/pages.py), in both trees.
+        ctx["draft"], ctx["public"] = preview, public
+        files[urls.output_path(ctx["url"])] = render(env, finish(ctx, site, indexable=not preview), site)
+        made.append(ctx["url"])
+        if not preview:
+            result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", ctx["updated_on"] or latest))
     if not preview:
         sitemap_entries = sorted((p.url, p.updated_on) for p in result.pages if p.status == "approved")  # URLs unique
         files.update(sitemap_files(cfg.base_url, sitemap_entries))
