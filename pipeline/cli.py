@@ -9,6 +9,7 @@ import time
 import traceback
 from pathlib import Path
 
+from pipeline import urls
 from pipeline.config import load_config
 from pipeline.problems import ContractError
 
@@ -80,6 +81,18 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument(
         "--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)"
     )
+    rn = sub.add_parser(
+        "rename",
+        help="give a topic a new slug in topics.csv, pairs.csv and links.csv; its old URLs redirect",
+        description="Set topic OLD's slug to NEW in data/topics.csv (adding OLD to its old_slugs, so its "
+        "old URLs redirect permanently) and in every row of pairs.csv and links.csv that names it. Only "
+        "those rows change; every other byte of the files is kept, and each file is replaced atomically.",
+    )
+    rn.add_argument("old", metavar="OLD", help="the topic's slug now")
+    rn.add_argument("new", metavar="NEW", help="its new slug")
+    rn.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)"
+    )
     _review_parser(sub)
     return p
 
@@ -129,7 +142,7 @@ def _quick_build(args: argparse.Namespace, started: float) -> tuple[str, int | N
     """The no-change shortcut: (input key, exit status if the recorded outcome still holds, else None)."""
     from pipeline.site import quick
 
-    reports = args.reports or quick.default_reports_dir(args.out)
+    reports = args.reports or urls.default_reports_dir(args.out)
     key = quick.input_key(
         args.data,
         args.templates,
@@ -159,7 +172,7 @@ def _also(args: argparse.Namespace) -> list[Path]:
     """The folders a build writes besides --out: the preview and deploy folders."""
     from pipeline.site import quick
 
-    if _is_remote(args.out):
+    if urls.is_remote(args.out):
         return []
     return [
         Path(args.preview) if args.preview is not None else quick.default_preview_dir(args.out),
@@ -186,7 +199,7 @@ def _unchanged_summary(audit_result, html_path: Path) -> list[str]:
 
 def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if _is_remote(args.out):
+    if urls.is_remote(args.out):
         return _cmd_build_remote(args, started)
     key, code = _quick_build(args, started)
     if code is not None:
@@ -198,7 +211,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     inputs = load_inputs(args.data, args.templates, cfg)
-    reports = args.reports or report.default_reports_dir(args.out)
+    reports = args.reports or urls.default_reports_dir(args.out)
     audit: dict = {}
 
     def after_write(staging_root: Path, _result) -> None:
@@ -286,7 +299,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if not args.out.is_dir():
         print(f"Nothing to audit: {args.out}/ does not exist (run `python -m pipeline build` first).", file=sys.stderr)
         return 2
-    reports = args.reports or report.default_reports_dir(args.out)
+    reports = args.reports or urls.default_reports_dir(args.out)
     result, html = report.audit_and_report(
         args.out, cfg, args.out, reports, report.baseline_for_build(reports), workers=args.workers, rebase=True
     )
@@ -331,6 +344,27 @@ def cmd_pairs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rename(args: argparse.Namespace) -> int:
+    from pipeline.data.csvedit import Unreadable
+    from pipeline.data.rename import RenameRefused, rename
+
+    try:
+        done = rename(args.data, args.old, args.new)
+    except (RenameRefused, Unreadable) as exc:
+        print(f"Stopped: {exc}; nothing was changed.", file=sys.stderr)
+        return 2
+    where = []
+    if done.topic_line:
+        where.append(f"{args.data / 'topics.csv'} (line {done.topic_line}; '{done.old}' added to its old_slugs)")
+    for name, lines in done.rows.items():
+        if lines:
+            shown = ", ".join(str(n) for n in lines[:10]) + (", …" if len(lines) > 10 else "")
+            where.append(f"{args.data / name} ({len(lines)} row(s): line {shown})")
+    print(f"Renamed '{done.old}' to '{done.new}' in " + (" and ".join(where) or "no file (nothing named it)") + ".")
+    print(f"  The next build publishes the new URLs and redirects the old ones (/topics/{done.old}/ and its pairs).")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from pipeline.site.build import load_inputs
 
@@ -372,7 +406,7 @@ def _print_problems(exc: ContractError, args: argparse.Namespace) -> None:
 
 
 def _problems_path(args: argparse.Namespace) -> Path:
-    from pipeline.site.quick import default_reports_dir
+    from pipeline.urls import default_reports_dir
 
     reports = getattr(args, "reports", None)
     out = getattr(args, "out", None)
@@ -390,7 +424,14 @@ def _shown_path(path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"build": cmd_build, "check": cmd_check, "pairs": cmd_pairs, "audit": cmd_audit, "review": cmd_review}
+    commands = {
+        "build": cmd_build,
+        "check": cmd_check,
+        "pairs": cmd_pairs,
+        "audit": cmd_audit,
+        "review": cmd_review,
+        "rename": cmd_rename,
+    }
     try:
         return commands[args.command](args)
     except ContractError as exc:
@@ -440,11 +481,7 @@ def _dask_arguments(b: argparse.ArgumentParser) -> None:
 
 def _out_target(text: str):
     """--out: a folder (Path), or an fsspec URL such as s3://bucket/site kept as text (Dask engine only)."""
-    return text if _is_remote(text) else Path(text.removeprefix("file://"))
-
-
-def _is_remote(out) -> bool:
-    return isinstance(out, str) and "://" in out
+    return text if urls.is_remote(text) else Path(text.removeprefix("file://"))
 
 
 def _engine(args: argparse.Namespace, local):

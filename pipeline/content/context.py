@@ -23,6 +23,7 @@ from pipeline.content.language import (
     split_sentences,
     variant,
 )
+from pipeline.content.page_context import HubContext, PairContext
 from pipeline.content.wording import EFFECTS_PER_PAGE, KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
 from pipeline.data.pairs import PUBLISHED, Neighbours, related_partners
 
@@ -295,7 +296,7 @@ def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi
 
 def pair_context(
     row: dict[str, Any], topics: dict[str, Topic], nb: Neighbours, wording: Wording, cfg: Config
-) -> dict[str, Any]:
+) -> PairContext:
     """Everything the pair page template shows, for one pair."""
     a, b = topics[row["a"]], topics[row["b"]]
     page = urls.pair_slug(a.slug, b.slug)
@@ -434,7 +435,7 @@ def hub_context(
     wording: Wording,
     summaries: dict[tuple[str, str], str] | None = None,
     connections: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
+) -> HubContext:
     """A topic's guide: what it is, what it brings, what helps, its sourced connections (from the
     links data, when given) and the pair pages it appears on, each with its one-line summary."""
     url = urls.hub_url(topic.slug)

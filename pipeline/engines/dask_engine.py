@@ -43,6 +43,7 @@ from pipeline import urls
 from pipeline.data.pairs import PUBLISHED, join_count
 from pipeline.site import build as b
 from pipeline.site.history import PAGES_FILE, pages_text, removed_pages, write_page_list
+from pipeline.urls import is_remote
 
 # Per worker process: the prepared payload of the current build and its Jinja environment.
 _WORKER: dict[str, Any] = {}
@@ -52,12 +53,6 @@ _WORKER_LOCK = threading.Lock()
 # ---------------------------------------------------------------------------------------------
 # Targets
 # ---------------------------------------------------------------------------------------------
-
-
-def is_remote(target: str | os.PathLike) -> bool:
-    """True for an fsspec URL other than a local file path (s3://bucket/prefix, gs://…, memory://…)."""
-    text = os.fspath(target)
-    return "://" in text and not text.startswith("file://")
 
 
 def _local_path(target: str | os.PathLike) -> Path:

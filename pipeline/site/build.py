@@ -43,6 +43,8 @@ from pipeline.data.validate import (
     STATUSES,
     declared_slugs,
     header_notes,
+    pair_notes,
+    topic_notes,
     validate_pairs,
     validate_topics,
 )
@@ -150,13 +152,15 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     """Read and validate everything; raise one ContractError with every problem."""
     topics_t, pairs_t, problems = read_inputs(data_dir, REQUIRED)
     topics, pairs = pd.DataFrame(), pd.DataFrame()
+    renamed: dict[str, str] = {}
     file = str(data_dir / "topics.csv")
     if topics_t is not None and topics_t.header:
         topics, more = validate_topics(topics_t)
         problems += more
         # Pairs may name a topic whose own row has a problem: that row is blamed, not the pair.
         renamed = {o: s for s, olds in zip(topics["slug"], topics["old_slugs"]) for o in olds}
-        pairs, more = validate_pairs(pairs_t, set(topics["slug"]) | declared_slugs(topics_t), renamed)
+        kinds = dict(zip(topics["slug"], topics["kind"]))
+        pairs, more = validate_pairs(pairs_t, set(topics["slug"]) | declared_slugs(topics_t), renamed, kinds)
         problems += more
         if len(topics_t.rows) < 2:
             problems.append(problems_for_few(data_dir))
@@ -178,6 +182,7 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     if problems:
         raise ContractError(problems)
     notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
+    notes += topic_notes(topics_t) + pair_notes(pairs_t, renamed)
     notes += header_notes(people_t, PEOPLE_COLUMNS)
     notes += policy_note(cfg)
     if pairs_t is not None:
