@@ -115,3 +115,71 @@ def test_the_quality_gate_keeps_a_default_approved_page_published_but_not_indexe
     result = build_site(FIXTURES / "small", tmp_path / "output", parse_config(text))
     unlisted = [p for p in result.pages if p.kind == "pair" and p.url == "awe-and-mindfulness/"]
     assert unlisted[0].status == "noindex" and (tmp_path / "output" / "awe-and-mindfulness" / "index.html").exists()
+
+
+LINKS = """subject,relation,object,sources,note,checked_by,checked_on
+mindfulness,eases,post-traumatic-stress-disorder,https://example.org/mind-ptsd,in small trials,ann,2026-11-25
+post-traumatic-stress-disorder,often-co-occurs-with,compassion-fatigue,https://example.org/ptsd-cf,,,
+default-mode-network,is-part-of,post-traumatic-stress-disorder,https://example.org/dmn-ptsd,,,
+"""
+
+
+def test_bridges_and_hub_connections_never_link_a_published_page_to_a_draft(tmp_path):
+    """A bridge through a draft pair keeps its words on a published page, without the link; the hub
+    lists the topic's sourced links with their sources."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "small", data)
+    (data / "links.csv").write_text(LINKS, encoding="utf-8")
+    out = tmp_path / "output"
+    build_site(data, out)
+    page = out / "compassion-fatigue-and-default-mode-network" / "index.html"
+    assert "post-traumatic stress disorder" in page.read_text(encoding="utf-8").lower()
+    for href in _links(page):
+        target = _internal_target(page, href)
+        assert target is None or target.is_file(), href
+    hub = lxml.html.parse(str(out / "topics" / "post-traumatic-stress-disorder" / "index.html")).getroot()
+    items = hub.cssselect("ul.connections li")
+    assert len(items) == 3 and "https://example.org/mind-ptsd" in [a.get("href") for a in items[-1].iter("a")] + [
+        a.get("href") for li in items for a in li.iter("a")
+    ]
+
+
+def test_a_bridge_clause_through_a_draft_loses_its_link_on_a_published_page():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from pipeline.content.context import _published_links
+    from pipeline.data.pairs import neighbours
+
+    topics = pd.DataFrame({"slug": ["a", "b", "c"], "category": ["x", "x", "x"]})
+    rows = pd.DataFrame(
+        {"a": ["a", "b"], "b": ["b", "c"], "status": ["approved", "approved"], "relationship": ["", ""]}
+    )
+    nb = neighbours(topics, rows, "review")  # a–b and b–c published, a–c a draft
+    said = SimpleNamespace(bridges=[SimpleNamespace(via="b")], chains=[])
+    runs = [
+        [
+            {"text": "a does x to b", "url": "a-and-b/", "cites": []},
+            {"text": "b does y", "url": "b-and-c/", "cites": []},
+        ]
+    ]
+    draft_link = [[{"text": "see", "url": "a-and-c/", "cites": []}]]
+    (kept,) = _published_links([runs], said, "a", "c", nb, False, [])
+    assert [r["url"] for r in kept[0]] == ["a-and-b/", "b-and-c/"]  # both published: kept
+    said_ab = SimpleNamespace(bridges=[SimpleNamespace(via="c")], chains=[])
+    (stripped,) = _published_links(
+        [[[dict(r) for r in draft_link[0]] + [{"text": "t", "url": "b-and-c/", "cites": []}]]],
+        said_ab,
+        "a",
+        "b",
+        nb,
+        False,
+        [],
+    )
+    assert [r["url"] for r in stripped[0]] == ["", "b-and-c/"]  # a–c is a draft: its words stay, unlinked
+    public: list[str] = []
+    _published_links([[[{"text": "t", "url": "b-and-c/", "cites": []}]]], said_ab, "a", "b", nb, True, public)
+    assert public == ["b-and-c/"]  # from a draft, a published page is linked at its public address

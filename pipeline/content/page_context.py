@@ -57,6 +57,63 @@ class PersonLink(TypedDict):
     same_as: list[str]
 
 
+class Cite(TypedDict):
+    n: int  # its number in the page's Sources list
+    url: str
+    label: str
+
+
+class Run(TypedDict, total=False):
+    """A stretch of a generated paragraph (content/linktext.py): text, linked to a page of the site when
+    `url` is set, then its numbered citations; `note` marks a links.csv note (the editor's words)."""
+
+    text: str
+    url: str
+    cites: list[Cite]
+    note: bool
+
+
+class MapNode(TypedDict):
+    x: float
+    y: float
+    w: float
+    h: int
+    cx: float
+    cy: float
+    label: str
+    url: str  # the topic's hub
+    main: bool  # one of the page's own topics
+
+
+class MapEdge(TypedDict):
+    path: str  # SVG path data
+    lx: float
+    ly: float
+    label: str  # the relation, as links.toml [map] words it
+    arrow: bool  # False for a symmetric relation
+
+
+class MapItem(TypedDict):
+    subject: str
+    subject_url: str
+    relation: str
+    object: str
+    object_url: str
+
+
+class ConnectionMap(TypedDict):
+    """The inline SVG map of a pair page or hub (content/connection_map.py, templates/_map.html)."""
+
+    id: str
+    width: int
+    height: int
+    title: str
+    desc: str
+    nodes: list[MapNode]
+    edges: list[MapEdge]
+    items: list[MapItem]  # the text equivalent
+
+
 class Finished(TypedDict):
     """What render.finish adds to every page's context."""
 
@@ -93,8 +150,13 @@ class PairContext(_Page):
     a: TopicBlock
     b: TopicBlock
     link_heading: str
-    link: list[str]  # paragraphs
-    link_note: str  # "" when an editor wrote the link
+    link: list[str]  # paragraphs, as plain text (word counts, the meta description)
+    link_runs: list[list[Run]]  # the same paragraphs with their page links and citations, as shown
+    link_generated: list[str]  # what the pipeline wrote of them, without notes: proofread
+    link_note: str  # "" unless a link the section states is not yet checked
+    low_value: bool  # nothing is known to connect the two topics: the page says so and is never indexed
+    effects_runs: list[list[Run]]  # "How X Affects Y" bullets (chains of links); none: no section
+    connection_map: ConnectionMap
     effects_heading: str
     effects_lead: str
     effects: list[str]
@@ -131,6 +193,8 @@ class HubContext(_Page):
     """A topic's hub (content/context.py, hub_context)."""
 
     bring_heading: str
+    map_heading: str
+    connection_map: ConnectionMap | None  # None when the topic has no links
     pairs_heading: str
     topic: TopicBlock
     effects: list[str]

@@ -18,6 +18,7 @@ from pipeline.data.load import Table
 from pipeline.problems import Problem
 
 KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")
+NUMBERS = ("singular", "plural")  # topics.csv `number`: overrides the grammatical number read from the name
 TOPIC_REQUIRED = ("name", "kind", "description")
 PAIR_REQUIRED = ("topic_a", "topic_b")
 REQUIRED = {"topics": TOPIC_REQUIRED, "pairs": PAIR_REQUIRED}
@@ -35,6 +36,7 @@ KNOWN_COLUMNS = {
         "sources",
         "updated_on",
         "old_slugs",
+        "number",
     ),
     "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "notes"),
 }
@@ -241,6 +243,12 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
                 by_name_slug.setdefault(slug, (line, name))
         sources = _check_urls(row.get("sources", ""), f, line, "sources", problems)
         updated = _check_date(row.get("updated_on", ""), f, line, "updated_on", problems)
+        number = row.get("number", "").lower()
+        if number and number not in NUMBERS:
+            problems.append(
+                Problem(f, line, "number", f"number {show(row['number'])} is not one of {', '.join(NUMBERS)}")
+            )
+            number = ""
         old = split_list(row.get("old_slugs", ""), "")
         for o in old:
             if not _SLUG.match(o):
@@ -272,6 +280,7 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
                     "sources": sources,
                     "updated_on": updated,
                     "old_slugs": tuple(o for o in old if _SLUG.match(o)),
+                    "number": number,
                     "line": line,
                 }
             )

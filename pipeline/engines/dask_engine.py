@@ -93,6 +93,7 @@ def _payload(inputs: b.Inputs) -> dict[str, Any]:
         "wording": inputs.wording,
         "topics": s["topics"],
         "nb": s["nb"],
+        "graph": s["graph"],
         "editorial": s["editorial"],
         "overlay": s["overlay"],
         "slugs": s["slugs"],
@@ -146,7 +147,9 @@ def render_partition(
 
     def render_batch() -> None:
         """Render a batch one step at a time (build.render_pairs), send it in one fs.pipe, fill in its places."""
-        done = b.render_pairs([(row, nm) for *_, row, nm in todo], topics, nb, wording, cfg, env, site)
+        done = b.render_pairs(
+            [(row, nm) for *_, row, nm in todo], topics, nb, wording, cfg, env, site, payload["graph"]
+        )
         fs.pipe(
             {
                 f"{base if row['status'] in PUBLISHED else preview_base}/{urls.output_path(url)}": r[5].encode("utf-8")
