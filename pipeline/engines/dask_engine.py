@@ -380,13 +380,13 @@ def _build_remote(
         }
     )
     files = b._site_pages(inputs, result, b._STATE["site"])
-    b._write_deploy(inputs, result, deploy)  # the host's rules: a local folder, never in the bucket
     published = [p.url for p in result.pages if p.status in b.PUBLISHED]
     files[PAGES_FILE] = pages_text(published)
     # The page list last: it names what the site holds once everything before it is written.
     fs.pipe({f"{base}/{rel}": text.encode("utf-8") for rel, text in files.items() if rel != PAGES_FILE})
     fs.pipe_file(f"{base}/{PAGES_FILE}", files[PAGES_FILE].encode("utf-8"))
     result.removed = removed_pages(previous, published)
+    b._write_deploy(inputs, result, deploy)  # the host's rules: a local folder, never in the bucket
     gone = [f"{base}/{urls.output_path(u)}" for u in result.removed]
     if gone:
         fs.rm(gone)

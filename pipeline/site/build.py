@@ -54,8 +54,12 @@ from pipeline.data.validate import (
 from pipeline.memory import give_back
 from pipeline.problems import ContractError
 from pipeline.site.history import (
+    GONE_FILE,
+    Removals,
+    gone_text,
     keep_page_lists,
     pages_lines,
+    previous_gone,
     previous_pages,
     removed_pages,
     rename_redirects,
@@ -141,6 +145,7 @@ class BuildResult:
     out: Path = Path("output")
     removed: list[str] = field(default_factory=list)  # pages of the previous site this build no longer has
     redirected: dict[str, str] = field(default_factory=dict)  # old URL → new URL, for renamed topics
+    gone: dict[str, str | None] = field(default_factory=dict)  # removed URL → hub, home ("") or None (410)
     rendered: int = 0  # pair pages rendered by this build
     reused: int = 0  # pair pages hard-linked unchanged from the previous output
     unchanged: bool = False  # nothing changed since the last build: the output was left as it was
@@ -967,7 +972,7 @@ def _summary_of(summaries: dict[tuple[str, str], str], x: str, y: str) -> str:
     return summaries.get((x, y) if x < y else (y, x), "")
 
 
-def deploy_files(inputs: Inputs, result: BuildResult, write_lines) -> None:
+def deploy_files(inputs: Inputs, result: BuildResult, write_lines, deploy: Path) -> None:
     """The host's files, kept out of the public tree: redirects of the published pages (reversed pair
     URLs, renamed topics), the 404 rule and, when the site lives under a path, the lines for the
     host's root robots.txt. Written through `write_lines(rel, lines)` as they are made."""
@@ -978,10 +983,26 @@ def deploy_files(inputs: Inputs, result: BuildResult, write_lines) -> None:
         taken = {p.url for p in result.pages} | {urls.pair_url(p.b, p.a) for p in pairs}
         renames = rename_redirects(inputs.topics, [(p.a, p.b, p.url) for p in pairs], taken)
     result.redirected = dict(renames)
-    for rel, lines in redirect_lines(cfg.base_url, _Redirects(pairs, renames)).items():
+    result.gone = _removed_targets(inputs, result, deploy)
+    if result.gone:
+        write_lines(GONE_FILE, (gone_text(result.gone),))
+    for rel, lines in redirect_lines(cfg.base_url, _Redirects(pairs, renames), result.gone).items():
         write_lines(rel, lines)
     for rel, text in host_files(cfg.base_url).items():
         write_lines(rel, (text,))
+
+
+def _removed_targets(inputs: Inputs, result: BuildResult, deploy: Path) -> dict[str, str | None]:
+    """The public site's pages this build drops (result.removed, drafts again included), and where
+    each of their URLs goes now, with the URLs earlier builds removed (deploy/gone.txt): a topic's
+    hub, the home page or 410 Gone."""
+    live = {p.url for p in result.pages if p.status in PUBLISHED}
+    earlier = previous_gone(deploy)
+    if not result.removed and not earlier:
+        return {}
+    removals = Removals.of(inputs.topics)
+    urls_gone = (set(result.removed) | set(earlier)) - live - set(result.redirected)
+    return {u: removals.target(u) for u in sorted(urls_gone)}
 
 
 def _sorted_urls(pages: list[PageSummary | PairSummary]) -> Iterator[str]:
@@ -1039,7 +1060,7 @@ def _write_deploy(inputs: Inputs, result: BuildResult, deploy: Path) -> None:
         replace_file(deploy / rel, lines)
         written.add(rel)
 
-    deploy_files(inputs, result, write_lines)
+    deploy_files(inputs, result, write_lines, deploy)
     for path in deploy.iterdir():
         if path.is_file() and path.name not in written and path.name in DEPLOY_FILES:
             path.unlink()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -64,7 +65,8 @@ NOT_FOUND_RULE = "404.txt"
 NGINX_NOT_FOUND = "nginx-404.conf"
 ROOT_ROBOTS = "robots-root.txt"
 REDIRECTS, NGINX_REDIRECTS = "_redirects", "nginx-redirects.conf"
-DEPLOY_FILES = (REDIRECTS, NGINX_REDIRECTS, NOT_FOUND_RULE, NGINX_NOT_FOUND, ROOT_ROBOTS)
+GONE = "gone.txt"  # pipeline.site.history.GONE_FILE: the URLs the site no longer serves, kept between builds
+DEPLOY_FILES = (REDIRECTS, NGINX_REDIRECTS, NOT_FOUND_RULE, NGINX_NOT_FOUND, ROOT_ROBOTS, GONE)
 
 
 def host_files(base_url: str) -> dict[str, str]:
@@ -73,7 +75,7 @@ def host_files(base_url: str) -> dict[str, str]:
     prefix = site_path(base_url)
     page = f"{prefix}/{urls.NOT_FOUND}"
     files = {
-        NOT_FOUND_RULE: f"# status path-prefix page: serve this page, with this status, for a missing URL under the prefix\n"
+        NOT_FOUND_RULE: "# status path-prefix page: serve this page, with this status, for a missing URL under the prefix\n"
         f"404 {prefix}/ {page}\n",
         NGINX_NOT_FOUND: f"# include inside server {{}}: the site's own page for a missing URL\nerror_page 404 {page};\n",
     }
@@ -85,27 +87,51 @@ def host_files(base_url: str) -> dict[str, str]:
     return files
 
 
-def redirect_files(base_url: str, redirects: Iterable[tuple[str, str]]) -> dict[str, str]:
+def redirect_files(
+    base_url: str, redirects: Iterable[tuple[str, str]], gone: dict[str, str | None] | None = None
+) -> dict[str, str]:
     """A `_redirects` file (Netlify, Cloudflare Pages) and an nginx map of permanent redirects."""
-    return {name: "".join(lines) for name, lines in redirect_lines(base_url, redirects).items()}
+    return {name: "".join(lines) for name, lines in redirect_lines(base_url, redirects, gone).items()}
 
 
-def redirect_lines(base_url: str, redirects: Iterable[tuple[str, str]]) -> dict[str, Iterator[str]]:
+def redirect_lines(
+    base_url: str, redirects: Iterable[tuple[str, str]], gone: dict[str, str | None] | None = None
+) -> dict[str, Iterator[str]]:
     """redirect_files() as lines, made as they are read (each file reads `redirects` once): a site of
-    half a million pages has a million redirect lines, which need not all be held at once."""
+    half a million pages has a million redirect lines, which need not all be held at once.
+
+    `gone`: removed pages' URLs → where they now go (a URL, "" for the home page), or None for
+    410 Gone (written after the permanent redirects; in nginx, a second map).
+    """
     prefix = urlsplit(base_url).path.rstrip("/")
+    gone = gone or {}
+    moved = [(old, new) for old, new in sorted(gone.items()) if new is not None]
+    dead = sorted(old for old, new in gone.items() if new is None)
 
     def netlify() -> Iterator[str]:
         for old, new in redirects:
             yield f"{prefix}/{old} {prefix}/{new} 301\n"
+        for old, new in moved:
+            yield f"{prefix}/{old} {prefix}/{new} 301\n"
+        for old in dead:
+            yield f"{prefix}/{old} {prefix}/{urls.NOT_FOUND} 410\n"
 
     def nginx() -> Iterator[str]:
         yield "# include inside http {}; then in server {}: if ($bringwise_redirect) { return 301 $bringwise_redirect; }\n"
+        if dead:
+            yield "# and: if ($bringwise_gone) { return 410; }\n"
         yield "map $uri $bringwise_redirect {\n"
-        for old, new in redirects:
+        for old, new in chain(redirects, moved):
             yield f"    {prefix}/{old} {prefix}/{new};\n"
             if old.endswith("/"):
                 yield f"    {prefix}/{old[:-1]} {prefix}/{new};\n"
         yield "}\n"
+        if dead:
+            yield "map $uri $bringwise_gone {\n"
+            for old in dead:
+                yield f"    {prefix}/{old} 1;\n"
+                if old.endswith("/"):
+                    yield f"    {prefix}/{old[:-1]} 1;\n"
+            yield "}\n"
 
     return {REDIRECTS: netlify(), NGINX_REDIRECTS: nginx()}
