@@ -58,8 +58,8 @@ serve: build
 	@$(PY) -m http.server 8000 --bind 127.0.0.1 --directory output
 
 serve-preview: build
-	@echo "Serving the drafts' preview/ on http://localhost:8001/ (Ctrl-C stops); its links to published pages go to the public site"
-	@$(PY) -m http.server 8001 --bind 127.0.0.1 --directory preview
+	@echo "Serving the drafts' preview/ on http://localhost:8002/ (Ctrl-C stops); its links to published pages go to the public site"
+	@$(PY) -m http.server 8002 --bind 127.0.0.1 --directory preview
 
 review: $(STAMP)
 	@$(PY) -m pipeline review $(ARGS)

@@ -71,7 +71,12 @@ def test_object_storage_target_written_in_place(tmp_path, cache):
     _same(_files(tmp_path / "local"), written)
     drafts = {path[len(base) + 9 :]: fs.cat_file(path) for path in fs.find(f"{base}-preview")}
     _same(_files(_tree(tmp_path / "local", "preview")), drafts)
-    _same(_files(_tree(tmp_path / "local", "deploy")), _files(tmp_path / "dask-deploy"))
+    rules = _files(tmp_path / "dask-deploy")
+    assert rules.pop("gone.txt").splitlines()[1:] == [b"gone-page/"]  # the bucket's removed page answers 410
+    assert b"/library/gone-page/ /library/404.html 410" in rules.pop("_redirects")
+    local_rules = _files(_tree(tmp_path / "local", "deploy"))
+    del local_rules["_redirects"], local_rules["nginx-redirects.conf"], rules["nginx-redirects.conf"]
+    _same(local_rules, rules)
     fs.rm(base, recursive=True)
     fs.rm(f"{base}-preview", recursive=True)
 
