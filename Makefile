@@ -53,9 +53,10 @@ bench: $(STAMP)
 golden: $(STAMP)
 	@$(PY) tests/golden.py
 
+# The built site as the deployment serves it: its redirect rules and its 404 page. PORT=8001 make serve.
+PORT ?= 8000
 serve: build
-	@echo "Serving output/ on http://localhost:8000/ (Ctrl-C stops)"
-	@$(PY) -m http.server 8000 --bind 127.0.0.1 --directory output
+	@$(PY) -m pipeline serve --port $(PORT)
 
 serve-preview: build
 	@echo "Serving the drafts' preview/ on http://localhost:8002/ (Ctrl-C stops); its links to published pages go to the public site"
@@ -64,5 +65,8 @@ serve-preview: build
 review: $(STAMP)
 	@$(PY) -m pipeline review $(ARGS)
 
+# Also what a killed build or command can leave: hidden staging and half-swapped folders, lock files,
+# a data file's unfinished temporary copy.
 clean:
-	rm -rf output preview deploy reports .build-cache .output.staging-* .output.old-* .preview.staging-* .preview.old-*
+	rm -rf output preview deploy reports .build-cache output.staging-* output.old-* .output.staging-* .output.old-* \
+	  .preview.staging-* .preview.old-* .output.lock .data.lock data/.*.tmp
