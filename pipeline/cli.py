@@ -342,6 +342,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         tail.extend(f"    {w}" for w in result.warnings[:20])
     print("\n".join(head))
     _print_removed(result)
+    _print_changes(result)
     if tail:
         print("\n".join(tail))
     # What a rebuild that changes nothing prints (it removes nothing).
@@ -373,6 +374,27 @@ def cmd_audit(args: argparse.Namespace) -> int:
     )
     print("\n".join(report.terminal_summary(result, html)))
     return 1 if args.strict and result.errors else 0
+
+
+def _print_changes(result, limit: int = 10) -> None:
+    """What changed for an editor since the last build: new pages, pages that became indexable or
+    stopped being so, approved pages whose inputs changed (their review may be out of date)."""
+
+    def listed(title: str, items: list[str]) -> None:
+        if items:
+            shown = ", ".join(items[:limit]) + (f", … ({len(items) - limit:,} more)" if len(items) > limit else "")
+            print(f"  {title}: {len(items):,} ({shown})")
+
+    listed("new pages since the last build", getattr(result, "added", []))
+    listed("now indexable (in the sitemap)", getattr(result, "now_indexable", []))
+    listed("no longer indexable (noindex, out of the sitemap)", getattr(result, "not_indexable", []))
+    stale = getattr(result, "review_stale", [])
+    if stale:
+        print(f"  approved pages whose inputs changed since the last build, to review again: {len(stale):,}")
+        for url, why in stale[:limit]:
+            print(f"    {url}: {why}")
+        if len(stale) > limit:
+            print(f"    … and {len(stale) - limit:,} more")
 
 
 def _refuse_removals(inputs, out: Path) -> bool:
