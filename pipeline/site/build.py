@@ -61,8 +61,8 @@ from pipeline.site.history import (
     GONE_FILE,
     Removals,
     gone_text,
-    keep_page_lists,
     indexed_urls,
+    keep_page_lists,
     pages_lines,
     previous_gone,
     previous_pages,
@@ -1031,18 +1031,23 @@ def deploy_files(inputs: Inputs, result: BuildResult, write_lines, deploy: Path)
         write_lines(rel, (text,))
 
 
-def _what_changed(inputs: Inputs, result: BuildResult, out: Path, previous: list[str] | None) -> None:
-    """What this build changes on the public site (read before the swap, from the live site's page
-    list and sitemap): the pages it drops, adds, and makes indexable or no longer indexable."""
+def _what_changed(
+    inputs: Inputs, result: BuildResult, out: Path, previous: list[str] | None, drafts_before: list[str] | None
+) -> None:
+    """What this build changes on the public site (read before the swap, from the live trees' page
+    lists and sitemap): the pages it drops and adds, and the pages (published or drafts, before or
+    now) it makes indexable or no longer indexable."""
     live = {p.url for p in result.pages if p.status in PUBLISHED}
     result.removed = removed_pages(previous, live)
     if previous:
         had = set(previous) | {urls.HOME}  # the page list leaves out the home page's empty URL
-        result.added = sorted(live - had)
+        existed = had | set(drafts_before or ())
+        result.added = sorted(live - existed)
         indexed = set(indexed_urls(out, inputs.cfg.base_url))
         now = {p.url for p in result.pages if p.status == "approved"}
-        result.now_indexable = sorted((now - indexed) & had)
-        result.not_indexable = sorted((indexed - now) & live)
+        built = {p.url for p in result.pages}
+        result.now_indexable = sorted((now - indexed) & existed)
+        result.not_indexable = sorted((indexed - now) & built)
 
 
 def _removed_targets(inputs: Inputs, result: BuildResult, deploy: Path) -> dict[str, str | None]:
@@ -1294,7 +1299,7 @@ def _build(
         _finish_tree(staging, cache, published, [p for p in result.pages if p.status in PUBLISHED])
         _finish_tree(pstaging, cache, iter(sorted({*drafts, *preview_made})), None, {*drafts, *preview_made})
         del drafts, preview_made
-        _what_changed(inputs, result, out, previous_pages(out, cache))
+        _what_changed(inputs, result, out, previous_pages(out, cache), previous_pages(preview, cache))
         result.sameness = draft_sameness(inputs)
         if after_write is not None:
             give_back()  # what rendering freed, before the audit's site-wide pass
