@@ -341,8 +341,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         tail.append(f"  wording warnings: {len(result.warnings):,}")
         tail.extend(f"    {w}" for w in result.warnings[:20])
     print("\n".join(head))
-    _print_removed(result)
     _print_changes(result)
+    _print_removed(result)
     if tail:
         print("\n".join(tail))
     # What a rebuild that changes nothing prints (it removes nothing).
