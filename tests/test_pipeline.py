@@ -6,7 +6,6 @@ from pathlib import Path
 
 import lxml.html
 import pandas as pd
-import pytest
 from conftest import FIXTURES, ROOT, pair_files, preview_of
 
 from pipeline import urls
