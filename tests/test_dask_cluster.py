@@ -128,4 +128,4 @@ def test_the_documented_cluster_recipe_builds_the_local_engines_site(cluster, tm
     assert sorted(local) == sorted(dask)
     differ = [name for name in local if local[name] != dask[name]]
     assert not differ, f"{len(differ)} file(s) differ, e.g. {differ[:5]}"
-    assert len(local) > 25
+    assert len(local) >= 10  # the public tree: approved and noindex pages, hubs, home, about, 404, sitemaps
