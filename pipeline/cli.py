@@ -223,6 +223,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             reports,
             report.baseline_for_build(reports),
             known=getattr(_result, "audit_records", None),
+            sameness=getattr(_result, "sameness", None),
         )
         if args.strict and audit["result"].errors:
             raise AuditFailed()
@@ -262,6 +263,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if result.rejected:
         head.append(f"  rejected (not built): {len(result.rejected):,}")
     head.extend(f"  note: {n}" for n in inputs.notes)
+    head.extend(result.sameness.lines() if result.sameness is not None else [])
     tail = []
     if result.warnings:
         tail.append(f"  wording warnings: {len(result.warnings):,}")
