@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build even if indexed pages of the current site would disappear (they then redirect or answer 410)",
     )
-    b.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
+    b.add_argument(
+        "--strict", action="store_true", help="exit 1 if the audit finds errors or the proofreader wording faults"
+    )
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.add_argument(
         "--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)"
@@ -144,6 +146,10 @@ class AuditFailed(Exception):
     """--strict and the audit found errors: the staged site is not swapped in."""
 
 
+class WordingFailed(Exception):
+    """--strict and the proofreader found wording faults: the staged site is not swapped in."""
+
+
 def _config_path(args: argparse.Namespace) -> Path | None:
     return args.config if args.config is not None else (Path("site.toml") if Path("site.toml").exists() else None)
 
@@ -215,6 +221,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     audit: dict = {}
 
     def after_write(staging_root: Path, _result) -> None:
+        if args.strict and _result.warnings:
+            raise WordingFailed(_result.warnings)
+        if args.no_audit:
+            return
         # The local build parses the pages it renders for the audit while it holds them (known records).
         audit["result"], audit["html"] = report.audit_and_report(
             staging_root,
@@ -236,9 +246,16 @@ def cmd_build(args: argparse.Namespace) -> int:
             args.out,
             workers=args.workers,
             progress=not args.quiet and sys.stderr.isatty(),
-            after_write=None if args.no_audit else after_write,
+            after_write=after_write if args.strict or not args.no_audit else None,
             **extra,
         )
+    except WordingFailed as exc:
+        faults = exc.args[0]
+        print(
+            f"Stopped (--strict): {len(faults):,} wording warning(s); {args.out}/ was left as it was.", file=sys.stderr
+        )
+        print("\n".join(f"  {w}" for w in faults[:20]), file=sys.stderr)
+        return 1
     except AuditFailed:
         print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
         print(
@@ -402,6 +419,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     inputs = load_inputs(args.data, args.templates, _config(args))
     print(f"{len(inputs.topics)} topics and {len(inputs.pairs)} editor pairs follow the data contract.")
+    if inputs.links is not None:
+        unchecked = int((inputs.links["checked_on"] == "").sum())
+        print(f"  links.csv: {len(inputs.links)} links, {unchecked} of them not yet checked against their sources.")
     for note in inputs.notes:
         print(f"  note: {note}")
     return 0
