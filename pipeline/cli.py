@@ -103,6 +103,18 @@ def _parser() -> argparse.ArgumentParser:
     so.add_argument(
         "--cache", type=Path, default=None, help="where Crossref's answers are kept (default: .build-cache/crossref/)"
     )
+    sv = sub.add_parser(
+        "serve",
+        help="serve the built site as the deployment does (redirect rules, 404 page) on this machine",
+        description="Serve --out on http://HOST:PORT/ with the redirect rules of its _redirects file "
+        "(301s, and 410 Gone for removed pages) and its 404 page, as the deployment serves it.",
+    )
+    sv.add_argument("--out", type=Path, default=Path("output"), help="site folder to serve (default: output/)")
+    sv.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
+    sv.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT") or 8000), help="port (default: $PORT or 8000)"
+    )
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     rn = sub.add_parser(
         "rename",
         help="give a topic a new slug in topics.csv, pairs.csv and links.csv; its old URLs redirect",
@@ -425,6 +437,32 @@ def cmd_rename(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pipeline.site.serve import PortInUse, make_server, redirect_files
+
+    if not (args.out / "index.html").is_file():
+        print(f"Nothing to serve: {args.out}/ has no site (run `make build` first).", file=sys.stderr)
+        return 2
+    try:
+        server = make_server(args.out, args.host, args.port, _config(args).base_url)
+    except PortInUse:
+        print(
+            f"Stopped: port {args.port} is already in use (another `make serve`?); "
+            f"choose another, e.g. PORT={args.port + 1} make serve",
+            file=sys.stderr,
+        )
+        return 1
+    rules = " and ".join(str(p) for p in redirect_files(args.out)) or "no redirect rules"
+    print(f"Serving {args.out}/ on http://{args.host}:{args.port}/ with {rules} and its 404 page (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from pipeline.site.build import load_inputs
 
@@ -553,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         "review": cmd_review,
         "sources": cmd_sources,
         "rename": cmd_rename,
+        "serve": cmd_serve,
     }
     try:
         with _writer_lock(args):
