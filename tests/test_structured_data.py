@@ -96,10 +96,10 @@ def _check_citations(doc, node: dict, where: str) -> None:
 
 
 @pytest.mark.parametrize("kind", ["pair", "hub"])
-def test_pair_and_hub_pages_are_medical_web_pages_about_their_topics(small_site, kind):
+def test_a_condition_s_pair_and_hub_pages_are_medical_web_pages_about_their_topics(small_site, kind):
     out, _ = small_site
     path = (
-        out / ("compassion-fatigue-and-default-mode-network" if kind == "pair" else "topics/mindfulness") / "index.html"
+        out / ("compassion-fatigue-and-default-mode-network" if kind == "pair" else "topics/compassion-fatigue") / "index.html"
     )
     doc = lxml_html.fromstring(path.read_bytes())
     canonical = doc.xpath('//link[@rel="canonical"]/@href')
