@@ -99,7 +99,9 @@ def _check_citations(doc, node: dict, where: str) -> None:
 def test_a_condition_s_pair_and_hub_pages_are_medical_web_pages_about_their_topics(small_site, kind):
     out, _ = small_site
     path = (
-        out / ("compassion-fatigue-and-default-mode-network" if kind == "pair" else "topics/compassion-fatigue") / "index.html"
+        out
+        / ("compassion-fatigue-and-default-mode-network" if kind == "pair" else "topics/compassion-fatigue")
+        / "index.html"
     )
     doc = lxml_html.fromstring(path.read_bytes())
     canonical = doc.xpath('//link[@rel="canonical"]/@href')
