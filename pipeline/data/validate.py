@@ -14,6 +14,7 @@ import pandas as pd
 from slugify import slugify
 
 from pipeline.data.load import Table
+from pipeline.data.review_hash import is_input_hash
 from pipeline.problems import Problem
 
 KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")
@@ -36,11 +37,11 @@ KNOWN_COLUMNS = {
         "updated_on",
         "old_slugs",
     ),
-    "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on"),
+    "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "input_hash"),
 }
 # The validated topics DataFrame: the contract's columns, slug first, plus each row's line.
 TOPIC_COLUMNS = ("slug", *(c for c in KNOWN_COLUMNS["topics"] if c != "slug"), "line")
-PAIR_COLUMNS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "line")
+PAIR_COLUMNS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "line", "input_hash")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 80
 SLUG_RULE = "lower-case letters, digits and single hyphens"
@@ -349,6 +350,18 @@ def validate_pairs(
         seen.setdefault(key, line)
         sources = _check_urls(row.get("sources", ""), f, line, "sources", problems)
         reviewed = _check_date(row.get("reviewed_on", ""), f, line, "reviewed_on", problems)
+        stamp = row.get("input_hash", "").lower()
+        if stamp and not is_input_hash(stamp):
+            problems.append(
+                Problem(
+                    f,
+                    line,
+                    "input_hash",
+                    f"input hash {show(row['input_hash'])} is not 12 hex digits; "
+                    "leave it empty (it is set when a pair is approved)",
+                )
+            )
+            ok = False
         if ok:
             records.append(
                 {
@@ -360,6 +373,7 @@ def validate_pairs(
                     "reviewed_by": row.get("reviewed_by", ""),
                     "reviewed_on": reviewed,
                     "line": line,
+                    "input_hash": stamp,
                 }
             )
     return pd.DataFrame.from_records(records, columns=list(PAIR_COLUMNS)), problems
