@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 ARGS   ?=
 
-.PHONY: build test lint bench golden serve clean audit browser
+.PHONY: build test lint bench golden serve clean audit browser queue
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ build: $(STAMP)
 
 audit: $(STAMP)
 	@$(PY) -m pipeline audit $(ARGS)
+
+queue: $(STAMP)
+	@$(PY) -m pipeline queue $(ARGS)
 
 test: $(STAMP) browser
 	@$(PY) -m pytest -q $(ARGS)

@@ -468,7 +468,9 @@ def summary(result: AuditResult, cfg: Config, facts: PageFacts | None = None) ->
 _DATA_MARK = "\x00seo-review-rows\x00"
 
 
-def _render_html_parts(result: AuditResult, cfg: Config, site_dir: Path, reports: Path, each=None) -> Iterator[str]:
+def _render_html_parts(
+    result: AuditResult, cfg: Config, site_dir: Path, reports: Path, each=None, queue: list[dict] | None = None
+) -> Iterator[str]:
     """The report in pieces: the page around the table data, and the data one row at a time."""
     import jinja2
 
@@ -493,6 +495,7 @@ def _render_html_parts(result: AuditResult, cfg: Config, site_dir: Path, reports
         generated=datetime.now(UTC).astimezone().strftime("%d %b %Y, %H:%M"),
         csv_name=CSV_NAME,
         change_limit=100,
+        queue=queue,
     )
     before, after = page.split(_DATA_MARK)
     yield before
@@ -500,8 +503,11 @@ def _render_html_parts(result: AuditResult, cfg: Config, site_dir: Path, reports
     yield after
 
 
-def write_reports(result: AuditResult, cfg: Config, reports: Path, site_dir: Path) -> tuple[Path, Path]:
-    """Write seo-review.html and seo-review.csv; links point at `site_dir`, the final output folder."""
+def write_reports(
+    result: AuditResult, cfg: Config, reports: Path, site_dir: Path, queue: list[dict] | None = None
+) -> tuple[Path, Path]:
+    """Write seo-review.html and seo-review.csv; links point at `site_dir`, the final output folder.
+    `queue`: the top rows of the editors' queue (pipeline.data.queue), shown in a Write next tab."""
     reports = Path(reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
     html_path, csv_path = reports / HTML_NAME, reports / CSV_NAME
@@ -510,7 +516,7 @@ def write_reports(result: AuditResult, cfg: Config, reports: Path, site_dir: Pat
     # One pass over the pages makes each row once for both files.
     try:
         with open(tmp, "w", encoding="utf-8") as f, open(tmp_csv, "w", encoding="utf-8", newline="") as c:
-            for part in _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c)):
+            for part in _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c), queue):
                 f.write(part)
     except BaseException:
         for t in (tmp, tmp_csv):
@@ -573,6 +579,7 @@ def audit_and_report(
     workers: int | None = None,
     rebase: bool = False,
     known: dict | None = None,
+    queue: list[dict] | None = None,
 ) -> tuple[AuditResult, Path]:
     """Audit the site in `root` (the staging folder during a build) and write the reports.
 
@@ -586,5 +593,5 @@ def audit_and_report(
     result = audit_site(root, cfg, previous, cache_file=cache_file(reports), workers=workers, known=known)
     if rebase:
         compare_with_previous_build(result, reports)
-    html_path, _ = write_reports(result, cfg, reports, site_dir)
+    html_path, _ = write_reports(result, cfg, reports, site_dir, queue)
     return result, html_path
