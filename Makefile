@@ -2,15 +2,30 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+LOCK   := requirements-dev.lock
+# Reinstall only when the lock, the extra pins or the package's metadata change.
+STAMP  := $(VENV)/.installed-$(shell cat $(LOCK) requirements.txt pyproject.toml | sha1sum | cut -c1-12)
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 ARGS   ?=
 
-.PHONY: build test lint bench golden serve clean audit browser queue
+.PHONY: build test lint lock bench golden serve clean audit browser review queue
 
-$(STAMP): requirements.txt
+# The locked versions (plus any extra pin in requirements.txt), then this package itself, editable and
+# without resolving again (its dependencies are in the lock).
+$(STAMP): $(LOCK) requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@$(PIP) -r $(LOCK) -r requirements.txt
+	@$(PIP) --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# Re-resolve both lock files from pyproject.toml and requirements.txt, keeping every version that still
+# fits (add UPGRADE=1 to move everything to the newest versions that fit).
+lock: $(STAMP)
+	@$(VENV)/bin/uv pip compile -q pyproject.toml requirements.txt --all-extras $(if $(UPGRADE),--upgrade) \
+	  --python-version 3.11 --custom-compile-command "make lock" -o requirements-dev.lock
+	@$(VENV)/bin/uv pip compile -q pyproject.toml requirements.txt --extra dask -c requirements-dev.lock \
+	  --python-version 3.11 --custom-compile-command "make lock" -o requirements.lock
+	@echo "requirements-dev.lock and requirements.lock updated; commit them with the change that needed them."
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -33,6 +48,7 @@ test: $(STAMP) browser
 lint: $(STAMP)
 	@$(PY) -m ruff check pipeline tests
 	@$(PY) -m ruff format --check pipeline tests
+	@$(VENV)/bin/lint-imports --no-cache --no-logo
 
 bench: $(STAMP)
 	@$(PY) -m bench.run $(ARGS)
@@ -43,6 +59,9 @@ golden: $(STAMP)
 serve: build
 	@echo "Serving output/ on http://localhost:8000/ (Ctrl-C stops)"
 	@$(PY) -m http.server 8000 --bind 127.0.0.1 --directory output
+
+review: $(STAMP)
+	@$(PY) -m pipeline review $(ARGS)
 
 clean:
 	rm -rf output reports .build-cache output.staging-* output.old-*

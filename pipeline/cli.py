@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         default=("review", "noindex"),
         help="which drafts to list, comma-separated (default: review,noindex)",
     )
+    _review_parser(sub)
     return p
 
 
@@ -93,6 +94,24 @@ def _statuses(text: str) -> tuple[str, ...]:
     if wrong or not chosen:
         raise argparse.ArgumentTypeError(f"{text!r}: give statuses among review, noindex, approved, rejected")
     return chosen
+
+
+def _review_parser(sub) -> None:
+    r = sub.add_parser(
+        "review",
+        help="the local review app: queue, preview, approve (http://127.0.0.1:8001/)",
+        description="Serve the review app on this machine: the ranked queue, each pair's page as it will be "
+        "built beside an edit form, approval in a keystroke. Saves change one row of pairs.csv and rebuild "
+        "the affected pages.",
+    )
+    _common(r)
+    r.add_argument("--port", type=int, default=8001, help="port to listen on (default: 8001)")
+    r.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; another address lets other "
+        "machines write to your data/)",
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -354,15 +373,67 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from pipeline.review.serve import serve
+
+    return serve(args.data, args.templates, _config(args), args.out, args.host, args.port)
+
+
+PROBLEMS_FILE = "input-problems.txt"
+
+
+def _print_problems(exc: ContractError, args: argparse.Namespace) -> None:
+    """Every problem, or the first 30 and a count by kind, with the full list in reports/ (never the site)."""
+    from pipeline.problems import capped_lines
+
+    head = f"Stopped: {len(exc.problems)} problem(s) in the input; nothing was written."
+    shown, rest = capped_lines(exc.problems)
+    print(head, file=sys.stderr)
+    for line in shown:
+        print(f"  {line}", file=sys.stderr)
+    if not rest:
+        return
+    path = _problems_path(args)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(head + "\n" + "".join(f"  {p}\n" for p in exc.problems), encoding="utf-8")
+        where = f"; the full list is in {_shown_path(path)}"
+    except OSError as err:
+        where = f" (the full list could not be written to {_shown_path(path)}: {err.strerror})"
+    print(f"  {rest}{where}", file=sys.stderr)
+
+
+def _problems_path(args: argparse.Namespace) -> Path:
+    from pipeline.site.quick import default_reports_dir
+
+    reports = getattr(args, "reports", None)
+    out = getattr(args, "out", None)
+    if reports is None:
+        reports = default_reports_dir(out) if isinstance(out, Path) else Path("reports")
+    return Path(reports) / PROBLEMS_FILE
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"build": cmd_build, "check": cmd_check, "pairs": cmd_pairs, "audit": cmd_audit, "queue": cmd_queue}
+    commands = {
+        "build": cmd_build,
+        "check": cmd_check,
+        "pairs": cmd_pairs,
+        "audit": cmd_audit,
+        "review": cmd_review,
+        "queue": cmd_queue,
+    }
     try:
         return commands[args.command](args)
     except ContractError as exc:
-        print(f"Stopped: {len(exc.problems)} problem(s) in the input; nothing was written.", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        _print_problems(exc, args)
         return 2
     except KeyboardInterrupt:
         print("Interrupted; the previous site is unchanged.", file=sys.stderr)

@@ -76,6 +76,8 @@ class Config:
     author: str = "Bringwise Editorial Team"
     default_status: str = "review"
     max_pages: int = 2_000_000
+    # Where readers report a mistake (an e-mail address, mailto: or https:// URL), on the editorial policy.
+    corrections: str = ""
     cta: CallToAction = field(default_factory=CallToAction)
     quality: Quality = field(default_factory=Quality)
     audit: AuditThresholds = field(default_factory=AuditThresholds)
@@ -138,6 +140,11 @@ def parse_config(text: str, file: str = "site.toml") -> Config:
         )
     if not cfg.base_url.startswith(("http://", "https://")):
         raise ContractError([Problem(file, 0, "", f"base_url {cfg.base_url!r} must start with https://")])
+    c = cfg.corrections
+    if c and not (c.startswith(("https://", "http://", "mailto:")) or ("@" in c and " " not in c)):
+        raise ContractError(
+            [Problem(file, 0, "", f"corrections {c!r} should be an e-mail address, mailto: or https:// URL")]
+        )
     return cfg
 
 

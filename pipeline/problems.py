@@ -39,3 +39,30 @@ class ContractError(Exception):
         files = {p.file: i for i, p in reversed(list(enumerate(problems)))}
         self.problems = sorted(set(problems), key=lambda p: (files[p.file], p))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+SHOWN_PROBLEMS = 30  # lines of problems printed; the rest are counted by kind and written to a file
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\d[\d,.]*")
+
+
+def problem_kind(problem: Problem) -> str:
+    """What kind of problem it is, without its values: the column and the message's first clause."""
+    shape = _QUOTED.sub("…", problem.message.split(";")[0]).strip()
+    shape = shape if len(shape) <= 60 else shape[:59].rsplit(" ", 1)[0].rstrip(",") + " …"
+    return f"'{problem.column}': {shape}" if problem.column else shape
+
+
+def capped_lines(problems: list[Problem], limit: int = SHOWN_PROBLEMS) -> tuple[list[str], str]:
+    """The first `limit` problems as lines, and a line counting the rest by kind ('' when none are left)."""
+    shown = [str(p) for p in problems[:limit]]
+    rest = problems[limit:]
+    if not rest:
+        return shown, ""
+    kinds: dict[str, int] = {}
+    for p in rest:
+        kinds[problem_kind(p)] = kinds.get(problem_kind(p), 0) + 1
+    listed = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = "; ".join(f"{kind} ({n:,})" for kind, n in listed[:5])
+    if len(listed) > 5:
+        text += f"; {len(listed) - 5} other kind(s)"
+    return shown, f"… and {len(rest):,} more problems of these kinds: {text}"

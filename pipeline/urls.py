@@ -8,6 +8,7 @@ from urllib.parse import quote_plus, urlencode
 HOME = ""
 ABOUT = "about/"
 NOT_FOUND = "404.html"
+POLICY = "editorial-policy/"
 
 
 def pair_slug(a: str, b: str) -> str:
@@ -23,6 +24,11 @@ def pair_url(a: str, b: str) -> str:
 def hub_url(slug: str) -> str:
     """Site-relative URL of a topic's hub page."""
     return f"topics/{slug}/"
+
+
+def person_url(person_id: str) -> str:
+    """Site-relative URL of a person's page (a writer or reviewer in data/people.csv)."""
+    return f"people/{person_id}/"
 
 
 def output_path(url: str) -> str:

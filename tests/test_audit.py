@@ -186,7 +186,6 @@ def test_the_fast_paths_of_parse_page_agree_with_the_general_ones():
     """Link resolution, word splitting, shingle hashing and MinHash each have a fast path in
     parse_page; each must give exactly what the plain definition gives."""
     import numpy as np
-    from datasketch import MinHash
 
     from pipeline import audit
 
@@ -223,14 +222,48 @@ def test_the_fast_paths_of_parse_page_agree_with_the_general_ones():
         h ^= h >> np.uint64(32)
         return np.unique((h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
 
-    permutations = MinHash(num_perm=audit.NUM_PERM).permutations
+    a, b = (np.array(v, dtype=np.uint64) for v in _datasketch_reference()[:2])
     for n in (1, 2, 4, 5, 6, 50, 700):
         ws = words(n, n).split()
         hashes = audit.shingle_hashes(ws)
         assert hashes.tobytes() == reference_shingles(ws).tobytes()
-        m = MinHash(num_perm=audit.NUM_PERM, hashfunc=int, permutations=permutations, scheme="affine32")
-        m.update_batch(hashes.tolist())
-        assert audit._minhash(hashes) == m.hashvalues.astype(np.uint32).tobytes()
+        assert audit._minhash(hashes) == _plain_minhash(hashes.tolist(), a, b)
+
+
+def _datasketch_reference() -> tuple[list[int], list[int], dict]:
+    """datasketch 2.0.0's own affine32 permutations and signatures of three hash sets, recorded with it."""
+    ref = json.loads((FIXTURES / "minhash-datasketch.json").read_text(encoding="utf-8"))
+    return ref["a"], ref["b"], ref["sets"]
+
+
+def _plain_minhash(hashes: list[int], a, b) -> bytes:
+    """MinHash by its definition: each hash mixed by MurmurHash3's 32-bit finalizer, then for each
+    permutation the least (a * h + b) mod 2^32."""
+    import numpy as np
+
+    def fmix(h: int) -> int:
+        h ^= h >> 16
+        h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+        h ^= h >> 13
+        h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+        return h ^ (h >> 16)
+
+    mixed = np.array([fmix(h) for h in hashes], dtype=np.uint64)
+    return np.array([((ak * mixed + bk) & 0xFFFFFFFF).min() for ak, bk in zip(a, b)], dtype=np.uint32).tobytes()
+
+
+def test_minhash_is_datasketchs_with_numbers_drawn_by_numpy():
+    """The permutations are the very numbers datasketch 2 draws, and signatures equal the ones it made
+    (recorded in tests/fixtures/minhash-datasketch.json): the near-duplicate findings need no datasketch."""
+    import numpy as np
+
+    a, b, sets = _datasketch_reference()
+    assert audit._permutations().tolist() == [a, b]
+    for case in sets.values():
+        hashes = np.array(case["hashes"], dtype=np.uint32)
+        want = np.array(case["signature"], dtype=np.uint32).tobytes()
+        assert audit._minhash(hashes) == want
+        assert _plain_minhash(case["hashes"], np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64)) == want
 
 
 def test_stores_appended_in_order_hold_what_adding_each_record_holds():
@@ -802,29 +835,14 @@ def test_text_pass_reads_the_same_rows_and_shares_from_memory_or_a_temporary_fil
         assert _unique_shares(np.concatenate(counted), lengths, share) == want
 
 
-def test_minhash_permutations_are_remembered_and_a_bad_memo_is_replaced(tmp_path, monkeypatch):
-    import numpy as np
-    from datasketch import MinHash
-
-    from pipeline import audit
-
-    monkeypatch.setenv("BRINGWISE_BUILD_CACHE", str(tmp_path))
-    want = np.asarray(MinHash(num_perm=audit.NUM_PERM, scheme="affine32").permutations, dtype=np.uint32)
-    assert (audit._permutations() == want).all()
-    (memo,) = tmp_path.glob("minhash-permutations-*.npy")
-    assert (np.load(memo) == want).all()
-    memo.write_bytes(b"not an array")
-    assert (audit._permutations() == want).all() and (np.load(memo) == want).all()
-
-
 @pytest.mark.parametrize("seed", range(6))
-def test_click_depths_equal_scipy_shortest_paths(seed):
-    """The audit's breadth-first click depth against scipy's unweighted shortest path, on random
+def test_click_depths_equal_plain_breadth_first_search(seed):
+    """The audit's vectorised breadth-first click depth against a plain one over adjacency lists, on random
     link graphs laid out as the store keeps them (each page's links one run, pages in any order),
     with pages nobody reaches, and levels expanded in small blocks."""
+    from collections import deque
+
     import numpy as np
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import shortest_path
 
     from pipeline.audit import click_depths
 
@@ -841,9 +859,17 @@ def test_click_depths_equal_scipy_shortest_paths(seed):
     src, dst = np.concatenate(src_runs), np.concatenate(dst_runs)
     outlinks = np.bincount(src, minlength=n).astype(np.int32)
     home = int(rng.integers(0, n))
-    graph = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
-    dist = shortest_path(graph, method="D", unweighted=True, indices=home)
-    want = np.where(np.isfinite(dist), dist, -1).astype(np.int64)
+    links = [[] for _ in range(n)]
+    for p, q in zip(src.tolist(), dst.tolist()):
+        links[p].append(q)
+    want = np.full(n, -1, dtype=np.int64)
+    want[home], queue = 0, deque([home])
+    while queue:
+        p = queue.popleft()
+        for q in links[p]:
+            if want[q] < 0:
+                want[q] = want[p] + 1
+                queue.append(q)
     for block in (1, 3, 1 << 16):
         assert (click_depths(src, dst, outlinks, home, block) == want).all()
     # The same graph with one page's links split into two runs (not how the store keeps them).

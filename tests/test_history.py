@@ -258,7 +258,7 @@ def test_pairs_refuses_broken_data_and_writes_nothing(tmp_path, capsys):
 
 
 def test_pairs_write_is_atomic(tmp_path, capsys, monkeypatch):
-    from pipeline.data import pairsfile
+    from pipeline.data import csvedit
 
     data = tmp_path / "data"
     shutil.copytree(SMALL, data)
@@ -267,7 +267,7 @@ def test_pairs_write_is_atomic(tmp_path, capsys, monkeypatch):
     def fail(*_):
         raise OSError("disk full")
 
-    monkeypatch.setattr(pairsfile.os, "replace", fail)
+    monkeypatch.setattr(csvedit.os, "replace", fail)
     assert main(["pairs", "--data", str(data)]) == 1
     capsys.readouterr()
     assert (data / "pairs.csv").read_bytes() == before

@@ -16,7 +16,7 @@ _RUN = """
 import sys
 from pipeline.cli import main
 code = main(sys.argv[1:])
-heavy = sorted(m for m in ("pandas", "jinja2", "lxml", "datasketch", "numpy", "pipeline.site.build", "pipeline.audit")
+heavy = sorted(m for m in ("pandas", "jinja2", "lxml", "numpy", "pipeline.site.build", "pipeline.audit")
                if m in sys.modules)
 print("HEAVY:" + ",".join(heavy))
 raise SystemExit(code)

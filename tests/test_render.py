@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from pipeline.site.render import _escape, environment
+from pipeline.site.jinja_fast import _escape
+from pipeline.site.render import environment
 
 TEMPLATE = (
     "<h1>{{ page.title }}</h1>{% for s in page.items_ %}<li>{{ s.text }}{{ s['url'] }}</li>{% endfor %}"

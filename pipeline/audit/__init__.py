@@ -6,7 +6,7 @@ shingle hashes. Records are cached by content hash (`reports/.audit-cache.msgpac
 unchanged page is never parsed again, and are made in worker processes when there are many.
 Then the site-wide checks run over the records only: duplicates, the link graph (orphans, click
 depth by breadth-first search), sitemap and robots.txt, near-duplicates (MinHash with
-`datasketch`'s permutations and LSH banding, linear in pages) and each page's unique-text share (shingle document frequencies).
+datasketch's affine32 permutations, drawn with numpy, and LSH banding, linear in pages) and each page's unique-text share (shingle document frequencies).
 
 Findings are data: `Finding(check, severity, url, message)`. Thresholds and severities come from
 `[audit]` in site.toml.

@@ -11,7 +11,7 @@ import numpy as np
 
 from pipeline.audit.model import AUDIT_VERSION, NUM_PERM, SAMPLE_MASK, SHINGLE
 from pipeline.audit.page_checks import _Severity
-from pipeline.audit.parse import _datasketch_version, _minhash, content_hash, parse_page, stat_key
+from pipeline.audit.parse import MINHASH_SCHEME, _minhash, content_hash, parse_page, stat_key
 from pipeline.audit.store import RecordStore, Spill
 from pipeline.config import Config
 
@@ -62,7 +62,7 @@ def _cache_params(cfg: Config) -> list:
         SHINGLE,
         SAMPLE_MASK,
         cfg.base_url,
-        _datasketch_version(),
+        MINHASH_SCHEME,
         repr(cfg.audit),
     ]
 

@@ -10,7 +10,6 @@ import re
 import zlib
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
@@ -207,45 +206,25 @@ _PERMUTATIONS: tuple[np.ndarray, np.ndarray] | None = None
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
 
-def _datasketch_version() -> str:
-    """The installed datasketch's version, from its metadata (importing it pulls in scipy: 0.3 s)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("datasketch")
-    except PackageNotFoundError:
-        return ""
+PERMUTATION_SEED = 1
+MINHASH_SCHEME = f"affine32, RandomState({PERMUTATION_SEED})"  # part of the audit cache's key
 
 
 def _permutations() -> np.ndarray:
-    """datasketch's MinHash permutations (2 × NUM_PERM, as uint32 for affine32), remembered in the build
-    cache per datasketch version so that a build need not import the library to get them again."""
-    memo = Path(os.environ.get("BRINGWISE_BUILD_CACHE", ".build-cache")) / (
-        f"minhash-permutations-{_datasketch_version()}-{NUM_PERM}.npy"
-    )
-    try:
-        known = np.load(memo, allow_pickle=False)
-        if known.shape == (2, NUM_PERM) and known.dtype == np.uint32:
-            return known
-    except (OSError, ValueError, EOFError):
-        pass
-    from datasketch import MinHash
-
-    perms = np.asarray(MinHash(num_perm=NUM_PERM, scheme="affine32").permutations, dtype=np.uint32)
-    try:
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo.with_name(f"{memo.name}.tmp-{os.getpid()}.npy")
-        np.save(tmp, perms, allow_pickle=False)
-        os.replace(tmp, memo)
-    except OSError:
-        pass
-    return perms
+    """The MinHash permutations h -> a * h + b mod 2^32 (2 × NUM_PERM uint32: a odd, b any): the numbers
+    datasketch 2's MinHash(num_perm=NUM_PERM, scheme="affine32") draws, from numpy's legacy RandomState
+    with its default seed 1, whose stream numpy keeps unchanged across versions (NEP 19).
+    tests/fixtures/minhash-datasketch.json holds datasketch's own numbers and signatures to compare."""
+    gen = np.random.RandomState(PERMUTATION_SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return np.array([a, b])
 
 
 def _minhash(hashes: np.ndarray) -> bytes:
     """The MinHash signature (NUM_PERM uint32 values) of 32-bit hashes, exactly as datasketch's
     MinHash(num_perm=NUM_PERM, hashfunc=int, scheme="affine32").update_batch(hashes) makes it, with
-    datasketch's own permutations: each hash is pre-mixed with the MurmurHash3 finalizer, then
+    the same permutations: each hash is pre-mixed with the MurmurHash3 finalizer, then
     permuted as a * h + b mod 2^32; the signature is each permutation's minimum."""
     global _PERMUTATIONS
     if _PERMUTATIONS is None:

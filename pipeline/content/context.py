@@ -367,6 +367,7 @@ def pair_context(
         "hubs": hubs,
         "sources": _pair_sources(wording, row["sources"], pa, pb),
         "reviewed_by": row["reviewed_by"],
+        "reviewer": row.get("reviewer"),  # a person_link() when reviewed_by names a person in people.csv
         "reviewed_on": row["reviewed_on"],
         "updated_on": row["reviewed_on"] or max(a.updated_on, b.updated_on),
         "breadcrumbs": [

@@ -17,6 +17,8 @@ from titlecase import SMALL_LAST as _SMALL_LAST
 from titlecase import SUBPHRASE as _SUBPHRASE
 from titlecase import titlecase
 
+from pipeline.content.inflect_fast import load_inflect
+
 
 class _LazyInflect:
     """inflect takes over a second to import; load it on first use so unchanged rebuilds stay fast."""
@@ -25,39 +27,8 @@ class _LazyInflect:
 
     def __getattr__(self, name: str):
         if _LazyInflect.engine is None:
-            _LazyInflect.engine = _load_inflect()
+            _LazyInflect.engine = load_inflect()
         return getattr(_LazyInflect.engine, name)
-
-
-def _load_inflect():
-    """inflect.engine(), imported without typeguard's run-time checks.
-
-    inflect decorates its methods with typeguard's @typechecked, which re-parses and recompiles
-    them at import (1.3 s here, paid by every build that renders a page). The checks only reject
-    arguments of the wrong type (an empty string, a non-string); every call here passes a non-empty
-    string, so the answers are the same without them.
-    """
-    import sys
-
-    if "inflect" not in sys.modules:
-        try:
-            import typeguard
-        except ImportError:
-            typeguard = None
-        if typeguard is not None:
-            checked = typeguard.typechecked
-
-            def unchecked(func=None, **_kwargs):
-                return func if func is not None else (lambda f: f)
-
-            typeguard.typechecked = unchecked
-            try:
-                import inflect
-            finally:
-                typeguard.typechecked = checked
-    import inflect
-
-    return inflect.engine()
 
 
 _inflect = _LazyInflect()

@@ -27,6 +27,22 @@ def breadcrumb_list(base_url: str, crumbs: list[dict[str, str]]) -> dict[str, An
     }
 
 
+def person_entity(base_url: str, person: dict[str, Any]) -> dict[str, Any]:
+    """A Person with the address of their page, their role, credentials and other profiles (sameAs)."""
+    entity: dict[str, Any] = {
+        "@type": "Person",
+        "name": person["name"],
+        "url": urls.absolute(base_url, person["url"]),
+    }
+    if person.get("role"):
+        entity["jobTitle"] = person["role"]
+    if person.get("credentials"):
+        entity["hasCredential"] = {"@type": "EducationalOccupationalCredential", "name": person["credentials"]}
+    if person.get("same_as"):
+        entity["sameAs"] = list(person["same_as"])
+    return entity
+
+
 def page_graph(page: dict[str, Any], site: dict[str, Any]) -> dict[str, Any]:
     """A MedicalWebPage (pairs) or WebPage with breadcrumbs, author, reviewer and citations."""
     base = site["base_url"]
@@ -42,9 +58,14 @@ def page_graph(page: dict[str, Any], site: dict[str, Any]) -> dict[str, Any]:
         "author": {"@type": "Organization", "name": site["author"]},
         "publisher": {"@type": "Organization", "name": site["brand"]},
     }
+    if page["kind"] == "person":
+        web["@type"] = "ProfilePage"
+        web["mainEntity"] = person_entity(base, page["person"])
     if page.get("about"):
         web["about"] = page["about"]
-    if page.get("reviewed_by"):
+    if page.get("reviewer"):
+        web["reviewedBy"] = person_entity(base, page["reviewer"])
+    elif page.get("reviewed_by"):
         web["reviewedBy"] = {
             "@type": "Organization" if "team" in page["reviewed_by"].lower() else "Person",
             "name": page["reviewed_by"],

@@ -3,18 +3,16 @@
 What editors already wrote is never lost or reordered: the file's existing bytes are kept exactly
 (byte-order mark, line ends, quoting, column order, rows the build would reject), and only the
 pairs it does not list yet, in either order, are appended with empty editorial cells, in the
-file's own column order and line ends. The new file replaces the old one atomically.
+file's own column order and line ends (`csvedit.CsvDoc.edit`). The new file replaces the old one
+atomically (`csvedit.write_atomically`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.data.csvedit import CsvDoc, write_atomically
 from pipeline.data.load import read_csv
 from pipeline.data.validate import PAIR_REQUIRED, REQUIRED, validate_topics
 from pipeline.problems import ContractError
@@ -54,39 +52,9 @@ def add_candidates(data_dir: Path) -> Added:
             listed.add(tuple(sorted((a, b))))
     new = candidate_rows(list(topics["slug"]), listed)
     old = b"" if pairs_t is None else pairs_path.read_bytes()
-    header = pairs_t.header if pairs_t is not None and pairs_t.header else None
     if new:
-        _write_atomically(pairs_path, old + _rows_bytes(old, header, new))
+        rows = [{"topic_a": a, "topic_b": b} for a, b in new]
+        write_atomically(
+            pairs_path, CsvDoc.parse(old, pairs_path, PAIR_REQUIRED).edit(append=rows, default_header=PAIR_HEADER)
+        )
     return Added(pairs_path, len(new), len(listed))
-
-
-def _rows_bytes(old: bytes, header: tuple[str, ...] | None, rows: list[tuple[str, str]]) -> bytes:
-    """The bytes to append: a header if the file has none, then one row per pair in the file's own style."""
-    newline = "\r\n" if b"\r\n" in old else "\n"
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator=newline)
-    prefix = ""
-    if header is None:
-        header = PAIR_HEADER
-        writer.writerow(header)
-    elif not old.endswith((b"\n", b"\r")):
-        prefix = newline  # the last row keeps its bytes; the new rows start on a line of their own
-    for a, b in rows:
-        writer.writerow([a if col == "topic_a" else b if col == "topic_b" else "" for col in header])
-    return (prefix + buf.getvalue()).encode("utf-8")
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write a sibling temporary file, flush it to disk, then rename it over the file in one step."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

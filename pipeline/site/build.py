@@ -22,9 +22,10 @@ from pipeline import urls
 from pipeline.config import Config
 from pipeline.content.context import Topic, hub_context, pair_context, topic_records
 from pipeline.content.language import split_sentences
+from pipeline.content.people import person_link
 from pipeline.content.proofread import check_parts, topic_names
 from pipeline.content.wording import Wording, read_wording
-from pipeline.data.load import read_inputs
+from pipeline.data.load import read_csv, read_inputs
 from pipeline.data.pairs import (
     check_scale,
     check_url_collisions,
@@ -34,6 +35,7 @@ from pipeline.data.pairs import (
     pair_index,
     pair_table,
 )
+from pipeline.data.people import PEOPLE_COLUMNS, PEOPLE_FILE, PEOPLE_REQUIRED, Person, reviewer_notes, validate_people
 from pipeline.data.validate import (
     KNOWN_COLUMNS,
     REQUIRED,
@@ -52,6 +54,7 @@ from pipeline.site.history import (
     removed_pages,
     rename_redirects,
 )
+from pipeline.site.pages import policy_note, standing_pages
 from pipeline.site.quick import cache_dir, folder_identity
 from pipeline.site.render import environment, finish, render, site_context
 from pipeline.site.sitemap import redirect_files, redirect_lines, robots_txt, sitemap_files
@@ -82,6 +85,7 @@ class Inputs:
     templates: Path
     cfg: Config
     notes: tuple[str, ...] = ()
+    people: dict[str, Person] = field(default_factory=dict)  # data/people.csv by id (empty without it)
 
 
 @dataclass(slots=True)
@@ -155,6 +159,9 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
                 check()
             except ContractError as exc:
                 problems += exc.problems
+    people_t, more = read_csv(data_dir / PEOPLE_FILE, PEOPLE_REQUIRED, optional=True)
+    people, people_problems = validate_people(people_t)
+    problems += more + people_problems
     try:
         wording = read_wording(templates / "wording")
     except ContractError as exc:
@@ -162,7 +169,12 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     if problems:
         raise ContractError(problems)
     notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
-    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes))
+    notes += header_notes(people_t, PEOPLE_COLUMNS)
+    notes += policy_note(cfg)
+    if pairs_t is not None:
+        reviewers = [(line, row.get("reviewed_by", "")) for row, line in zip(pairs_t.rows, pairs_t.lines)]
+        notes += reviewer_notes(pairs_t.file, reviewers, people)
+    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes), people)
 
 
 def problems_for_few(data_dir: Path):
@@ -235,7 +247,7 @@ def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
 MANIFEST_VERSION = 1
 # Modules that do not shape any page: editing them never re-renders pages (the audit ones do
 # invalidate the no-change shortcut, so the report is made again).
-_NOT_RENDERING = ("audit/", "report/", "engines/", "cli.py", "__main__.py", "site/quick.py")
+_NOT_RENDERING = ("audit/", "report/", "engines/", "review/", "cli.py", "__main__.py", "site/quick.py")
 _CODE = Path(__file__).resolve().parent.parent  # the pipeline package, walked recursively
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 
@@ -284,7 +296,7 @@ class Fingerprints:
 def fingerprints(inputs: Inputs) -> Fingerprints:
     from pipeline.site.render import TEMPLATES
 
-    cfg_fp = _h(repr(inputs.cfg))
+    cfg_fp = _h(repr(inputs.cfg), repr(inputs.people))  # a reviewer's name or credentials show on pages
     wording_fp = _h(repr(inputs.wording))
     code = _code_fp(True)
     folder = inputs.templates
@@ -371,6 +383,8 @@ def _prepare(
     slugs = tuple(sorted(topics))
     table = pair_table(slugs, inputs.pairs, cfg.default_status)
     editorial = editor_rows(inputs.pairs, cfg.default_status)
+    for r in editorial:  # "Reviewed by <name>, <credentials>" when reviewed_by names a person in people.csv
+        r["reviewer"] = person_link(inputs.people.get(r["reviewed_by"]))
     nb = neighbours(inputs.topics, inputs.pairs)
     reuse = None
     if old is not None and fps is not None and out is not None:
@@ -434,6 +448,7 @@ def pair_rows(
         "sources": (),
         "reviewed_by": "",
         "reviewed_on": "",
+        "reviewer": None,
         "editorial": False,
     }
     n = len(slugs)
@@ -479,6 +494,22 @@ def render_pairs(
         )
         for (ctx, page, status, own, total), html, (_, names) in zip(done, htmls, batch)
     ]
+
+
+def render_pair_page(inputs: Inputs, a: str, b: str) -> tuple[str, str, dict[str, Any]]:
+    """The page of pair (a, b), a < b, exactly as build() renders it from `inputs`: (HTML, status,
+    context). The review app's preview: it passes inputs whose pairs table holds the form's row."""
+    import numpy as np
+
+    cfg = inputs.cfg
+    topics = topic_records(inputs.topics)
+    rows = [r for r in editor_rows(inputs.pairs, cfg.default_status) if (r["a"], r["b"]) == (a, b)]
+    row = rows[0] if rows else next(pair_rows((0, 1), (a, b), np.array([-1]), [], cfg))[4]
+    names = topic_names(topics[a]) | topic_names(topics[b])
+    nb = neighbours(inputs.topics, inputs.pairs)
+    env, site = environment(inputs.templates), site_context(cfg)
+    ((ctx, _, status, _, _, html, _),) = render_pairs([(row, names)], topics, nb, inputs.wording, cfg, env, site)
+    return html, status, ctx
 
 
 # Pages rendered, written and parsed for the audit a batch at a time (see render_pairs).
@@ -786,6 +817,7 @@ def _site_pages(
         "total_pages": len(pairs),
         "editorial_pages": len(featured),
         "indexable_pages": indexable,
+        "people": [person_link(p) for p in inputs.people.values()],
         "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": urls.ABOUT, "label": "About these pages"}],
     }
     missing = {
@@ -801,6 +833,11 @@ def _site_pages(
         files[urls.output_path(ctx["url"])] = render(env, page, site)
         if ctx["kind"] != "404":
             result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", latest))
+    names = {slug: t.name.display for slug, t in topics.items()}
+    for ctx in standing_pages(cfg, inputs.people, _STATE["editorial"], pairs, names, latest, disclaimer):
+        # Each person's page and the editorial policy (pipeline/site/pages.py).
+        files[urls.output_path(ctx["url"])] = render(env, finish(ctx, site, indexable=True), site)
+        result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", ctx["updated_on"] or latest))
     sitemap_entries = sorted((p.url, p.updated_on) for p in result.pages if p.status == "approved")  # URLs are unique
     files.update(sitemap_files(cfg.base_url, sitemap_entries))
     files["robots.txt"] = robots_txt(cfg.base_url)

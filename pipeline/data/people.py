@@ -1,0 +1,127 @@
+"""data/people.csv: the people who write and review pages, checked against the data contract."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from pipeline.data.load import Table
+from pipeline.problems import Problem
+
+PEOPLE_FILE = "people.csv"
+PEOPLE_REQUIRED = ("id", "name")
+PEOPLE_COLUMNS = ("id", "name", "role", "credentials", "bio", "profile_url", "same_as")
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person as pages show them: 'Reviewed by <name>, <credentials>' linking to their page."""
+
+    id: str
+    name: str
+    role: str = ""
+    credentials: str = ""
+    bio: str = ""
+    profile_url: str = ""
+    same_as: tuple[str, ...] = ()
+    line: int = 0
+
+
+def _is_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and "." in parts.netloc
+
+
+def _show(value: str, limit: int = 60) -> str:
+    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
+
+
+def validate_people(table: Table | None) -> tuple[dict[str, Person], list[Problem]]:
+    """Check people.csv row by row; return the usable people by id (none when the file is absent)."""
+    problems: list[Problem] = []
+    people: dict[str, Person] = {}
+    if table is None:
+        return people, problems
+    f = table.file
+    first: dict[str, int] = {}
+    for row, line in zip(table.rows, table.lines):
+        ok = True
+        for col in PEOPLE_REQUIRED:
+            if col in row and not row[col]:
+                problems.append(Problem(f, line, col, "required cell is empty; every person needs id and name"))
+                ok = False
+            elif col not in row:
+                ok = False
+        pid = row.get("id", "")
+        if pid and not _ID.match(pid):
+            problems.append(
+                Problem(
+                    f,
+                    line,
+                    "id",
+                    f"id {_show(pid)} is not a URL slug (lower-case letters, digits and single hyphens), "
+                    "e.g. 'jane-doe'; it becomes the address /people/<id>/",
+                )
+            )
+            ok = False
+        elif pid in first:
+            problems.append(
+                Problem(f, line, "id", f"id {_show(pid)} is already used on line {first[pid]}; ids must be unique")
+            )
+            ok = False
+        if pid:
+            first.setdefault(pid, line)
+        profile = row.get("profile_url", "")
+        if profile and not _is_url(profile):
+            problems.append(Problem(f, line, "profile_url", f"profile_url {_show(profile, 80)} is not an http(s) URL"))
+            ok = False
+        same_as = tuple(row.get("same_as", "").split())
+        for url in same_as:
+            if not _is_url(url):
+                problems.append(
+                    Problem(
+                        f,
+                        line,
+                        "same_as",
+                        f"same_as {_show(url, 80)} is not an http(s) URL; list profile addresses separated by spaces",
+                    )
+                )
+                ok = False
+        if ok:
+            people[pid] = Person(
+                pid,
+                row["name"],
+                row.get("role", ""),
+                row.get("credentials", ""),
+                row.get("bio", ""),
+                profile,
+                same_as,
+                line,
+            )
+    return dict(sorted(people.items())), problems
+
+
+def reviewer_notes(pairs_file: str, reviewers: list[tuple[int, str]], people: dict[str, Person]) -> list[str]:
+    """One note per free-text reviewer name that is not a person id: it is shown as written, without a profile."""
+    seen: dict[str, list[int]] = {}
+    for line, name in reviewers:
+        if name and name not in people:
+            seen.setdefault(name, []).append(line)
+    notes = []
+    for name, lines in seen.items():
+        where = f"line {lines[0]}" + (f" and {len(lines) - 1} more" if len(lines) > 1 else "")
+        by_name = [p.id for p in people.values() if p.name.lower() == name.lower()]
+        hint = (
+            f"; write its id '{by_name[0]}'"
+            if by_name
+            else f"; add the person to {PEOPLE_FILE} and write their id"
+            if people
+            else f"; list the people who review in {PEOPLE_FILE} and write their id"
+        )
+        notes.append(
+            f"{pairs_file}:{lines[0]}: column 'reviewed_by': {_show(name)} ({where}) is not a person id in "
+            f"{PEOPLE_FILE}, so it is shown as written, with no profile{hint}"
+        )
+    return notes

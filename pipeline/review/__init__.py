@@ -1,0 +1,1 @@
+"""The local review app (`python -m pipeline review`, `make review`)."""
