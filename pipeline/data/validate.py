@@ -37,7 +37,17 @@ KNOWN_COLUMNS = {
         "updated_on",
         "old_slugs",
     ),
-    "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "notes", "input_hash"),
+    "pairs": (
+        "topic_a",
+        "topic_b",
+        "status",
+        "relationship",
+        "sources",
+        "reviewed_by",
+        "reviewed_on",
+        "notes",
+        "input_hash",
+    ),
 }
 # The validated topics DataFrame: the contract's columns, slug first, plus each row's line.
 TOPIC_COLUMNS = ("slug", *(c for c in KNOWN_COLUMNS["topics"] if c != "slug"), "line")
