@@ -251,7 +251,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if result.rejected:
         head.append(f"  rejected (not built): {len(result.rejected):,}")
     head.extend(f"  note: {n}" for n in inputs.notes)
-    tail = _write_next(*queue())
+    head += _write_next(*queue())
+    tail = []
     if result.warnings:
         tail.append(f"  wording warnings: {len(result.warnings):,}")
         tail.extend(f"    {w}" for w in result.warnings[:20])

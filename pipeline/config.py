@@ -55,6 +55,8 @@ class QueueWeights:
     linked: float = 40.0  # per topic both are approved pairs with (up to max_linked)
     words: float = 8.0  # per word their effects and strategies share (up to max_words)
     description: float = 60.0  # times the TF-IDF cosine similarity of their descriptions
+    listed: float = 50.0  # an editor listed the pair in pairs.csv (not yet decided)
+    written: float = 100.0  # an editor wrote its relationship text, which waits for approval
 
 
 @dataclass(frozen=True)

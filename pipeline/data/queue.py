@@ -76,6 +76,15 @@ def score_table(
     for name, column in score(sig, i, j, settings).items():
         table[name] = column
     points = table["relatedness"].to_numpy().astype(np.float64)
+    rows = table["row"].to_numpy()
+    undecided = table["status"].isin(["review", "noindex"]).to_numpy() & (rows >= 0)
+    has_text = np.zeros(len(table), dtype=bool)
+    if len(editorial):
+        texts = (editorial["relationship"].fillna("").astype(str) != "").to_numpy()
+        has_text[rows >= 0] = texts[rows[rows >= 0]]
+    table["listed"] = undecided
+    table["written"] = undecided & has_text
+    points += w.listed * undecided + w.written * (undecided & has_text)
     for column, weight in (("demand", w.demand), ("topic_demand", w.topic_demand)):
         searched = table[column].to_numpy()
         top = float(searched.max()) if len(searched) else 0.0
@@ -187,6 +196,10 @@ def _rows(table, sig, order, flagged, demand, by_slug, cfg) -> pd.DataFrame:
                 topic_said = describe(demand.topics.get(t))
                 if topic_said and w.topic_demand:
                     words.append(f"{names[t]} searched alone: {topic_said}")
+        if row["written"]:
+            words.append("an editor wrote the relationship; it waits for approval")
+        elif row["listed"]:
+            words.append("listed in pairs.csv for review")
         words += reasons(sig, i, j, names)
         out.append(
             {
