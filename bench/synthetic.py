@@ -16,9 +16,7 @@ import io
 import random
 from pathlib import Path
 
-from pipeline.data.validate import KNOWN_COLUMNS
-
-KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")
+from pipeline.data.validate import KINDS, KNOWN_COLUMNS
 
 # Name parts per kind: qualifier × base gives up to ~1,200 distinct names per kind (≈ 9,600 in all).
 _QUALIFIERS = (

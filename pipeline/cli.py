@@ -9,6 +9,7 @@ import time
 import traceback
 from pathlib import Path
 
+from pipeline import urls
 from pipeline.config import load_config
 from pipeline.problems import ContractError
 
@@ -84,6 +85,18 @@ def _parser() -> argparse.ArgumentParser:
         default=("review", "noindex"),
         help="which drafts to list, comma-separated (default: review,noindex)",
     )
+    rn = sub.add_parser(
+        "rename",
+        help="give a topic a new slug in topics.csv, pairs.csv and links.csv; its old URLs redirect",
+        description="Set topic OLD's slug to NEW in data/topics.csv (adding OLD to its old_slugs, so its "
+        "old URLs redirect permanently) and in every row of pairs.csv and links.csv that names it. Only "
+        "those rows change; every other byte of the files is kept, and each file is replaced atomically.",
+    )
+    rn.add_argument("old", metavar="OLD", help="the topic's slug now")
+    rn.add_argument("new", metavar="NEW", help="its new slug")
+    rn.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)"
+    )
     _review_parser(sub)
     return p
 
@@ -141,7 +154,7 @@ def _quick_build(args: argparse.Namespace, started: float) -> tuple[str, int | N
     """The no-change shortcut: (input key, exit status if the recorded outcome still holds, else None)."""
     from pipeline.site import quick
 
-    reports = args.reports or quick.default_reports_dir(args.out)
+    reports = args.reports or urls.default_reports_dir(args.out)
     key = quick.input_key(
         args.data,
         args.templates,
@@ -186,7 +199,7 @@ def _unchanged_summary(audit_result, html_path: Path) -> list[str]:
 
 def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if _is_remote(args.out):
+    if urls.is_remote(args.out):
         return _cmd_build_remote(args, started)
     key, code = _quick_build(args, started)
     if code is not None:
@@ -198,7 +211,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     inputs = load_inputs(args.data, args.templates, cfg)
-    reports = args.reports or report.default_reports_dir(args.out)
+    reports = args.reports or urls.default_reports_dir(args.out)
     audit: dict = {}
     from pipeline.data.queue import in_background
 
@@ -296,7 +309,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if not args.out.is_dir():
         print(f"Nothing to audit: {args.out}/ does not exist (run `python -m pipeline build` first).", file=sys.stderr)
         return 2
-    reports = args.reports or report.default_reports_dir(args.out)
+    reports = args.reports or urls.default_reports_dir(args.out)
     result, html = report.audit_and_report(
         args.out, cfg, args.out, reports, report.baseline_for_build(reports), workers=args.workers, rebase=True
     )
@@ -338,6 +351,27 @@ def cmd_pairs(args: argparse.Namespace) -> int:
         )
     else:
         print(f"{done.path} already lists every pair ({done.listed:,}); nothing to add.")
+    return 0
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    from pipeline.data.csvedit import Unreadable
+    from pipeline.data.rename import RenameRefused, rename
+
+    try:
+        done = rename(args.data, args.old, args.new)
+    except (RenameRefused, Unreadable) as exc:
+        print(f"Stopped: {exc}; nothing was changed.", file=sys.stderr)
+        return 2
+    where = []
+    if done.topic_line:
+        where.append(f"{args.data / 'topics.csv'} (line {done.topic_line}; '{done.old}' added to its old_slugs)")
+    for name, lines in done.rows.items():
+        if lines:
+            shown = ", ".join(str(n) for n in lines[:10]) + (", …" if len(lines) > 10 else "")
+            where.append(f"{args.data / name} ({len(lines)} row(s): line {shown})")
+    print(f"Renamed '{done.old}' to '{done.new}' in " + (" and ".join(where) or "no file (nothing named it)") + ".")
+    print(f"  The next build publishes the new URLs and redirects the old ones (/topics/{done.old}/ and its pairs).")
     return 0
 
 
@@ -405,7 +439,7 @@ def _print_problems(exc: ContractError, args: argparse.Namespace) -> None:
 
 
 def _problems_path(args: argparse.Namespace) -> Path:
-    from pipeline.site.quick import default_reports_dir
+    from pipeline.urls import default_reports_dir
 
     reports = getattr(args, "reports", None)
     out = getattr(args, "out", None)
@@ -429,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         "pairs": cmd_pairs,
         "audit": cmd_audit,
         "review": cmd_review,
+        "rename": cmd_rename,
         "queue": cmd_queue,
     }
     try:
@@ -480,11 +515,7 @@ def _dask_arguments(b: argparse.ArgumentParser) -> None:
 
 def _out_target(text: str):
     """--out: a folder (Path), or an fsspec URL such as s3://bucket/site kept as text (Dask engine only)."""
-    return text if _is_remote(text) else Path(text.removeprefix("file://"))
-
-
-def _is_remote(out) -> bool:
-    return isinstance(out, str) and "://" in out
+    return text if urls.is_remote(text) else Path(text.removeprefix("file://"))
 
 
 def _engine(args: argparse.Namespace, local):

@@ -1,14 +1,27 @@
-"""The one place that turns slugs into output paths and URLs."""
+"""The one place that turns slugs into output paths and URLs, and says where the reports go."""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import quote_plus, urlencode
 
 HOME = ""
 ABOUT = "about/"
 NOT_FOUND = "404.html"
 POLICY = "editorial-policy/"
+
+
+def is_remote(target: str | os.PathLike) -> bool:
+    """True for an fsspec URL other than a local file path (s3://bucket/prefix, gs://…, memory://…)."""
+    text = os.fspath(target)
+    return "://" in text and not text.startswith("file://")
+
+
+def default_reports_dir(out: Path) -> Path:
+    """Reports live next to the output folder, never inside it."""
+    return Path(out).resolve().parent / "reports"
 
 
 def pair_slug(a: str, b: str) -> str:

@@ -93,13 +93,23 @@ def test_the_preview_is_the_builds_page_and_the_form_shows_the_draft(site):
     assert preview == built.replace("<head>", f'<head>\n<base href="/site/{URL}">', 1)
 
 
+NIMH = "https://www.nimh.nih.gov/health/topics/post-traumatic-stress-disorder-ptsd"
+
+
 def test_approving_changes_exactly_that_row_and_publishes_the_page(site):
     client, data, out = site
     before = lines(data / "pairs.csv")
     text = "Mindfulness-based programmes are studied for PTSD.\n\nEvidence is mixed."
     r = client.post(
         PAIR,
-        data=form(client, status="approved", relationship=text, reviewed_by="Ana Ruiz", notes="checked <b>twice</b>"),
+        data=form(
+            client,
+            status="approved",
+            relationship=text,
+            sources=NIMH,  # a health page (PTSD is a condition) is approved only with a source
+            reviewed_by="Ana Ruiz",
+            notes="checked <b>twice</b>",
+        ),
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == PAIR + "?saved=1"
@@ -110,7 +120,13 @@ def test_approving_changes_exactly_that_row_and_publishes_the_page(site):
         b'mindfulness,post-traumatic-stress-disorder,approved,"Mindfulness-based programmes are studied for PTSD.',
         b"",
     ]
-    end = b'Evidence is mixed.",,Ana Ruiz,' + date.today().isoformat().encode() + b",checked <b>twice</b>,"
+    end = (
+        b'Evidence is mixed.",'
+        + NIMH.encode()
+        + b",Ana Ruiz,"
+        + date.today().isoformat().encode()
+        + b",checked <b>twice</b>,"
+    )
     assert after[6].startswith(end) and len(after[6]) == len(end) + 12  # the review's input hash
     row = CsvDoc.read(data / "pairs.csv").row(1)
     assert row["status"] == "approved" and row["reviewed_by"] == "Ana Ruiz"
@@ -182,8 +198,8 @@ def test_bulk_sets_a_status_in_one_write(site):
     client, data, _ = site
     csrf, _ = token(client)
     doc = CsvDoc.read(data / "pairs.csv")
-    h = row_hash(doc.row(1))
-    pairs = [f"mindfulness/post-traumatic-stress-disorder/{h}", "awe/compassion-fatigue/"]
+    h = row_hash(doc.row(2))
+    pairs = [f"awe/procrastination/{h}", "awe/mindfulness/"]  # not health pages: no source needed
     r = client.post(
         "/bulk",
         data={"csrf_token": csrf, "pair": pairs, "status": "approved", "reviewed_by": "Ana"},
@@ -192,18 +208,39 @@ def test_bulk_sets_a_status_in_one_write(site):
     assert r.status_code == 303
     rows = [CsvDoc.read(data / "pairs.csv").row(i) for i in range(4)]
     assert [(r["topic_a"], r["status"], r["reviewed_by"]) for r in rows[1:]] == [
-        ("mindfulness", "approved", "Ana"),
-        ("awe", "rejected", ""),
+        ("mindfulness", "review", ""),
+        ("awe", "approved", "Ana"),
         ("awe", "approved", "Ana"),
     ]
     assert "2 pair(s) set to approved" in client.get(r.headers["location"]).text
+
+
+def test_bulk_approval_of_a_health_page_without_a_source_is_refused(site):
+    client, data, _ = site
+    before = (data / "pairs.csv").read_bytes()
+    csrf, _ = token(client)
+    h = row_hash(CsvDoc.read(data / "pairs.csv").row(1))
+    r = client.post(
+        "/bulk",
+        data={
+            "csrf_token": csrf,
+            "pair": [f"mindfulness/post-traumatic-stress-disorder/{h}"],
+            "status": "approved",
+            "reviewed_by": "Ana",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 422
+    assert "an approved page about a health condition (&#39;post-traumatic-stress-disorder&#39;) needs" in r.text
+    assert (data / "pairs.csv").read_bytes() == before
 
 
 def test_previews_render_the_form_without_writing(site):
     client, data, _ = site
     before = (data / "pairs.csv").read_bytes()
     r = client.post(
-        PAIR + "/preview", data=form(client, status="approved", reviewed_by="Ana", relationship="New text <i>.")
+        PAIR + "/preview",
+        data=form(client, status="approved", reviewed_by="Ana", relationship="New text <i>.", sources=NIMH),
     )
     body = r.json()
     assert r.status_code == 200 and body["problems"] == [] and body["status"] == "approved"

@@ -42,6 +42,7 @@ TOPICS = [
         "https://en.wikipedia.org/wiki/Anxiety",
         "2026-11-20",
         "",
+        "",
     ],
     [
         "Default Mode Network",
@@ -56,6 +57,7 @@ TOPICS = [
         "https://doi.org/10.1073/pnas.98.2.676",
         "2026-11-21",
         "dmn",
+        "",
     ],
     [
         "Mindfulness",
@@ -69,6 +71,7 @@ TOPICS = [
         "start with five minutes a day",
         "",
         "2026-11-22",
+        "",
         "",
     ],
 ]

@@ -25,8 +25,16 @@ UTF8 = "save the file as 'CSV UTF-8'"
 SLUG_RULE = "lower-case letters, digits and single hyphens"
 NEED = "every topic needs name, kind and description"
 FORMULA = "write the words the page should show (a cell may not start with =, or with +, - or @ followed by a formula)"
+REVIEW_DATE = "data/pairs.csv:{}: column 'reviewed_on': an approved page needs the date of its review (YYYY-MM-DD, e.g. 2026-11-25)"
 # Folders that are not broken: they build (each has its own test below).
-ACCEPTED = {"accepted_oddities", "semicolon_separated", "utf16", "utf16_no_bom"}
+ACCEPTED = {
+    "accepted_oddities",
+    "semicolon_separated",
+    "utf16",
+    "utf16_no_bom",
+    "warned_not_stopped",
+    "pairs_use_old_slugs",
+}
 
 # (folder, every line of the message after the "Stopped: …" line, exit status)
 CASES = [
@@ -126,10 +134,6 @@ CASES = [
             (
                 "data/topics.csv:5: column 'old_slugs': old slug 'wonder' is also an old slug on line 3; "
                 "an old URL can redirect to one topic only"
-            ),
-            (
-                "data/pairs.csv:2: column 'topic_b': topic 'awe' is not a slug in topics.csv; "
-                "it is an old slug of 'sense-of-awe': write 'sense-of-awe'"
             ),
             (
                 "data/pairs.csv:3: column 'topic_b': topic 'Sense of Awe' is not a slug in topics.csv; "
@@ -240,6 +244,22 @@ CASES = [
                 f"data/topics.csv:4: column 'slug': slug '/tmp/mindfulness' is not a URL slug ({SLUG_RULE}); "
                 "did you mean 'tmp-mindfulness'?"
             ),
+        ],
+        2,
+    ),
+    (
+        "approval_incomplete",
+        [
+            (
+                "data/pairs.csv:2: column 'reviewed_by': an approved page needs the name of the editor who reviewed "
+                "it; fill 'reviewed_by', or set the status to 'review' until someone has"
+            ),
+            REVIEW_DATE.format(2),
+            (
+                "data/pairs.csv:2: column 'sources': an approved page about a health condition ('anxiety') needs at "
+                "least one source (an https:// URL) backing what it says"
+            ),
+            REVIEW_DATE.format(3),
         ],
         2,
     ),
@@ -373,3 +393,39 @@ def test_accepted_oddities_build_and_render_right(tmp_path, monkeypatch, capsys)
     # Four line breaks in a row are at most one blank line.
     assert "on purpose,\n\nwithout judgment." in mindful
     assert "\r" not in page + mindful
+
+
+def test_near_duplicate_categories_and_descriptions_that_are_not_sentences_warn(tmp_path, monkeypatch, capsys):
+    assert _run(BROKEN / "warned_not_stopped", tmp_path, monkeypatch) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    notes = [line.strip() for line in captured.out.splitlines() if line.strip().startswith("note: data/")]
+    assert notes == [
+        (
+            "note: data/topics.csv:3: column 'category': 'Relationships and Emotions' is spelled like the category "
+            "'Relationships & Emotions' (line 2) and would make a second heading; write it as 'Relationships & Emotions'"
+        ),
+        (
+            "note: data/topics.csv:3: column 'description': 'longing for the past' is not a sentence; write one to "
+            "three complete sentences that define the topic, starting with a capital letter and ending with a full stop"
+        ),
+        (
+            "note: data/topics.csv:4: column 'category': 'relationships & emotions' is spelled like the category "
+            "'Relationships & Emotions' (line 2) and would make a second heading; write it as 'Relationships & Emotions'"
+        ),
+    ]
+
+
+def test_pairs_naming_old_slugs_are_read_as_the_renamed_topic(tmp_path, monkeypatch, capsys):
+    assert _run(BROKEN / "pairs_use_old_slugs", tmp_path, monkeypatch) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: data/pairs.csv:2: column 'topic_a': 'awe' is an old slug of 'sense-of-awe' and is read as it; "
+        "`python -m pipeline rename awe sense-of-awe` updates the data files"
+    ) in out
+    assert "column 'topic_b': 'wonder' is an old slug of 'sense-of-awe'" in out
+    page = (tmp_path / "output" / "mindfulness-and-sense-of-awe" / "index.html").read_text(encoding="utf-8")
+    assert "Mindful attention can open a person to moments of awe." in page and "Jane Doe" in page
+    assert 'name="robots"' not in page
+    other = (tmp_path / "output" / "anxiety-and-sense-of-awe" / "index.html").read_text(encoding="utf-8")
+    assert '<meta name="robots" content="noindex">' in other

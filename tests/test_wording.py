@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
 import shutil
@@ -91,7 +90,9 @@ def test_every_pair_of_kinds_reads_correctly(kind_a, kind_b, variant_index, effe
     ctx = _context(a, b)
     names = topic_names(a, b)
     sentences = _generated_sentences(ctx)
-    assert len(ctx["effects"]) >= 3 and len(ctx["strategies"]) >= 4
+    assert len(ctx["strategies"]) >= 4
+    # Nothing links the two sample topics: one honest sentence, no effects, and the page is low-value.
+    assert ctx["low_value"] and ctx["effects"] == [] and len(ctx["link"]) == 1
     for sentence in sentences:
         assert check_sentence(sentence, names) == [], sentence
         assert not HEDGE_BREAKERS.search(sentence), sentence
@@ -129,7 +130,10 @@ def test_awkward_topics_build_without_a_single_known_fault(awkward_site):
     page = lxml.html.parse(str(out / "intrusive-thoughts-and-post-traumatic-stress-disorder" / "index.html")).getroot()
     text = page.text_content()
     assert "What Are Intrusive Thoughts?" in text
-    assert "How Intrusive Thoughts Affect Post-Traumatic Stress Disorder" in text
+    assert "Intrusive thoughts are a recognised symptom of PTSD" in text
+    assert "Intrusive Thoughts are a feature of Post-Traumatic Stress Disorder" in " ".join(text.split())
+    both = lxml.html.parse(str(out / "obsessive-compulsive-disorder-and-post-traumatic-stress-disorder" / "index.html"))
+    assert "Intrusive thoughts are a recognised feature of both" in both.getroot().text_content()
     assert "Intrusive thoughts is" not in text and "Ptsd" not in text
     assert "post-traumatic stress disorder (PTSD)" in text
 
@@ -181,35 +185,15 @@ def test_the_page_check_finds_exactly_what_the_sentence_check_finds():
     assert check_parts(["A clean page. It reads well.", "An hour (or two) [here]."], names) == []
 
 
-@pytest.mark.parametrize("kind_a, kind_b", list(itertools.product(KINDS, KINDS)))
-def test_three_effects_get_three_different_sentences(kind_a, kind_b):
-    """A topic lists up to three effects; no two of its bullets on a page may share a sentence shape
-    (anxiety × mindfulness once ended two of three bullets with the same words)."""
-    effects = ("low mood", "restless nights", "racing thoughts")
-    a = _topic(kind_a, 0, True)
-    a = dataclasses.replace(a, slug="0-" + a.slug, effects=effects)  # first in slug order: the page's X
-    b = _topic(kind_b, 1, False)
-    bullets = _context(a, b)["effects"]
-    shapes = set()
-    for bullet in bullets:
-        for e in effects:
-            bullet = re.sub(re.escape(e), "<effect>", bullet, flags=re.IGNORECASE)
-        shapes.add(bullet)
-    assert len(shapes) == len(bullets) == 3, bullets
-
-
-def test_an_effects_section_with_too_few_sentences_is_a_clear_error(tmp_path):
+def test_a_relation_without_a_fallback_sentence_is_a_clear_error(tmp_path):
     folder = tmp_path / "wording"
     shutil.copytree(ROOT / "templates" / "wording", folder)
-    effects = folder / "effects.toml"
-    effects.write_text(
-        effects.read_text(encoding="utf-8").replace(
-            '  "If {a} brings {effect}, easing into {b} gradually may help",\n', ""
-        ),
+    links = folder / "links.toml"
+    links.write_text(
+        links.read_text(encoding="utf-8").replace('"*>*" = "{S} involves {o}"\n', ""),
         encoding="utf-8",
     )
     with pytest.raises(ContractError) as caught:
         read_wording(folder)
     message = str(caught.value)
-    assert f"{folder}/effects.toml: key 'condition>practice.with_effect':" in message, message
-    assert "has 2 sentence(s)" in message, message
+    assert f"{folder}/links.toml: key 'relation.involves': needs a \"*>*\" sentence" in message, message

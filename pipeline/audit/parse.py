@@ -51,8 +51,8 @@ def kind_of(url: str) -> str:
     return _kind(url)
 
 
-KINDS = ("home", "hub", "pair", "404", "page")
-_KIND_CODE = {k: c for c, k in enumerate(KINDS)}
+PAGE_KINDS = ("home", "hub", "pair", "404", "page")
+_KIND_CODE = {k: c for c, k in enumerate(PAGE_KINDS)}
 
 
 def _kind(url: str) -> str:

@@ -26,7 +26,7 @@ from pipeline.audit.model import (
     PageRow,
 )
 from pipeline.audit.page_checks import _add, _Severity
-from pipeline.audit.parse import _KIND_CODE, KINDS, file_of
+from pipeline.audit.parse import _KIND_CODE, PAGE_KINDS, file_of
 from pipeline.audit.similarity import _Signatures, lsh_params, nearest_rows, page_shares
 from pipeline.audit.site_checks import duplicate_findings, link_graph, robots_findings, sitemap_findings
 from pipeline.audit.store import _ERROR, _NOINDEX, RecordStore
@@ -219,7 +219,7 @@ class PageRows(Sequence):
         return PageRow(
             url=url,
             file=st.rel[i],
-            kind=KINDS[st.kind[i]],
+            kind=PAGE_KINDS[st.kind[i]],
             indexable=not st.flags[i] & _NOINDEX,
             title=st.title[i],
             description_length=st.desc_len[i],
@@ -253,7 +253,7 @@ class PageRows(Sequence):
             s = share[p]
             yield (
                 url,
-                KINDS[kinds[i]],
+                PAGE_KINDS[kinds[i]],
                 not flags[i] & _NOINDEX,
                 words[i],
                 None if np.isnan(s) else s,

@@ -10,6 +10,9 @@ from urllib.parse import unquote, urlsplit
 
 from pipeline import urls
 from pipeline.config import Config
+from pipeline.content.connection_map import connection_map, hub_map
+from pipeline.content.connections import EMPTY as EMPTY_GRAPH
+from pipeline.content.connections import Graph
 from pipeline.content.language import (
     Mentions,
     Name,
@@ -23,7 +26,10 @@ from pipeline.content.language import (
     split_sentences,
     variant,
 )
-from pipeline.content.wording import EFFECTS_PER_PAGE, KIND_FIELDS, Wording, directed_keys, role_order, symmetric_keys
+from pipeline.content.linktext import Citations, link_text, plain
+from pipeline.content.page_context import HubContext, PairContext
+from pipeline.content.proofread import similar
+from pipeline.content.wording import KIND_FIELDS, Wording, role_order, symmetric_keys
 from pipeline.data.pairs import Neighbours, related_partners
 
 RELATED_PER_TOPIC = 4
@@ -50,7 +56,7 @@ def topic_records(topics_df) -> dict[str, Topic]:
     for r in topics_df.itertuples(index=False):
         out[r.slug] = Topic(
             r.slug,
-            make_name(r.name, r.name_in_text, r.abbreviation),
+            make_name(r.name, r.name_in_text, r.abbreviation, getattr(r, "number", "")),
             r.kind,
             r.description,
             r.category,
@@ -132,47 +138,13 @@ def _pick(options: list[Any], key: str, count: int) -> list[Any]:
     return [options[(start + i) % len(options)] for i in range(min(count, len(options)))]
 
 
-def _first(table: dict[str, Any], keys: list[str]) -> Any:
-    for k in keys:
-        if k in table:
-            return table[k]
-    raise KeyError(keys[-1])
-
-
-_EFFECT_WORDING: dict[tuple[int, str, str], tuple[Wording, list[str], list[str]]] = {}
-
-
-def _effect_wording(wording: Wording, kind_a: str, kind_b: str) -> tuple[list[str], list[str]]:
-    """The with-effect and general bullet templates for a (kind, kind), looked up once per wording."""
-    key = (id(wording), kind_a, kind_b)
-    held = _EFFECT_WORDING.get(key)
-    if held is None or held[0] is not wording:  # the wording is held, so its id is not reused
-        keys = directed_keys(kind_a, kind_b)
-        with_effect = _first({k: v["with_effect"] for k, v in wording.effects.items() if "with_effect" in v}, keys)
-        general = _first({k: v["general"] for k, v in wording.effects.items() if "general" in v}, keys)
-        if len(_EFFECT_WORDING) > 4096:
-            _EFFECT_WORDING.clear()
-        held = _EFFECT_WORDING[key] = (wording, with_effect, general)
-    return held[1], held[2]
-
-
-def _effects(a: Topic, b: Topic, page: str, wording: Wording, fields: _Fields) -> list[str]:
-    with_effect, general = _effect_wording(wording, a.kind, b.kind)
-    bullets = []
-    templates = _pick(with_effect, f"{page}|effects", EFFECTS_PER_PAGE)
-    for i, effect in enumerate(a.effects[:EFFECTS_PER_PAGE]):
-        fields["effect"], fields["Effect"] = effect, capitalise(effect)
-        bullets.append(_fill(templates[i % len(templates)], fields))
-    for template in _pick(general, f"{page}|general", max(0, 3 - len(bullets))):
-        bullets.append(_fill(template, fields))
-    return bullets
-
-
 def _strategies(a: Topic, b: Topic, x: Topic, page: str, wording: Wording, fields: _Fields) -> list[dict[str, str]]:
     items = []
     own = wording.own_strategy
     for topic in (a, b):
         for i, s in enumerate(topic.strategies[:2]):
+            if any(similar(s, t) for t in a.strategies[:2] if topic is b):
+                continue  # the first topic gives the same advice: say it once
             fields["topic"] = fields.mentions(topic.slug)
             fields["strategy"] = s
             items.append({"title": "", "text": _fill(variant(f"{page}|own|{topic.slug}|{i}", own), fields) + "."})
@@ -193,12 +165,6 @@ def _strategies(a: Topic, b: Topic, x: Topic, page: str, wording: Wording, field
 
 def _paragraphs(text: str) -> list[str]:
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
-
-
-@lru_cache(maxsize=1024)
-def _template_paragraphs(template: str) -> tuple[str, ...]:
-    """_paragraphs of a wording template (there are few; each is split once)."""
-    return tuple(_paragraphs(template))
 
 
 @lru_cache(maxsize=16384)
@@ -269,6 +235,24 @@ def _pair_sources(wording: Wording, own: tuple[str, ...], a: _Pieces, b: _Pieces
     return out
 
 
+def _cited_sources(cites: Citations, rest: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The page's sources: those cited in the text first, numbered as cited, then the others."""
+    out = [{"url": url, "label": cites.label(url)} for url in cites.order]
+    return out + [s for s in rest if s["url"] not in cites.order]
+
+
+class _MentionNames(dict):
+    """The Name of any topic, looked up when a page first mentions it (a page names a few topics of many)."""
+
+    def __init__(self, topics: dict[str, Topic]):
+        super().__init__()
+        self.topics = topics
+
+    def __missing__(self, slug: str) -> Name:
+        name = self[slug] = self.topics[slug].name
+        return name
+
+
 def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi: int = 158) -> str:
     """A 120–160 character summary from the page's own sentences, ending at a word boundary.
 
@@ -293,28 +277,45 @@ def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi
     return text
 
 
+def _filler(mentions: Mentions, wording: Wording):
+    """fill(template, roles, extra) for linktext: a sentence with the page's names in page order."""
+
+    def fill(template: str, roles: dict[str, Topic], extra: dict[str, str]) -> str:
+        return _fill(template, _Fields(mentions, roles, wording, extra))
+
+    return fill
+
+
 def pair_context(
-    row: dict[str, Any], topics: dict[str, Topic], nb: Neighbours, wording: Wording, cfg: Config
-) -> dict[str, Any]:
+    row: dict[str, Any],
+    topics: dict[str, Topic],
+    nb: Neighbours,
+    wording: Wording,
+    cfg: Config,
+    graph: Graph = EMPTY_GRAPH,
+) -> PairContext:
     """Everything the pair page template shows, for one pair."""
     a, b = topics[row["a"]], topics[row["b"]]
     page = urls.pair_slug(a.slug, b.slug)
     url = urls.pair_url(a.slug, b.slug)
-    mentions = Mentions({a.slug: a.name, b.slug: b.name})
+    mentions = Mentions(_MentionNames(topics))
     x, y = (a, b) if role_order(a.kind, b.kind) else (b, a)
     fields = _Fields(mentions, {"a": a, "b": b, "x": x, "y": y}, wording, {})
     h1, title = pair_titles(a.name, b.name, cfg.audit.title_max)
     intro = _fill(variant(f"{page}|intro", wording.page["intro"]), fields)
     editorial = bool(row["relationship"])
+    cites = Citations(lambda u: source_label(u, wording))
+    said = link_text(a, b, page, graph, topics, wording, _filler(mentions, wording), cites)
+    link_runs = said.link
     if editorial:
-        link = _paragraphs(row["relationship"])
-        link_note = ""
-    else:
-        template = _first(wording.link, symmetric_keys(x.kind, y.kind))
-        link = [_fill(p, fields) for p in _template_paragraphs(variant(f"{page}|link", template))]
-        link_note = variant(f"{page}|note", wording.page["unreviewed_note"])
-    effects_lead = _fill(variant(f"{page}|effects_lead", wording.page["effects_lead"]), fields)
-    effects = _effects(a, b, page, wording, fields)
+        link_runs = [[{"text": p, "url": "", "cites": []}] for p in _paragraphs(row["relationship"])]
+        link_runs += said.link[: len(said.direct)]  # the editor's text, then the direct links
+    link = [plain(p) for p in link_runs]
+    # What the pipeline wrote of the link section (not the editor's text, not the links' notes): proofread.
+    link_generated = [plain(p, notes=False) for p in said.link if not editorial or p in link_runs]
+    link_note = variant(f"{page}|note", wording.page["unchecked_note"]) if said.unchecked and not editorial else ""
+    effects_lead = _fill(variant(f"{page}|effects_lead", wording.page["effects_lead"]), fields) if said.effects else ""
+    effects = [plain(p) for p in said.effects]
     strategies_lead = _fill(variant(f"{page}|strategies_lead", wording.page["strategies_lead"]), fields)
     strategies = _strategies(a, b, x, page, wording, fields)
     cta_lead = _fill(variant(f"{page}|cta", wording.page["cta_lead"]), fields)
@@ -357,7 +358,11 @@ def pair_context(
         "b": pb.block,
         "link_heading": f"The Link Between {a.name.heading} and {b.name.heading}",
         "link": link,
+        "link_runs": link_runs,
+        "link_generated": link_generated,
         "link_note": link_note,
+        "low_value": said.low_value and not editorial,
+        "effects_runs": said.effects,
         "effects_heading": f"How {a.name.heading} {a.name.verb('Affects')} {b.name.heading}",
         "effects_lead": effects_lead,
         "effects": effects,
@@ -365,7 +370,8 @@ def pair_context(
         "strategies": strategies,
         "related": related,
         "hubs": hubs,
-        "sources": _pair_sources(wording, row["sources"], pa, pb),
+        "sources": _cited_sources(cites, _pair_sources(wording, row["sources"], pa, pb)),
+        "connection_map": connection_map(a, b, said, topics, wording.links["map"]),
         "reviewed_by": row["reviewed_by"],
         "reviewer": row.get("reviewer"),  # a person_link() when reviewed_by names a person in people.csv
         "reviewed_on": row["reviewed_on"],
@@ -415,8 +421,14 @@ def hub_title(name: Name, limit: int = 60) -> str:
 
 
 def hub_context(
-    topic: Topic, partners: list[Topic], statuses: dict[str, str], cfg: Config, wording: Wording
-) -> dict[str, Any]:
+    topic: Topic,
+    partners: list[Topic],
+    statuses: dict[str, str],
+    cfg: Config,
+    wording: Wording,
+    graph: Graph = EMPTY_GRAPH,
+    topics: dict[str, Topic] | None = None,
+) -> HubContext:
     """A topic's hub page: what it is and every pair page it appears on."""
     url = urls.hub_url(topic.slug)
     pairs = []
@@ -444,6 +456,7 @@ def hub_context(
         "h1": topic.name.display,
         "description": description,
         "bring_heading": f"What {topic.name.heading} Can Bring",
+        "map_heading": "Known Links at a Glance",
         "pairs_heading": f"How {topic.name.heading} {topic.name.verb('Connects')} with Other Topics",
         "topic": _topic_block(topic),
         "effects": [capitalise(e) for e in topic.effects],
@@ -451,6 +464,9 @@ def hub_context(
         "sources": _sources(wording, topic.sources),
         "disclaimer": wording.disclaimer,
         "pairs": pairs,
+        "connection_map": hub_map(topic, graph, topics, wording.links["map"])
+        if topics and graph.by_topic.get(topic.slug)
+        else None,
         "updated_on": topic.updated_on,
         "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": url, "label": topic.name.display}],
     }

@@ -64,7 +64,23 @@ _DANGLING = {
     "into",
     "such",
 }
-_UNCOUNTABLE_S = {"news", "mathematics", "physics", "ethics", "dynamics", "economics", "politics", "genetics", "stress"}
+# Grammatical number: inflect decides from a name's head noun, except for these words. Singular:
+# names of one thing that end like a plural (inflect would make 'bias' the plural of 'bia'), and
+# uncountable nouns in -s. Plural: words inflect might not know. Words ending in -ness, -ss, -us,
+# -is (stress, nucleus, diagnosis, thesis) are singular too. topics.csv's `number` column overrides
+# all of this for one topic.
+SINGULAR_WORDS = frozenset(
+    {
+        "bias", "atlas", "canvas", "diagnosis", "thesis", "status", "nucleus", "stress", "news", "mathematics",
+        "physics", "ethics", "dynamics", "economics", "politics", "genetics", "diabetes", "series", "species",
+        "analysis", "hypnosis", "psychosis", "neurosis", "apparatus", "chaos", "ethos", "pathos", "corpus",
+        "herpes", "measles", "mumps", "rabies", "lens", "gas", "bus", "plus", "iris", "pelvis", "focus",
+    }
+)  # fmt: skip
+PLURAL_WORDS = frozenset(
+    {"habits", "memories", "dreams", "hormones", "nuclei", "stimuli", "criteria", "phenomena", "data", "people"}
+)
+_SINGULAR_ENDINGS = ("ness", "ss", "us", "is", "ics")
 
 
 def default_name_in_text(name: str) -> str:
@@ -103,18 +119,20 @@ def head_noun(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def is_plural(text: str) -> bool:
-    """Whether a noun phrase takes a plural verb ('intrusive thoughts are')."""
-    head = head_noun(text)
-    low = head.lower()
-    if (
-        not head
-        or _ACRONYM.match(head)
-        or low in _UNCOUNTABLE_S
-        or not low.endswith("s")
-        or low.endswith(("ss", "us", "is"))
-    ):
+    """Whether a noun phrase takes a plural verb ('intrusive thoughts are', 'the negativity bias is')."""
+    return word_is_plural(head_noun(text))
+
+
+@lru_cache(maxsize=65536)
+def word_is_plural(head: str) -> bool:
+    """Whether one head noun is plural: the exceptions above, then inflect's singular_noun."""
+    low = head.lower().rsplit("-", 1)[-1]  # 'people-pleasing' is about pleasing, 'mind-wandering' wandering
+    if not head or _ACRONYM.match(head) or low in SINGULAR_WORDS or low.endswith(_SINGULAR_ENDINGS):
         return False
-    return bool(_inflect.singular_noun(low))
+    if low in PLURAL_WORDS:
+        return True
+    singular = _inflect.singular_noun(low)
+    return bool(singular) and singular != low
 
 
 @lru_cache(maxsize=65536)
@@ -188,9 +206,9 @@ def agree(sentence: str, plural_names: list[str]) -> str:
     return sentence
 
 
-def possessive(text: str) -> str:
-    """'PTSD’s', 'the amygdala’s', 'intrusive thoughts’'."""
-    return text + ("’" if is_plural(text) else "’s")
+def possessive(text: str, plural: bool | None = None) -> str:
+    """'PTSD’s', 'the negativity bias’s', 'intrusive thoughts’' (`plural` overrides the name's own number)."""
+    return text + ("’" if (is_plural(text) if plural is None else plural) else "’s")
 
 
 def title_case(text: str) -> str:
@@ -274,6 +292,7 @@ class Name:
     display: str
     text: str
     abbreviation: str = ""
+    number: str = ""  # "singular" or "plural" from topics.csv; empty: read from the head noun
 
     @property
     def heading(self) -> str:
@@ -284,7 +303,7 @@ class Name:
 
     @property
     def plural(self) -> bool:
-        return is_plural(self.text)
+        return self.number == "plural" if self.number else is_plural(self.text)
 
     def verb(self, singular: str) -> str:
         """A verb in a heading, agreeing with this name: 'Is'/'Are', 'Affects'/'Affect'."""
@@ -301,11 +320,11 @@ class Name:
         return article + self.abbreviation
 
 
-def make_name(name: str, name_in_text: str = "", abbreviation: str = "") -> Name:
+def make_name(name: str, name_in_text: str = "", abbreviation: str = "", number: str = "") -> Name:
     """Build a topic's Name from its spreadsheet cells."""
     text = name_in_text or default_name_in_text(name)
     abbr = abbreviation if abbreviation and not re.search(rf"\b{re.escape(abbreviation)}\b", text) else ""
-    return Name(name, text, abbr)
+    return Name(name, text, abbr, number)
 
 
 def phrase(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -149,3 +150,89 @@ def check_parts(parts: list[str], names: dict[str, tuple[str, str]]) -> list[Fau
     if _surely_clean(parts, names):
         return []
     return [fault for p in parts for sentence in split_sentences(p) for fault in check_sentence(sentence, names)]
+
+
+# Verbs whose form shows number, as templates use them after a topic's name.
+_SINGULAR_VERBS = frozenset(
+    "is has was does affects raises lowers worsens eases connects involves relies draws tends brings makes "
+    "can't isn't doesn't".split()
+)
+_PLURAL_VERBS = frozenset(
+    "are have were do affect raise lower worsen ease connect involve rely draw tend bring make aren't don't".split()
+)
+_CLAUSES = re.compile(r",? (?:and|while|but|whereas) |; |: ")
+_PREDICATE = re.compile(r"\b(?:is|are|was|were|can|may|has|have|tends? to)\b .+$")
+_WORD = re.compile(r"[\w’'-]+")
+
+
+@lru_cache(maxsize=8192)
+def _number_patterns(name: str) -> tuple[re.Pattern, re.Pattern]:
+    """A topic name followed by its verb, and a heading's verb followed by the name ('What Are X?')."""
+    n = re.escape(name)
+    return (
+        # The name as a subject: at the sentence's start, after a clause break or a subordinating word.
+        re.compile(
+            rf"(?:^|(?<=[,:;] )|(?<=\bwhen )|(?<=\bif )|(?<=\bwhile )|(?<=\bbecause )|(?<=\bhow )|(?<=\bthat )){n} ([\w’']+)",
+            re.IGNORECASE,
+        ),
+        re.compile(rf"\b(is|are|was|were) {n}\?", re.IGNORECASE),
+    )
+
+
+def check_number(sentence: str, numbers: dict[str, bool]) -> list[Fault]:
+    """Verbs that disagree with a topic name's number: 'the negativity bias are', 'What Are Confirmation Bias?'."""
+    faults = []
+    low = sentence.lower()
+    for name, plural in numbers.items():
+        if name.lower() not in low:
+            continue
+        after, heading = _number_patterns(name)
+        verbs = [m.group(1).lower() for m in after.finditer(sentence)]
+        verbs += [m.group(1).lower() for m in heading.finditer(sentence)]
+        for verb in verbs:
+            if (verb in _PLURAL_VERBS) if not plural else (verb in _SINGULAR_VERBS):
+                want = "plural" if plural else "singular"
+                faults.append(Fault("number agreement", sentence, f"'{name}' is {want} but takes '{verb}'"))
+    return faults
+
+
+def check_predicates(sentence: str) -> list[Fault]:
+    """A sentence whose clauses end in the same predicate: 'Anger is a feeling, and awe is a feeling.'"""
+    seen: set[str] = set()
+    for clause in _CLAUSES.split(sentence.rstrip(".!?")):
+        m = _PREDICATE.search(clause)
+        if not m:
+            continue
+        predicate = " ".join(_WORD.findall(m.group(0).lower()))
+        if predicate in seen and len(predicate.split()) >= 3:
+            return [Fault("repeated predicate", sentence, predicate)]
+        seen.add(predicate)
+    return []
+
+
+def _shingles(text: str, names: tuple[str, ...], n: int = 3) -> set[tuple[str, ...]]:
+    low = text.lower()
+    for name in names:
+        low = low.replace(name.lower(), " ")
+    words = _WORD.findall(low)
+    return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+def similar(first: str, second: str, names: tuple[str, ...] = (), threshold: float = 0.5) -> bool:
+    """Whether two bullets say nearly the same words (3-word shingles, names masked)."""
+    a, b = _shingles(first, names), _shingles(second, names)
+    if not (a and b):
+        return False
+    shared = len(a & b)
+    # Nearly the same words, or one bullet said again inside a longer one.
+    return shared / len(a | b) > threshold or shared / min(len(a), len(b)) >= 0.8
+
+
+def check_list(items: list[str], names: tuple[str, ...] = (), threshold: float = 0.5) -> list[Fault]:
+    """Bullets of one list that say the same thing in nearly the same words (3-word shingles, names
+    masked, Jaccard above `threshold`)."""
+    faults = []
+    for i, j in itertools.combinations(range(len(items)), 2):
+        if similar(items[i], items[j], names, threshold):
+            faults.append(Fault("near-identical bullets", items[j], f"repeats: {items[i][:60]}"))
+    return faults

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipeline.content.language import placeholders
 from pipeline.data.validate import KINDS
@@ -14,8 +15,7 @@ from pipeline.problems import ContractError, Problem
 ROLE_ORDER = ("practice", "brain", "process", "behavior", "trait", "emotion", "phenomenon", "condition")
 KIND_FIELDS = ("label", "aspect", "presence", "help", "track")
 _TOPIC_FIELDS = {"", "_aspect", "_presence", "_help", "_label", "_track"}
-EFFECTS_PER_PAGE = 3  # effects of X a pair page lists, each in its own sentence from effects.toml
-FILES = ("kinds", "link", "effects", "strategies", "page", "sources")
+FILES = ("kinds", "strategies", "page", "sources", "links")
 
 
 def _allowed(letters: str) -> set[str]:
@@ -28,12 +28,11 @@ def _allowed(letters: str) -> set[str]:
 
 
 ALLOWED = {
-    "link": _allowed("xy"),
-    "effects": _allowed("ab") | {"effect", "Effect"},
     "strategies": _allowed("xy") | {"topic", "strategy"},
     "page": _allowed("ab"),
     "kinds": {"x"},
     "sources": {"doi"},
+    "links": _allowed("soabv") | {"first", "second", "items"},
 }
 
 
@@ -42,14 +41,14 @@ class Wording:
     """Every sentence template, keyed as in the TOML files."""
 
     kinds: dict[str, dict[str, str]]
-    link: dict[str, list[str]]
-    effects: dict[str, dict[str, list[str]]]
     strategies: dict[str, list[dict[str, str]]]
     own_strategy: list[str]
     page: dict[str, list[str]]
     disclaimer: str
     publishers: dict[str, str]
     doi_label: str
+    # links.toml: "relation.<name>" → {"subject>object" kinds key: sentence}; bridge, shared, none, effects.
+    links: dict[str, Any] = field(default_factory=dict)
 
 
 def _walk(value: object, path: str):
@@ -95,36 +94,50 @@ def parse_wording(raw: dict[str, dict], folder: str = "templates/wording") -> Wo
         for f in KIND_FIELDS:
             if not kinds.get(kind, {}).get(f):
                 problems.append(Problem(f"{folder}/kinds.toml", 0, f"{kind}.{f}", "is missing"))
-    for name, fallback in (("link", "*+*"), ("effects", "*>*"), ("strategies", "*+*")):
+    for name, fallback in (("strategies", "*+*"),):
         if fallback not in raw[name]:
             problems.append(Problem(f"{folder}/{name}.toml", 0, fallback, "the fallback section is missing"))
-    for key, section in raw["effects"].items():
-        shapes = section.get("with_effect") if isinstance(section, dict) else None
-        if shapes is not None and len(shapes) < EFFECTS_PER_PAGE:
-            problems.append(
-                Problem(
-                    f"{folder}/effects.toml",
-                    0,
-                    f"{key}.with_effect",
-                    f"has {len(shapes)} sentence(s); a page lists up to {EFFECTS_PER_PAGE} effects and needs a "
-                    "different sentence for each",
-                )
-            )
+    problems += _check_links(raw.get("links", {}), folder)
     if problems:
         raise ContractError(problems)
     strategies = {k: v["steps"] for k, v in raw["strategies"].items() if isinstance(v, dict)}
     page = {k: v for k, v in raw["page"].items() if isinstance(v, list)}
     return Wording(
         kinds={k: dict(v) for k, v in kinds.items()},
-        link={k: v["variants"] for k, v in raw["link"].items()},
-        effects={k: v for k, v in raw["effects"].items()},
         strategies=strategies,
         own_strategy=raw["strategies"].get("own", ["For {topic}: {strategy}"]),
         page=page,
         disclaimer=raw["page"]["disclaimer"],
         publishers=dict(raw.get("sources", {}).get("publishers", {})),
         doi_label=raw.get("sources", {}).get("doi", "doi:{doi}"),
+        links=raw.get("links", {}),
     )
+
+
+_LINK_SECTIONS = {
+    "bridge": ("lead",),
+    "shared": ("effects", "strategies"),
+    "none": ("text",),
+    "effects": ("chain",),
+}
+
+
+def _check_links(raw: dict[str, Any], folder: str) -> list[Problem]:
+    """links.toml words every relation (with a "*>*" fallback) and every section the pages use."""
+    from pipeline.data.links import EDITOR, RELATIONS
+
+    file = f"{folder}/links.toml"
+    problems = []
+    for relation in (*RELATIONS, EDITOR):
+        if "*>*" not in raw.get(f"relation.{relation}", {}):
+            problems.append(Problem(file, 0, f"relation.{relation}", 'needs a "*>*" sentence for any pair of kinds'))
+    every = (*RELATIONS, EDITOR)
+    sections = (*_LINK_SECTIONS.items(), ("map", every), ("bridge.same_object", every), ("bridge.same_subject", every))
+    for section, keys in sections:
+        for key in keys:
+            if not raw.get(section, {}).get(key):
+                problems.append(Problem(file, 0, f"{section}.{key}", "is missing"))
+    return problems
 
 
 def read_wording(folder: Path) -> Wording:

@@ -13,12 +13,13 @@ from urllib.parse import urlsplit
 import pandas as pd
 from slugify import slugify
 
+from pipeline.config import STATUSES
 from pipeline.data.load import Table
 from pipeline.data.review_hash import is_input_hash
 from pipeline.problems import Problem
 
 KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")
-STATUSES = ("approved", "review", "noindex", "rejected")
+NUMBERS = ("singular", "plural")  # topics.csv `number`: overrides the grammatical number read from the name
 TOPIC_REQUIRED = ("name", "kind", "description")
 PAIR_REQUIRED = ("topic_a", "topic_b")
 REQUIRED = {"topics": TOPIC_REQUIRED, "pairs": PAIR_REQUIRED}
@@ -36,6 +37,7 @@ KNOWN_COLUMNS = {
         "sources",
         "updated_on",
         "old_slugs",
+        "number",
     ),
     "pairs": (
         "topic_a",
@@ -252,6 +254,12 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
                 by_name_slug.setdefault(slug, (line, name))
         sources = _check_urls(row.get("sources", ""), f, line, "sources", problems)
         updated = _check_date(row.get("updated_on", ""), f, line, "updated_on", problems)
+        number = row.get("number", "").lower()
+        if number and number not in NUMBERS:
+            problems.append(
+                Problem(f, line, "number", f"number {show(row['number'])} is not one of {', '.join(NUMBERS)}")
+            )
+            number = ""
         old = split_list(row.get("old_slugs", ""), "")
         for o in old:
             if not _SLUG.match(o):
@@ -283,6 +291,7 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
                     "sources": sources,
                     "updated_on": updated,
                     "old_slugs": tuple(o for o in old if _SLUG.match(o)),
+                    "number": number,
                     "line": line,
                 }
             )
@@ -307,9 +316,17 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
 
 
 def validate_pairs(
-    table: Table | None, slugs: set[str], renamed: dict[str, str] | None = None
+    table: Table | None,
+    slugs: set[str],
+    renamed: dict[str, str] | None = None,
+    kinds: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check pairs.csv against itself and the known topic slugs (`renamed`: old slug → new slug)."""
+    """Check pairs.csv against itself and the known topic slugs.
+
+    A topic named by an old slug (`renamed`: old slug → new slug) is read as the topic it now is
+    (pair_notes says so). With `kinds` (slug → kind), an approved pair must name its reviewer and
+    review date, and one about a condition must cite a source (approval_problems).
+    """
     problems: list[Problem] = []
     if table is None:
         return pd.DataFrame(columns=list(PAIR_COLUMNS)), problems
@@ -317,14 +334,13 @@ def validate_pairs(
     seen: dict[tuple[str, str], int] = {}
     records = []
     ordered = sorted(slugs)
+    renamed = renamed or {}
     for row, line in zip(table.rows, table.lines):
         ok = _required(row, PAIR_REQUIRED, f, line, problems, "pair")
-        a, b = row.get("topic_a", ""), row.get("topic_b", "")
+        a, b = (renamed.get(row.get(c, ""), row.get(c, "")) for c in ("topic_a", "topic_b"))
         for col, val in (("topic_a", a), ("topic_b", b)):
             if val and val not in slugs:
-                if renamed and val in renamed:
-                    hint = f"; it is an old slug of '{renamed[val]}': write '{renamed[val]}'"
-                elif make_slug(val) in slugs:
+                if make_slug(val) in slugs:
                     hint = f"; did you mean '{make_slug(val)}'?"
                 else:
                     hint = _suggest(val, ordered)
@@ -372,6 +388,8 @@ def validate_pairs(
                 )
             )
             ok = False
+        if ok and status == "approved" and kinds is not None and a in kinds and b in kinds:
+            problems += approval_problems(row, f, line, [kinds.get(a, ""), kinds.get(b, "")], (a, b))
         if ok:
             records.append(
                 {
@@ -387,3 +405,96 @@ def validate_pairs(
                 }
             )
     return pd.DataFrame.from_records(records, columns=list(PAIR_COLUMNS)), problems
+
+
+HEALTH_KINDS = ("condition",)  # a page about one of these is a health page: approving it needs a source
+
+
+def approval_problems(
+    row: dict[str, str], file: str, line: int, kinds: list[str], slugs: tuple[str, str]
+) -> list[Problem]:
+    """What an approved row lacks: a reviewer, a review date and, on a health page, a source."""
+    found = []
+    if not row.get("reviewed_by", ""):
+        found.append(
+            Problem(
+                file,
+                line,
+                "reviewed_by",
+                "an approved page needs the name of the editor who reviewed it; fill 'reviewed_by', "
+                "or set the status to 'review' until someone has",
+            )
+        )
+    if not row.get("reviewed_on", ""):
+        found.append(
+            Problem(
+                file, line, "reviewed_on", "an approved page needs the date of its review (YYYY-MM-DD, e.g. 2026-11-25)"
+            )
+        )
+    health = [s for s, k in zip(slugs, kinds) if k in HEALTH_KINDS]
+    if health and not row.get("sources", ""):
+        found.append(
+            Problem(
+                file,
+                line,
+                "sources",
+                f"an approved page about a health condition ({show(health[0])}) needs at least one source "
+                "(an https:// URL) backing what it says",
+            )
+        )
+    return found
+
+
+def pair_notes(table: Table | None, renamed: dict[str, str]) -> list[str]:
+    """Pairs that name a topic by an old slug: read as the topic it now is, and how to update the file."""
+    if table is None or not renamed:
+        return []
+    notes = []
+    for row, line in zip(table.rows, table.lines):
+        for col in ("topic_a", "topic_b"):
+            old = row.get(col, "")
+            if old in renamed:
+                notes.append(
+                    f"{table.file}:{line}: column '{col}': '{old}' is an old slug of '{renamed[old]}' and is read as "
+                    f"it; `python -m pipeline rename {old} {renamed[old]}` updates the data files"
+                )
+    return notes
+
+
+def _category_key(name: str) -> str:
+    """Categories that differ only in case, spaces or '&' against 'and' are the same heading."""
+    return " ".join(name.lower().replace("&", " and ").replace("+", " and ").split())
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'’”)\]]*$")
+
+
+def topic_notes(table: Table | None) -> list[str]:
+    """Warnings that do not stop the build: a category spelled like an earlier one, a description
+    that is not a sentence."""
+    if table is None:
+        return []
+    notes = []
+    first: dict[str, tuple[str, int]] = {}
+    for row, line in zip(table.rows, table.lines):
+        category = row.get("category", "")
+        if category:
+            spelled, at = first.setdefault(_category_key(category), (category, line))
+            if spelled != category:
+                notes.append(
+                    f"{table.file}:{line}: column 'category': {show(category)} is spelled like the category "
+                    f"{show(spelled)} (line {at}) and would make a second heading; write it as {show(spelled)}"
+                )
+        description = row.get("description", "")
+        if description and not _is_sentence(description):
+            notes.append(
+                f"{table.file}:{line}: column 'description': {show(description)} is not a sentence; write one to "
+                "three complete sentences that define the topic, starting with a capital letter and ending with a "
+                "full stop"
+            )
+    return notes
+
+
+def _is_sentence(text: str) -> bool:
+    first = next((c for c in text if c.isalnum()), "")
+    return bool(_SENTENCE_END.search(text)) and not first.islower() and len(text.split()) >= 3

@@ -43,6 +43,7 @@ from pipeline import urls
 from pipeline.data.pairs import join_count
 from pipeline.site import build as b
 from pipeline.site.history import PAGES_FILE, pages_text, removed_pages
+from pipeline.urls import is_remote
 
 # Per worker process: the prepared payload of the current build and its Jinja environment.
 _WORKER: dict[str, Any] = {}
@@ -52,12 +53,6 @@ _WORKER_LOCK = threading.Lock()
 # ---------------------------------------------------------------------------------------------
 # Targets
 # ---------------------------------------------------------------------------------------------
-
-
-def is_remote(target: str | os.PathLike) -> bool:
-    """True for an fsspec URL other than a local file path (s3://bucket/prefix, gs://…, memory://…)."""
-    text = os.fspath(target)
-    return "://" in text and not text.startswith("file://")
 
 
 def _local_path(target: str | os.PathLike) -> Path:
@@ -98,6 +93,7 @@ def _payload(inputs: b.Inputs) -> dict[str, Any]:
         "wording": inputs.wording,
         "topics": s["topics"],
         "nb": s["nb"],
+        "graph": s["graph"],
         "editorial": s["editorial"],
         "overlay": s["overlay"],
         "slugs": s["slugs"],
@@ -149,7 +145,9 @@ def render_partition(
 
     def render_batch() -> None:
         """Render a batch one step at a time (build.render_pairs), send it in one fs.pipe, fill in its places."""
-        done = b.render_pairs([(row, nm) for *_, row, nm in todo], topics, nb, wording, cfg, env, site)
+        done = b.render_pairs(
+            [(row, nm) for *_, row, nm in todo], topics, nb, wording, cfg, env, site, payload["graph"]
+        )
         fs.pipe(
             {f"{base}/{urls.output_path(url)}": r[5].encode("utf-8") for (_, _, _, url, _, _), r in zip(todo, done)}
         )

@@ -54,11 +54,6 @@ CSV_COLUMNS = [
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def default_reports_dir(out: Path) -> Path:
-    """Reports live next to the output folder, never inside it."""
-    return Path(out).resolve().parent / "reports"
-
-
 def cache_file(reports: Path) -> Path:
     return Path(reports) / CACHE_NAME
 
@@ -151,7 +146,6 @@ def _csv_writer(f) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Charts: inline SVG drawn here, no scripts or external files
 
-_SEV_COLOURS = {"error": "#c0362c", "warning": "#c77700", "info": "#3b6fd4"}
 _SERIES = (("indexable", "#0d5c4a"), ("noindex", "#9fc7bb"))
 
 

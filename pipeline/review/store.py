@@ -155,7 +155,8 @@ class Store:
         table, problems = parse_csv(new, str(self.path), PAIR_REQUIRED)
         topics = inputs.topics
         renamed = {o: s for s, olds in zip(topics["slug"], topics["old_slugs"]) for o in olds}
-        pairs, more = validate_pairs(table, set(topics["slug"]), renamed)
+        kinds = dict(zip(topics["slug"], topics["kind"]))  # approving a health page needs a source
+        pairs, more = validate_pairs(table, set(topics["slug"]), renamed, kinds)
         return dataclasses.replace(inputs, pairs=pairs), problems + more
 
     def proposed(self, edit: Edit) -> tuple[Inputs, list[Problem]]:

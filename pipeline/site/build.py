@@ -20,11 +20,14 @@ import pandas as pd
 
 from pipeline import urls
 from pipeline.config import Config
+from pipeline.content.connections import EMPTY as EMPTY_GRAPH
+from pipeline.content.connections import make_graph
 from pipeline.content.context import Topic, hub_context, pair_context, topic_records
 from pipeline.content.language import split_sentences
 from pipeline.content.people import person_link
-from pipeline.content.proofread import check_parts, topic_names
+from pipeline.content.proofread import check_list, check_number, check_parts, check_predicates, topic_names
 from pipeline.content.wording import Wording, read_wording
+from pipeline.data import links as links_file
 from pipeline.data.load import read_csv, read_inputs
 from pipeline.data.pairs import (
     check_scale,
@@ -42,6 +45,8 @@ from pipeline.data.validate import (
     STATUSES,
     declared_slugs,
     header_notes,
+    pair_notes,
+    topic_notes,
     validate_pairs,
     validate_topics,
 )
@@ -86,6 +91,7 @@ class Inputs:
     cfg: Config
     notes: tuple[str, ...] = ()
     people: dict[str, Person] = field(default_factory=dict)  # data/people.csv by id (empty without it)
+    links: pd.DataFrame | None = None  # data/links.csv, validated (pipeline.data.links)
 
 
 @dataclass(slots=True)
@@ -141,14 +147,22 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     """Read and validate everything; raise one ContractError with every problem."""
     topics_t, pairs_t, problems = read_inputs(data_dir, REQUIRED)
     topics, pairs = pd.DataFrame(), pd.DataFrame()
+    links_t, links = None, None
+    renamed: dict[str, str] = {}
     file = str(data_dir / "topics.csv")
     if topics_t is not None and topics_t.header:
         topics, more = validate_topics(topics_t)
         problems += more
         # Pairs may name a topic whose own row has a problem: that row is blamed, not the pair.
         renamed = {o: s for s, olds in zip(topics["slug"], topics["old_slugs"]) for o in olds}
-        pairs, more = validate_pairs(pairs_t, set(topics["slug"]) | declared_slugs(topics_t), renamed)
+        kinds = dict(zip(topics["slug"], topics["kind"]))
+        pairs, more = validate_pairs(pairs_t, set(topics["slug"]) | declared_slugs(topics_t), renamed, kinds)
         problems += more
+        links_t, more = read_csv(data_dir / links_file.FILE, links_file.LINK_REQUIRED, optional=True)
+        problems += more
+        if links_t is not None and links_t.header:
+            links, more = links_file.validate_links(links_t, set(topics["slug"]) | declared_slugs(topics_t), renamed)
+            problems += more
         if len(topics_t.rows) < 2:
             problems.append(problems_for_few(data_dir))
         for check in (
@@ -169,12 +183,14 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     if problems:
         raise ContractError(problems)
     notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
+    notes += header_notes(links_t, links_file.LINK_KNOWN)
+    notes += topic_notes(topics_t) + pair_notes(pairs_t, renamed)
     notes += header_notes(people_t, PEOPLE_COLUMNS)
     notes += policy_note(cfg)
     if pairs_t is not None:
         reviewers = [(line, row.get("reviewed_by", "")) for row, line in zip(pairs_t.rows, pairs_t.lines)]
         notes += reviewer_notes(pairs_t.file, reviewers, people)
-    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes), people)
+    return Inputs(topics, pairs, wording, templates, cfg, tuple(notes), people, links)
 
 
 def problems_for_few(data_dir: Path):
@@ -217,13 +233,15 @@ def _own_and_total(ctx: dict[str, Any]) -> tuple[int, int]:
     return own_words, own_words + word_count(generated)
 
 
-def gate(row: dict[str, Any], own: int, total: int, cfg: Config) -> str:
+def gate(row: dict[str, Any], own: int, total: int, cfg: Config, low_value: bool = False) -> str:
     """The status a page is published with: editors decide; otherwise default plus quality."""
     if row["editorial"] and row["status"]:
         return row["status"]
     status = row["status"] or cfg.default_status
     if status == "approved" and (total < cfg.quality.min_words or own / max(total, 1) < cfg.quality.min_unique_share):
         return "review"
+    if status == "approved" and low_value:  # nothing known connects the two: published, never indexed
+        return "noindex"
     return status
 
 
@@ -231,9 +249,23 @@ def _generated_parts(ctx: dict[str, Any]) -> list[str]:
     """The paragraphs of a pair page the pipeline wrote (not the editors), in proofreading order."""
     parts = [ctx["intro"], ctx["effects_lead"], *ctx["effects"], ctx["strategies_lead"], ctx["cta"]["lead"]]
     parts += [s["text"] for s in ctx["strategies"]]
-    if not ctx["editorial"]:
-        parts += ctx["link"]
-    return parts
+    return parts + ctx["link_generated"]
+
+
+def page_faults(ctx: dict[str, Any], names: dict, topics: dict[str, Topic]) -> list:
+    """Every wording fault of a pair page: check_parts' faults, then number agreement (headings
+    included) and repeated predicates sentence by sentence, then near-identical bullets per list."""
+    faults = check_parts(_generated_parts(ctx), names)
+    numbers = {}
+    for t in (topics[ctx["a"]["slug"]], topics[ctx["b"]["slug"]]):
+        for form in (t.name.text, t.name.short, t.name.display):
+            numbers[form] = t.name.plural
+    headings = [ctx["h1"], ctx["a"]["heading"], ctx["b"]["heading"], ctx["link_heading"], ctx["effects_heading"]]
+    for sentence in (*headings, *_generated_sentences(ctx)):
+        faults += check_number(sentence, numbers) + check_predicates(sentence)
+    masked = tuple(numbers)
+    faults += check_list(ctx["effects"], masked) + check_list([s["text"] for s in ctx["strategies"]], masked)
+    return faults
 
 
 def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
@@ -299,11 +331,13 @@ def fingerprints(inputs: Inputs) -> Fingerprints:
     cfg_fp = _h(repr(inputs.cfg), repr(inputs.people))  # a reviewer's name or credentials show on pages
     wording_fp = _h(repr(inputs.wording))
     code = _code_fp(True)
+    # Any link can change many pages (bridges, maps): a change to links.csv renders pairs and hubs again.
+    links_fp = links_graph(inputs).fingerprint
     folder = inputs.templates
     kind = {}
     for k, name in TEMPLATES.items():
         files = sorted(_template_closure(folder, name))
-        kind[k] = _h(code, cfg_fp, wording_fp, [(f, (folder / f).read_bytes()) for f in files])
+        kind[k] = _h(code, cfg_fp, wording_fp, [(f, (folder / f).read_bytes()) for f in files], links_fp)
     cols = [c for c in inputs.topics.columns if c != "line"]
     topic = {row[0]: _h(row) for row in inputs.topics[cols].itertuples(index=False, name=None)}
     row: dict[tuple[str, str], int] = {}
@@ -386,6 +420,7 @@ def _prepare(
     for r in editorial:  # "Reviewed by <name>, <credentials>" when reviewed_by names a person in people.csv
         r["reviewer"] = person_link(inputs.people.get(r["reviewed_by"]))
     nb = neighbours(inputs.topics, inputs.pairs)
+    graph = links_graph(inputs)
     reuse = None
     if old is not None and fps is not None and out is not None:
         reuse = {
@@ -416,6 +451,7 @@ def _prepare(
         fps=fps,
         reuse=reuse,
         names={s: topic_names(t) for s, t in topics.items()},
+        graph=graph,
     )
 
 
@@ -465,18 +501,25 @@ def pair_rows(
             yield i, j, a, b, editorial[r] if r >= 0 else dict(default, a=a, b=b), urls.pair_url(a, b)
 
 
+def links_graph(inputs: Inputs):
+    """The links graph of data/links.csv and the approved editor pairs (empty without links.csv)."""
+    links = inputs.links if inputs.links is not None else pd.DataFrame(columns=list(links_file.LINK_COLUMNS))
+    return make_graph(links_file.edges(links, inputs.pairs))
+
+
 def render_pairs(
-    batch: list[tuple[dict[str, Any], dict]], topics, nb, wording: Wording, cfg: Config, env, site
+    batch: list[tuple[dict[str, Any], dict]], topics, nb, wording: Wording, cfg: Config, env, site, graph=None
 ) -> list:
     """Pair pages, one for each (editor row, topic names) in `batch`: (context, finished page, status,
     own words, total words, HTML, wording warnings). Made one step at a time over the whole batch
     (contexts, then pages, then HTML, then proofreading), so that each step's code and data stay in
     the CPU's caches (≈ 10 % less CPU a page than page after page, measured with 64 pages)."""
-    contexts = [pair_context(row, topics, nb, wording, cfg) for row, _ in batch]
+    graph = _STATE.get("graph", EMPTY_GRAPH) if graph is None else graph
+    contexts = [pair_context(row, topics, nb, wording, cfg, graph) for row, _ in batch]
     done = []
     for (row, _), ctx in zip(batch, contexts):
         own, total = _own_and_total(ctx)
-        status = gate(row, own, total, cfg)
+        status = gate(row, own, total, cfg, ctx["low_value"])
         done.append((ctx, finish(ctx, site, indexable=status == "approved"), status, own, total))
     htmls = [render(env, page, site) for _, page, _, _, _ in done]
     return [
@@ -489,7 +532,7 @@ def render_pairs(
             html,
             [
                 f"{page['url']}: {fault.kind} ({fault.detail}): {fault.sentence}"
-                for fault in check_parts(_generated_parts(ctx), names)
+                for fault in page_faults(ctx, names, topics)
             ],
         )
         for (ctx, page, status, own, total), html, (_, names) in zip(done, htmls, batch)
@@ -757,7 +800,7 @@ def _site_pages(
                 if link_into(f"{reuse['out']}/{rel}", str(staging_root / rel)):
                     result.pages.append(PageSummary(urls.hub_url(slug), "hub", "approved", topic.updated_on))
                     continue
-        ctx = hub_context(topic, others, statuses, cfg, inputs.wording)
+        ctx = hub_context(topic, others, statuses, cfg, inputs.wording, _STATE["graph"], topics)
         page = finish(ctx, site, indexable=True)
         if write_lines is None:
             files[rel] = render(env, page, site)

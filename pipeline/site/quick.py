@@ -35,11 +35,6 @@ def cache_dir(out: Path) -> Path:
     return Path(os.environ.get("BRINGWISE_BUILD_CACHE", ".build-cache")).resolve() / f"{out.name}-{key}"
 
 
-def default_reports_dir(out: Path) -> Path:
-    """Same rule as pipeline.report.review.default_reports_dir (kept here to avoid importing the audit)."""
-    return Path(out).resolve().parent / "reports"
-
-
 def _feed_tree(h, folder: Path, label: bytes) -> None:
     h.update(label + b"\0")
     if not folder.is_dir():
@@ -138,11 +133,3 @@ def save(out: Path, key: str, record: dict[str, Any], reports: list[Path]) -> No
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(rec, f, ensure_ascii=False)
     os.replace(tmp, folder / RECORD)
-
-
-def forget(out: Path) -> None:
-    """Drop the record (before a build that may change the output)."""
-    try:
-        os.unlink(cache_dir(out) / RECORD)
-    except OSError:
-        pass

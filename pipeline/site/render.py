@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from pipeline import urls
 from pipeline.config import Config
+from pipeline.content.page_context import SiteContext
 from pipeline.content.structured import page_graph, to_script
 from pipeline.site.jinja_fast import PageEnvironment
 
@@ -39,7 +40,7 @@ def environment(folder: Path) -> jinja2.Environment:
     )
 
 
-def site_context(cfg: Config) -> dict[str, Any]:
+def site_context(cfg: Config) -> SiteContext:
     """Site-wide values every template sees."""
     lang = cfg.language
     return {

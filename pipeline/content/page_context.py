@@ -1,0 +1,299 @@
+"""What each page template may read: the keys of every page's context, declared once.
+
+A template sees `page` (one of the contexts below, finished by `pipeline.site.render.finish`, which
+adds the keys of `Finished`), `site` (`SiteContext`), `rel(url)` (a link relative to the page) and the
+URLs `home`, `about` and `policy`. `tests/test_page_context.py` checks both ways: every variable a
+template reads is declared here (jinja2.meta and the templates' syntax trees), and the contexts the
+build makes have exactly the declared keys. A new key goes here first.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from markupsafe import Markup
+
+
+class Link(TypedDict):
+    url: str  # site-relative, made by pipeline.urls
+    label: str
+
+
+class Cta(TypedDict):
+    """The Bringwise call to action at the foot of a pair page (templates/_cta.html)."""
+
+    lead: str
+    brand: str
+    headline: str
+    text: str
+    button: str
+    url: str  # with UTM parameters naming the page
+
+
+class TopicBlock(TypedDict):
+    """One topic as a page shows it: 'What Is X?' and its definition."""
+
+    slug: str
+    name: str
+    heading: str
+    description: str
+    kind: str
+    url: str  # its hub
+
+
+class Strategy(TypedDict):
+    title: str  # "" for a topic's own strategy
+    text: str
+
+
+class PersonLink(TypedDict):
+    """A person in people.csv as a link: 'Reviewed by <name>, <credentials>' (content/people.py)."""
+
+    id: str
+    name: str
+    credentials: str
+    role: str
+    url: str
+    same_as: list[str]
+
+
+class Cite(TypedDict):
+    n: int  # its number in the page's Sources list
+    url: str
+    label: str
+
+
+class Run(TypedDict, total=False):
+    """A stretch of a generated paragraph (content/linktext.py): text, linked to a page of the site when
+    `url` is set, then its numbered citations; `note` marks a links.csv note (the editor's words)."""
+
+    text: str
+    url: str
+    cites: list[Cite]
+    note: bool
+
+
+class MapNode(TypedDict):
+    x: float
+    y: float
+    w: float
+    h: int
+    cx: float
+    cy: float
+    label: str
+    url: str  # the topic's hub
+    main: bool  # one of the page's own topics
+
+
+class MapEdge(TypedDict):
+    path: str  # SVG path data
+    lx: float
+    ly: float
+    label: str  # the relation, as links.toml [map] words it
+    arrow: bool  # False for a symmetric relation
+
+
+class MapItem(TypedDict):
+    subject: str
+    subject_url: str
+    relation: str
+    object: str
+    object_url: str
+
+
+class ConnectionMap(TypedDict):
+    """The inline SVG map of a pair page or hub (content/connection_map.py, templates/_map.html)."""
+
+    id: str
+    width: int
+    height: int
+    title: str
+    desc: str
+    nodes: list[MapNode]
+    edges: list[MapEdge]
+    items: list[MapItem]  # the text equivalent
+
+
+class Finished(TypedDict):
+    """What render.finish adds to every page's context."""
+
+    canonical: str
+    indexable: bool
+    breadcrumbs: list[Link]
+    reviewed_on: str
+    reviewed_on_text: str
+    updated_on: str
+    updated_on_text: str
+    jsonld: Markup  # the page's JSON-LD graph (content/structured.py), as a script's text
+
+
+class _Page(TypedDict):
+    kind: str  # a key of pipeline.site.render.TEMPLATES
+    url: str
+    title: str
+    h1: str
+    description: str
+    updated_on: str
+
+
+class PairContext(_Page):
+    """A pair page (content/context.py, pair_context)."""
+
+    slug: str
+    status: str
+    editorial: bool  # the link section is the editor's text
+    intro: str
+    a: TopicBlock
+    b: TopicBlock
+    link_heading: str
+    link: list[str]  # paragraphs, as plain text (word counts, the meta description)
+    link_runs: list[list[Run]]  # the same paragraphs with their page links and citations, as shown
+    link_generated: list[str]  # what the pipeline wrote of them, without notes: proofread
+    link_note: str  # "" unless a link the section states is not yet checked
+    low_value: bool  # nothing is known to connect the two topics: the page says so and is never indexed
+    effects_runs: list[list[Run]]  # "How X Affects Y" bullets (chains of links); none: no section
+    connection_map: ConnectionMap
+    effects_heading: str
+    effects_lead: str
+    effects: list[str]
+    strategies_lead: str
+    strategies: list[Strategy]
+    related: list[Link]
+    hubs: list[Link]
+    sources: list[Link]
+    reviewed_by: str
+    reviewer: PersonLink | None  # when reviewed_by names a person in people.csv
+    reviewed_on: str
+    breadcrumbs: list[Link]
+    cta: Cta
+    disclaimer: str
+    about: list[dict[str, str]]  # schema.org entities of the two topics, for the JSON-LD
+
+
+class HubPair(TypedDict):
+    url: str
+    label: str
+    partner: str
+    status: str
+
+
+class HubContext(_Page):
+    """A topic's hub (content/context.py, hub_context)."""
+
+    bring_heading: str
+    map_heading: str
+    connection_map: ConnectionMap | None  # None when the topic has no links
+    pairs_heading: str
+    topic: TopicBlock
+    effects: list[str]
+    strategies: list[str]
+    sources: list[Link]
+    disclaimer: str
+    pairs: list[HubPair]
+    breadcrumbs: list[Link]
+
+
+class TopicLink(TypedDict):
+    url: str
+    name: str
+
+
+class Category(TypedDict):
+    name: str
+    topics: list[TopicLink]
+
+
+class HomeContext(_Page):
+    """The index of all topics (site/build.py, _site_pages)."""
+
+    intro: str
+    disclaimer: str
+    featured: list[Link]  # the editor-written pairs
+    categories: list[Category]
+
+
+class AboutContext(_Page):
+    """How the pages are made and reviewed (site/build.py, _site_pages)."""
+
+    disclaimer: str
+    total_pages: int
+    editorial_pages: int
+    indexable_pages: int
+    people: list[PersonLink]
+    breadcrumbs: list[Link]
+
+
+class NotFoundContext(_Page):
+    """/404.html (site/build.py, _site_pages): its links are absolute, since it is served at any URL."""
+
+
+class ReviewedPage(TypedDict):
+    url: str
+    label: str
+    reviewed_on: str
+    reviewed_on_text: str
+
+
+class PersonContext(_Page):
+    """A person's page (content/people.py, person_context)."""
+
+    person: PersonLink
+    bio: str
+    profiles: list[Link]
+    reviewed: list[ReviewedPage]
+    breadcrumbs: list[Link]
+
+
+class PolicyCounts(TypedDict):
+    topics: int
+    approved: int
+    noindex: int
+    review: int
+    reviewed: int
+
+
+class PolicyContext(_Page):
+    """The editorial policy (content/policy.py, policy_context)."""
+
+    people: list[PersonLink]
+    counts: PolicyCounts
+    author: str
+    default_status: str
+    min_words: int
+    min_unique_share: str
+    contact: str
+    contact_href: str
+    contact_label: str
+    disclaimer: str
+    breadcrumbs: list[Link]
+
+
+class SiteContext(TypedDict):
+    """Site-wide values every template sees as `site` (site/render.py, site_context)."""
+
+    name: str
+    base_url: str
+    language: str
+    locale: str
+    author: str
+    brand: str
+
+
+# The context each page kind is made with (the keys of pipeline.site.render.TEMPLATES).
+PAGE_CONTEXTS: dict[str, type] = {
+    "pair": PairContext,
+    "hub": HubContext,
+    "index": HomeContext,
+    "about": AboutContext,
+    "404": NotFoundContext,
+    "person": PersonContext,
+    "policy": PolicyContext,
+}
+
+# What render() passes to every template besides `page` and `site`.
+TEMPLATE_GLOBALS: dict[str, str] = {
+    "rel": "rel(url): the site-relative URL as a link from this page (absolute on the 404 page)",
+    "home": "the home page's site-relative URL",
+    "about": "the about page's site-relative URL",
+    "policy": "the editorial policy's site-relative URL",
+}
