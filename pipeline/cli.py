@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     _dask_arguments(b)
     b.add_argument("--no-audit", action="store_true", help="skip the SEO audit after the build")
+    b.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="build even if indexed pages of the current site would disappear (they then redirect or answer 410)",
+    )
     b.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.add_argument(
@@ -211,6 +216,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     inputs = load_inputs(args.data, args.templates, cfg)
+    if not args.allow_removals and _refuse_removals(inputs, args.out):
+        return 2
     reports = args.reports or urls.default_reports_dir(args.out)
     audit: dict = {}
     from pipeline.data.queue import in_background
@@ -317,6 +324,30 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if args.strict and result.errors else 0
 
 
+def _refuse_removals(inputs, out: Path) -> bool:
+    """Stop (True) when this build would drop pages the current site has in its sitemap, listing them."""
+    from pipeline.problems import SHOWN_PROBLEMS
+    from pipeline.site.history import Removals, indexed_urls, lost_pages
+
+    lost = lost_pages(indexed_urls(out, inputs.cfg.base_url), Removals.of(inputs.topics))
+    if not lost:
+        return False
+    err = sys.stderr
+    print(f"Stopped: this build would remove {len(lost)} indexed page(s) of {out}/; nothing was written.", file=err)
+    for url, why in lost[:SHOWN_PROBLEMS]:
+        print(f"  /{url}: {why}", file=err)
+    if len(lost) > SHOWN_PROBLEMS:
+        print(f"  … and {len(lost) - SHOWN_PROBLEMS:,} more", file=err)
+    print(
+        "If a topic was renamed, put its old slug in its old_slugs cell (or run `python -m pipeline rename OLD NEW`) "
+        "and its pages redirect. If the removal is intended, build again with --allow-removals "
+        "(make build ARGS=--allow-removals): the removed pages then redirect to a topic's page or the home page, "
+        "or answer 410 Gone. A pair an editor set to 'rejected' is removed on purpose and needs no flag.",
+        file=err,
+    )
+    return True
+
+
 def _print_removed(result, limit: int = 50) -> None:
     """List the previous site's pages this build no longer has, and where renamed ones now redirect."""
     removed = getattr(result, "removed", [])
@@ -324,12 +355,24 @@ def _print_removed(result, limit: int = 50) -> None:
         return
     moved = getattr(result, "redirected", {})
     gone = [u for u in removed if u not in moved]
+    targets = getattr(result, "gone", {})
+    related = sum(1 for u in gone if targets.get(u) is not None)
+    dead = sum(1 for u in gone if u in targets and targets[u] is None)
     print(
         f"  removed since the last build: {len(removed):,} page(s), {len(removed) - len(gone):,} of them "
         "redirected to their new URL"
+        + (f", {related:,} to a related page" if related else "")
+        + (f", {dead:,} answer 410 Gone" if dead else "")
     )
     for url in removed[:limit]:
-        print(f"    {url} → {moved[url]} (permanent redirect)" if url in moved else f"    {url}")
+        if url in moved:
+            print(f"    {url} → {moved[url]} (permanent redirect)")
+        elif targets.get(url) is not None:
+            print(f"    {url} → {targets[url] or 'the home page'} (removed; redirected)")
+        elif url in targets:
+            print(f"    {url} (removed; answers 410 Gone)")
+        else:
+            print(f"    {url}")
     if len(removed) > limit:
         print(f"    … and {len(removed) - limit:,} more")
     for url in gone:

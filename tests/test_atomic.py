@@ -30,6 +30,7 @@ from pipeline.cli import main
 from pipeline.config import load_config
 from pipeline.site import write
 from pipeline.site.build import build, load_inputs
+from pipeline.site.history import GONE_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -176,6 +177,7 @@ def test_killed_builds_leave_the_old_site_or_the_new_one(tmp_path, cache):
         str(ROOT / "site.toml"),
         "--quiet",
         "--no-audit",
+        "--allow-removals",  # version 1 drops a topic
         "--workers",
         "1",
     ]
@@ -249,7 +251,7 @@ def test_a_template_error_half_way_leaves_the_site_untouched(tmp_path, cache, ca
     hub.write_text(
         hub.read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}{{ page.no_such_field }}", 1)
     )
-    code = cli_build(data, out, "--no-audit", "--workers", "1", templates=broken)
+    code = cli_build(data, out, "--no-audit", "--allow-removals", "--workers", "1", templates=broken)
     err = capsys.readouterr().err
     assert code == 1
     assert "no_such_field" in err and "the previous site is unchanged" in err
@@ -264,7 +266,7 @@ def test_a_failing_swap_leaves_the_site_untouched(tmp_path, cache, monkeypatch, 
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(write, "fsync_tree", disk_full)
-    code = cli_build(data, out, "--no-audit", "--workers", "1", templates=TEMPLATES)
+    code = cli_build(data, out, "--no-audit", "--allow-removals", "--workers", "1", templates=TEMPLATES)
     assert code == 1 and "No space left on device" in capsys.readouterr().err
     assert tree_hash(out) == before
     assert leftovers(tmp_path, out) == []
@@ -299,6 +301,15 @@ def test_a_staging_folder_of_a_running_build_is_left_alone(tmp_path):
         running.wait()
 
 
+def _with_history_of(out: Path, clean: Path) -> Path:
+    """An empty site folder that remembers the URLs `out` has removed (its .gone.txt), so that a clean
+    build into it redirects them as the incremental build does."""
+    clean.mkdir()
+    if (out / GONE_FILE).exists():
+        shutil.copy2(out / GONE_FILE, clean / GONE_FILE)
+    return clean
+
+
 def test_the_previous_site_is_kept_as_the_next_builds_spare_and_recycled_exactly(tmp_path, cache):
     data, out, before = _old_site(tmp_path)
     _inprocess_build(data, out)  # version 1 over version 0
@@ -309,7 +320,7 @@ def test_the_previous_site_is_kept_as_the_next_builds_spare_and_recycled_exactly
     assert tree_hash(spare) == before
     synthetic(data, TOPICS, 2)  # more topics: pages added, changed, kept and removed
     _inprocess_build(data, out)
-    clean = tmp_path / "clean"
+    clean = _with_history_of(out, tmp_path / "clean")
     _inprocess_build(data, clean)
     assert tree_hash(out) == tree_hash(clean) and leftovers(tmp_path, out) == []
     assert tree_hash(next(cache.glob("output-*/spare"))) == v1
@@ -320,7 +331,7 @@ def test_the_previous_site_is_kept_as_the_next_builds_spare_and_recycled_exactly
     synthetic(data, TOPICS // 3, 4)
     _inprocess_build(data, out)  # recycles the 30-topic site
     shutil.rmtree(clean)
-    _inprocess_build(data, clean)
+    _inprocess_build(data, _with_history_of(out, clean))
     assert tree_hash(out) == tree_hash(clean) and leftovers(tmp_path, out) == []
 
 

@@ -19,8 +19,8 @@ SMALL = ROOT / "tests" / "fixtures" / "small"
 TEMPLATES = ROOT / "templates"
 
 
-def _build(data: Path, out: Path, capsys, config: Path | None = None) -> list[str]:
-    code = cli_build(data, out, "--workers", "1", "--no-audit", templates=TEMPLATES, config=config)
+def _build(data: Path, out: Path, capsys, config: Path | None = None, *extra: str) -> list[str]:
+    code = cli_build(data, out, "--workers", "1", "--no-audit", *extra, templates=TEMPLATES, config=config)
     captured = capsys.readouterr()
     assert code == 0, captured.err
     return captured.out.splitlines()
@@ -69,7 +69,7 @@ def renamed(tmp_path, capsys):
     _edit_topics(data, {"Awe": ("Sense of Awe", "awe wonder")}, {"Procrastination"})
     pairs = (data / "pairs.csv").read_text(encoding="utf-8").replace("awe,procrastination,rejected,,,,\n", "")
     (data / "pairs.csv").write_text(pairs + "compassion-fatigue,mindfulness,rejected,,,,\n", encoding="utf-8")
-    return data, out, before, _build(data, out, capsys)
+    return data, out, before, _build(data, out, capsys, None, "--allow-removals")
 
 
 def test_removed_pages_are_listed_and_renamed_ones_redirect(renamed):
@@ -91,7 +91,7 @@ def test_removed_pages_are_listed_and_renamed_ones_redirect(renamed):
     ]
     listed = summary[summary.index(next(x for x in summary if x.startswith("  removed since"))) :]
     assert listed == [
-        "  removed since the last build: 11 page(s), 5 of them redirected to their new URL",
+        "  removed since the last build: 11 page(s), 5 of them redirected to their new URL, 6 to a related page",
         "    awe-and-compassion-fatigue/ → compassion-fatigue-and-sense-of-awe/ (permanent redirect)",
         "    awe-and-default-mode-network/ → default-mode-network-and-sense-of-awe/ (permanent redirect)",
         "    awe-and-mindfulness/ → mindfulness-and-sense-of-awe/ (permanent redirect)",
@@ -99,13 +99,14 @@ def test_removed_pages_are_listed_and_renamed_ones_redirect(renamed):
             "    awe-and-post-traumatic-stress-disorder/ → post-traumatic-stress-disorder-and-sense-of-awe/ "
             "(permanent redirect)"
         ),
-        "    compassion-fatigue-and-mindfulness/",
-        "    compassion-fatigue-and-procrastination/",
-        "    default-mode-network-and-procrastination/",
-        "    mindfulness-and-procrastination/",
-        "    post-traumatic-stress-disorder-and-procrastination/",
+        "    compassion-fatigue-and-mindfulness/ → topics/compassion-fatigue/ (removed; redirected)",
+        "    compassion-fatigue-and-procrastination/ → topics/compassion-fatigue/ (removed; redirected)",
+        "    default-mode-network-and-procrastination/ → topics/default-mode-network/ (removed; redirected)",
+        "    mindfulness-and-procrastination/ → topics/mindfulness/ (removed; redirected)",
+        "    post-traumatic-stress-disorder-and-procrastination/ → topics/post-traumatic-stress-disorder/ (removed; "
+        "redirected)",
         "    topics/awe/ → topics/sense-of-awe/ (permanent redirect)",
-        "    topics/procrastination/",
+        "    topics/procrastination/ → the home page (removed; redirected)",
         (
             "  topic 'procrastination' is gone: if it was renamed, add 'procrastination' to its old_slugs cell in "
             "topics.csv so its old pages redirect"
@@ -159,9 +160,12 @@ def test_a_site_without_a_page_list_is_compared_by_its_pages(tmp_path, capsys):
         .replace("mindfulness,post-traumatic-stress-disorder,review,,,,\n", ""),
         encoding="utf-8",
     )
-    summary = _build(data, out, capsys)
-    assert "  removed since the last build: 6 page(s), 0 of them redirected to their new URL" in summary
-    assert "    topics/mindfulness/" in summary
+    summary = _build(data, out, capsys, None, "--allow-removals")
+    assert (
+        "  removed since the last build: 6 page(s), 0 of them redirected to their new URL, 6 to a related page"
+        in summary
+    )
+    assert "    topics/mindfulness/ → the home page (removed; redirected)" in summary
 
 
 def test_an_unchanged_rebuild_lists_nothing(tmp_path, capsys):

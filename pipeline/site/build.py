@@ -53,8 +53,12 @@ from pipeline.data.validate import (
 from pipeline.memory import give_back
 from pipeline.problems import ContractError
 from pipeline.site.history import (
+    GONE_FILE,
     PAGES_FILE,
+    Removals,
+    gone_text,
     pages_lines,
+    previous_gone,
     previous_pages,
     removed_pages,
     rename_redirects,
@@ -132,6 +136,7 @@ class BuildResult:
     out: Path = Path("output")
     removed: list[str] = field(default_factory=list)  # pages of the previous site this build no longer has
     redirected: dict[str, str] = field(default_factory=dict)  # old URL → new URL, for renamed topics
+    gone: dict[str, str | None] = field(default_factory=dict)  # removed URL → hub, home ("") or None (410)
     rendered: int = 0  # pair pages rendered by this build
     reused: int = 0  # pair pages hard-linked unchanged from the previous output
     unchanged: bool = False  # nothing changed since the last build: the output was left as it was
@@ -890,13 +895,31 @@ def _site_pages(
         taken = {p.url for p in result.pages} | {urls.pair_url(p.b, p.a) for p in pairs}
         renames = rename_redirects(inputs.topics, [(p.a, p.b, p.url) for p in pairs], taken)
     result.redirected = dict(renames)
+    result.gone = _removed_targets(inputs, result)
+    if result.gone:
+        files[GONE_FILE] = gone_text(result.gone)
     redirects = _Redirects(by_url, renames)
     if write_lines is None:
-        files.update(redirect_files(cfg.base_url, redirects))
+        files.update(redirect_files(cfg.base_url, redirects, result.gone))
     else:
-        for rel, lines in redirect_lines(cfg.base_url, redirects).items():
+        for rel, lines in redirect_lines(cfg.base_url, redirects, result.gone).items():
             write_lines(rel, lines)
     return files
+
+
+def _removed_targets(inputs: Inputs, result: BuildResult) -> dict[str, str | None]:
+    """The previous site's pages this build drops (result.removed), and where each of their URLs
+    goes now, with the URLs earlier builds removed: a topic's hub, the home page or 410 Gone."""
+    if isinstance(result.out, str):  # object storage: no previous site to compare with
+        return {}
+    live = {p.url for p in result.pages}
+    result.removed = removed_pages(previous_pages(result.out), live)
+    earlier = previous_gone(result.out)
+    if not result.removed and not earlier:
+        return {}
+    removals = Removals.of(inputs.topics)
+    urls_gone = (set(result.removed) | set(earlier)) - live - set(result.redirected)
+    return {u: removals.target(u) for u in sorted(urls_gone)}
 
 
 def _sorted_urls(pages: list[PageSummary | PairSummary]) -> Iterator[str]:
@@ -1062,7 +1085,6 @@ def build(
                 {urls.output_path(p.url) for p in result.pages} | staging.paths, [urls.output_path(u) for u in listed]
             )
         del listed
-        result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
         if after_write is not None:
             give_back()  # what rendering freed, before the audit's site-wide pass
             after_write(staging.root, result)

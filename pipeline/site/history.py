@@ -91,3 +91,114 @@ def removed_pages(previous: list[str] | None, now: Iterable[str]) -> list[str]:
     if not previous:
         return []
     return sorted(set(previous) - set(now))
+
+
+# --- Removed pages: the guard before a build, and where their URLs go after it --------------------
+
+GONE_FILE = ".gone.txt"
+_GONE_HEADER = "# URLs this site no longer serves; the next build keeps redirecting them (or answering 410 Gone).\n"
+
+
+def indexed_urls(out: Path, base_url: str) -> list[str]:
+    """The site-relative URLs the site now in `out` lists in its sitemaps (its indexable pages)."""
+    import re
+
+    prefix = base_url.rstrip("/") + "/"
+    found: set[str] = set()
+    for path in sorted(Path(out).glob("sitemap*.xml")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for loc in re.findall(r"<loc>([^<]*)</loc>", text):
+            loc = loc.replace("&amp;", "&")
+            if loc.startswith(prefix) and not loc.endswith(".xml"):
+                found.add(loc[len(prefix) :])
+    return sorted(found)
+
+
+def split_pair_url(url: str, known: set[str]) -> tuple[str, str] | None:
+    """The two slugs of a pair page's URL ('a-and-b/'): the split at an '-and-' whose sides are
+    known slugs, or failing that the one with one known side; None for a URL that is not a pair's."""
+    if not url.endswith("/") or "/" in url[:-1] or "-and-" not in url:
+        return None
+    key = url[:-1]
+    splits = []
+    start = key.find("-and-")
+    while start > 0:
+        a, b = key[:start], key[start + 5 :]
+        if a and b:
+            splits.append(((a in known) + (b in known), a, b))
+        start = key.find("-and-", start + 1)
+    if not splits:
+        return None
+    best = max(splits, key=lambda s: s[0])
+    return best[1], best[2]
+
+
+class Removals:
+    """What the topics and pairs of this build make of the previous site's URLs.
+
+    `slugs`: the topics' slugs now; `renamed`: old slug → slug (from old_slugs).
+    """
+
+    def __init__(self, slugs: set[str], renamed: dict[str, str]):
+        self.slugs, self.renamed = slugs, renamed
+        self.known = slugs | set(renamed)
+
+    @classmethod
+    def of(cls, topics: pd.DataFrame) -> Removals:
+        renamed = {o: s for s, olds in zip(topics["slug"], topics["old_slugs"]) for o in olds}
+        return cls(set(topics["slug"]), renamed)
+
+    def resolve(self, slug: str) -> str | None:
+        return slug if slug in self.slugs else self.renamed.get(slug)
+
+    def why_lost(self, url: str) -> str | None:
+        """Why this build would not serve `url` (a page of the previous site), or None if it still
+        does (or redirects it for a rename), or the editor removed it on purpose (status 'rejected')."""
+        if url.startswith("topics/") and url.count("/") == 2:
+            slug = url[7:-1]
+            return None if self.resolve(slug) else f"topic '{slug}' is no longer in topics.csv"
+        pair = split_pair_url(url, self.known)
+        if pair is None:
+            return None  # the home, about and people pages are the site's own, not the data's
+        now = [self.resolve(s) for s in pair]
+        gone = [s for s, n in zip(pair, now) if n is None]
+        if gone:
+            return f"topic '{gone[0]}' is no longer in topics.csv"
+        return None  # a pair of topics that both exist: built, or rejected by an editor on purpose
+
+    def target(self, url: str) -> str | None:
+        """Where a removed page's URL goes: a pair's surviving topic's hub, a topic's hub to the home
+        page, anything else nowhere (None: 410 Gone)."""
+        if url.startswith("topics/") and url.count("/") == 2:
+            return "" if self.resolve(url[7:-1]) is None else urls.hub_url(self.resolve(url[7:-1]))
+        pair = split_pair_url(url, self.known)
+        if pair is None:
+            return None
+        alive = [n for n in (self.resolve(s) for s in pair) if n]
+        return urls.hub_url(alive[0]) if alive else None
+
+
+def lost_pages(previous_indexed: Iterable[str], removals: Removals) -> list[tuple[str, str]]:
+    """The indexed pages of the previous site this build would drop without being told to: (URL, why)."""
+    lost = []
+    for url in previous_indexed:
+        why = removals.why_lost(url)
+        if why:
+            lost.append((url, why))
+    return lost
+
+
+def previous_gone(out: Path) -> list[str]:
+    """The URLs the site now in `out` already redirects or answers 410 for, as removed pages."""
+    try:
+        text = (Path(out) / GONE_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def gone_text(gone: Iterable[str]) -> str:
+    return _GONE_HEADER + "".join(f"{u}\n" for u in sorted(gone))

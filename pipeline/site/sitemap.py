@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -49,27 +50,51 @@ def robots_txt(base_url: str) -> str:
     return f"User-agent: *\nAllow: /\n\nSitemap: {urls.absolute(base_url, 'sitemap.xml')}\n"
 
 
-def redirect_files(base_url: str, redirects: Iterable[tuple[str, str]]) -> dict[str, str]:
+def redirect_files(
+    base_url: str, redirects: Iterable[tuple[str, str]], gone: dict[str, str | None] | None = None
+) -> dict[str, str]:
     """A `_redirects` file (Netlify, Cloudflare Pages) and an nginx map of permanent redirects."""
-    return {name: "".join(lines) for name, lines in redirect_lines(base_url, redirects).items()}
+    return {name: "".join(lines) for name, lines in redirect_lines(base_url, redirects, gone).items()}
 
 
-def redirect_lines(base_url: str, redirects: Iterable[tuple[str, str]]) -> dict[str, Iterator[str]]:
+def redirect_lines(
+    base_url: str, redirects: Iterable[tuple[str, str]], gone: dict[str, str | None] | None = None
+) -> dict[str, Iterator[str]]:
     """redirect_files() as lines, made as they are read (each file reads `redirects` once): a site of
-    half a million pages has a million redirect lines, which need not all be held at once."""
+    half a million pages has a million redirect lines, which need not all be held at once.
+
+    `gone`: removed pages' URLs → where they now go (a URL, "" for the home page), or None for
+    410 Gone (written after the permanent redirects; in nginx, a second map).
+    """
     prefix = urlsplit(base_url).path.rstrip("/")
+    gone = gone or {}
+    moved = [(old, new) for old, new in sorted(gone.items()) if new is not None]
+    dead = sorted(old for old, new in gone.items() if new is None)
 
     def netlify() -> Iterator[str]:
         for old, new in redirects:
             yield f"{prefix}/{old} {prefix}/{new} 301\n"
+        for old, new in moved:
+            yield f"{prefix}/{old} {prefix}/{new} 301\n"
+        for old in dead:
+            yield f"{prefix}/{old} {prefix}/{urls.NOT_FOUND} 410\n"
 
     def nginx() -> Iterator[str]:
         yield "# include inside http {}; then in server {}: if ($bringwise_redirect) { return 301 $bringwise_redirect; }\n"
+        if dead:
+            yield "# and: if ($bringwise_gone) { return 410; }\n"
         yield "map $uri $bringwise_redirect {\n"
-        for old, new in redirects:
+        for old, new in chain(redirects, moved):
             yield f"    {prefix}/{old} {prefix}/{new};\n"
             if old.endswith("/"):
                 yield f"    {prefix}/{old[:-1]} {prefix}/{new};\n"
         yield "}\n"
+        if dead:
+            yield "map $uri $bringwise_gone {\n"
+            for old in dead:
+                yield f"    {prefix}/{old} 1;\n"
+                if old.endswith("/"):
+                    yield f"    {prefix}/{old[:-1]} 1;\n"
+            yield "}\n"
 
     return {"_redirects": netlify(), "nginx-redirects.conf": nginx()}
