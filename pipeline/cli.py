@@ -222,7 +222,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     audit: dict = {}
     from pipeline.data.queue import in_background
 
-    queue = in_background(args.data, inputs.topics, inputs.pairs, cfg)  # ranked while the site builds
+    queue = in_background(args.data, inputs.topics, inputs.pairs, cfg, inputs.links)  # ranked while the site builds
 
     def after_write(staging_root: Path, _result) -> None:
         # The local build parses the pages it renders for the audit while it holds them (known records).
@@ -439,7 +439,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
     inputs = load_inputs(args.data, args.templates, cfg)
     demand = load_demand(args.data, inputs.topics, cfg.base_url)
     top = cfg.queue.top if args.top is None else args.top
-    queue = build_queue(inputs.topics, inputs.pairs, cfg, demand, args.status, top or None)
+    queue = build_queue(inputs.topics, inputs.pairs, cfg, demand, args.status, top or None, inputs.links)
     if args.format == "csv":
         queue.to_csv(sys.stdout, index=False, lineterminator="\n")
         return 0

@@ -55,6 +55,8 @@ class QueueWeights:
     linked: float = 40.0  # per topic both are approved pairs with (up to max_linked)
     words: float = 8.0  # per word their effects and strategies share (up to max_words)
     description: float = 60.0  # times the TF-IDF cosine similarity of their descriptions
+    link: float = 80.0  # data/links.csv states a link between the two topics
+    link_shared: float = 20.0  # per topic both are linked with in links.csv (up to max_linked)
     listed: float = 50.0  # an editor listed the pair in pairs.csv (not yet decided)
     written: float = 100.0  # an editor wrote its relationship text, which waits for approval
 

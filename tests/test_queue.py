@@ -136,3 +136,21 @@ def test_build_names_the_top_three_and_the_report_has_a_write_next_tab(tmp_path,
     html = (tmp_path / "reports" / "seo-review.html").read_text(encoding="utf-8")
     assert 'href="#write-next">Write next</a>' in html and '<section id="write-next">' in html
     assert "/mindfulness-and-post-traumatic-stress-disorder/</a>" in html
+
+
+def test_links_stated_in_links_csv_are_strong_signals(tmp_path):
+    data = _data(tmp_path)
+    (data / "links.csv").write_text(
+        "subject,relation,object,sources\n"
+        "worry,worsens,sleep,https://example.org/worry-sleep\n"
+        "worry,worsens,insomnia,https://example.org/worry-insomnia\n",
+        encoding="utf-8",
+    )
+    inputs = load_inputs(data, ROOT / "templates", Config())
+    q = build_queue(inputs.topics, inputs.pairs, Config(), links=inputs.links).set_index("url")
+    # Stated directly: before the pair that only shares a category and words.
+    assert set(q.index[:2]) == {"sleep-and-worry/", "insomnia-and-worry/"}
+    assert "links.csv: worry worsens sleep" in q.loc["sleep-and-worry/", "reasons"]
+    assert "links.csv: worry worsens insomnia" in q.loc["insomnia-and-worry/", "reasons"]
+    before = _queue(_data(tmp_path / "without")).set_index("url")
+    assert q.loc["sleep-and-worry/", "relatedness"] > before.loc["sleep-and-worry/", "relatedness"] + 79

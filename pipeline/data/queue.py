@@ -20,6 +20,7 @@ from pipeline.data.demand_match import Demand, describe, total
 from pipeline.data.pairs import pair_index, pair_table
 from pipeline.data.related import Signals, reasons, score, signals
 from pipeline.data.review_hash import changed_parts
+from pipeline.data.validate import STATUSES
 
 QUEUE_COLUMNS = ("rank", "topic_a", "topic_b", "url", "status", "score", "demand", "relatedness", "reasons", "flag")
 
@@ -62,7 +63,11 @@ def _cuts(key: str) -> Iterable[tuple[str, str]]:
 
 
 def score_table(
-    topics: pd.DataFrame, editorial: pd.DataFrame, cfg: Config, demand: Demand | None = None
+    topics: pd.DataFrame,
+    editorial: pd.DataFrame,
+    cfg: Config,
+    demand: Demand | None = None,
+    links: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, Signals]:
     """The pair table with every signal column: demand, topic_demand, page_impressions, the
     relatedness signals, relatedness and score (2 million rows at 2,000 topics: ~70 MB)."""
@@ -71,7 +76,7 @@ def score_table(
     slugs = tuple(sorted(topics["slug"]))
     table = pair_table(slugs, editorial, cfg.default_status)
     _demand_columns(table, slugs, demand)
-    sig = signals(topics, editorial, settings)
+    sig = signals(topics, editorial, settings, links)
     i, j = table["a"].cat.codes.to_numpy(), table["b"].cat.codes.to_numpy()
     for name, column in score(sig, i, j, settings).items():
         table[name] = column
@@ -116,8 +121,8 @@ def _stale(row: Mapping, a: Mapping, b: Mapping) -> list[str]:
 def _flags(table: pd.DataFrame, topics: Mapping[str, Mapping], editorial: pd.DataFrame, demand: Demand | None):
     """(row in table, flag, reason) of stale approved reviews and pruning candidates."""
     out = []
-    status = table["status"].to_numpy()
-    approved = np.flatnonzero(status == "approved")
+    status = table["status"].cat.codes.to_numpy()  # codes, not 2 million strings
+    approved = np.flatnonzero(status == STATUSES.index("approved"))
     rows = table["row"].to_numpy()
     records = editorial.to_dict("records") if len(editorial) else []
     for k in approved:
@@ -139,7 +144,7 @@ def _flags(table: pd.DataFrame, topics: Mapping[str, Mapping], editorial: pd.Dat
                 out.append((k, "prune", f"approved, but no impressions in {files}: improve it or set noindex"))
     if demand:
         searched = table["demand"].to_numpy()
-        for k in np.flatnonzero((status == "rejected") & (searched > 0)):
+        for k in np.flatnonzero((status == STATUSES.index("rejected")) & (searched > 0)):
             out.append((k, "prune", f"rejected, yet {int(searched[k]):,} searches or impressions: reconsider"))
     return out
 
@@ -151,24 +156,27 @@ def build_queue(
     demand: Demand | None = None,
     statuses: Iterable[str] = ("review", "noindex"),
     top: int | None = None,
+    links: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The pairs to write next, best first: stale reviews, then drafts (and pruning candidates) by score.
 
     Columns: rank, topic_a, topic_b, url, status, score, demand, relatedness, reasons, flag.
-    `statuses`: which drafts to list; `top`: how many rows (None: all).
+    `statuses`: which drafts to list; `top`: how many rows (None: all); `links`: data/links.csv, validated.
     """
-    table, sig = score_table(topics, editorial, cfg, demand)
+    table, sig = score_table(topics, editorial, cfg, demand, links)
     by_slug = {r["slug"]: r for r in topics.to_dict("records")}
     flags = _flags(table, by_slug, editorial, demand)
     flagged = {k: (flag, why) for k, flag, why in flags}
-    wanted = table["status"].isin(list(statuses)).to_numpy()
-    candidates = np.flatnonzero(wanted)
-    extra = np.array(sorted(flagged), dtype=np.int64)
-    rows = np.union1d(candidates, extra)
+    include = table["status"].isin(list(statuses)).to_numpy(copy=True)
+    include[list(flagged)] = True
+    rows = np.flatnonzero(include)  # in table order
+    del include
+    flag_rank = np.full(len(rows), 2, dtype=np.int8)  # rows is sorted: the flagged found by bisection
+    if flagged:
+        ks = np.fromiter(flagged, dtype=np.int64, count=len(flagged))
+        flag_rank[np.searchsorted(rows, ks)] = [0 if flagged[int(k)][0] == "stale" else 1 for k in ks]
     scores = table["score"].to_numpy()[rows]
-    first = {"stale": 0, "prune": 1}
-    flag_rank = np.array([first.get(flagged.get(k, ("",))[0], 2) for k in rows], dtype=np.int8)
-    order = rows[np.lexsort((rows, -scores, flag_rank))]  # stale, prune, then drafts by score
+    order = rows[np.lexsort((-scores, flag_rank))]  # stale, prune, then by score; ties in table order
     if top is not None:
         order = order[:top]
     return _rows(table, sig, order, flagged, demand, by_slug, cfg)
@@ -231,15 +239,15 @@ def queue_text(queue: pd.DataFrame, width: int = 110) -> str:
     return "\n".join(lines)
 
 
-def top_rows(data_dir, topics: pd.DataFrame, editorial: pd.DataFrame, cfg: Config) -> list[dict]:
+def top_rows(data_dir, topics: pd.DataFrame, editorial: pd.DataFrame, cfg: Config, links=None) -> list[dict]:
     """The queue's first [queue] top rows for the report and the build summary, demand read from data_dir."""
     from pipeline.data.demand_match import load_demand
 
     demand = load_demand(data_dir, topics, cfg.base_url)
-    return build_queue(topics, editorial, cfg, demand, top=cfg.queue.top or None).to_dict("records")
+    return build_queue(topics, editorial, cfg, demand, top=cfg.queue.top or None, links=links).to_dict("records")
 
 
-def in_background(data_dir, topics: pd.DataFrame, editorial: pd.DataFrame, cfg: Config):
+def in_background(data_dir, topics: pd.DataFrame, editorial: pd.DataFrame, cfg: Config, links=None):
     """Rank the queue in a forked process while the caller works (the build renders meanwhile);
     returns a function that waits for it: (top rows, or None, and a problem in words, or "")."""
     import multiprocessing
@@ -251,7 +259,7 @@ def in_background(data_dir, topics: pd.DataFrame, editorial: pd.DataFrame, cfg: 
     def run() -> None:
         os.nice(5)  # the build's own processes first; this one fills their gaps
         try:
-            writer.send((top_rows(data_dir, topics, editorial, cfg), ""))
+            writer.send((top_rows(data_dir, topics, editorial, cfg, links), ""))
         except Exception as exc:  # a bad demand file must not stop the build: it is reported instead
             problems = getattr(exc, "problems", None)
             writer.send((None, str(problems[0]) if problems else f"{type(exc).__name__}: {exc}"))

@@ -1,11 +1,12 @@
 """How likely two topics are to be really connected, from the data alone (no demand needed).
 
-Four signals, weighed like Hugo's related-content indices (site.toml [queue], docs/queue.md):
+Four signals (six with data/links.csv), weighed like Hugo's related-content indices (site.toml [queue], docs/queue.md):
 the two topics share a category; the editors already approved pairs linking both to a third topic
 (mindfulness–rumination and rumination–anxiety make mindfulness–anxiety likely); their effects and
 strategies share words; their descriptions are similar by TF-IDF (scikit-learn). A category or word
 carried by more than `cardinality_threshold` per cent of the topics counts for nothing, as Hugo
-drops index keywords that are too common to tell pages apart.
+drops index keywords that are too common to tell pages apart. With data/links.csv, a link stated
+between the two topics and topics both are linked with count as strong signals.
 
 Every signal is a topic × topic matrix (2,000 topics: 4 million cells, a few MB each) read at the
 pair table's codes, so the whole join is scored without a loop over pairs.
@@ -35,6 +36,9 @@ class Signals:
     vocabulary: tuple[str, ...]
     shared: np.ndarray  # topic × topic: words shared
     similarity: np.ndarray  # topic × topic: TF-IDF cosine of the descriptions
+    link: sparse.csr_matrix | None = None  # topic × topic, 1 where links.csv states a link (either way)
+    link_shared: np.ndarray | None = None  # topic × topic: topics both are linked with in links.csv
+    statements: dict | None = None  # (a, b) in slug order → ["depression is-treated-by behavioral-activation", …]
 
 
 def _max_df(settings: QueueSettings, n: int) -> float | int:
@@ -102,8 +106,28 @@ def _similarity(topics: pd.DataFrame) -> np.ndarray:
     return sim
 
 
-def signals(topics: pd.DataFrame, editorial: pd.DataFrame, settings: QueueSettings) -> Signals:
-    """The topic × topic signals of validated topics (sorted by slug) and pairs.csv."""
+def _links(links: pd.DataFrame | None, code: dict[str, int], n: int):
+    """links.csv as a symmetric topic × topic matrix, its shared-neighbour counts and its statements."""
+    statements: dict[tuple[str, str], list[str]] = {}
+    rows, cols = [], []
+    for s, rel, o in links[["subject", "relation", "object"]].itertuples(index=False) if links is not None else ():
+        if s in code and o in code:
+            rows += [code[s], code[o]]
+            cols += [code[o], code[s]]
+            statements.setdefault((min(s, o), max(s, o)), []).append(f"{s} {rel} {o}")
+    if not rows:
+        return None, None, None
+    matrix = sparse.coo_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n, n)).tocsr()
+    matrix.data[:] = 1  # a pair stated twice is one link
+    shared = (matrix @ matrix).toarray().astype(np.int16)
+    np.fill_diagonal(shared, 0)
+    return matrix, shared, statements
+
+
+def signals(
+    topics: pd.DataFrame, editorial: pd.DataFrame, settings: QueueSettings, links: pd.DataFrame | None = None
+) -> Signals:
+    """The topic × topic signals of validated topics (sorted by slug), pairs.csv and links.csv."""
     topics = topics.sort_values("slug", kind="stable").reset_index(drop=True)
     slugs = tuple(topics["slug"])
     n = len(slugs)
@@ -120,23 +144,48 @@ def signals(topics: pd.DataFrame, editorial: pd.DataFrame, settings: QueueSettin
     np.fill_diagonal(linked, 0)
     words, vocabulary = _word_matrix(topics, settings)
     shared = (words @ words.T).toarray().astype(np.int16)
-    return Signals(slugs, category, categories, approved, linked, words, vocabulary, shared, _similarity(topics))
+    link, link_shared, statements = _links(links, code, n)
+    return Signals(
+        slugs,
+        category,
+        categories,
+        approved,
+        linked,
+        words,
+        vocabulary,
+        shared,
+        _similarity(topics),
+        link,
+        link_shared,
+        statements,
+    )
 
 
 def score(sig: Signals, i: np.ndarray, j: np.ndarray, settings: QueueSettings) -> dict[str, np.ndarray]:
     """The relatedness columns of the pairs (i, j): each signal and their weighed sum."""
     w = settings.weights
-    same = (sig.category[i] == sig.category[j]) & (sig.category[i] >= 0)
+    f32 = np.float32
+    first = sig.category[i]
+    same = (first == sig.category[j]) & (first >= 0)
+    del first
     linked = sig.linked[i, j]
     shared = sig.shared[i, j]
     similarity = sig.similarity[i, j]
-    relatedness = (
-        w.category * same
-        + w.linked * np.minimum(linked, settings.max_linked)
-        + w.words * np.minimum(shared, settings.max_words)
-        + w.description * similarity
-    ).astype(np.float32)
+    # Summed in place in float32: at 2 million pairs each float64 temporary would be 16 MB.
+    relatedness = similarity * f32(w.description)
+    relatedness += same * f32(w.category)
+    relatedness += np.minimum(linked, settings.max_linked) * f32(w.linked)
+    relatedness += np.minimum(shared, settings.max_words) * f32(w.words)
+    direct = np.zeros(len(i), dtype=bool)
+    through = np.zeros(len(i), dtype=np.int16)
+    if sig.link is not None:
+        direct = np.asarray(sig.link[i, j]).ravel() > 0
+        through = sig.link_shared[i, j]
+        relatedness += direct * f32(w.link)
+        relatedness += np.minimum(through, settings.max_linked) * f32(w.link_shared)
     return {
+        "linked_directly": direct,
+        "linked_via": through,
         "same_category": same,
         "linked": linked,
         "shared_words": shared,
@@ -148,6 +197,14 @@ def score(sig: Signals, i: np.ndarray, j: np.ndarray, settings: QueueSettings) -
 def reasons(sig: Signals, i: int, j: int, names: dict[str, str]) -> list[str]:
     """The relatedness of one pair in words: 'same category (Mood & Anxiety)', 'linked through rumination'…"""
     out = []
+    if sig.statements:
+        said = sig.statements.get((min(sig.slugs[i], sig.slugs[j]), max(sig.slugs[i], sig.slugs[j])))
+        if said:
+            out.append("links.csv: " + ", ".join(said))
+        if sig.link_shared is not None and sig.link_shared[i, j]:
+            both = sorted(set(sig.link.getrow(i).indices) & set(sig.link.getrow(j).indices))
+            more = f" and {len(both) - 3} more" if len(both) > 3 else ""
+            out.append("both linked in links.csv to " + ", ".join(names[sig.slugs[k]] for k in both[:3]) + more)
     if sig.category[i] >= 0 and sig.category[i] == sig.category[j]:
         out.append(f"same category ({sig.categories[sig.category[i]]})")
     if sig.linked[i, j]:

@@ -30,7 +30,9 @@ def ranked(inputs: Inputs) -> pd.DataFrame:
         from pipeline.data.queue import build_queue
     except ImportError:
         return simple_queue(inputs)
-    return build_queue(inputs.topics, inputs.pairs, inputs.cfg, statuses=STATUSES)  # every pair, decided ones too
+    return build_queue(
+        inputs.topics, inputs.pairs, inputs.cfg, statuses=STATUSES, links=inputs.links
+    )  # every pair, decided ones too
 
 
 def simple_queue(inputs: Inputs) -> pd.DataFrame:
