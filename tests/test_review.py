@@ -142,7 +142,10 @@ def test_approving_changes_exactly_that_row_and_publishes_the_page(site):
 @pytest.mark.parametrize(
     "fields, message",
     [
-        ({"status": "approved", "reviewed_by": ""}, "column 'reviewed_by': an approved pair needs reviewed_by"),
+        (
+            {"status": "approved", "reviewed_by": ""},
+            "column 'reviewed_by': an approved page needs the name of the editor who reviewed it",
+        ),
         ({"status": "draft"}, "column 'status': status 'draft' is not one of approved, review, noindex, rejected"),
         ({"sources": "javascript:alert(1)"}, "column 'sources': source 'javascript:alert(1)' is not an http(s) URL"),
     ],
@@ -247,7 +250,11 @@ def test_previews_render_the_form_without_writing(site):
     assert "New text &lt;i&gt;." in body["html"] and 'name="robots"' not in body["html"]
     assert "<ins>" in body["diff_draft"] and (data / "pairs.csv").read_bytes() == before
     bad = client.post(PAIR + "/preview", data=form(client, sources="ftp://x")).json()
-    assert "html" not in bad and "is not an http(s) URL" in bad["problems"][0]
+    assert "is not an http(s) URL" in bad["problems"][0] and "html" in bad, "the page still shows, with the problem"
+    unsourced = client.post(PAIR + "/preview", data=form(client, status="approved", reviewed_by="Ana")).json()
+    assert "needs at least one source" in unsourced["problems"][0] and unsourced["status"] == "approved"
+    dropped = client.post(PAIR + "/preview", data=form(client, status="draft")).json()
+    assert "html" not in dropped and "is not one of" in dropped["problems"][0], "the build would not read the row"
 
 
 def test_writes_need_the_csrf_token_and_a_local_origin_and_host(site):
@@ -294,3 +301,21 @@ def test_render_pair_page_is_the_built_page(site, tmp_path):
     html, status, _ = render_pair_page(inputs, "compassion-fatigue", "default-mode-network")
     assert status == "approved"
     assert html == (out / "compassion-fatigue-and-default-mode-network" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_command_builds_once_and_serves_on_127_0_0_1(tmp_path, monkeypatch, capsys):
+    import uvicorn
+
+    from pipeline.cli import main
+
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "small", data)
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(kw))
+    assert main(["review", "--data", str(data), "--out", str(tmp_path / "output")]) == 0
+    out = capsys.readouterr()
+    assert "Review app: http://127.0.0.1:8001/" in out.out and out.err == ""
+    assert served["host"] == "127.0.0.1" and served["port"] == 8001
+    assert (tmp_path / "output" / URL / "index.html").exists()
+    assert main(["review", "--data", str(data), "--out", str(tmp_path / "output"), "--host", "0.0.0.0"]) == 0
+    assert "Warning: listening on 0.0.0.0" in capsys.readouterr().err

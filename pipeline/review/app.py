@@ -110,17 +110,19 @@ def _draft_text(app: App, a: str, b: str) -> str:
 
 
 def _neighbours(app: App, request: Request, a: str, b: str) -> tuple[str, str]:
-    """The previous and next pairs' URLs in the queue as filtered (for j and k)."""
+    """The previous and next pairs' URLs in the queue as filtered (for k and j). A pair just decided
+    has sunk to the queue's end: its "next" is the first pair still waiting for a decision."""
     filters = ranking.Filters.from_query(request.query_params)
     inputs = app.store.inputs()
     frame = ranking.view(ranking.ranked(inputs), inputs, filters)
     keys = list(zip(frame["topic_a"], frame["topic_b"]))
+    waiting = [k for k, s in zip(keys, frame["status"]) if s in ranking.WAITING]
     query = ("?" + filters.query()) if filters.query() else ""
-    if not keys:
-        return "", ""
-    k = keys.index((a, b)) if (a, b) in keys else -1
-    prev = keys[k - 1] if k > 0 else None
-    nxt = keys[k + 1] if k + 1 < len(keys) else None
+    if (a, b) in waiting or (filters.status and (a, b) in keys):
+        k = keys.index((a, b))
+        prev, nxt = (keys[k - 1] if k > 0 else None), (keys[k + 1] if k + 1 < len(keys) else None)
+    else:
+        prev, nxt = None, next((k for k in waiting if k != (a, b)), None)
     return tuple(f"/pairs/{p[0]}/{p[1]}{query}" if p else "" for p in (prev, nxt))  # type: ignore[return-value]
 
 
@@ -281,7 +283,8 @@ async def preview_pair(request: Request) -> Response:
         out: dict[str, Any] = {"problems": [str(p) for p in problems]}
         out["diff_draft"] = str(word_diff(_draft_text(app, a, b), text)) if text else ""
         out["diff_approved"] = str(word_diff(approved, text)) if approved and text else ""
-        if not [p for p in problems if p.column != "reviewed_by"]:
+        pairs = inputs.pairs
+        if len(pairs) and ((pairs["a"] == a) & (pairs["b"] == b)).any():  # the build reads the row: show it
             html, status, _ = render_pair_page(inputs, a, b)
             out["html"], out["status"] = _with_preview_base(html, urls.pair_url(a, b)), status
         return out

@@ -13,10 +13,10 @@ def serve(data: Path, templates: Path, cfg: Config, out: Path, host: str, port: 
     """Run the app until Ctrl-C; ContractError (bad data) propagates to the CLI (exit 2)."""
     import uvicorn
 
-    from pipeline.report.review import default_reports_dir
     from pipeline.review import publish
     from pipeline.review.app import create_app
     from pipeline.site.build import load_inputs
+    from pipeline.urls import default_reports_dir
 
     reports = default_reports_dir(out)
     local = host in LOCAL_HOSTS

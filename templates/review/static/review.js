@@ -46,7 +46,7 @@
     if (!form) return;
     var mine = ++asked;
     state.textContent = "Preview: updating…";
-    fetch(form.action + "/preview", { method: "POST", body: new FormData(form), credentials: "same-origin" })
+    fetch(form.getAttribute("action") + "/preview", { method: "POST", body: new FormData(form), credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (data) {
         if (mine !== asked) return;
