@@ -90,6 +90,23 @@ def _parser() -> argparse.ArgumentParser:
         default=("review", "noindex"),
         help="which drafts to list, comma-separated (default: review,noindex)",
     )
+    so = sub.add_parser(
+        "sources",
+        help="list the cited sources without a title; with --fetch, fill them in from Crossref",
+        description="List the sources topics.csv and pairs.csv cite that data/sources.csv gives no title. "
+        "With --fetch (online), look every such DOI up on Crossref, one request a second, answers kept in "
+        "--cache, and fill in sources.csv: empty cells only, other bytes unchanged. The build never does this.",
+    )
+    so.add_argument("--data", type=Path, default=Path("data"), help="folder with the CSV files (default: data/)")
+    so.add_argument(
+        "--fetch", action="store_true", help="ask Crossref for the missing titles of DOIs (needs the network)"
+    )
+    so.add_argument(
+        "--mailto", default=None, help="your e-mail address, sent to Crossref as its etiquette asks (optional)"
+    )
+    so.add_argument(
+        "--cache", type=Path, default=None, help="where Crossref's answers are kept (default: .build-cache/crossref/)"
+    )
     rn = sub.add_parser(
         "rename",
         help="give a topic a new slug in topics.csv, pairs.csv and links.csv; its old URLs redirect",
@@ -261,7 +278,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             args.out, cfg, args.out, reports, report.baseline_for_build(reports), queue=queue()[0]
         )
     if "result" in audit:
-        report.save_state(reports, audit["result"].hashes())
+        from pipeline.report.priorities import finding_keys
+
+        report.save_state(reports, audit["result"].hashes(), finding_keys(audit["result"]))
     elapsed = time.perf_counter() - started
     pairs = sum(result.by_status().values())
     print(
@@ -498,6 +517,40 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
+def cmd_sources(args: argparse.Namespace) -> int:
+    from pipeline.data.sourcesfile import read_bibliography
+
+    if args.fetch:
+        from pipeline.data.crossref import crossref_client, default_cache
+        from pipeline.data.sourcesfile import fetch_titles
+
+        try:
+            done = fetch_titles(args.data, args.cache or default_cache(), get=crossref_client(args.mailto))
+        except ContractError:
+            raise
+        except Exception as exc:  # offline, or Crossref failed: the answers so far stay cached for the next try
+            print(
+                f"Crossref could not be reached or failed ({type(exc).__name__}: {exc}); sources.csv was not changed. "
+                "Run it again when online; answers already received are kept.",
+                file=sys.stderr,
+            )
+            return 1
+        print(
+            f"Asked Crossref about {done.asked:,} DOI(s) (the rest were cached); filled {done.filled:,} row(s) "
+            f"and added {done.added:,} to {done.path}."
+        )
+        for doi in done.unknown:
+            print(f"  Crossref does not know doi:{doi}; write its title in sources.csv by hand")
+    bib = read_bibliography(args.data)
+    untitled = bib.untitled()
+    print(f"{len(bib.cited):,} source(s) cited; {len(untitled):,} without a title in {bib.path}:")
+    for url in untitled:
+        print(f"  {url} (cited {bib.uses[url]:,} time(s))")
+    if untitled and not args.fetch:
+        print("Pages show these as bare links. `python -m pipeline sources --fetch` fills DOIs from Crossref.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {
@@ -506,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         "pairs": cmd_pairs,
         "audit": cmd_audit,
         "review": cmd_review,
+        "sources": cmd_sources,
         "rename": cmd_rename,
         "queue": cmd_queue,
     }

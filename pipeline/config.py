@@ -41,6 +41,9 @@ class AuditThresholds:
     # Unique-text share: a shingle on more than boilerplate_share of the pages is boilerplate.
     min_unique_share: float = 0.2
     boilerplate_share: float = 0.05
+    # …or on more than this many pages, whichever is fewer (a definition repeated on 75 pages is not
+    # any one page's own text); 0 turns the count off.
+    boilerplate_pages: int = 5
     # Per-check severity overrides, e.g. {"thin-content": "info"}; "off" silences a check.
     severity: dict = field(default_factory=dict)
 

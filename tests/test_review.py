@@ -64,9 +64,8 @@ def test_the_queue_ranks_filters_and_counts(site):
     doc = lxml_html.fromstring(page.text)
     counts = {a.text.strip(): a.find("b").text for a in doc.cssselect(".counts .count")}
     assert counts == {"approved": "1", "review": "13", "noindex": "0", "rejected": "1", "all": "15"}
-    first = doc.cssselect("table.rows tbody tr")[0]
-    assert "Mindfulness and Post-Traumatic Stress Disorder" in first.text_content()  # listed for review
-    assert "listed in pairs.csv for review" in first.text_content()
+    ranks = [int(tr.cssselect("td")[1].text) for tr in doc.cssselect("table.rows tbody tr")]
+    assert ranks == list(range(1, 16)), "in the queue's order"
     rows = lxml_html.fromstring(client.get("/?status=approved").text).cssselect("table.rows tbody tr")
     assert [r.cssselect("td a")[0].text for r in rows] == ["Compassion Fatigue and Default Mode Network"]
     rows = lxml_html.fromstring(client.get("/?q=awe&kind=behavior").text).cssselect("table.rows tbody tr")
@@ -319,3 +318,46 @@ def test_the_command_builds_once_and_serves_on_127_0_0_1(tmp_path, monkeypatch, 
     assert (tmp_path / "output" / URL / "index.html").exists()
     assert main(["review", "--data", str(data), "--out", str(tmp_path / "output"), "--host", "0.0.0.0"]) == 0
     assert "Warning: listening on 0.0.0.0" in capsys.readouterr().err
+
+
+def test_the_simple_queue_puts_what_an_editor_can_act_on_first(tmp_path):
+    from pipeline.review.ranking import simple_queue
+
+    inputs = load_inputs(FIXTURES / "small", ROOT / "templates", load_config(ROOT / "site.toml"))
+    q = simple_queue(inputs)
+    assert list(q.columns) == [
+        "rank",
+        "topic_a",
+        "topic_b",
+        "url",
+        "status",
+        "score",
+        "demand",
+        "relatedness",
+        "reasons",
+        "flag",
+    ]
+    first, last = q.iloc[0], q.iloc[-1]
+    assert (first["topic_a"], first["topic_b"], first["reasons"]) == (
+        "mindfulness",
+        "post-traumatic-stress-disorder",
+        "listed in pairs.csv for review",
+    )
+    assert last["reasons"].startswith("decided: ") and list(q["rank"]) == list(range(1, 16))
+
+
+def test_once_people_are_listed_the_reviewer_must_be_one_of_them(site):
+    client, data, _ = site
+    (data / "people.csv").write_text("id,name,role\nana-ruiz,Ana Ruiz,editor\n", encoding="utf-8")
+    before = (data / "pairs.csv").read_bytes()
+    fields = form(client, status="approved", reviewed_by="Ana Ruiz", sources=NIMH)
+    r = client.post(PAIR, data=fields)
+    problems = lxml_html.fromstring(r.text).cssselect(".problems")[0].text_content()
+    assert r.status_code == 422
+    assert "reviewer 'Ana Ruiz' is not a person id in people.csv; write its id 'ana-ruiz'" in problems
+    assert (data / "pairs.csv").read_bytes() == before
+    assert '<option value="ana-ruiz">Ana Ruiz</option>' in client.get(PAIR).text
+    r = client.post(
+        PAIR, data=form(client, status="approved", reviewed_by="ana-ruiz", sources=NIMH), follow_redirects=False
+    )
+    assert r.status_code == 303

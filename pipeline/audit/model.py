@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
 # Bump when what a PageRecord holds or how it is computed changes: old caches are then ignored.
-AUDIT_VERSION = 5
+AUDIT_VERSION = 6
 NUM_PERM = 128
 SHINGLE = 5  # words per shingle
 SAMPLE_MASK = 3  # shingles whose hash & SAMPLE_MASK == 0 are sampled for document frequencies (1 in 4)
@@ -55,8 +55,236 @@ CHECKS: dict[str, tuple[str, str]] = {
     "robots-blocks-indexable": ("error", "robots.txt disallows a page meant to be indexed"),
     "thin-content": ("warning", "fewer words of main text than the configured minimum"),
     "near-duplicate": ("warning", "another page's text is nearly the same (MinHash estimate)"),
-    "low-unique-share": ("warning", "little of the page's text is its own rather than site-wide boilerplate"),
+    "low-unique-share": ("warning", "little of the page's text is its own rather than text found on several pages"),
+    "description-cut": ("warning", "the meta description ends in an ellipsis: it was cut off"),
+    "link-noindex": ("warning", "an indexable page links to pages that carry noindex"),
+    "inlinks-from-noindex": ("warning", "an indexable page linked only from noindex pages"),
+    "jsonld-mismatch": ("warning", "structured data that does not fit the page (MedicalWebPage on a non-medical page)"),
+    "favicon-missing": ("warning", "pages declare no favicon, so browsers request /favicon.ico and get a 404"),
+    "og-image-missing": ("warning", "an indexable page has no og:image for social cards"),
+    "source-untitled": ("info", "a cited source has no title: shown as a bare link"),
+    "reviewer-missing": ("warning", "YMYL: an approved page names no qualified person as its reviewer"),
 }
+# check id -> (priority, why it matters, how to fix it). Priority 1 = fix first, 2 = next, 3 = when there is time;
+# a finding on a noindex page is one step lower (see finding_priority).
+GUIDE: dict[str, tuple[int, str, str]] = {
+    "parse-failed": (
+        1,
+        "A page the HTML parser cannot read is a page search engines may not read either.",
+        "Open the file, find the markup error (an unclosed tag, stray bytes) and fix the template or data that produced it.",
+    ),
+    "lang-missing": (
+        2,
+        "Screen readers and search engines use the language to pronounce and to match queries.",
+        "Set `language` in site.toml; templates/_base.html writes it on <html lang>.",
+    ),
+    "title-missing": (
+        1,
+        "The title is the link text of every search result; without exactly one, engines make one up.",
+        "Every template sets `page.title` once; check the template that made the page.",
+    ),
+    "title-length": (
+        3,
+        "Titles much shorter than the range waste the result; longer ones are cut off with an ellipsis.",
+        "Shorten long topic names with an `abbreviation` in topics.csv, or adjust title_min/title_max in [audit].",
+    ),
+    "title-duplicate": (
+        2,
+        "Two pages with one title compete for the same search and look like duplicates.",
+        "Give one page a distinct title (a `title` override in pairs.csv where available), or merge the pages.",
+    ),
+    "description-missing": (
+        2,
+        "Without a meta description the search snippet is whatever text the engine picks.",
+        "Every template writes `page.description`; check the context that made the page.",
+    ),
+    "description-length": (
+        3,
+        "Snippets much shorter waste the result; longer ones are cut off.",
+        "Write a `description` override in pairs.csv, or adjust description_min/description_max in [audit].",
+    ),
+    "description-duplicate": (
+        3,
+        "Identical snippets make pages indistinguishable in results.",
+        "Write a distinct `description` override for one of the pages.",
+    ),
+    "description-cut": (
+        2,
+        "A description that ends in an ellipsis was cut mid-thought: the snippet reads unfinished and looks machine-made.",
+        "Describe the page in a complete sentence that fits 120–160 characters (a `description` override in pairs.csv), never a truncated one.",
+    ),
+    "h1-count": (
+        2,
+        "The h1 names the page for readers and engines; none or several is ambiguous.",
+        "Keep exactly one <h1> in the page template.",
+    ),
+    "heading-order": (
+        3,
+        "Skipped heading levels break the outline screen-reader users navigate by.",
+        "Use h2 after h1, h3 after h2, in the template.",
+    ),
+    "canonical": (
+        1,
+        "A wrong canonical tells engines to index another URL instead of this one.",
+        "Check base_url in site.toml; every page's canonical is base_url + its URL.",
+    ),
+    "jsonld-invalid": (
+        2,
+        "Structured data that does not parse is ignored: no rich results, no reviewer or citation data.",
+        "Find the template or data value that breaks the JSON; content/structured.py escapes values, so look for hand-written JSON.",
+    ),
+    "jsonld-types": (
+        2,
+        "Engines use @type to decide what the page is; missing types lose breadcrumbs and page data.",
+        "Pair pages need a WebPage type and BreadcrumbList; see content/structured.py.",
+    ),
+    "jsonld-mismatch": (
+        2,
+        "MedicalWebPage claims medical content; on a page about no medical topic it misleads engines and can hurt trust in the whole site.",
+        "Use MedicalWebPage only for pages about a medical condition (a topic of kind `condition`); WebPage or Article otherwise.",
+    ),
+    "link-broken": (
+        1,
+        "A link to a page that was not built (or is not published) is a dead end for readers and crawlers.",
+        "Link only to published pages; a draft that moved to the preview tree must not be linked from the public site.",
+    ),
+    "link-text": (
+        3,
+        "'Click here' says nothing to screen-reader users or engines about the target.",
+        "Use link text that names the target page.",
+    ),
+    "link-noindex": (
+        1,
+        "Links from indexable pages to noindex pages send readers to unreviewed drafts and pass link equity to pages that will never rank; long-lived noindex pages come to be treated as nofollow, so that equity is lost.",
+        "Link from hubs, related links and the home page only to approved pages; publish drafts in the preview tree instead of the public site.",
+    ),
+    "img-alt": (
+        2,
+        "Images without alt text are invisible to screen-reader users and to image search.",
+        'Add an alt attribute (empty alt="" for decoration).',
+    ),
+    "orphan": (
+        1,
+        "No page links here: readers cannot find it and crawlers may never find it.",
+        "Link it from its topic hubs or related links, or remove it.",
+    ),
+    "inlinks-from-noindex": (
+        2,
+        "Every link to this indexable page comes from noindex pages, which pass little or nothing: in practice it is an orphan.",
+        "Link it from indexable pages: its topics' hubs, the home page or related approved pages.",
+    ),
+    "no-outlinks": (
+        3,
+        "A page that links nowhere is a dead end for readers and for crawling.",
+        "Add related links or breadcrumbs in the template.",
+    ),
+    "unreachable": (1, "Crawlers that start at the home page never reach it.", "Link it from a hub or the index."),
+    "click-depth": (
+        3,
+        "Pages many clicks from home are crawled less and seem less important.",
+        "Link it from a hub or the home page; raise max_click_depth only if the structure is deliberate.",
+    ),
+    "sitemap-missing": (
+        1,
+        "Without the sitemap engines discover pages only by crawling.",
+        "The build writes sitemap.xml; check that the output was deployed whole.",
+    ),
+    "sitemap-invalid": (
+        1,
+        "A sitemap that breaks the protocol is ignored.",
+        "Regenerate it with a build; keep each file under 50,000 URLs and 50 MB.",
+    ),
+    "sitemap-not-built": (
+        1,
+        "The sitemap promises URLs that return 404.",
+        "Rebuild: the sitemap lists exactly the built indexable pages.",
+    ),
+    "sitemap-noindex": (
+        1,
+        "Listing a noindex page sends engines contradictory signals.",
+        "Only approved pages belong in the sitemap.",
+    ),
+    "sitemap-omitted": (
+        2,
+        "Indexable pages missing from the sitemap are found later, if at all.",
+        "The build lists every indexable page; check for pages written outside the build.",
+    ),
+    "sitemap-not-canonical": (
+        2,
+        "The sitemap lists a URL whose canonical points elsewhere.",
+        "List canonical URLs only.",
+    ),
+    "robots-missing": (
+        2,
+        "Without robots.txt crawlers get a 404 and no pointer to the sitemap.",
+        "Deploy robots.txt at the host's root.",
+    ),
+    "robots-no-sitemap": (3, "robots.txt is where crawlers look for the sitemap.", "Add a `Sitemap:` line."),
+    "robots-location": (
+        2,
+        "Crawlers read robots.txt only at the host's root; rules under a path are never seen.",
+        "Merge the rules and the Sitemap line into the host's root robots.txt (see deploy/).",
+    ),
+    "robots-blocks-noindex": (
+        1,
+        "A disallowed page is never fetched, so its noindex is never seen and the URL can still be indexed.",
+        "Allow crawling of noindex pages; noindex does the excluding.",
+    ),
+    "robots-blocks-indexable": (
+        1,
+        "A page meant to rank is blocked from crawling.",
+        "Remove the Disallow rule that matches it.",
+    ),
+    "thin-content": (
+        2,
+        "Pages with little main text rarely satisfy a reader or rank.",
+        "Add an editor's text on how the two topics connect, or keep the page out of the index.",
+    ),
+    "near-duplicate": (
+        2,
+        "Nearly identical pages compete with each other and look mass-produced.",
+        "Write page-specific text (an editor's relationship), or keep the page out of the index or reject the pair.",
+    ),
+    "low-unique-share": (
+        2,
+        "Most of the page is text found on many other pages (definitions, shared wording), so it adds little of its own.",
+        "Add an editor's own text for the pair; until then keep it out of the index.",
+    ),
+    "favicon-missing": (
+        3,
+        "Browsers request /favicon.ico on every page and log a 404; tabs, bookmarks and results show a blank icon.",
+        'Add an icon (SVG plus PNG sizes) and <link rel="icon"> to the base template.',
+    ),
+    "og-image-missing": (
+        3,
+        "Shared links without og:image show as a bare text card on social sites and in messengers.",
+        "Give every published page an og:image (a 1200×630 card).",
+    ),
+    "source-untitled": (
+        3,
+        "A source shown as a bare link or DOI cannot be judged by a reader; health content is trusted on its evidence.",
+        "Add the source's title, authors, year and journal to data/sources.csv, or run `python -m pipeline sources --fetch` for DOIs.",
+    ),
+    "reviewer-missing": (
+        1,
+        "YMYL: health pages are judged by who stands behind them. An approved page with no named, qualified reviewer (only an organisation, or nobody) lacks the expertise signal search engines and readers look for.",
+        "Add the reviewer to data/people.csv with their credentials and put their id in the pair's reviewed_by.",
+    ),
+}
+
+PRIORITIES = {1: "Fix first", 2: "Next", 3: "Later"}
+
+
+def finding_priority(check: str, severity: str, noindex: bool = False) -> int:
+    """1 (fix first) to 3: the check's own priority, never above 3 for info, one step lower on a noindex page."""
+    p = GUIDE[check][0]
+    if severity == "info":
+        p = 3
+    if noindex:
+        p = min(3, p + 1)
+    return p
+
+
 # Content checks matter less on pages search engines are told not to index: one step lower there.
 SOFTER_WHEN_NOINDEX = {"thin-content", "near-duplicate", "low-unique-share", "title-duplicate", "description-duplicate"}
 
@@ -98,6 +326,12 @@ class PageRecord:
     jsonld_types: list[str] = field(default_factory=list)
     jsonld_errors: list[str] = field(default_factory=list)
     jsonld_blocks: int = 0
+    page_type: str = ""  # the JSON-LD @type of the page itself (the one ending in "Page")
+    about_types: list[str] = field(default_factory=list)  # @types of what the page is `about`
+    reviewer_type: str = ""  # @type of its `reviewedBy` ("Person", "Organization"; "" for none)
+    untitled_sources: list[str] = field(default_factory=list)  # citations without a name (title)
+    icon: bool = False  # declares <link rel="icon">
+    og_image: bool = False  # has a non-empty og:image
     breadcrumb_nav: bool = False
     links: list[str] = field(default_factory=list)  # resolved site-relative targets, first-seen order
     outside_links: list[str] = field(default_factory=list)  # hrefs that climb above the site root

@@ -57,6 +57,29 @@ def expected_types(rec: PageRecord) -> set[str]:
     return need
 
 
+def _content_checks(out: list[Finding], sev: _Severity, rec: PageRecord) -> None:
+    """Cut-off descriptions, og:image, structured data that does not fit, untitled sources, named reviewers."""
+    url, noindex = rec.url, rec.noindex
+    if len(rec.descriptions) == 1 and rec.descriptions[0].rstrip().endswith(("…", "...")):
+        _add(out, sev, "description-cut", url, [f"meta description ends in an ellipsis: …{rec.descriptions[0][-60:]}"])
+    if not noindex and not rec.og_image:
+        _add(out, sev, "og-image-missing", url, ["no og:image: shared links show no picture"])
+    if rec.page_type == "MedicalWebPage" and not any(t.startswith("Medical") for t in rec.about_types):
+        about = ", ".join(sorted(set(rec.about_types))) or "nothing"
+        _add(
+            out,
+            sev,
+            "jsonld-mismatch",
+            url,
+            [f"MedicalWebPage, but the page is about {about}: no medical condition"],
+            noindex,
+        )
+    _add(out, sev, "source-untitled", url, [f"source without a title: {s}" for s in rec.untitled_sources], noindex)
+    if kind_of(url) == "pair" and not noindex and rec.reviewer_type != "Person":
+        who = f"reviewed by an {rec.reviewer_type}" if rec.reviewer_type else "no reviewer at all"
+        _add(out, sev, "reviewer-missing", url, [f"YMYL: no named reviewer ({who}); name a qualified person"])
+
+
 def page_findings(rec: PageRecord, cfg: Config, sev: _Severity | None = None) -> list[Finding]:
     """Checks that need only the page itself."""
     sev = sev or _Severity(cfg)
@@ -141,6 +164,8 @@ def page_findings(rec: PageRecord, cfg: Config, sev: _Severity | None = None) ->
     _add(out, sev, "link-text", url, [f"link text does not say where it goes ({t})" for t in rec.bad_link_text])
     _add(out, sev, "img-alt", url, [f"image without alt attribute: {s}" for s in rec.img_no_alt])
     _add(out, sev, "link-broken", url, [f"link climbs above the site root: {h}" for h in rec.outside_links])
+    if not special:
+        _content_checks(out, sev, rec)
     if not special and rec.words < a.min_words:
         _add(out, sev, "thin-content", url, [f"{rec.words} words of main text (minimum {a.min_words})"], rec.noindex)
     return out

@@ -202,6 +202,37 @@ def _types(data) -> Iterator[str]:
             yield from _types(item["@graph"])
 
 
+def _type_names(item) -> list[str]:
+    t = item.get("@type") if isinstance(item, dict) else None
+    return [t] if isinstance(t, str) else [x for x in t if isinstance(x, str)] if isinstance(t, list) else []
+
+
+def _page_facts(data, rec: PageRecord) -> None:
+    """What the JSON-LD says of the page itself: its type, what it is about, who reviewed it, its citations."""
+    items = data if isinstance(data, list) else [data]
+    for item in items:
+        if isinstance(item, dict) and "@graph" in item:
+            _page_facts(item["@graph"], rec)
+            continue
+        names = _type_names(item)
+        page = next((t for t in names if t.endswith("Page")), "")
+        if not page or rec.page_type:
+            continue
+        rec.page_type = page
+        about = item.get("about")
+        for thing in about if isinstance(about, list) else [about] if about else []:
+            rec.about_types.extend(_type_names(thing))
+        reviewer = item.get("reviewedBy")
+        if reviewer:
+            rec.reviewer_type = next(iter(_type_names(reviewer)), "") or "unknown"
+        citation = item.get("citation")
+        for c in citation if isinstance(citation, list) else [citation] if citation else []:
+            if isinstance(c, str):
+                rec.untitled_sources.append(c)
+            elif isinstance(c, dict) and not c.get("name"):
+                rec.untitled_sources.append(str(c.get("url") or c.get("@id") or "(no address)"))
+
+
 _PERMUTATIONS: tuple[np.ndarray, np.ndarray] | None = None
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
@@ -441,18 +472,25 @@ def parse_page(rel: str, data: bytes, base_url: str, digest: str | None = None) 
             name = (el.get("name") or "").strip().lower()
             if name == "description":
                 rec.descriptions.append(" ".join((el.get("content") or "").split()))
+            elif (el.get("property") or "").strip().lower() == "og:image" and (el.get("content") or "").strip():
+                rec.og_image = True
             elif name in ("robots", "googlebot"):
                 tokens = {t.strip() for t in (el.get("content") or "").lower().split(",")}
                 if "noindex" in tokens or "none" in tokens:
                     rec.noindex = True
         elif tag == "link":
-            if "canonical" in (el.get("rel") or "").lower().split():
+            rels = (el.get("rel") or "").lower().split()
+            if "canonical" in rels:
                 rec.canonicals.append((el.get("href") or "").strip())
+            elif "icon" in rels and (el.get("href") or "").strip():
+                rec.icon = True
         elif tag == "script":
             if (el.get("type") or "").strip().lower() == "application/ld+json":
                 rec.jsonld_blocks += 1
                 try:
-                    rec.jsonld_types.extend(_types(json.loads(el.text or "")))
+                    data = json.loads(el.text or "")
+                    rec.jsonld_types.extend(_types(data))
+                    _page_facts(data, rec)
                 except ValueError as exc:
                     rec.jsonld_errors.append(str(exc)[:160])
         elif tag == "title":

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from pipeline.audit.page_checks import _add, _Severity
 from pipeline.audit.parse import _KIND_CODE, PAGE_KINDS, file_of
 from pipeline.audit.similarity import _Signatures, lsh_params, nearest_rows, page_shares
 from pipeline.audit.site_checks import duplicate_findings, link_graph, robots_findings, sitemap_findings
-from pipeline.audit.store import _ERROR, _NOINDEX, RecordStore
+from pipeline.audit.store import _ERROR, _ICON, _NOINDEX, RecordStore
 from pipeline.config import Config
 from pipeline.memory import give_back
 
@@ -96,6 +97,7 @@ def audit_site(
     rb = robots_findings(
         robots.read_text(encoding="utf-8", errors="replace") if robots.exists() else None, views, cfg, sev
     )
+    icons = _favicon_findings(root, store, order, cfg, sev)
     t_site = time.perf_counter()
 
     # Text: near-duplicates and unique share, over content pages (not the 404 page).
@@ -135,8 +137,8 @@ def audit_site(
         i = store.index.get(file_of(url))
         return i is not None and store.url(i) == url and bool(in_site[i])
 
-    site = [f for f in sm + rb if not current(f.url)]
-    findings += [f for f in sm + rb if current(f.url)]
+    site = [f for f in sm + rb + icons if not current(f.url)]
+    findings += [f for f in sm + rb + icons if current(f.url)]
     per_page: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         per_page[f.url].append(f)
@@ -159,6 +161,24 @@ def audit_site(
         "lsh_params": lsh_params(cfg.audit.near_duplicate_threshold),
     }
     return result
+
+
+def _favicon_findings(root: Path, store: RecordStore, order: Sequence[int], cfg: Config, sev) -> list[Finding]:
+    """favicon-missing: pages without <link rel="icon"> make browsers ask the host's root for /favicon.ico."""
+    flags, kinds = store.flags, store.kind
+    bare = sum(1 for i in order if not flags[i] & (_ICON | _ERROR) and kinds[i] != _KIND_CODE["404"])
+    under_path = bool(urlsplit(cfg.base_url).path.strip("/"))
+    out: list[Finding] = []
+    if bare and (under_path or not (root / "favicon.ico").is_file()):
+        where = "the host's root, outside this site," if under_path else "the site, which has none,"
+        _add(
+            out,
+            sev,
+            "favicon-missing",
+            "favicon.ico",
+            [f'{bare:,} of {len(order):,} pages declare no <link rel="icon">: browsers ask {where} for /favicon.ico'],
+        )
+    return out
 
 
 def _members(rows: int, order: Sequence[int]) -> np.ndarray:
@@ -283,7 +303,15 @@ def _text_results(store: RecordStore, order: list[int], cfg: Config, cache_file:
     a = cfg.audit
     key = hashlib.blake2b(
         repr(
-            [AUDIT_VERSION, NUM_PERM, MIN_SHINGLES, SAMPLE_MASK, a.near_duplicate_threshold, a.boilerplate_share]
+            [
+                AUDIT_VERSION,
+                NUM_PERM,
+                MIN_SHINGLES,
+                SAMPLE_MASK,
+                a.near_duplicate_threshold,
+                a.boilerplate_share,
+                a.boilerplate_pages,
+            ]
         ).encode(),
         digest_size=16,
     )
@@ -320,7 +348,7 @@ def _text_results(store: RecordStore, order: list[int], cfg: Config, cache_file:
     del other, sim, found, comparable
     ends = np.frombuffer(store.sample_end, dtype=np.int64) // 4 if len(store.sample_end) else np.zeros(0, np.int64)
     pages = np.array([order[p] for p in content], dtype=np.int64)
-    shares = page_shares(store.sample, ends, pages, a.boilerplate_share)
+    shares = page_shares(store.sample, ends, pages, a.boilerplate_share, a.boilerplate_pages)
     store.sample = bytearray()  # likewise
     measured = np.array([shingles[i] >= MIN_SHINGLES for i in pages.tolist()], dtype=bool)
     result.share[np.asarray(content, dtype=np.int64)[measured]] = shares[measured]

@@ -252,7 +252,9 @@ def _sample_blocks(ends: np.ndarray, step: int) -> Iterator[tuple[int, int]]:
         lo = hi
 
 
-def page_shares(buf: bytearray | Spill, ends: np.ndarray, pages: np.ndarray, boilerplate_share: float) -> np.ndarray:
+def page_shares(
+    buf: bytearray | Spill, ends: np.ndarray, pages: np.ndarray, boilerplate_share: float, boilerplate_pages: int = 0
+) -> np.ndarray:
     """Unique-text share of each of `pages` (rows of a store whose uint32 shingle samples are `buf`,
     row i's ending at value ends[i]), NaN for a page without samples. Only the samples of `pages`
     count, each page's being distinct values.
@@ -269,6 +271,8 @@ def page_shares(buf: bytearray | Spill, ends: np.ndarray, pages: np.ndarray, boi
     if not n or not lengths[pages].sum():
         return out
     cutoff = max(1, int(boilerplate_share * n))
+    if boilerplate_pages > 0:  # "more than a few pages": a shared definition is boilerplate on any site size
+        cutoff = max(1, min(cutoff, boilerplate_pages))
     counted = np.zeros(len(ends), dtype=bool)
     counted[pages] = True
     view = buf if isinstance(buf, Spill) else memoryview(buf)

@@ -124,6 +124,12 @@ def link_graph(
     del src_all, link_ids, reach_pos, broken_at
     outlinks = np.bincount(src, minlength=n).astype(np.int32)
     inlinks = np.bincount(dst, minlength=n).astype(np.int32)
+    noindex = (np.frombuffer(store.flags, dtype=np.uint8)[o] & _NOINDEX) > 0 if n else np.zeros(0, dtype=bool)
+    from_indexable = ~noindex[src]
+    indexable_in = np.bincount(dst[from_indexable], minlength=n).astype(np.int32)  # what counts for ranking
+    out += _noindex_links(
+        store, order, src[from_indexable & noindex[dst]], dst[from_indexable & noindex[dst]], outlinks, sev
+    )
     home_i = store.index.get("index.html")
     home = int(pos[home_i]) if home_i is not None and pos[home_i] >= 0 else None
     depth = click_depths(src, dst, outlinks, home) if home is not None and n else np.full(n, -1, dtype=np.int64)
@@ -145,7 +151,35 @@ def link_graph(
             _add(out, sev, "click-depth", url, [f"{depth[p]} clicks from the home page (maximum {max_depth})"])
         if outlinks[p] == 0:
             _add(out, sev, "no-outlinks", url or store.url(i), ["links to no other page of the site"])
-    return out, depth, inlinks, outlinks
+        if k != _KIND_CODE["home"] and inlinks[p] and not indexable_in[p] and not noindex[p]:
+            _add(
+                out,
+                sev,
+                "inlinks-from-noindex",
+                url or store.url(i),
+                [f"all {int(inlinks[p]):,} links to this indexable page come from noindex pages"],
+            )
+    return out, depth, indexable_in, outlinks
+
+
+def _noindex_links(
+    store: RecordStore, order: Sequence[int], src: np.ndarray, dst: np.ndarray, outlinks: np.ndarray, sev: _Severity
+) -> list[Finding]:
+    """link-noindex: each indexable page that links to noindex pages, with how many and the first one."""
+    out: list[Finding] = []
+    if not len(src):
+        return out
+    pages, first, counts = np.unique(src, return_index=True, return_counts=True)
+    for p, f, c in zip(pages.tolist(), first.tolist(), counts.tolist()):
+        example = store.url(order[int(dst[f])])
+        _add(
+            out,
+            sev,
+            "link-noindex",
+            store.url(order[p]),
+            [f"links to {c:,} noindex page(s) among its {int(outlinks[p]):,} internal links, such as /{example}"],
+        )
+    return out
 
 
 def _local(loc: str, base_url: str) -> str | None:

@@ -20,7 +20,7 @@ from pipeline.config import Config
 # What the audit keeps of every page: compact columns
 
 
-_NOINDEX, _ERROR, _TITLE_ONE, _DESC_ONE, _CANONICAL = 1, 2, 4, 8, 16
+_NOINDEX, _ERROR, _TITLE_ONE, _DESC_ONE, _CANONICAL, _ICON = 1, 2, 4, 8, 16, 32
 
 
 def _h64(text: str) -> int:
@@ -258,6 +258,8 @@ class RecordStore:
             flags |= _TITLE_ONE
         if len(rec.descriptions) == 1 and rec.descriptions[0]:
             flags |= _DESC_ONE
+        if rec.icon:
+            flags |= _ICON
         if rec.canonicals:
             flags |= _CANONICAL
             if rec.canonicals[0] != self.cfg.base_url.rstrip("/") + "/" + rec.url:

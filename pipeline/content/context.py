@@ -31,6 +31,7 @@ from pipeline.content.page_context import HubContext, PairContext
 from pipeline.content.proofread import similar
 from pipeline.content.wording import KIND_FIELDS, Wording, role_order, symmetric_keys
 from pipeline.data.pairs import Neighbours, related_partners
+from pipeline.data.sources import citation_entity, citation_parts, source_key
 
 RELATED_PER_TOPIC = 4
 
@@ -187,13 +188,39 @@ def source_label(url: str, wording: Wording) -> str:
     return f"{publisher}: {page}" if page else publisher
 
 
+def source_link(url: str, wording: Wording) -> dict[str, Any]:
+    """A source as pages show it: a reference ('Authors (Year). Title. Journal.') when data/sources.csv
+    gives its title, else a link labelled by where it goes; `jsonld` is its schema.org citation."""
+    ref = wording.references.get(source_key(url))
+    if ref is None or not ref.title:
+        label = source_label(url, wording)
+        return {
+            "url": url,
+            "label": label,
+            "lead": "",
+            "title": "",
+            "container": "",
+            "jsonld": citation_entity(url, None),
+        }
+    lead, title, container = citation_parts(ref)
+    link = ref.link or url
+    return {
+        "url": link,
+        "label": title,
+        "lead": lead,
+        "title": title,
+        "container": container,
+        "jsonld": citation_entity(link, ref),
+    }
+
+
 def _sources(wording: Wording, *groups: tuple[str, ...]) -> list[dict[str, str]]:
     seen, out = set(), []
     for group in groups:
         for url in group:
             if url not in seen:
                 seen.add(url)
-                out.append({"url": url, "label": source_label(url, wording)})
+                out.append(source_link(url, wording))
     return out
 
 
@@ -221,7 +248,7 @@ def _pieces(t: Topic, wording: Wording) -> _Pieces:
             block=_topic_block(t),
             about=_about_entity(t),
             hub={"url": urls.hub_url(t.slug), "label": f"All about {t.name.display}"},
-            sources={url: {"url": url, "label": source_label(url, wording)} for url in t.sources},
+            sources={url: source_link(url, wording) for url in t.sources},
         ),
     )
 
@@ -235,10 +262,13 @@ def _pair_sources(wording: Wording, own: tuple[str, ...], a: _Pieces, b: _Pieces
     return out
 
 
-def _cited_sources(cites: Citations, rest: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The page's sources: those cited in the text first, numbered as cited, then the others."""
-    out = [{"url": url, "label": cites.label(url)} for url in cites.order]
-    return out + [s for s in rest if s["url"] not in cites.order]
+def _cited_sources(cites: Citations, rest: list[dict[str, Any]], wording: Wording) -> list[dict[str, Any]]:
+    """The page's sources: those cited in the text first, numbered as cited, then the others (each a
+    source_link, a reference when sources.csv describes it)."""
+    known = {source_key(s["url"]): s for s in rest}
+    out = [known.get(source_key(url)) or source_link(url, wording) for url in cites.order]
+    cited = {source_key(url) for url in cites.order}
+    return out + [s for s in rest if source_key(s["url"]) not in cited]
 
 
 class _MentionNames(dict):
@@ -370,7 +400,7 @@ def pair_context(
         "strategies": strategies,
         "related": related,
         "hubs": hubs,
-        "sources": _cited_sources(cites, _pair_sources(wording, row["sources"], pa, pb)),
+        "sources": _cited_sources(cites, _pair_sources(wording, row["sources"], pa, pb), wording),
         "connection_map": connection_map(a, b, said, topics, wording.links["map"]),
         "reviewed_by": row["reviewed_by"],
         "reviewer": row.get("reviewer"),  # a person_link() when reviewed_by names a person in people.csv

@@ -19,6 +19,18 @@ class Link(TypedDict):
     label: str
 
 
+class SourceLink(TypedDict):
+    """A cited source (content/context.py, source_link): a reference when data/sources.csv gives its title
+    ('<lead> <title>. <container>.', the title linking to it), else a link labelled by where it goes."""
+
+    url: str  # the DOI's resolver address for a DOI, else the cited URL
+    label: str  # link text when there is no title
+    lead: str  # 'Authors (Year).' or ""
+    title: str  # "" when sources.csv gives none
+    container: str  # the journal, book or site, or ""
+    jsonld: dict  # its schema.org citation (ScholarlyArticle / CreativeWork)
+
+
 class Cta(TypedDict):
     """The Bringwise call to action at the foot of a pair page (templates/_cta.html)."""
 
@@ -160,7 +172,7 @@ class PairContext(_Page):
     strategies: list[Strategy]
     related: list[Link]
     hubs: list[Link]
-    sources: list[Link]
+    sources: list[SourceLink]
     reviewed_by: str
     reviewer: PersonLink | None  # when reviewed_by names a person in people.csv
     reviewed_on: str
@@ -187,7 +199,7 @@ class HubContext(_Page):
     topic: TopicBlock
     effects: list[str]
     strategies: list[str]
-    sources: list[Link]
+    sources: list[SourceLink]
     disclaimer: str
     pairs: list[HubPair]
     breadcrumbs: list[Link]

@@ -75,7 +75,7 @@ def page_graph(page: dict[str, Any], site: dict[str, Any]) -> dict[str, Any]:
     if page.get("updated_on"):
         web["dateModified"] = page["updated_on"]
     if page.get("sources"):
-        web["citation"] = [s["url"] for s in page["sources"]]
+        web["citation"] = [s["jsonld"] for s in page["sources"]]
     graph = [web]
     if page.get("breadcrumbs"):
         graph.append(breadcrumb_list(base, page["breadcrumbs"]))

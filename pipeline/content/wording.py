@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.content.language import placeholders
+from pipeline.data.sources import Reference
 from pipeline.data.validate import KINDS
 from pipeline.problems import ContractError, Problem
 
@@ -47,6 +48,9 @@ class Wording:
     disclaimer: str
     publishers: dict[str, str]
     doi_label: str
+    # data/sources.csv by key (pipeline.data.sources.source_key): what a source is cited as. Not from
+    # templates/wording; set by the build after reading the bibliography.
+    references: dict[str, Reference] = field(default_factory=dict)
     # links.toml: "relation.<name>" → {"subject>object" kinds key: sentence}; bridge, shared, none, effects.
     links: dict[str, Any] = field(default_factory=dict)
 

@@ -22,7 +22,9 @@ from markupsafe import Markup
 
 from pipeline.audit import CACHE_NAME, CHECKS, SEVERITIES, AuditResult, PageRow, compare
 from pipeline.audit import file_of as page_file
+from pipeline.audit.model import finding_priority
 from pipeline.config import Config
+from pipeline.report.priorities import review_plan
 
 HTML_NAME = "seo-review.html"
 CSV_NAME = "seo-review.csv"
@@ -72,12 +74,18 @@ def load_state(reports: Path) -> dict[str, Any]:
         return {}
 
 
-def save_state(reports: Path, hashes: dict[str, str]) -> None:
-    """Record a finished build: its hashes become 'latest', the previous latest becomes 'before'."""
+def save_state(reports: Path, hashes: dict[str, str], findings: dict[str, list[str]] | None = None) -> None:
+    """Record a finished build: its hashes (and check → URLs of its findings) become 'latest', the previous
+    latest becomes 'before'."""
     reports = Path(reports)
     reports.mkdir(parents=True, exist_ok=True)
     state = load_state(reports)
-    data = {"latest": hashes, "before": state.get("latest")}
+    data = {
+        "latest": hashes,
+        "before": state.get("latest"),
+        "findings": findings,
+        "findings_before": state.get("findings"),
+    }
     tmp = reports / f"{STATE_NAME}.tmp-{os.getpid()}"
     tmp.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, reports / STATE_NAME)
@@ -86,6 +94,14 @@ def save_state(reports: Path, hashes: dict[str, str]) -> None:
 def baseline_for_build(reports: Path) -> dict[str, str] | None:
     """A new build compares against the latest recorded build."""
     return load_state(reports).get("latest")
+
+
+def previous_findings(result: AuditResult, reports: Path, rebase: bool = False) -> dict[str, list[str]] | None:
+    """Check → URLs of the findings of the build this one is compared with (None before the first)."""
+    state = load_state(reports)
+    if rebase and state.get("latest") is not None and result.hashes() == state["latest"]:
+        return state.get("findings_before")
+    return state.get("findings")
 
 
 def compare_with_previous_build(result: AuditResult, reports: Path) -> None:
@@ -380,9 +396,13 @@ def _site_prefix(site_dir: str, reports: str) -> str | None:
     return Path(os.path.relpath(a, r)).as_posix()
 
 
-def table_rows(result: AuditResult, site_dir: Path, reports: Path, each=None) -> Iterator[list[Any]]:
-    """Compact rows for the report's script: arrays, with checks and severities as indices.
+def table_rows(
+    result: AuditResult, site_dir: Path, reports: Path, each=None, previous: dict | None = None
+) -> Iterator[list[Any]]:
+    """Compact rows for the report's script: arrays, with checks and severities as indices, and a 1 after
+    a finding's message when the build compared with (`previous`: check → URLs) did not have it.
     `each(row)`, when given, also sees every PageRow (the CSV is written in the same pass)."""
+    before = {c: set(u) for c, u in previous.items()} if previous is not None else None
     index = {c: i for i, c in enumerate(sorted(CHECKS))}
     # A page without a similar page links to the home page's file, when there is one (as it always has).
     home = _href(site_dir, reports, page_file("")) if _has_url(result, "") else ""
@@ -404,7 +424,11 @@ def table_rows(result: AuditResult, site_dir: Path, reports: Path, each=None) ->
             p.inlinks,
             p.outlinks,
             p.change,
-            [[index[f.check], SEVERITIES.index(f.severity), f.message] for f in p.findings],
+            [
+                [index[f.check], SEVERITIES.index(f.severity), f.message]
+                + ([1] if before is not None and p.url not in before.get(f.check, ()) else [])
+                for f in p.findings
+            ],
         ]
 
 
@@ -417,7 +441,9 @@ def _safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _json_script_parts(result: AuditResult, site_dir: Path, reports: Path, each=None) -> Iterator[str]:
+def _json_script_parts(
+    result: AuditResult, site_dir: Path, reports: Path, each=None, previous: dict | None = None
+) -> Iterator[str]:
     """The table's data as JSON for a <script> element ("<", ">" and "&" escaped), one row at a
     time, never held whole: {"checks": [[id, title], …], "severities": […], "rows": [table_rows…]}."""
     checks = sorted(CHECKS)
@@ -425,7 +451,7 @@ def _json_script_parts(result: AuditResult, site_dir: Path, reports: Path, each=
     text = _safe(json.dumps(head, ensure_ascii=False, separators=(",", ":")))
     assert text.endswith("[]}")
     yield text[:-2]
-    for k, row in enumerate(table_rows(result, site_dir, reports, each)):
+    for k, row in enumerate(table_rows(result, site_dir, reports, each, previous)):
         yield ("," if k else "") + _safe(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
     yield "]}"
 
@@ -463,7 +489,13 @@ _DATA_MARK = "\x00seo-review-rows\x00"
 
 
 def _render_html_parts(
-    result: AuditResult, cfg: Config, site_dir: Path, reports: Path, each=None, queue: list[dict] | None = None
+    result: AuditResult,
+    cfg: Config,
+    site_dir: Path,
+    reports: Path,
+    each=None,
+    previous: dict | None = None,
+    queue: list[dict] | None = None,
 ) -> Iterator[str]:
     """The report in pieces: the page around the table data, and the data one row at a time."""
     import jinja2
@@ -489,16 +521,22 @@ def _render_html_parts(
         generated=datetime.now(UTC).astimezone().strftime("%d %b %Y, %H:%M"),
         csv_name=CSV_NAME,
         change_limit=100,
+        plan=review_plan(result, reports, previous),
         queue=queue,
     )
     before, after = page.split(_DATA_MARK)
     yield before
-    yield from _json_script_parts(result, site_dir, reports, each)
+    yield from _json_script_parts(result, site_dir, reports, each, previous)
     yield after
 
 
 def write_reports(
-    result: AuditResult, cfg: Config, reports: Path, site_dir: Path, queue: list[dict] | None = None
+    result: AuditResult,
+    cfg: Config,
+    reports: Path,
+    site_dir: Path,
+    previous: dict | None = None,
+    queue: list[dict] | None = None,
 ) -> tuple[Path, Path]:
     """Write seo-review.html and seo-review.csv; links point at `site_dir`, the final output folder.
     `queue`: the top rows of the editors' queue (pipeline.data.queue), shown in a Write next tab."""
@@ -510,7 +548,8 @@ def write_reports(
     # One pass over the pages makes each row once for both files.
     try:
         with open(tmp, "w", encoding="utf-8") as f, open(tmp_csv, "w", encoding="utf-8", newline="") as c:
-            for part in _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c), queue):
+            parts = _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c), previous, queue)
+            for part in parts:
                 f.write(part)
     except BaseException:
         for t in (tmp, tmp_csv):
@@ -540,6 +579,9 @@ def terminal_summary(result: AuditResult, html_path: Path | None = None, limit: 
         items = [f"{c} {n:,}" for (sv, c), n in sorted(by.items(), key=lambda kv: -kv[1]) if sv == sev]
         if items:
             lines.append(f"  {sev}s: " + ", ".join(items))
+    first = Counter(f.check for f in result.findings if finding_priority(f.check, f.severity) == 1)
+    if first:
+        lines.append("  fix first: " + ", ".join(f"{c} {n:,}" for c, n in first.most_common()))
     for f in [f for f in result.findings if f.severity == "error"][:limit]:
         lines.append(f"    /{f.url}: {f.check}: {f.message}")
     if result.has_previous:
@@ -587,5 +629,5 @@ def audit_and_report(
     result = audit_site(root, cfg, previous, cache_file=cache_file(reports), workers=workers, known=known)
     if rebase:
         compare_with_previous_build(result, reports)
-    html_path, _ = write_reports(result, cfg, reports, site_dir, queue)
+    html_path, _ = write_reports(result, cfg, reports, site_dir, previous_findings(result, reports, rebase), queue)
     return result, html_path

@@ -114,7 +114,7 @@ def _neighbours(app: App, request: Request, a: str, b: str) -> tuple[str, str]:
     has sunk to the queue's end: its "next" is the first pair still waiting for a decision."""
     filters = ranking.Filters.from_query(request.query_params)
     inputs = app.store.inputs()
-    frame = ranking.view(ranking.ranked(inputs), inputs, filters)
+    frame = ranking.view(ranking.ranked(inputs, app.store.data), inputs, filters)
     keys = list(zip(frame["topic_a"], frame["topic_b"]))
     waiting = [k for k, s in zip(keys, frame["status"]) if s in ranking.WAITING]
     query = ("?" + filters.query()) if filters.query() else ""
@@ -165,6 +165,7 @@ def pair_context(app: App, request: Request, a: str, b: str, form: dict | None =
         "prev": prev,
         "next": nxt,
         "problems": [],
+        "people": list(inputs.people.values()),
     }
 
 
@@ -174,7 +175,7 @@ async def queue_page(request: Request) -> Response:
 
     def work():
         inputs = app.store.inputs()
-        queue = ranking.ranked(inputs)
+        queue = ranking.ranked(inputs, app.store.data)
         frame = ranking.view(queue, inputs, filters)
         doc = app.store.doc()
         hashes = {}

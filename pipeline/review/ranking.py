@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -24,15 +25,18 @@ COLUMNS = ["rank", "topic_a", "topic_b", "url", "status", "score", "demand", "re
 WAITING = ("review", "")  # statuses that still need an editor's decision
 
 
-def ranked(inputs: Inputs) -> pd.DataFrame:
-    """The queue in the contract's columns (engineer 13's build_queue when present)."""
+def ranked(inputs: Inputs, data_dir: Path | None = None) -> pd.DataFrame:
+    """The queue in the contract's columns: engineer 13's build_queue (with the search demand in
+    data_dir/demand/) when it is installed, every status included so that the filters and counts
+    cover all pairs; else simple_queue."""
     try:
+        from pipeline.data.demand_match import load_demand
         from pipeline.data.queue import build_queue
     except ImportError:
         return simple_queue(inputs)
-    return build_queue(
-        inputs.topics, inputs.pairs, inputs.cfg, statuses=STATUSES, links=inputs.links
-    )  # every pair, decided ones too
+    demand = load_demand(data_dir, inputs.topics, inputs.cfg.base_url) if data_dir is not None else None
+    queue = build_queue(inputs.topics, inputs.pairs, inputs.cfg, demand, statuses=STATUSES, links=inputs.links)
+    return queue.assign(url=queue["url"].astype(str).str.lstrip("/"))
 
 
 def simple_queue(inputs: Inputs) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.data.csvedit import CsvDoc, Unreadable, rewrite, row_hash
-from pipeline.data.load import normalise_cell, parse_csv, read_csv
+from pipeline.data.load import normalise_cell, parse_csv
 from pipeline.data.pairsfile import PAIR_HEADER
 from pipeline.data.validate import PAIR_REQUIRED, STATUSES, validate_pairs
 from pipeline.problems import ContractError, Problem
@@ -97,16 +97,6 @@ class Store:
         i = doc.find(_is_pair(a, b))
         return None if i is None else doc.row(i)
 
-    def reviewers(self) -> set[str] | None:
-        """The ids in data/people.csv, when that file exists (a reviewer must be one of them)."""
-        path = self.data / "people.csv"
-        if not path.exists():
-            return None
-        table, problems = read_csv(path, ("id",))
-        if problems or table is None:
-            raise ContractError(problems)
-        return {r.get("id", "") for r in table.rows} - {""}
-
     # -- checking ------------------------------------------------------------------------------
 
     def changes(self, edit: Edit, current: dict[str, str] | None, inputs: Inputs) -> dict[str, str]:
@@ -125,26 +115,21 @@ class Store:
         ta, tb = (t.loc[s].to_dict() | {"slug": s} for s in (edit.a, edit.b))
         return ta, tb, {"relationship": values.get("relationship", ""), "sources": values.get("sources", "")}
 
-    def approval_problems(self, merged: Sequence[tuple[int, dict[str, str]]]) -> list[Problem]:
-        """An approval's reviewer must be a known one once data/people.csv lists people.
-
-        `merged`: each edited row's line and its cells after the edit."""
+    def approval_problems(self, merged: Sequence[tuple[int, dict[str, str]]], inputs: Inputs) -> list[Problem]:
+        """An approval's reviewer must be a person id of data/people.csv once that file lists people
+        (an empty reviewer is the data contract's own problem). `merged`: each edited row's line and
+        its cells after the edit."""
+        people = inputs.people
         problems = []
-        known = None
         for line, row in merged:
-            if row.get("status") != "approved":
-                continue
             who = row.get("reviewed_by", "")
-            if not who:
-                continue  # the data contract's own check (validate.approval_problems) says so
-            known = self.reviewers() if known is None else known
-            if known is not None and who not in known:
-                listed = ", ".join(sorted(known)) or "none yet"
-                problems.append(
-                    Problem(
-                        str(self.path), line, "reviewed_by", f"reviewer '{who}' is not an id in people.csv ({listed})"
-                    )
-                )
+            if row.get("status") != "approved" or not who or not people or who in people:
+                continue
+            by_name = [p.id for p in people.values() if p.name.lower() == who.lower()]
+            hint = f"; write its id '{by_name[0]}'" if by_name else f"; one of {', '.join(sorted(people))}"
+            problems.append(
+                Problem(str(self.path), line, "reviewed_by", f"reviewer '{who}' is not a person id in people.csv{hint}")
+            )
         return problems
 
     def check(self, new: bytes, inputs: Inputs) -> tuple[Inputs, list[Problem]]:
@@ -162,7 +147,7 @@ class Store:
         doc = self.doc()
         new, merged = self._edited(doc, [edit], inputs)
         result, problems = self.check(new, inputs)
-        return result, problems + self.approval_problems(merged)
+        return result, problems + self.approval_problems(merged, inputs)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -201,7 +186,7 @@ class Store:
                     raise Conflict(stale)
                 new, merged = self._edited(doc, edits, inputs)
                 state["inputs"], problems = self.check(new, inputs)
-                problems += self.approval_problems(merged)
+                problems += self.approval_problems(merged, inputs)
                 if problems:
                     raise ContractError(problems)
                 return None if new == doc.edit() else new

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from hashlib import blake2b
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from pipeline.data.pairs import (
     pair_table,
 )
 from pipeline.data.people import PEOPLE_COLUMNS, PEOPLE_FILE, PEOPLE_REQUIRED, Person, reviewer_notes, validate_people
+from pipeline.data.sources import SOURCES_COLUMNS, SOURCES_FILE, SOURCES_REQUIRED, validate_sources
 from pipeline.data.validate import (
     KNOWN_COLUMNS,
     REQUIRED,
@@ -181,6 +182,9 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     people_t, more = read_csv(data_dir / PEOPLE_FILE, PEOPLE_REQUIRED, optional=True)
     people, people_problems = validate_people(people_t)
     problems += more + people_problems
+    sources_t, more = read_csv(data_dir / SOURCES_FILE, SOURCES_REQUIRED, optional=True)
+    references, bad = validate_sources(sources_t)
+    problems += more + bad
     try:
         wording = read_wording(templates / "wording")
     except ContractError as exc:
@@ -191,6 +195,8 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     notes += header_notes(links_t, links_file.LINK_KNOWN)
     notes += topic_notes(topics_t) + pair_notes(pairs_t, renamed)
     notes += header_notes(people_t, PEOPLE_COLUMNS)
+    notes += header_notes(sources_t, SOURCES_COLUMNS)
+    wording = replace(wording, references=references)  # pages cite data/sources.csv's entries
     notes += policy_note(cfg)
     if pairs_t is not None:
         reviewers = [(line, row.get("reviewed_by", "")) for row, line in zip(pairs_t.rows, pairs_t.lines)]
