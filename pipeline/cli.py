@@ -250,6 +250,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             reports,
             report.baseline_for_build(reports),
             known=getattr(_result, "audit_records", None),
+            sameness=getattr(_result, "sameness", None),
             queue=queue()[0],
         )
         if args.strict and audit["result"].errors:
@@ -290,6 +291,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if result.rejected:
         head.append(f"  rejected (not built): {len(result.rejected):,}")
     head.extend(f"  note: {n}" for n in inputs.notes)
+    head.extend(result.sameness.lines() if result.sameness is not None else [])
     head += _write_next(*queue())
     tail = []
     if result.warnings:

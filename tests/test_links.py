@@ -185,8 +185,12 @@ def test_the_connection_map_is_an_accessible_svg_with_a_text_equivalent(linked_s
     assert {t.text for t in svg.iter("text")} >= {"eases", "worsens", "Mindfulness", "PTSD"}
     items = [" ".join(li.text_content().split()) for li in doc.cssselect("ul.map-list li")]
     assert items == [
-        "Mindfulness eases Post-Traumatic Stress Disorder",
-        "Procrastination worsens Post-Traumatic Stress Disorder",
+        "Mindfulness can ease the symptoms of post-traumatic stress disorder (PTSD).",
+        "Procrastination can make PTSD worse.",
+    ]
+    assert [a.get("href") for a in doc.cssselect("ul.map-list li a")][:2] == [
+        "../topics/mindfulness/",
+        "../topics/post-traumatic-stress-disorder/",
     ]
     assert not doc.cssselect("script:not([type='application/ld+json'])")
     hub = _page(out, "topics/post-traumatic-stress-disorder")
@@ -247,3 +251,28 @@ def test_the_proofreader_finds_number_predicates_and_repeated_bullets():
         "Slow breathing lowers the heart rate",
     ]
     assert [f.sentence for f in check_list(bullets)] == [bullets[1]]
+
+
+def test_sameness_is_one_for_pages_that_only_swap_names_and_low_for_specific_ones():
+    from pipeline.content.sameness import measure, shingles
+
+    template = "{a} is a feeling, and {b} is a feeling that may change how people act in everyday life."
+    same = [
+        (template.format(a=a, b=b), "", [a, b]) for a, b in (("anger", "awe"), ("envy", "shame"), ("fear", "guilt"))
+    ]
+    assert measure({"emotion × emotion": same}).link == 1.0
+    specific = [
+        ("Anger is a recognised symptom of PTSD, with irritability and outbursts.", "", ["anger", "awe"]),
+        ("Envy is studied as a factor in depression through social comparison online.", "", ["envy", "shame"]),
+        ("Fear involves the amygdala, which is central to fear learning.", "", ["fear", "guilt"]),
+    ]
+    result = measure({"emotion × emotion": specific})
+    assert result.link < 0.25 and result.pages == 3 and result.kind_pairs == 1
+    assert shingles("Anger is a feeling of heat", ["anger"]) == shingles("Awe is a feeling of heat", ["awe"])
+
+
+def test_the_build_summary_reports_the_sameness_of_drafts(linked_site, tmp_path, capsys):
+    out, _ = linked_site
+    assert cli_build(out.parent / "data", tmp_path / "out", "--no-audit") == 0
+    printed = capsys.readouterr().out
+    assert "sameness of drafts (mean 5-gram Jaccard within a kind pair, names masked; goal < 0.25): link " in printed

@@ -150,3 +150,21 @@ def test_bad_people_csv_stops_the_build_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "people.csv:3: column 'id': id 'ada' is already used on line 2; ids must be unique" in err
     assert not out.exists()
+
+
+def test_the_audit_asks_for_a_named_reviewer_only_where_none_is_named(people_site, tmp_path):
+    from conftest import ROOT
+
+    from pipeline.audit import audit_site
+    from pipeline.config import load_config
+
+    cfg = load_config(ROOT / "site.toml")
+    out, _ = people_site
+    named = audit_site(out, cfg)
+    assert not [f for f in named.findings if f.check == "reviewer-missing"]
+    # The same data with the organisation as reviewer: every approved pair page gets the YMYL warning.
+    other = tmp_path / "org" / "output"
+    build_site(_data(tmp_path / "org", people=None, reviewer="Bringwise editorial team"), other)
+    found = [f for f in audit_site(other, cfg).findings if f.check == "reviewer-missing"]
+    assert [(f.url, f.severity) for f in found] == [("compassion-fatigue-and-default-mode-network/", "warning")]
+    assert found[0].message.startswith("YMYL: no named reviewer (reviewed by an Organization)")

@@ -92,7 +92,8 @@ def test_every_pair_of_kinds_reads_correctly(kind_a, kind_b, variant_index, effe
     sentences = _generated_sentences(ctx)
     assert len(ctx["strategies"]) >= 4
     # Nothing links the two sample topics: one honest sentence, no effects, and the page is low-value.
-    assert ctx["low_value"] and ctx["effects"] == [] and len(ctx["link"]) == 1
+    assert ctx["low_value"] and ctx["effects"] == [] and len(ctx["link"]) == 2
+    assert ctx["link"][1].endswith(("has no sourced links yet.", "have no sourced links yet.")), ctx["link"]
     for sentence in sentences:
         assert check_sentence(sentence, names) == [], sentence
         assert not HEDGE_BREAKERS.search(sentence), sentence
@@ -131,7 +132,7 @@ def test_awkward_topics_build_without_a_single_known_fault(awkward_site):
     text = page.text_content()
     assert "What Are Intrusive Thoughts?" in text
     assert "Intrusive thoughts are a recognised symptom of PTSD" in text
-    assert "Intrusive Thoughts are a feature of Post-Traumatic Stress Disorder" in " ".join(text.split())
+    assert "What Are Intrusive Thoughts?" in text and "What Is Intrusive Thoughts?" not in text
     both = lxml.html.parse(str(out / "obsessive-compulsive-disorder-and-post-traumatic-stress-disorder" / "index.html"))
     assert "Intrusive thoughts are a recognised feature of both" in both.getroot().text_content()
     assert "Intrusive thoughts is" not in text and "Ptsd" not in text

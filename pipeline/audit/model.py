@@ -391,6 +391,7 @@ class AuditResult:
     changed: list[str] = field(default_factory=list)
     has_previous: bool = False
     stats: dict = field(default_factory=dict)
+    finding_keys: dict | None = None  # check → URLs of its findings, set by the report (pipeline.report.priorities)
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

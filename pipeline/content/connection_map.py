@@ -70,17 +70,21 @@ def _rim(box: dict[str, Any], toward: dict[str, Any]) -> tuple[float, float]:
     return box["cx"] + dx * t, box["cy"] + dy * t
 
 
-def _item(e: Edge, topics: dict) -> dict[str, Any]:
-    s, o = topics[e.subject], topics[e.object]
-    words = "has an editor-reviewed page with" if e.relation == "editor" else e.relation.replace("-", " ")
-    verb, _, rest = words.replace("co occurs", "co-occurs").partition(" ")
-    return {
-        "subject": s.name.display,
-        "subject_url": urls.hub_url(s.slug),
-        "relation": f"{s.name.verb(verb)} {rest}".strip(),  # 'Intrusive Thoughts are a feature of'
-        "object": o.name.display,
-        "object_url": urls.hub_url(o.slug),
-    }
+def _item(e: Edge, topics: dict, sentence: str) -> list[dict[str, str]]:
+    """One link of the text equivalent as runs: its sentence, each topic's name linked to its hub."""
+    runs, rest = [], sentence
+    for slug in (e.subject, e.object):
+        name = topics[slug].name
+        for form in (name.text, name.short, name.display, name.text[:1].upper() + name.text[1:]):
+            at = rest.find(form)
+            if at >= 0:
+                runs += [
+                    {"text": rest[:at], "url": "", "cites": []},
+                    {"text": form, "url": urls.hub_url(slug), "cites": []},
+                ]
+                rest = rest[at + len(form) :]
+                break
+    return [r for r in [*runs, {"text": rest + ".", "url": "", "cites": []}] if r["text"]]
 
 
 def connection_map(a, b, said, topics: dict, labels: dict[str, str]) -> dict[str, Any]:
@@ -103,7 +107,8 @@ def connection_map(a, b, said, topics: dict, labels: dict[str, str]) -> dict[str
         edges.append(_edge(br.first, nodes, labels))
         edges.append(_edge(br.second, nodes, labels))
     pairs = [(a.name.display, b.name.display)]
-    items = [_item(e, topics) for e in (*said.direct, *(x for br in vias for x in (br.first, br.second)))]
+    shown = [*said.direct, *(x for br in vias for x in (br.first, br.second))]
+    items = [_item(e, topics, said.worded[e]) for e in dict.fromkeys(shown)]
     what = f"{len(said.direct)} direct link(s) and {n} topic(s) both connect to" if items else "no known link"
     return {
         "id": f"map-{a.slug}-{b.slug}",
@@ -118,7 +123,7 @@ def connection_map(a, b, said, topics: dict, labels: dict[str, str]) -> dict[str
     }
 
 
-def hub_map(topic, graph: Graph, topics: dict, labels: dict[str, str]) -> dict[str, Any]:
+def hub_map(topic, graph: Graph, topics: dict, labels: dict[str, str], word=None) -> dict[str, Any]:
     """The map of a hub: the topic in the middle and up to eight topics it links to, around it."""
     chosen: dict[str, Edge] = {}
     for e in sorted(graph.by_topic.get(topic.slug, ()), key=lambda e: (e.relation == "editor", e.other(topic.slug))):
@@ -141,5 +146,5 @@ def hub_map(topic, graph: Graph, topics: dict, labels: dict[str, str]) -> dict[s
         "with the relation, and the list below says the same in words.",
         "nodes": list(nodes.values()),
         "edges": edges,
-        "items": [_item(chosen[s], topics) for s in around],
+        "items": [_item(chosen[s], topics, word(chosen[s])) for s in around],
     }

@@ -26,7 +26,7 @@ from pipeline.content.language import (
     split_sentences,
     variant,
 )
-from pipeline.content.linktext import Citations, link_text, plain
+from pipeline.content.linktext import Citations, link_text, plain, relation_sentence
 from pipeline.content.page_context import HubContext, PairContext
 from pipeline.content.proofread import similar
 from pipeline.content.wording import KIND_FIELDS, Wording, role_order, symmetric_keys
@@ -440,6 +440,14 @@ def _about_entity(t: Topic) -> dict[str, str]:
     return {"@type": kind, "name": t.name.display, "description": t.description}
 
 
+def _hub_map(topic: Topic, graph: Graph, topics: dict[str, Topic] | None, wording: Wording) -> Any:
+    """The hub's connection map, its links worded as on pair pages; None for a topic without links."""
+    if not topics or not graph.by_topic.get(topic.slug):
+        return None
+    fill = _filler(Mentions(_MentionNames(topics)), wording)
+    return hub_map(topic, graph, topics, wording.links["map"], lambda e: relation_sentence(e, topics, wording, fill))
+
+
 def hub_title(name: Name, limit: int = 60) -> str:
     """A hub's <title>: what the topic is and how it connects, shortened by pattern, never cut."""
     what = "What They Are" if name.plural else "What It Is"
@@ -494,9 +502,7 @@ def hub_context(
         "sources": _sources(wording, topic.sources),
         "disclaimer": wording.disclaimer,
         "pairs": pairs,
-        "connection_map": hub_map(topic, graph, topics, wording.links["map"])
-        if topics and graph.by_topic.get(topic.slug)
-        else None,
+        "connection_map": _hub_map(topic, graph, topics, wording),
         "updated_on": topic.updated_on,
         "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": url, "label": topic.name.display}],
     }

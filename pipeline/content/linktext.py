@@ -47,6 +47,7 @@ class LinkText:
     direct: list[Edge]
     bridges: list[Bridge]
     chains: list[Bridge]
+    worded: dict[Edge, str] = field(default_factory=dict)  # each link used, as one sentence (the map's list)
 
 
 def plain(runs: list[dict[str, Any]], notes: bool = True) -> str:
@@ -66,8 +67,8 @@ def _relation_template(edge: Edge, topics: dict, wording: Wording) -> str:
     return next(table[k] for k in kinds if k in table)
 
 
-def _edge_runs(edge: Edge, topics, wording: Wording, fill: Fill, cites: Citations) -> list[dict[str, Any]]:
-    text = relation_sentence(edge, topics, wording, fill)
+def _edge_runs(edge: Edge, word: Callable[[Edge], str], cites: Citations) -> list[dict[str, Any]]:
+    text = word(edge)
     if not edge.note:
         return [{"text": f"{text}.", "url": "", "cites": cites.cite(edge.sources)}]
     return [
@@ -77,10 +78,10 @@ def _edge_runs(edge: Edge, topics, wording: Wording, fill: Fill, cites: Citation
     ]
 
 
-def _clause(edge: Edge, topics, wording: Wording, fill: Fill) -> str:
+def _clause(edge: Edge, topics, wording: Wording, word: Callable[[Edge], str]) -> str:
     """A link worded to stand inside a sentence: it starts lower-case unless a name keeps capitals."""
     s, o = topics[edge.subject], topics[edge.object]
-    text = relation_sentence(edge, topics, wording, fill)
+    text = word(edge)
     lead = o if _relation_template(edge, topics, wording).startswith("{O}") else s
     if lead.name.text[:1].islower():
         text = text[:1].lower() + text[1:]
@@ -92,12 +93,12 @@ def _pair_url(x: str, y: str) -> str:
 
 
 def _bridge_runs(
-    br: Bridge, template: str, a, b, topics, wording: Wording, fill: Fill, cites: Citations
+    br: Bridge, template: str, a, b, topics, wording: Wording, fill: Fill, word, cites: Citations
 ) -> list[dict[str, Any]]:
     """'Both connect to rumination: <first>, and <second>.', each clause linked to its pair page
     and followed by its citations, the via topic linked to its hub."""
-    first = _clause(br.first, topics, wording, fill)
-    second = _clause(br.second, topics, wording, fill)
+    first = _clause(br.first, topics, wording, word)
+    second = _clause(br.second, topics, wording, word)
     via = topics[br.via]
     sentence = fill(template, {"a": a, "b": b, "v": via}, {"first": first, "second": second})
     pieces = [
@@ -156,6 +157,29 @@ def _link_via(runs: list[dict[str, Any]], via) -> list[dict[str, Any]]:
     return runs
 
 
+ELSEWHERE = 4  # topics named for each side of a page that nothing connects
+
+
+def _elsewhere(t, graph: Graph, topics: dict, words: dict[str, str], fill: Fill) -> list[dict[str, Any]]:
+    """'Awe is linked with gratitude and optimism.' (each linked to its hub), or 'Awe has no sourced links yet.'"""
+    others = sorted(graph.neighbours(t.slug), key=lambda s: topics[s].name.display.lower())[:ELSEWHERE]
+    if not others:
+        return [{"text": fill(words["alone"], {"a": t}, {}) + " ", "url": "", "cites": []}]
+    names = [topics[o].name.text for o in others]
+    sentence = fill(words["others"], {"a": t}, {"items": _join(names)})
+    runs: list[dict[str, Any]] = []
+    rest = sentence
+    for o, name in zip(others, names):
+        at = rest.find(name)
+        if at < 0:
+            continue
+        runs.append({"text": rest[:at], "url": "", "cites": []})
+        runs.append({"text": name, "url": urls.hub_url(o), "cites": []})
+        rest = rest[at + len(name) :]
+    runs.append({"text": rest + " ", "url": "", "cites": []})
+    return [r for r in runs if r["text"]]
+
+
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" and {items[-1]}"
 
@@ -167,14 +191,22 @@ def link_text(a, b, page: str, graph: Graph, topics: dict, wording: Wording, fil
     direct = sorted((e for e in graph.direct(a.slug, b.slug) if e.relation != "editor"), key=lambda e: e.relation)
     found_chains = chains(graph, a.slug, b.slug)
     found_bridges = bridges(graph, a.slug, b.slug, skip=frozenset(c.via for c in found_chains))
-    link = [_edge_runs(e, topics, wording, fill, cites) for e in direct]
+    worded: dict[Edge, str] = {}
+
+    def word(e: Edge) -> str:
+        """Each link's sentence, made once a page (names in page order: an abbreviation is introduced once)."""
+        if e not in worded:
+            worded[e] = relation_sentence(e, topics, wording, fill)
+        return worded[e]
+
+    link = [_edge_runs(e, word, cites) for e in direct]
     for i, br in enumerate(found_bridges):
         shape = _same(br)
         if shape:
             link.append(_same_runs(br, shape, a, b, topics, wording, fill, cites))
             continue
         lead = variant(f"{page}|bridge|{i}", w["bridge"]["lead"])
-        link.append(_bridge_runs(br, lead, a, b, topics, wording, fill, cites))
+        link.append(_bridge_runs(br, lead, a, b, topics, wording, fill, word, cites))
     for key, mine, theirs in (("effects", a.effects, b.effects), ("strategies", a.strategies, b.strategies)):
         items = shared_items(mine, theirs)
         if items:
@@ -183,10 +215,15 @@ def link_text(a, b, page: str, graph: Graph, topics: dict, wording: Wording, fil
     low_value = not link
     if low_value:
         link = [[{"text": fill(w["none"]["text"], {"a": a, "b": b}, {}), "url": "", "cites": []}]]
+        elsewhere = [run for t in (a, b) for run in _elsewhere(t, graph, topics, w["none"], fill)]
+        elsewhere[-1] = dict(elsewhere[-1], text=elsewhere[-1]["text"].rstrip())
+        link.append(elsewhere)
     effects = []
     for i, ch in enumerate(found_chains):
         lead = variant(f"{page}|chain|{i}", w["effects"]["chain"])
-        effects.append(_bridge_runs(ch, lead, a, b, topics, wording, fill, cites))
+        effects.append(_bridge_runs(ch, lead, a, b, topics, wording, fill, word, cites))
     used = [*direct, *(e for br in (*found_bridges, *found_chains) for e in (br.first, br.second))]
     unchecked = any(not e.checked for e in used)
-    return LinkText(link, effects, low_value, unchecked, direct, found_bridges, found_chains)
+    return LinkText(
+        link, effects, low_value, unchecked, direct, found_bridges, found_chains, {e: word(e) for e in used}
+    )

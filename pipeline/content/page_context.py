@@ -105,14 +105,6 @@ class MapEdge(TypedDict):
     arrow: bool  # False for a symmetric relation
 
 
-class MapItem(TypedDict):
-    subject: str
-    subject_url: str
-    relation: str
-    object: str
-    object_url: str
-
-
 class ConnectionMap(TypedDict):
     """The inline SVG map of a pair page or hub (content/connection_map.py, templates/_map.html)."""
 
@@ -123,7 +115,7 @@ class ConnectionMap(TypedDict):
     desc: str
     nodes: list[MapNode]
     edges: list[MapEdge]
-    items: list[MapItem]  # the text equivalent
+    items: list[list[Run]]  # the text equivalent: each link as a sentence, the topics linked to their hubs
 
 
 class Finished(TypedDict):

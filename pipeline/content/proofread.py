@@ -165,35 +165,47 @@ _PREDICATE = re.compile(r"\b(?:is|are|was|were|can|may|has|have|tends? to)\b .+$
 _WORD = re.compile(r"[\w’'-]+")
 
 
-@lru_cache(maxsize=8192)
-def _number_patterns(name: str) -> tuple[re.Pattern, re.Pattern]:
-    """A topic name followed by its verb, and a heading's verb followed by the name ('What Are X?')."""
-    n = re.escape(name)
-    return (
-        # The name as a subject: at the sentence's start, after a clause break or a subordinating word.
-        re.compile(
-            rf"(?:^|(?<=[,:;] )|(?<=\bwhen )|(?<=\bif )|(?<=\bwhile )|(?<=\bbecause )|(?<=\bhow )|(?<=\bthat )){n} ([\w’']+)",
-            re.IGNORECASE,
-        ),
-        re.compile(rf"\b(is|are|was|were) {n}\?", re.IGNORECASE),
-    )
+# What may stand before a topic name used as a subject: the sentence's start, a clause break or a
+# subordinating word; and the verbs that ask about a name in a heading ('What Are X?').
+_SUBJECT_AFTER = (", ", ": ", "; ", "when ", "if ", "while ", "because ", "how ", "that ")
+_HEADING_VERBS = ("is ", "are ", "was ", "were ")
+_NEXT_WORD = re.compile(r" ([\w’']+)")
 
 
 def check_number(sentence: str, numbers: dict[str, bool]) -> list[Fault]:
-    """Verbs that disagree with a topic name's number: 'the negativity bias are', 'What Are Confirmation Bias?'."""
+    """Verbs that disagree with a topic name's number: 'the negativity bias are', 'What Are Confirmation Bias?'.
+    `numbers` maps each form of a name (any case) to whether it is plural."""
+    low = sentence.lower()
+    present = tuple((name, plural) for name, plural in numbers.items() if name.lower() in low)
+    return list(_number_faults(sentence, present)) if present else []
+
+
+@lru_cache(maxsize=65536)
+def _number_faults(sentence: str, numbers: tuple[tuple[str, bool], ...]) -> tuple[Fault, ...]:
+    """check_number for the names a sentence contains (sentences and names recur from page to page)."""
     faults = []
     low = sentence.lower()
-    for name, plural in numbers.items():
-        if name.lower() not in low:
-            continue
-        after, heading = _number_patterns(name)
-        verbs = [m.group(1).lower() for m in after.finditer(sentence)]
-        verbs += [m.group(1).lower() for m in heading.finditer(sentence)]
-        for verb in verbs:
-            if (verb in _PLURAL_VERBS) if not plural else (verb in _SINGULAR_VERBS):
-                want = "plural" if plural else "singular"
-                faults.append(Fault("number agreement", sentence, f"'{name}' is {want} but takes '{verb}'"))
-    return faults
+    for name, plural in numbers:
+        n = name.lower()
+        at = low.find(n)
+        while at >= 0:
+            end = at + len(n)
+            if at and low[at - 1].isalnum() or end < len(low) and low[end].isalnum():
+                at = low.find(n, at + 1)  # part of a longer word
+                continue
+            before = low[:at]
+            verbs = []
+            if not before.strip() or before.endswith(_SUBJECT_AFTER):
+                m = _NEXT_WORD.match(low, end)
+                verbs += [m.group(1)] if m else []
+            if low.startswith("?", end) and before.endswith(_HEADING_VERBS):
+                verbs.append(before.rsplit(" ", 2)[-2])
+            for verb in verbs:
+                if (verb in _PLURAL_VERBS) if not plural else (verb in _SINGULAR_VERBS):
+                    want = "plural" if plural else "singular"
+                    faults.append(Fault("number agreement", sentence, f"'{name}' is {want} but takes '{verb}'"))
+            at = low.find(n, end)
+    return tuple(faults)
 
 
 def check_predicates(sentence: str) -> list[Fault]:
@@ -210,17 +222,27 @@ def check_predicates(sentence: str) -> list[Fault]:
     return []
 
 
-def _shingles(text: str, names: tuple[str, ...], n: int = 3) -> set[tuple[str, ...]]:
+def _masked_shingles(text: str, names: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    """_shingles of a text with the names it contains masked (cached by those names alone)."""
+    low = text.lower()
+    return _shingles(text, tuple(n for n in names if n.lower() in low))
+
+
+@lru_cache(maxsize=65536)
+def _shingles(text: str, names: tuple[str, ...], n: int = 3) -> frozenset[tuple[str, ...]]:
     low = text.lower()
     for name in names:
         low = low.replace(name.lower(), " ")
     words = _WORD.findall(low)
-    return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+    return frozenset(tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)))
 
 
 def similar(first: str, second: str, names: tuple[str, ...] = (), threshold: float = 0.5) -> bool:
     """Whether two bullets say nearly the same words (3-word shingles, names masked)."""
-    a, b = _shingles(first, names), _shingles(second, names)
+    return _alike(_masked_shingles(first, names), _masked_shingles(second, names), threshold)
+
+
+def _alike(a: frozenset, b: frozenset, threshold: float) -> bool:
     if not (a and b):
         return False
     shared = len(a & b)
@@ -229,10 +251,10 @@ def similar(first: str, second: str, names: tuple[str, ...] = (), threshold: flo
 
 
 def check_list(items: list[str], names: tuple[str, ...] = (), threshold: float = 0.5) -> list[Fault]:
-    """Bullets of one list that say the same thing in nearly the same words (3-word shingles, names
-    masked, Jaccard above `threshold`)."""
+    """Bullets of one list that say the same thing in nearly the same words (see `similar`)."""
     faults = []
+    sets = [_masked_shingles(t, names) for t in items]
     for i, j in itertools.combinations(range(len(items)), 2):
-        if similar(items[i], items[j], names, threshold):
+        if _alike(sets[i], sets[j], threshold):
             faults.append(Fault("near-identical bullets", items[j], f"repeats: {items[i][:60]}"))
     return faults

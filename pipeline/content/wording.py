@@ -121,7 +121,7 @@ def parse_wording(raw: dict[str, dict], folder: str = "templates/wording") -> Wo
 _LINK_SECTIONS = {
     "bridge": ("lead",),
     "shared": ("effects", "strategies"),
-    "none": ("text",),
+    "none": ("text", "others", "alone"),
     "effects": ("chain",),
 }
 

@@ -40,7 +40,10 @@ def finding_rows(result: AuditResult) -> Iterator[tuple[str, str, str, str, str,
 
 
 def finding_keys(result: AuditResult) -> dict[str, list[str]]:
-    """Check → the URLs it was found on: what the next build compares with (see ReviewPlan.new/fixed)."""
+    """Check → the URLs it was found on: what the next build compares with (made by review_plan when the
+    report was written)."""
+    if result.finding_keys is not None:
+        return result.finding_keys
     out: dict[str, set[str]] = {}
     for check, _, url, _, _, _ in finding_rows(result):
         if check:
@@ -63,18 +66,29 @@ def review_plan(result: AuditResult, reports: Path, previous: dict[str, list[str
     segments: dict[tuple[str, str], dict[str, Any]] = {}
     untitled: Counter = Counter()
     files: dict[str, Any] = {}
+    priorities: dict[tuple[str, str, bool], int] = {}
+    seg: dict[str, Any] = {}
+    counted = None  # the page last counted as having errors or warnings in its segment
     try:
         for check, severity, url, message, kind, indexable in finding_rows(result):
             status = "indexable" if indexable else "noindex"
-            seg = segments.setdefault((status, kind), {"pages": set(), "with": set(), "checks": Counter()})
-            if not check:
-                seg["pages"].add(url)
-                continue
-            if kind != "site" and severity != "info":
-                seg["with"].add(url)
+            if not check or kind == "site":  # a page's findings follow it: its segment is found once
+                seg = segments.get((status, kind)) or segments.setdefault(
+                    (status, kind), {"pages": 0, "with": 0, "checks": Counter()}
+                )
+                if not check:
+                    seg["pages"] += 1
+                    continue
+            if kind != "site" and severity != "info" and counted is not url:
+                seg["with"] += 1
+                counted = url
             seg["checks"][check] += 1
-            priority = finding_priority(check, severity, not indexable)
-            c = checks.setdefault(check, {"urls": set(), "findings": 0, "severities": Counter(), "priority": 3})
+            priority = priorities.get((check, severity, indexable))
+            if priority is None:
+                priority = priorities[(check, severity, indexable)] = finding_priority(check, severity, not indexable)
+            c = checks.get(check)
+            if c is None:
+                c = checks[check] = {"urls": set(), "findings": 0, "severities": Counter(), "priority": 3}
             c["urls"].add(url)
             c["findings"] += 1
             c["severities"][severity] += 1
@@ -96,6 +110,7 @@ def review_plan(result: AuditResult, reports: Path, previous: dict[str, list[str
     for stale in folder.glob("*.csv"):
         if stale.stem not in files:
             stale.unlink()
+    result.finding_keys = {c: sorted(v["urls"]) for c, v in sorted(checks.items())}  # for the next build
     return {
         "checks": _ordered(checks, before, previous is not None),
         "segments": _segments(segments),
@@ -135,13 +150,12 @@ def _segments(segments: dict[tuple[str, str], dict[str, Any]]) -> list[dict]:
     order = {"home": 0, "hub": 1, "pair": 2, "page": 3, "404": 4, "site": 5}
     out = []
     for (status, kind), s in sorted(segments.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9), kv[0][1])):
-        pages = len(s["pages"]) if kind != "site" else 0
         out.append(
             {
                 "status": status,
                 "kind": kind,
-                "pages": pages,
-                "with_findings": len(s["with"]),
+                "pages": s["pages"],
+                "with_findings": s["with"],
                 "top": s["checks"].most_common(3),
             }
         )

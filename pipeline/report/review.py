@@ -615,6 +615,7 @@ def audit_and_report(
     workers: int | None = None,
     rebase: bool = False,
     known: dict | None = None,
+    sameness=None,
     queue: list[dict] | None = None,
 ) -> tuple[AuditResult, Path]:
     """Audit the site in `root` (the staging folder during a build) and write the reports.
@@ -629,5 +630,7 @@ def audit_and_report(
     result = audit_site(root, cfg, previous, cache_file=cache_file(reports), workers=workers, known=known)
     if rebase:
         compare_with_previous_build(result, reports)
+    if sameness is not None and sameness.link is not None:  # content.sameness: how alike drafts of a kind pair are
+        result.stats["sameness"] = sameness
     html_path, _ = write_reports(result, cfg, reports, site_dir, previous_findings(result, reports, rebase), queue)
     return result, html_path

@@ -138,6 +138,7 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)  # pages of the previous site this build no longer has
     redirected: dict[str, str] = field(default_factory=dict)  # old URL → new URL, for renamed topics
     gone: dict[str, str | None] = field(default_factory=dict)  # removed URL → hub, home ("") or None (410)
+    sameness: Any = None  # content.sameness.Sameness of this build's drafts (None when nothing was built)
     rendered: int = 0  # pair pages rendered by this build
     reused: int = 0  # pair pages hard-linked unchanged from the previous output
     unchanged: bool = False  # nothing changed since the last build: the output was left as it was
@@ -270,7 +271,7 @@ def page_faults(ctx: dict[str, Any], names: dict, topics: dict[str, Topic]) -> l
     numbers = {}
     for t in (topics[ctx["a"]["slug"]], topics[ctx["b"]["slug"]]):
         for form in (t.name.text, t.name.short, t.name.display):
-            numbers[form] = t.name.plural
+            numbers.setdefault(form.lower(), t.name.plural)
     headings = [ctx["h1"], ctx["a"]["heading"], ctx["b"]["heading"], ctx["link_heading"], ctx["effects_heading"]]
     for sentence in (*headings, *_generated_sentences(ctx)):
         faults += check_number(sentence, numbers) + check_predicates(sentence)
@@ -510,6 +511,28 @@ def pair_rows(
             r = rows[k]
             k += 1
             yield i, j, a, b, editorial[r] if r >= 0 else dict(default, a=a, b=b), urls.pair_url(a, b)
+
+
+def draft_sameness(inputs: Inputs):
+    """content.sameness's measure over a sample of drafts per kind pair, their contexts made here."""
+    from pipeline.content.sameness import measure, sample_pairs
+
+    topics, nb, graph, cfg = _STATE["topics"], _STATE["nb"], _STATE["graph"], inputs.cfg
+    written_pairs = {(r["a"], r["b"]) for r in _STATE["editorial"] if r["relationship"]}
+    default = {"status": cfg.default_status, "relationship": "", "sources": (), "reviewed_by": "", "reviewed_on": ""}
+
+    def written(a: str, b: str) -> bool:
+        return (a, b) in written_pairs
+
+    samples = {}
+    for key, pairs in sample_pairs({s: t.kind for s, t in topics.items()}, written).items():
+        drafts = []
+        for a, b in pairs:
+            ctx = pair_context(dict(default, a=a, b=b, editorial=False), topics, nb, inputs.wording, cfg, graph)
+            names = [n for t in (topics[a], topics[b]) for n in (t.name.text, t.name.short, t.name.display)]
+            drafts.append((" ".join(ctx["link_generated"]), " ".join(ctx["effects"]), names))
+        samples[key] = drafts
+    return measure(samples)
 
 
 def links_graph(inputs: Inputs):
@@ -980,6 +1003,7 @@ def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
     result.pages.sort(key=lambda p: p.url)
     result.pages.extend(PageSummary(*p) for p in m["other_pages"])
     result.redirected = dict(m.get("redirected", {}))
+    result.sameness = m.get("sameness")
     for url in sorted(m["warnings"]):
         result.warnings.extend(m["warnings"][url])
     return result
@@ -1091,6 +1115,7 @@ def build(
                 {urls.output_path(p.url) for p in result.pages} | staging.paths, [urls.output_path(u) for u in listed]
             )
         del listed
+        result.sameness = draft_sameness(inputs)
         if after_write is not None:
             give_back()  # what rendering freed, before the audit's site-wide pass
             after_write(staging.root, result)
@@ -1124,6 +1149,7 @@ def build(
                 if p.kind != "pair"
             ],
             "redirected": result.redirected,
+            "sameness": result.sameness,
         },
     )
     return result
