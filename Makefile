@@ -63,5 +63,8 @@ serve: build
 review: $(STAMP)
 	@$(PY) -m pipeline review $(ARGS)
 
+# Also what a killed build or command can leave: hidden staging and half-swapped folders, lock files,
+# a data file's unfinished temporary copy.
 clean:
-	rm -rf output reports .build-cache output.staging-* output.old-*
+	rm -rf output reports .build-cache output.staging-* output.old-* .output.staging-* .output.old-* \
+	  .output.lock .data.lock data/.*.tmp

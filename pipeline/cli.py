@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import shutil
 import sys
 import time
 import traceback
+from contextlib import nullcontext
 from pathlib import Path
 
 from pipeline import urls
 from pipeline.config import load_config
+from pipeline.locks import Busy, hold
 from pipeline.problems import ContractError
 
 
@@ -35,11 +39,18 @@ def _parser() -> argparse.ArgumentParser:
     _dask_arguments(b)
     b.add_argument("--no-audit", action="store_true", help="skip the SEO audit after the build")
     b.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="if another build is writing --out, stop at once instead of waiting for it",
+    )
+    b.add_argument(
         "--allow-removals",
         action="store_true",
         help="build even if indexed pages of the current site would disappear (they then redirect or answer 410)",
     )
-    b.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
+    b.add_argument(
+        "--strict", action="store_true", help="exit 1 if the audit finds errors or the proofreader wording faults"
+    )
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.add_argument(
         "--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)"
@@ -74,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument(
         "--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)"
     )
+    pr.add_argument("--no-wait", action="store_true", help="if another command is writing --data, stop at once")
     q = sub.add_parser(
         "queue",
         help="list the pairs to write next, best first, with the reasons",
@@ -93,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     so = sub.add_parser(
         "sources",
         help="list the cited sources without a title; with --fetch, fill them in from Crossref",
-        description="List the sources topics.csv and pairs.csv cite that data/sources.csv gives no title. "
+        description="List the sources topics.csv, pairs.csv and links.csv cite that data/sources.csv gives no title. "
         "With --fetch (online), look every such DOI up on Crossref, one request a second, answers kept in "
         "--cache, and fill in sources.csv: empty cells only, other bytes unchanged. The build never does this.",
     )
@@ -119,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     rn.add_argument(
         "--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)"
     )
+    rn.add_argument("--no-wait", action="store_true", help="if another command is writing --data, stop at once")
     _review_parser(sub)
     return p
 
@@ -166,6 +179,10 @@ def _config(args: argparse.Namespace):
 
 class AuditFailed(Exception):
     """--strict and the audit found errors: the staged site is not swapped in."""
+
+
+class WordingFailed(Exception):
+    """--strict and the proofreader found wording faults: the staged site is not swapped in."""
 
 
 def _config_path(args: argparse.Namespace) -> Path | None:
@@ -242,6 +259,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     queue = in_background(args.data, inputs.topics, inputs.pairs, cfg, inputs.links)  # ranked while the site builds
 
     def after_write(staging_root: Path, _result) -> None:
+        if args.strict and _result.warnings:
+            raise WordingFailed(_result.warnings)
+        if args.no_audit:
+            return
         # The local build parses the pages it renders for the audit while it holds them (known records).
         audit["result"], audit["html"] = report.audit_and_report(
             staging_root,
@@ -264,9 +285,16 @@ def cmd_build(args: argparse.Namespace) -> int:
             args.out,
             workers=args.workers,
             progress=not args.quiet and sys.stderr.isatty(),
-            after_write=None if args.no_audit else after_write,
+            after_write=after_write if args.strict or not args.no_audit else None,
             **extra,
         )
+    except WordingFailed as exc:
+        faults = exc.args[0]
+        print(
+            f"Stopped (--strict): {len(faults):,} wording warning(s); {args.out}/ was left as it was.", file=sys.stderr
+        )
+        print("\n".join(f"  {w}" for w in faults[:20]), file=sys.stderr)
+        return 1
     except AuditFailed:
         print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
         print(
@@ -444,6 +472,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     inputs = load_inputs(args.data, args.templates, _config(args))
     print(f"{len(inputs.topics)} topics and {len(inputs.pairs)} editor pairs follow the data contract.")
+    if inputs.links is not None:
+        unchecked = int((inputs.links["checked_on"] == "").sum())
+        print(f"  links.csv: {len(inputs.links)} links, {unchecked} of them not yet checked against their sources.")
     for note in inputs.notes:
         print(f"  note: {note}")
     return 0
@@ -476,6 +507,30 @@ def cmd_review(args: argparse.Namespace) -> int:
     from pipeline.review.serve import serve
 
     return serve(args.data, args.templates, _config(args), args.out, args.host, args.port)
+
+
+def _writer_lock(args: argparse.Namespace):
+    """One writer at a time: a build holds the site's lock (before its no-change check, so it never
+    judges a site another build is replacing), pairs and rename the data folder's."""
+    wait = not getattr(args, "no_wait", False)
+    if args.command == "build" and not urls.is_remote(args.out):
+        return hold(args.out, "build", wait=wait)
+    if args.command in ("pairs", "rename") or (args.command == "sources" and getattr(args, "fetch", False)):
+        return hold(args.data, f"python -m pipeline {args.command}", wait=wait)
+    return nullcontext()
+
+
+def _disk_full(exc: OSError, args: argparse.Namespace) -> str:
+    """One line for a full disk (or quota): where, how much is free, and that nothing was replaced."""
+    writes_data = args.command in ("pairs", "rename", "review")
+    folder = Path(args.data if writes_data else getattr(args, "reports", None) or getattr(args, "out", "."))
+    where = Path(exc.filename) if exc.filename else folder.resolve()
+    try:
+        free = f" ({shutil.disk_usage(where if where.exists() else where.parent).free // 2**20:,} MB free)"
+    except OSError:
+        free = ""
+    kept = "the data files are unchanged" if writes_data else "the previous site is unchanged"
+    return f"Stopped: the disk is full at {where}{free}; {kept}. Free some space and run it again."
 
 
 PROBLEMS_FILE = "input-problems.txt"
@@ -566,7 +621,11 @@ def main(argv: list[str] | None = None) -> int:
         "queue": cmd_queue,
     }
     try:
-        return commands[args.command](args)
+        with _writer_lock(args):
+            return commands[args.command](args)
+    except Busy as exc:
+        print(f"Stopped: {exc}; nothing was done. Run it again without --no-wait to wait for it.", file=sys.stderr)
+        return 1
     except ContractError as exc:
         _print_problems(exc, args)
         return 2
@@ -582,7 +641,10 @@ def main(argv: list[str] | None = None) -> int:
             pass
         print("Output closed early (broken pipe); see the reports for the build's result.", file=sys.stderr)
         return 1
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            print(_disk_full(exc, args), file=sys.stderr)
+            return 1
         traceback.print_exc()
         print(
             "Internal error: the build failed and the previous site is unchanged. Please report the message above.",

@@ -267,7 +267,10 @@ def test_a_failing_swap_leaves_the_site_untouched(tmp_path, cache, monkeypatch, 
 
     monkeypatch.setattr(write, "fsync_tree", disk_full)
     code = cli_build(data, out, "--no-audit", "--allow-removals", "--workers", "1", templates=TEMPLATES)
-    assert code == 1 and "No space left on device" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith(f"Stopped: the disk is full at {out.resolve()} (")
+    assert err.endswith("; the previous site is unchanged. Free some space and run it again.\n")
+    assert "Traceback" not in err and len(err.splitlines()) == 1
     assert tree_hash(out) == before
     assert leftovers(tmp_path, out) == []
 

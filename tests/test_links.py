@@ -276,3 +276,27 @@ def test_the_build_summary_reports_the_sameness_of_drafts(linked_site, tmp_path,
     assert cli_build(out.parent / "data", tmp_path / "out", "--no-audit") == 0
     printed = capsys.readouterr().out
     assert "sameness of drafts (mean 5-gram Jaccard within a kind pair, names masked; goal < 0.25): link " in printed
+
+
+def test_strict_refuses_a_site_with_wording_faults(tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "small", data)
+    topics = (data / "topics.csv").read_text(encoding="utf-8")
+    assert "Mindfulness" in topics
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(topics)))
+    for r in rows:
+        if r["name"] == "Mindfulness":
+            r["strategies"] = "keep a short daily journal; keep a short daily journal of moods"
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    (data / "topics.csv").write_text(buf.getvalue(), encoding="utf-8")
+    assert cli_build(data, tmp_path / "out", "--no-audit") == 0
+    assert cli_build(data, tmp_path / "strict", "--no-audit", "--strict") == 1
+    err = capsys.readouterr().err
+    assert "Stopped (--strict):" in err and "near-identical bullets" in err
+    assert not (tmp_path / "strict").exists()

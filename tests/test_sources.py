@@ -145,8 +145,13 @@ def test_fetch_fills_titles_from_crossref_keeps_the_editors_bytes_and_asks_once(
 
 def test_sources_command_lists_untitled_sources_and_never_goes_online_without_fetch(tmp_path, capsys):
     data = _data(tmp_path, None)
+    (data / "links.csv").write_text(
+        "subject,relation,object,sources\nawe,eases,procrastination,https://example.org/linked-study\n",
+        encoding="utf-8",
+    )
     assert main(["sources", "--data", str(data)]) == 0
     out = capsys.readouterr().out
+    assert "https://example.org/linked-study (cited 1 time(s))" in out  # links.csv's sources count too
     assert "without a title" in out and f"https://dx.doi.org/{DOI.upper()}" in out
     assert "python -m pipeline sources --fetch" in out
     assert not (data / "sources.csv").exists()

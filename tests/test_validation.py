@@ -424,6 +424,7 @@ def test_pairs_naming_old_slugs_are_read_as_the_renamed_topic(tmp_path, monkeypa
         "`python -m pipeline rename awe sense-of-awe` updates the data files"
     ) in out
     assert "column 'topic_b': 'wonder' is an old slug of 'sense-of-awe'" in out
+    assert "data/links.csv:3: column 'subject': 'wonder' is an old slug of 'sense-of-awe' and is read as it" in out
     page = (tmp_path / "output" / "mindfulness-and-sense-of-awe" / "index.html").read_text(encoding="utf-8")
     assert "Mindful attention can open a person to moments of awe." in page and "Jane Doe" in page
     assert 'name="robots"' not in page

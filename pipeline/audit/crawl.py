@@ -14,6 +14,7 @@ from pipeline.audit.page_checks import _Severity
 from pipeline.audit.parse import MINHASH_SCHEME, _minhash, content_hash, parse_page, stat_key
 from pipeline.audit.store import RecordStore, Spill
 from pipeline.config import Config
+from pipeline.processes import die_with_parent
 
 # ---------------------------------------------------------------------------------------------
 # Reading the site: walk, cache, parse in parallel
@@ -229,7 +230,7 @@ def read_pages(
     if workers > 1 and len(jobs) > 1:
         _minhash(np.zeros(1, dtype=np.uint32))  # import and set up before forking, not once per worker
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             for job, res in zip(jobs, pool.map(_parse_chunk, jobs)):
                 take(job, res)
     else:

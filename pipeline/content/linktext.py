@@ -82,8 +82,11 @@ def _clause(edge: Edge, topics, wording: Wording, word: Callable[[Edge], str]) -
     """A link worded to stand inside a sentence: it starts lower-case unless a name keeps capitals."""
     s, o = topics[edge.subject], topics[edge.object]
     text = word(edge)
-    lead = o if _relation_template(edge, topics, wording).startswith("{O}") else s
-    if lead.name.text[:1].islower():
+    template = _relation_template(edge, topics, wording)
+    lead = {"{S}": s, "{O}": o}.get(template[:3])
+    first = text.split(" ", 1)[0]
+    # 'Chronic stress …' → 'chronic stress …'; never 'PTSD' → 'pTSD' (an abbreviation) or a proper name.
+    if (lead is None or lead.name.text[:1].islower()) and not any(c.isupper() for c in first[1:]):
         text = text[:1].lower() + text[1:]
     return text
 

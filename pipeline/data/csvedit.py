@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.data.load import MAX_CELL, decode, detect_delimiter, normalise_cell
+from pipeline.locks import hold
 
 BOM = "\ufeff"
 
@@ -245,6 +246,25 @@ def rewrite(
     The file is read again just before the rename: if someone saved it in the meantime, the change
     is made again on their version, so their edit is never overwritten. Returns whether it wrote.
     """
+    with hold(path.parent, f"a change to {path.name}"):  # one writer of the data folder at a time
+        remove_stale_copies(path.parent)
+        return _rewrite(path, change)
+
+
+def remove_stale_copies(folder: Path) -> list[Path]:
+    """Remove the temporary copies (`.pairs.csv.XXXX.tmp`) a killed write left in `folder`. Only
+    for a caller holding the folder's lock: every writer holds it, so no copy there is in use."""
+    removed = []
+    for tmp in Path(folder).glob(".*.csv.*.tmp"):
+        try:
+            tmp.unlink()
+        except OSError:
+            continue
+        removed.append(tmp)
+    return removed
+
+
+def _rewrite(path: Path, change: Callable[[CsvDoc], bytes | None]) -> bool:
     for _ in range(5):
         before = _stamp(path)
         data = change(CsvDoc.read(path))

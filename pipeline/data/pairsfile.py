@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.data.csvedit import CsvDoc, write_atomically
+from pipeline.data.csvedit import CsvDoc, remove_stale_copies, write_atomically
 from pipeline.data.load import read_csv
 from pipeline.data.validate import PAIR_REQUIRED, REQUIRED, validate_topics
 from pipeline.problems import ContractError
@@ -54,6 +54,7 @@ def add_candidates(data_dir: Path) -> Added:
     old = b"" if pairs_t is None else pairs_path.read_bytes()
     if new:
         rows = [{"topic_a": a, "topic_b": b} for a, b in new]
+        remove_stale_copies(data_dir)  # the CLI holds the data folder's lock
         write_atomically(
             pairs_path, CsvDoc.parse(old, pairs_path, PAIR_REQUIRED).edit(append=rows, default_header=PAIR_HEADER)
         )

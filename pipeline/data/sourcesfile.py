@@ -1,6 +1,6 @@
 """`python -m pipeline sources [--fetch]`: which cited sources the bibliography describes, and filling it in.
 
-The sources pages cite are the URLs in topics.csv's and pairs.csv's `sources` cells. With --fetch,
+The sources pages cite are the URLs in the `sources` cells of topics.csv, pairs.csv and links.csv. With --fetch,
 every cited DOI (and every DOI row of sources.csv) that has no title yet is looked up on Crossref
 (pipeline/data/crossref.py) and sources.csv is filled in: empty cells of an existing row are filled,
 never a cell an editor wrote, and DOIs it does not list are appended. The rest of the file keeps its
@@ -16,6 +16,7 @@ from typing import Any
 
 from pipeline.data.crossref import PAUSE, fetch_works, reference_from
 from pipeline.data.csvedit import CsvDoc, write_atomically
+from pipeline.data.links import LINK_REQUIRED
 from pipeline.data.load import read_csv
 from pipeline.data.sources import (
     SOURCES_COLUMNS,
@@ -37,7 +38,7 @@ class Bibliography:
     """The sources the data cites and what sources.csv says of them."""
 
     path: Path
-    cited: list[str]  # every distinct source URL of topics.csv and pairs.csv, in file order
+    cited: list[str]  # every distinct source URL of topics.csv, pairs.csv and links.csv, in file order
     refs: dict[str, Reference]  # sources.csv by key (see sources.source_key)
     uses: dict[str, int] = field(default_factory=dict)  # URL → how many rows cite it
 
@@ -56,8 +57,12 @@ def read_bibliography(data_dir: Path) -> Bibliography:
     """The cited sources and sources.csv; raise ContractError when a file cannot be read or sources.csv is wrong."""
     problems = []
     cited: dict[str, int] = {}
-    for name, required in (("topics.csv", REQUIRED["topics"]), ("pairs.csv", REQUIRED["pairs"])):
-        table, more = read_csv(data_dir / name, required, optional=name == "pairs.csv")
+    for name, required in (
+        ("topics.csv", REQUIRED["topics"]),
+        ("pairs.csv", REQUIRED["pairs"]),
+        ("links.csv", LINK_REQUIRED),
+    ):
+        table, more = read_csv(data_dir / name, required, optional=name != "topics.csv")
         problems += more
         for row in table.rows if table is not None else ():
             for url in row.get("sources", "").split():

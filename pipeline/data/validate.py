@@ -445,13 +445,16 @@ def approval_problems(
     return found
 
 
-def pair_notes(table: Table | None, renamed: dict[str, str]) -> list[str]:
-    """Pairs that name a topic by an old slug: read as the topic it now is, and how to update the file."""
+def pair_notes(
+    table: Table | None, renamed: dict[str, str], columns: tuple[str, ...] = ("topic_a", "topic_b")
+) -> list[str]:
+    """Rows (of pairs.csv, or `columns` of another file) that name a topic by an old slug: read as the
+    topic it now is, and how to update the file."""
     if table is None or not renamed:
         return []
     notes = []
     for row, line in zip(table.rows, table.lines):
-        for col in ("topic_a", "topic_b"):
+        for col in columns:
             old = row.get(col, "")
             if old in renamed:
                 notes.append(

@@ -51,8 +51,10 @@ from pipeline.data.validate import (
     validate_pairs,
     validate_topics,
 )
+from pipeline.locks import hold
 from pipeline.memory import give_back
 from pipeline.problems import ContractError
+from pipeline.processes import die_with_parent
 from pipeline.site.history import (
     GONE_FILE,
     PAGES_FILE,
@@ -194,6 +196,7 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
         raise ContractError(problems)
     notes = header_notes(topics_t, KNOWN_COLUMNS["topics"]) + header_notes(pairs_t, KNOWN_COLUMNS["pairs"])
     notes += header_notes(links_t, links_file.LINK_KNOWN)
+    notes += pair_notes(links_t, renamed, ("subject", "object"))
     notes += topic_notes(topics_t) + pair_notes(pairs_t, renamed)
     notes += header_notes(people_t, PEOPLE_COLUMNS)
     notes += header_notes(sources_t, SOURCES_COLUMNS)
@@ -734,7 +737,7 @@ def render_all(chunks: list[tuple[int, int]], workers: int, collect) -> None:
         return
     ahead = 2 * (workers - 1)  # chunks queued for the pool, so that its workers never wait
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers - 1, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(workers - 1, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         queued: dict[int, Any] = {}
         mine: dict[int, dict[str, Any]] = {}
         handed = 0  # chunks given out so far, in order, to the pool or to this process
@@ -1016,6 +1019,7 @@ def build(
     progress: bool = True,
     after_write=None,
     audit_records: bool = False,
+    wait: bool = True,
 ) -> BuildResult:
     """Build the whole site into a staging folder and swap it in when complete.
 
@@ -1027,11 +1031,20 @@ def build(
     With `audit_records`, the workers also parse each page they render for the SEO audit
     (audit.parse_page on the bytes just written) and `after_write` finds the records in
     result.audit_records, so the audit does not read those files again.
+
+    One build at a time writes `out`: another one waits for its lock (or, without `wait`, raises
+    locks.Busy).
     """
+    with hold(Path(out), "build", wait=wait):
+        return _build(inputs, Path(out), workers, progress, after_write, audit_records)
+
+
+def _build(
+    inputs: Inputs, out: Path, workers: int | None, progress: bool, after_write, audit_records: bool
+) -> BuildResult:
     import numpy as np
     from tqdm import tqdm
 
-    out = Path(out)
     fps = fingerprints(inputs)
     cache = _cache_dir(out)
     trash = cache / "trash"
