@@ -300,3 +300,22 @@ def test_strict_refuses_a_site_with_wording_faults(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Stopped (--strict):" in err and "near-identical bullets" in err
     assert not (tmp_path / "strict").exists()
+
+
+def test_names_of_every_number_build_without_a_wording_warning(tmp_path):
+    """Plural names, singular names ending in -s, Latin plurals, acronyms, a `number` override."""
+    out = tmp_path / "out"
+    result = build_site(FIXTURES / "number", out)
+    assert result.warnings == []
+    text = {
+        p.parent.name: " ".join(lxml.html.parse(str(p)).getroot().text_content().split())
+        for p in out.glob("*-and-*/index.html")
+    }
+    page = text["bad-habits-and-negativity-bias"]
+    assert "What Are Bad Habits?" in page and "What Is the Negativity Bias?" in page
+    assert "Bad habits have no sourced links yet. The negativity bias has no sourced links yet." in page
+    assert "What Are the Basal Nuclei?" in text["basal-nuclei-and-confirmation-bias"]
+    assert "What Are Aversive Stimuli?" in text["aversive-stimuli-and-diagnostic-criteria"]
+    assert "What Are Diagnostic Criteria?" in text["aversive-stimuli-and-diagnostic-criteria"]
+    assert "What Is the Lens of Hindsight?" in text["lens-of-hindsight-and-loneliness"]
+    assert "Mixed emotions have no sourced links yet." in text["loneliness-and-mixed-emotions"]
