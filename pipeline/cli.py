@@ -256,13 +256,21 @@ def cmd_build(args: argparse.Namespace) -> int:
     audit: dict = {}
     from pipeline.data.queue import in_background
 
-    queue = in_background(args.data, inputs.topics, inputs.pairs, cfg, inputs.links)  # ranked while the site builds
+    ranking: list = []
+
+    def queue():
+        """The queue's top rows: ranked in a forked process started at the first call (after the pages
+        are rendered, so it never competes with the render workers) while the audit runs."""
+        if not ranking:
+            ranking.append(in_background(args.data, inputs.topics, inputs.pairs, cfg, inputs.links))
+        return ranking[0]
 
     def after_write(staging_root: Path, _result) -> None:
         if args.strict and _result.warnings:
             raise WordingFailed(_result.warnings)
         if args.no_audit:
             return
+        queue()  # start ranking; the report waits for it after the audit
         # The local build parses the pages it renders for the audit while it holds them (known records).
         audit["result"], audit["html"] = report.audit_and_report(
             staging_root,
@@ -272,7 +280,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             report.baseline_for_build(reports),
             known=getattr(_result, "audit_records", None),
             sameness=getattr(_result, "sameness", None),
-            queue=queue()[0],
+            queue=lambda: queue()()[0],
         )
         if args.strict and audit["result"].errors:
             raise AuditFailed()
@@ -304,7 +312,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 1
     if not args.no_audit and "result" not in audit:  # nothing changed, so the build wrote nothing
         audit["result"], audit["html"] = report.audit_and_report(
-            args.out, cfg, args.out, reports, report.baseline_for_build(reports), queue=queue()[0]
+            args.out, cfg, args.out, reports, report.baseline_for_build(reports), queue=lambda: queue()()[0]
         )
     if "result" in audit:
         from pipeline.report.priorities import finding_keys
@@ -320,7 +328,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         head.append(f"  rejected (not built): {len(result.rejected):,}")
     head.extend(f"  note: {n}" for n in inputs.notes)
     head.extend(result.sameness.lines() if result.sameness is not None else [])
-    head += _write_next(*queue())
+    head += _write_next(*ranking[0]()) if ranking else []  # not with --no-audit
     tail = []
     if result.warnings:
         tail.append(f"  wording warnings: {len(result.warnings):,}")

@@ -248,7 +248,7 @@ def top_rows(data_dir, topics: pd.DataFrame, editorial: pd.DataFrame, cfg: Confi
 
 
 def in_background(data_dir, topics: pd.DataFrame, editorial: pd.DataFrame, cfg: Config, links=None):
-    """Rank the queue in a forked process while the caller works (the build renders meanwhile);
+    """Rank the queue in a forked process while the caller works (the build audits meanwhile);
     returns a function that waits for it: (top rows, or None, and a problem in words, or "")."""
     import multiprocessing
     import os
@@ -256,7 +256,12 @@ def in_background(data_dir, topics: pd.DataFrame, editorial: pd.DataFrame, cfg: 
     ctx = multiprocessing.get_context("fork")
     reader, writer = ctx.Pipe(duplex=False)
 
+    parent = os.getpid()
+
     def run() -> None:
+        from pipeline.processes import die_with_parent
+
+        die_with_parent(parent)  # a build killed with kill -9 leaves no ranking process behind
         os.nice(5)  # the build's own processes first; this one fills their gaps
         try:
             writer.send((top_rows(data_dir, topics, editorial, cfg, links), ""))

@@ -616,7 +616,7 @@ def audit_and_report(
     rebase: bool = False,
     known: dict | None = None,
     sameness=None,
-    queue: list[dict] | None = None,
+    queue=None,
 ) -> tuple[AuditResult, Path]:
     """Audit the site in `root` (the staging folder during a build) and write the reports.
 
@@ -632,5 +632,6 @@ def audit_and_report(
         compare_with_previous_build(result, reports)
     if sameness is not None and sameness.link is not None:  # content.sameness: how alike drafts of a kind pair are
         result.stats["sameness"] = sameness
-    html_path, _ = write_reports(result, cfg, reports, site_dir, previous_findings(result, reports, rebase), queue)
+    rows = queue() if callable(queue) else queue  # a callable: ranked meanwhile, in another process
+    html_path, _ = write_reports(result, cfg, reports, site_dir, previous_findings(result, reports, rebase), rows)
     return result, html_path
