@@ -56,9 +56,10 @@ bench: $(STAMP)
 golden: $(STAMP)
 	@$(PY) tests/golden.py
 
+# The built site as the deployment serves it: its redirect rules and its 404 page. PORT=8001 make serve.
+PORT ?= 8000
 serve: build
-	@echo "Serving output/ on http://localhost:8000/ (Ctrl-C stops)"
-	@$(PY) -m http.server 8000 --bind 127.0.0.1 --directory output
+	@$(PY) -m pipeline serve --port $(PORT)
 
 review: $(STAMP)
 	@$(PY) -m pipeline review $(ARGS)

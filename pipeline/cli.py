@@ -119,6 +119,18 @@ def _parser() -> argparse.ArgumentParser:
     so.add_argument(
         "--cache", type=Path, default=None, help="where Crossref's answers are kept (default: .build-cache/crossref/)"
     )
+    sv = sub.add_parser(
+        "serve",
+        help="serve the built site as the deployment does (redirect rules, 404 page) on this machine",
+        description="Serve --out on http://HOST:PORT/ with the redirect rules of its _redirects file "
+        "(301s, and 410 Gone for removed pages) and its 404 page, as the deployment serves it.",
+    )
+    sv.add_argument("--out", type=Path, default=Path("output"), help="site folder to serve (default: output/)")
+    sv.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
+    sv.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT") or 8000), help="port (default: $PORT or 8000)"
+    )
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     rn = sub.add_parser(
         "rename",
         help="give a topic a new slug in topics.csv, pairs.csv and links.csv; its old URLs redirect",
@@ -335,6 +347,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         tail.extend(f"    {w}" for w in result.warnings[:20])
     print("\n".join(head))
     _print_removed(result)
+    _print_changes(result)
     if tail:
         print("\n".join(tail))
     # What a rebuild that changes nothing prints (it removes nothing).
@@ -379,6 +392,27 @@ def cmd_audit(args: argparse.Namespace) -> int:
     )
     print("\n".join(report.terminal_summary(result, html)))
     return 1 if args.strict and result.errors else 0
+
+
+def _print_changes(result, limit: int = 10) -> None:
+    """What changed for an editor since the last build: new pages, pages that became indexable or
+    stopped being so, approved pages whose inputs changed (their review may be out of date)."""
+
+    def listed(title: str, items: list[str]) -> None:
+        if items:
+            shown = ", ".join(items[:limit]) + (f", … ({len(items) - limit:,} more)" if len(items) > limit else "")
+            print(f"  {title}: {len(items):,} ({shown})")
+
+    listed("new pages since the last build", getattr(result, "added", []))
+    listed("now indexable (in the sitemap)", getattr(result, "now_indexable", []))
+    listed("no longer indexable (noindex, out of the sitemap)", getattr(result, "not_indexable", []))
+    stale = getattr(result, "review_stale", [])
+    if stale:
+        print(f"  approved pages whose inputs changed since the last build, to review again: {len(stale):,}")
+        for url, why in stale[:limit]:
+            print(f"    {url}: {why}")
+        if len(stale) > limit:
+            print(f"    … and {len(stale) - limit:,} more")
 
 
 def _refuse_removals(inputs, out: Path) -> bool:
@@ -472,6 +506,32 @@ def cmd_rename(args: argparse.Namespace) -> int:
             where.append(f"{args.data / name} ({len(lines)} row(s): line {shown})")
     print(f"Renamed '{done.old}' to '{done.new}' in " + (" and ".join(where) or "no file (nothing named it)") + ".")
     print(f"  The next build publishes the new URLs and redirects the old ones (/topics/{done.old}/ and its pairs).")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pipeline.site.serve import PortInUse, make_server, redirect_files
+
+    if not (args.out / "index.html").is_file():
+        print(f"Nothing to serve: {args.out}/ has no site (run `make build` first).", file=sys.stderr)
+        return 2
+    try:
+        server = make_server(args.out, args.host, args.port, _config(args).base_url)
+    except PortInUse:
+        print(
+            f"Stopped: port {args.port} is already in use (another `make serve`?); "
+            f"choose another, e.g. PORT={args.port + 1} make serve",
+            file=sys.stderr,
+        )
+        return 1
+    rules = " and ".join(str(p) for p in redirect_files(args.out)) or "no redirect rules"
+    print(f"Serving {args.out}/ on http://{args.host}:{args.port}/ with {rules} and its 404 page (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
 
 
@@ -626,6 +686,7 @@ def main(argv: list[str] | None = None) -> int:
         "review": cmd_review,
         "sources": cmd_sources,
         "rename": cmd_rename,
+        "serve": cmd_serve,
         "queue": cmd_queue,
     }
     try:

@@ -27,6 +27,7 @@ from pipeline.content.language import split_sentences
 from pipeline.content.people import person_link
 from pipeline.content.proofread import check_list, check_number, check_parts, check_predicates, topic_names
 from pipeline.content.wording import Wording, read_wording
+from pipeline.content.wording import _walk as walk_wording
 from pipeline.data import links as links_file
 from pipeline.data.load import read_csv, read_inputs
 from pipeline.data.pairs import (
@@ -60,6 +61,7 @@ from pipeline.site.history import (
     PAGES_FILE,
     Removals,
     gone_text,
+    indexed_urls,
     pages_lines,
     previous_gone,
     previous_pages,
@@ -140,6 +142,11 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)  # pages of the previous site this build no longer has
     redirected: dict[str, str] = field(default_factory=dict)  # old URL → new URL, for renamed topics
     gone: dict[str, str | None] = field(default_factory=dict)  # removed URL → hub, home ("") or None (410)
+    # What changed since the last build, in an editor's terms (empty on a first build):
+    added: list[str] = field(default_factory=list)  # pages the previous site did not have
+    now_indexable: list[str] = field(default_factory=list)  # pages it had, out of its sitemap, now in this one's
+    not_indexable: list[str] = field(default_factory=list)  # pages in its sitemap, still here, now out of it
+    review_stale: list[tuple[str, str]] = field(default_factory=list)  # approved pages whose inputs changed: why
     sameness: Any = None  # content.sameness.Sameness of this build's drafts (None when nothing was built)
     rendered: int = 0  # pair pages rendered by this build
     reused: int = 0  # pair pages hard-linked unchanged from the previous output
@@ -945,7 +952,15 @@ def _removed_targets(inputs: Inputs, result: BuildResult) -> dict[str, str | Non
     if isinstance(result.out, str):  # object storage: no previous site to compare with
         return {}
     live = {p.url for p in result.pages}
-    result.removed = removed_pages(previous_pages(result.out), live)
+    previous = previous_pages(result.out)
+    result.removed = removed_pages(previous, live)
+    if previous:
+        had = set(previous) | {urls.HOME}  # the page list leaves out the home page's empty URL
+        result.added = sorted(live - had)
+        indexed = set(indexed_urls(result.out, inputs.cfg.base_url))
+        now = {p.url for p in result.pages if p.status == "approved"}
+        result.now_indexable = sorted((now - indexed) & had)
+        result.not_indexable = sorted((indexed - now) & live)
     earlier = previous_gone(result.out)
     if not result.removed and not earlier:
         return {}
@@ -1135,6 +1150,7 @@ def _build(
         result.audit_records = {}
         staging.commit()
     gc.unfreeze()
+    result.review_stale = review_changes(inputs, fps, old, result)
     date_list = [""] * len(dates)
     for d, i in dates.items():
         date_list[i] = d
@@ -1163,6 +1179,74 @@ def _build(
             ],
             "redirected": result.redirected,
             "sameness": result.sameness,
+            **review_inputs(inputs, fps),
         },
     )
     return result
+
+
+def review_inputs(inputs: Inputs, fps: Fingerprints) -> dict[str, Any]:
+    """What the next build compares an approved page's inputs with: each topic row, each editor row and
+    its review date, each wording key."""
+    return {
+        "topic_fps": dict(fps.topic),
+        "row_fps": {f"{a} {b}": v for (a, b), v in fps.row.items()},
+        "reviewed": _reviewed(inputs),
+        "wording_keys": wording_keys(inputs.wording),
+    }
+
+
+def _reviewed(inputs: Inputs) -> dict[str, str]:
+    if not len(inputs.pairs):
+        return {}
+    return {f"{a} {b}": r for a, b, r in inputs.pairs[["a", "b", "reviewed_on"]].itertuples(False, None)}
+
+
+def wording_keys(wording: Wording) -> dict[str, int]:
+    """A fingerprint per wording key (`page.intro[0]`, `kinds.condition.aspect`, …)."""
+    keys: dict[str, int] = {}
+    for name in ("kinds", "strategies", "own_strategy", "page", "disclaimer", "publishers", "doi_label", "links"):
+        for path, text in walk_wording(getattr(wording, name, None), name):
+            keys[path] = _h(text)
+    return keys
+
+
+def review_changes(inputs: Inputs, fps: Fingerprints, old: dict | None, result: BuildResult) -> list[tuple[str, str]]:
+    """Approved pages, approved in the last build too and not reviewed again since, whose inputs changed:
+    (URL, which: a topics.csv row, the pairs.csv row, wording keys, or the templates or code)."""
+    if old is None or "topic_fps" not in old:
+        return []
+    index = {s: i for i, s in enumerate(old["slugs"])}
+    n = len(old["slugs"])
+    line = dict(zip(inputs.topics["slug"], inputs.topics["line"]))
+    rows = (
+        {(a, b): ln for a, b, ln in inputs.pairs[["a", "b", "line"]].itertuples(False, None)}
+        if len(inputs.pairs)
+        else {}
+    )
+    reviewed = _reviewed(inputs)
+    words = wording_keys(inputs.wording)
+    changed_keys = sorted(
+        k for k in set(words) | set(old["wording_keys"]) if words.get(k) != old["wording_keys"].get(k)
+    )
+    site_wide = old.get("kind", {}).get("pair") != fps.kind.get("pair")
+    stale = []
+    for p in result.pages:
+        if p.kind != "pair" or p.status != "approved" or p.a not in index or p.b not in index:
+            continue
+        key = f"{p.a} {p.b}"
+        if STATUSES[old["status"][_pair_index(index[p.a], index[p.b], n)]] != "approved":
+            continue
+        if reviewed.get(key) != old["reviewed"].get(key):
+            continue  # reviewed again: the review is of these inputs
+        why = [
+            f"topics.csv line {line[s]} (topic '{s}')" for s in (p.a, p.b) if old["topic_fps"].get(s) != fps.topic[s]
+        ]
+        if old["row_fps"].get(key) != fps.row.get((p.a, p.b)):
+            why.append(f"pairs.csv line {rows.get((p.a, p.b), '?')}")
+        if site_wide:
+            shown = ", ".join(f"'{k}'" for k in changed_keys[:3]) + (", …" if len(changed_keys) > 3 else "")
+            why.append(f"wording key(s) {shown}" if changed_keys else "the page templates or the pipeline's code")
+        if why:
+            stale.append((p.url, "; ".join(why)))
+    return stale
