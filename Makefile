@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat $(LOCK) requirements.txt pyproject.toml
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 ARGS   ?=
 
-.PHONY: build test lint lock bench golden serve clean audit browser review queue
+.PHONY: build test lint lock bench golden serve serve-preview clean audit browser review queue
 
 # The locked versions (plus any extra pin in requirements.txt), then this package itself, editable and
 # without resolving again (its dependencies are in the lock).
@@ -61,11 +61,15 @@ PORT ?= 8000
 serve: build
 	@$(PY) -m pipeline serve --port $(PORT)
 
+serve-preview: build
+	@echo "Serving the drafts' preview/ on http://localhost:8002/ (Ctrl-C stops); its links to published pages go to the public site"
+	@$(PY) -m http.server 8002 --bind 127.0.0.1 --directory preview
+
 review: $(STAMP)
 	@$(PY) -m pipeline review $(ARGS)
 
 # Also what a killed build or command can leave: hidden staging and half-swapped folders, lock files,
 # a data file's unfinished temporary copy.
 clean:
-	rm -rf output reports .build-cache output.staging-* output.old-* .output.staging-* .output.old-* \
-	  .output.lock .data.lock data/.*.tmp
+	rm -rf output preview deploy reports .build-cache output.staging-* output.old-* .output.staging-* .output.old-* \
+	  .preview.staging-* .preview.old-* .output.lock .data.lock data/.*.tmp

@@ -55,6 +55,18 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)"
     )
+    b.add_argument(
+        "--preview",
+        type=_out_target,
+        default=None,
+        help="folder for the drafts' preview site (default: preview/ next to --out)",
+    )
+    b.add_argument(
+        "--deploy",
+        type=Path,
+        default=None,
+        help="folder for the host's redirect and 404 rules (default: deploy/ next to --out)",
+    )
     a = sub.add_parser(
         "audit",
         help="audit a built site and write the SEO review to reports/",
@@ -212,7 +224,7 @@ def _quick_build(args: argparse.Namespace, started: float) -> tuple[str, int | N
         _config_path(args),
         ["audit" if not args.no_audit else "no-audit", str(Path(reports).resolve())],
     )
-    rec = quick.load(args.out, key)
+    rec = quick.load(args.out, key, _also(args))
     if rec is None or (not args.no_audit and rec.get("audit") is None):
         return key, None
     from pipeline.site.write import recover
@@ -229,6 +241,18 @@ def _quick_build(args: argparse.Namespace, started: float) -> tuple[str, int | N
         if args.strict and rec["audit"]["errors"]:
             return key, 1
     return key, 0
+
+
+def _also(args: argparse.Namespace) -> list[Path]:
+    """The folders a build writes besides --out: the preview and deploy folders."""
+    from pipeline.site import quick
+
+    if urls.is_remote(args.out):
+        return []
+    return [
+        Path(args.preview) if args.preview is not None else quick.default_preview_dir(args.out),
+        args.deploy if args.deploy is not None else quick.default_deploy_dir(args.out),
+    ]
 
 
 def _unchanged_summary(audit_result, html_path: Path) -> list[str]:
@@ -306,6 +330,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=not args.quiet and sys.stderr.isatty(),
             after_write=after_write if args.strict or not args.no_audit else None,
+            preview=args.preview,
+            deploy=args.deploy,
             **extra,
         )
     except WordingFailed as exc:
@@ -336,6 +362,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out}/ in {elapsed:.1f} s."
     )
     head = ["  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items()))]
+    drafts = result.by_status().get("review", 0)
+    preview = _also(args)[0] if _also(args) else None
+    head.append(
+        f"  published: {pairs - drafts:,} pair page(s) in {args.out}/"
+        + (f"; drafts: {drafts:,} in {preview}/ (not published)" if preview is not None else "")
+    )
     if result.rejected:
         head.append(f"  rejected (not built): {len(result.rejected):,}")
     head.extend(f"  note: {n}" for n in inputs.notes)
@@ -346,8 +378,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         tail.append(f"  wording warnings: {len(result.warnings):,}")
         tail.extend(f"    {w}" for w in result.warnings[:20])
     print("\n".join(head))
-    _print_removed(result)
     _print_changes(result)
+    _print_removed(result)
     if tail:
         print("\n".join(tail))
     # What a rebuild that changes nothing prints (it removes nothing).
@@ -360,7 +392,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             "errors": audit["result"].errors,
         }
         stamped = [Path(audit["html"]), Path(reports) / report.CSV_NAME, Path(reports) / report.STATE_NAME]
-    quick.save(args.out, key, record, stamped)
+    quick.save(args.out, key, record, stamped, _also(args))
     if "result" in audit and args.strict and audit["result"].errors:
         return 1
     return 0
@@ -768,7 +800,14 @@ def _cmd_build_remote(args: argparse.Namespace, started: float) -> int:
         print(f"--out {args.out} is a URL: writing to object storage needs --engine dask.", file=sys.stderr)
         return 2
     inputs = load_inputs(args.data, args.templates, _config(args))
-    result = build_dask(inputs, args.out, scheduler=args.scheduler, progress=not args.quiet and sys.stderr.isatty())
+    result = build_dask(
+        inputs,
+        args.out,
+        scheduler=args.scheduler,
+        progress=not args.quiet and sys.stderr.isatty(),
+        preview=args.preview,
+        deploy=args.deploy,
+    )
     pairs = sum(result.by_status().values())
     print(
         f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out} "

@@ -18,10 +18,12 @@ from pipeline.site.build import build, load_inputs  # noqa: E402
 
 
 def build_site(data: Path, out: Path, config: Config | None = None, templates: Path | None = None):
-    """Build `data` into `out` in-process, one worker, no progress bar."""
+    """Build `data` into `out` in-process, one worker, no progress bar. The drafts go to preview/
+    beside `output`, or to `<name>-preview` beside any other folder (so that sites built side by
+    side in a test keep their own previews)."""
     cfg = config or load_config(ROOT / "site.toml")
     inputs = load_inputs(data, templates or ROOT / "templates", cfg)
-    return build(inputs, out, workers=1, progress=False)
+    return build(inputs, out, workers=1, progress=False, preview=preview_of(out), deploy=deploy_of(out))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,6 +37,28 @@ def own_build_cache(tmp_path_factory):
         os.environ.pop("BRINGWISE_BUILD_CACHE", None)
     else:
         os.environ["BRINGWISE_BUILD_CACHE"] = old
+
+
+def preview_of(out: Path) -> Path:
+    """The drafts' tree of a build into `out`: preview/ beside output/, else `<name>-preview`."""
+    return out.parent / ("preview" if out.name == "output" else f"{out.name}-preview")
+
+
+def deploy_of(out: Path) -> Path:
+    """The deploy folder of a build into `out`: deploy/ beside output/, else `<name>-deploy`."""
+    return out.parent / ("deploy" if out.name == "output" else f"{out.name}-deploy")
+
+
+def page_file(out: Path, url: str) -> Path:
+    """The file of a page in the published tree, or else in the preview."""
+    rel = url + "index.html" if url.endswith("/") or not url else url
+    published = out / rel
+    return published if published.exists() else preview_of(out) / rel
+
+
+def pair_files(out: Path) -> list[Path]:
+    """Every pair page a build made, published or draft."""
+    return sorted([*out.glob("*-and-*/index.html"), *preview_of(out).glob("*-and-*/index.html")])
 
 
 def cli_build(data: Path, out: Path, *extra: str, templates: Path | None = None, config: Path | None = None) -> int:

@@ -87,9 +87,19 @@ def leftovers(parent: Path, out: Path) -> list[str]:
     return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{out.name}."))
 
 
+def _preview(out: Path) -> Path:
+    """Each site's own preview tree (the tests build several sites side by side)."""
+    return out.with_name(f"{out.name}-preview")
+
+
+def _deploy(out: Path) -> Path:
+    return out.with_name(f"{out.name}-deploy")
+
+
 def _inprocess_build(data: Path, out: Path) -> float:
     started = time.perf_counter()
-    build(load_inputs(data, TEMPLATES, load_config(ROOT / "site.toml")), out, workers=1, progress=False)
+    cfg = load_config(ROOT / "site.toml")
+    build(load_inputs(data, TEMPLATES, cfg), out, workers=1, progress=False, preview=_preview(out), deploy=_deploy(out))
     return time.perf_counter() - started
 
 
@@ -305,11 +315,12 @@ def test_a_staging_folder_of_a_running_build_is_left_alone(tmp_path):
 
 
 def _with_history_of(out: Path, clean: Path) -> Path:
-    """An empty site folder that remembers the URLs `out` has removed (its .gone.txt), so that a clean
-    build into it redirects them as the incremental build does."""
+    """An empty site folder that remembers the URLs `out` has removed (its deploy folder's gone.txt),
+    so that a clean build into it redirects them as the incremental build does."""
     clean.mkdir()
-    if (out / GONE_FILE).exists():
-        shutil.copy2(out / GONE_FILE, clean / GONE_FILE)
+    if (_deploy(out) / GONE_FILE).exists():
+        _deploy(clean).mkdir(exist_ok=True)
+        shutil.copy2(_deploy(out) / GONE_FILE, _deploy(clean) / GONE_FILE)
     return clean
 
 
@@ -319,14 +330,17 @@ def test_the_previous_site_is_kept_as_the_next_builds_spare_and_recycled_exactly
     v1 = tree_hash(out)
     assert v1 != before and leftovers(tmp_path, out) == []
     # The previous site waits in the build cache (not beside the output) as the next staging folder.
-    (spare,) = cache.glob("*/spare")
+    (spare,) = cache.glob("output-[0-9a-f]*/spare")
     assert tree_hash(spare) == before
     synthetic(data, TOPICS, 2)  # more topics: pages added, changed, kept and removed
     _inprocess_build(data, out)
     clean = _with_history_of(out, tmp_path / "clean")
     _inprocess_build(data, clean)
     assert tree_hash(out) == tree_hash(clean) and leftovers(tmp_path, out) == []
-    assert tree_hash(next(cache.glob("output-*/spare"))) == v1
+    assert tree_hash(_preview(out)) == tree_hash(_preview(clean)) and tree_hash(_deploy(out)) == tree_hash(
+        _deploy(clean)
+    )
+    assert tree_hash(next(cache.glob("output-[0-9a-f]*/spare"))) == v1
     # Fewer topics again, over a spare with many more pages: what the new site lacks is removed.
     synthetic(data, TOPICS // 3, 3)
     _inprocess_build(data, out)
@@ -334,8 +348,13 @@ def test_the_previous_site_is_kept_as_the_next_builds_spare_and_recycled_exactly
     synthetic(data, TOPICS // 3, 4)
     _inprocess_build(data, out)  # recycles the 30-topic site
     shutil.rmtree(clean)
+    shutil.rmtree(_preview(clean))
+    shutil.rmtree(_deploy(clean))
     _inprocess_build(data, _with_history_of(out, clean))
     assert tree_hash(out) == tree_hash(clean) and leftovers(tmp_path, out) == []
+    assert tree_hash(_preview(out)) == tree_hash(_preview(clean)) and tree_hash(_deploy(out)) == tree_hash(
+        _deploy(clean)
+    )
 
 
 def test_a_trash_left_by_a_stopped_deletion_is_emptied_by_the_next_build(tmp_path, cache):

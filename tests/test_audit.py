@@ -389,8 +389,9 @@ def by_check(result) -> dict[str, set[str]]:
 
 def test_a_clean_small_site_has_no_findings(tmp_path):
     result = audit_site(write_site(tmp_path, small_site_pages()), CFG)
-    # Only a note that robots.txt under /lib/ is not where crawlers look for it.
-    assert [(f.check, f.severity, f.url) for f in result.findings] == [("robots-location", "info", "robots.txt")]
+    # Only a warning that robots.txt under /lib/ is not where crawlers look for it: deploy/robots-root.txt has the lines.
+    assert [(f.check, f.severity, f.url) for f in result.findings] == [("robots-location", "warning", "robots.txt")]
+    assert "deploy/robots-root.txt" in result.findings[0].message
     depth = {p.url: p.depth for p in result.pages}
     assert depth == {"": 0, "topics/a/": 1, "topics/b/": 1, "a-and-b/": 2}
     assert {p.url: p.inlinks for p in result.pages}["a-and-b/"] == 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import build_small_with_cli
+from conftest import FIXTURES, ROOT, cli_build
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -27,7 +27,11 @@ pytestmark = pytest.mark.skipif(
 def built(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("browser")
     out = root / "output"
-    assert build_small_with_cli(out) == 0
+    # Unlisted pairs published as noindex, so that the report has pages of every status to filter.
+    config = root / "site.toml"
+    text = (ROOT / "site.toml").read_text(encoding="utf-8")
+    config.write_text(text.replace('default_status = "review"', 'default_status = "noindex"'), encoding="utf-8")
+    assert cli_build(FIXTURES / "small", out, config=config) == 0
     return out, root / "reports"
 
 
@@ -70,6 +74,19 @@ def test_pair_page_renders_cleanly(built, browser, viewport, tmp_path):
         assert tab.page.locator("h1").is_visible()
         assert tab.overflow() == 0
         tab.page.screenshot(path=str(tmp_path / f"pair-{viewport['width']}.png"), full_page=True)
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
+def test_a_draft_in_the_preview_shows_its_banner(built, browser, tmp_path):
+    out, _ = built
+    tab = Tab(browser, out.parent / "preview" / "mindfulness-and-post-traumatic-stress-disorder" / "index.html", PHONE)
+    try:
+        banner = tab.page.locator(".draft-banner")
+        assert banner.is_visible() and banner.inner_text().startswith("Draft — not published.")
+        assert tab.overflow() == 0
+        tab.page.screenshot(path=str(tmp_path / "draft-375.png"), full_page=False)
         assert tab.errors == []
     finally:
         tab.close()

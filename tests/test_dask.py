@@ -33,6 +33,15 @@ def _same(first: dict[str, bytes], second: dict[str, bytes]) -> None:
     assert not differ, f"{len(differ)} file(s) differ, e.g. {differ[:5]}"
 
 
+def _local(inputs, out: Path):
+    """The local engine's build of `out`, its preview and deploy folders named after it."""
+    return build(inputs, out, workers=1, progress=False, preview=_tree(out, "preview"), deploy=_tree(out, "deploy"))
+
+
+def _tree(out: Path, name: str) -> Path:
+    return out.with_name(f"{out.name}-{name}")
+
+
 def _inputs(data: Path):
     return load_inputs(data, ROOT / "templates", load_config(ROOT / "site.toml"))
 
@@ -40,7 +49,7 @@ def _inputs(data: Path):
 def test_object_storage_target_written_in_place(tmp_path, cache):
     """An fsspec URL: memory:// stands in for s3:// (threads share it, so the cluster runs in-process)."""
     inputs = _inputs(SMALL)
-    build(inputs, tmp_path / "local", workers=1, progress=False)
+    _local(inputs, tmp_path / "local")
     fs = fsspec.filesystem("memory")
     base = "/bringwise-test/site"
     if fs.exists(base):
@@ -50,11 +59,26 @@ def test_object_storage_target_written_in_place(tmp_path, cache):
         LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, silence_logs=40) as c,
         Client(c) as client,
     ):
-        result = dask_engine.build_dask(inputs, f"memory://{base}", client=client, progress=False)
+        result = dask_engine.build_dask(
+            inputs, f"memory://{base}", client=client, progress=False, deploy=tmp_path / "dask-deploy"
+        )
     written = {path[len(base) + 1 :]: fs.cat_file(path) for path in fs.find(base)}
     assert result.removed == ["gone-page/"]
+    # In place, the page list stays in the bucket (no local cache describes it); the drafts go beside.
+    assert written.pop(".pages.txt").splitlines()[1:] == [b""] + sorted(
+        u.encode() for u in (p.url for p in result.pages if p.status != "review") if u
+    )
     _same(_files(tmp_path / "local"), written)
+    drafts = {path[len(base) + 9 :]: fs.cat_file(path) for path in fs.find(f"{base}-preview")}
+    _same(_files(_tree(tmp_path / "local", "preview")), drafts)
+    rules = _files(tmp_path / "dask-deploy")
+    assert rules.pop("gone.txt").splitlines()[1:] == [b"gone-page/"]  # the bucket's removed page answers 410
+    assert b"/library/gone-page/ /library/404.html 410" in rules.pop("_redirects")
+    local_rules = _files(_tree(tmp_path / "local", "deploy"))
+    del local_rules["_redirects"], local_rules["nginx-redirects.conf"], rules["nginx-redirects.conf"]
+    _same(local_rules, rules)
     fs.rm(base, recursive=True)
+    fs.rm(f"{base}-preview", recursive=True)
 
 
 # Another cluster (or a parallel test run) may hold the scheduler's default HTTP port: dask moves on.
@@ -81,23 +105,39 @@ def cache(tmp_path, monkeypatch):
 
 def test_small_fixture_same_bytes(tmp_path, cache, cluster):
     inputs = _inputs(SMALL)
-    local = build(inputs, tmp_path / "local", workers=1, progress=False)
+    local = _local(inputs, tmp_path / "local")
     with Client(cluster) as client:
-        dask = dask_engine.build_dask(inputs, tmp_path / "dask", client=client, progress=False)
-    _same(_files(tmp_path / "local"), _files(tmp_path / "dask"))
+        dask = dask_engine.build_dask(
+            inputs,
+            tmp_path / "dask",
+            client=client,
+            progress=False,
+            preview=_tree(tmp_path / "dask", "preview"),
+            deploy=_tree(tmp_path / "dask", "deploy"),
+        )
+    for name in ("", "preview", "deploy"):
+        _same(*(_files(_tree(tmp_path / e, name) if name else tmp_path / e) for e in ("local", "dask")))
     assert [(p.url, p.kind, p.status, p.updated_on, p.words) for p in dask.pages] == [
         (p.url, p.kind, p.status, p.updated_on, p.words) for p in local.pages
     ]
     assert dask.rejected == local.rejected and dask.warnings == local.warnings
     assert dask.rendered == sum(1 for p in local.pages if p.kind == "pair")
     # Staged and swapped like the local engine: nothing left beside the output.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "dask", "local"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cache",
+        "dask",
+        "dask-deploy",
+        "dask-preview",
+        "local",
+        "local-deploy",
+        "local-preview",
+    ]
 
 
 def test_synthetic_set_through_the_command_line_on_a_scheduler(tmp_path, cluster, monkeypatch):
     data = synthetic.write(N, tmp_path / "data")
     monkeypatch.setenv("BRINGWISE_BUILD_CACHE", str(tmp_path / "cache"))
-    build(_inputs(data), tmp_path / "local", workers=1, progress=False)
+    _local(_inputs(data), tmp_path / "local")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [
@@ -115,6 +155,10 @@ def test_synthetic_set_through_the_command_line_on_a_scheduler(tmp_path, cluster
             "--no-audit",
             "--out",
             str(tmp_path / "dask"),
+            "--preview",
+            str(_tree(tmp_path / "dask", "preview")),
+            "--deploy",
+            str(_tree(tmp_path / "dask", "deploy")),
             "--engine",
             "dask",
             "--scheduler",
@@ -129,9 +173,10 @@ def test_synthetic_set_through_the_command_line_on_a_scheduler(tmp_path, cluster
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Built 4" in proc.stdout, proc.stdout  # 4xx pair pages (435 less rejected ones)
-    site = _files(tmp_path / "local")
+    site = {**_files(tmp_path / "local"), **_files(_tree(tmp_path / "local", "preview"))}
     assert len(site) > 400
-    _same(site, _files(tmp_path / "dask"))
+    _same(_files(tmp_path / "local"), _files(tmp_path / "dask"))
+    _same(_files(_tree(tmp_path / "local", "preview")), _files(_tree(tmp_path / "dask", "preview")))
     # Both worker processes rendered partitions (each prepares its Jinja environment on its first task).
     with Client(cluster) as client:
         tokens = client.run(lambda: dask_engine._WORKER.get("token"))

@@ -12,7 +12,8 @@ import pytest
 from conftest import cli_build
 
 from pipeline.cli import main
-from pipeline.site.history import PAGES_FILE
+from pipeline.site.history import page_list_path
+from pipeline.site.quick import cache_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "fixtures" / "small"
@@ -24,6 +25,14 @@ def _build(data: Path, out: Path, capsys, config: Path | None = None, *extra: st
     captured = capsys.readouterr()
     assert code == 0, captured.err
     return captured.out.splitlines()
+
+
+def _published_config(tmp_path: Path) -> Path:
+    """site.toml with unlisted pairs published as noindex, so that renames move published pages."""
+    config = tmp_path / "site.toml"
+    text = (ROOT / "site.toml").read_text(encoding="utf-8")
+    config.write_text(text.replace('default_status = "review"', 'default_status = "noindex"'), encoding="utf-8")
+    return config
 
 
 def _edit_topics(data: Path, rename: dict[str, tuple[str, str]], drop: set[str]) -> None:
@@ -64,12 +73,13 @@ def renamed(tmp_path, capsys):
     """The small site built, then rebuilt with Awe renamed, Procrastination removed and a pair rejected."""
     data, out = tmp_path / "data", tmp_path / "output"
     shutil.copytree(SMALL, data)
-    _build(data, out, capsys)
+    config = _published_config(tmp_path)
+    _build(data, out, capsys, config)
     before = _pages_on_disk(out)
     _edit_topics(data, {"Awe": ("Sense of Awe", "awe wonder")}, {"Procrastination"})
     pairs = (data / "pairs.csv").read_text(encoding="utf-8").replace("awe,procrastination,rejected,,,,\n", "")
     (data / "pairs.csv").write_text(pairs + "compassion-fatigue,mindfulness,rejected,,,,\n", encoding="utf-8")
-    return data, out, before, _build(data, out, capsys, None, "--allow-removals")
+    return data, out, before, _build(data, out, capsys, config, "--allow-removals")
 
 
 def test_removed_pages_are_listed_and_renamed_ones_redirect(renamed):
@@ -112,8 +122,9 @@ def test_removed_pages_are_listed_and_renamed_ones_redirect(renamed):
             "topics.csv so its old pages redirect"
         ),
     ]
-    # The page list travels with the site and matches it.
-    listed_pages = (out / PAGES_FILE).read_text(encoding="utf-8").splitlines()[1:]
+    # The page list is kept in the build cache, not in the public tree, and matches the site.
+    assert not (out / ".pages.txt").exists()
+    listed_pages = page_list_path(cache_dir(out), out).read_text(encoding="utf-8").splitlines()[1:]
     assert set(listed_pages) == after and listed_pages == sorted(listed_pages)
 
 
@@ -121,7 +132,8 @@ def test_redirects_cover_every_old_url_of_a_renamed_topic(renamed):
     _data, out, _, _ = renamed
     prefix = "/library/"
     netlify = {}
-    for line in (out / "_redirects").read_text(encoding="utf-8").splitlines():
+    deploy = out.parent / "deploy"
+    for line in (deploy / "_redirects").read_text(encoding="utf-8").splitlines():
         old, new, code = line.split(" ")
         assert code == "301" and old not in netlify
         netlify[old.removeprefix(prefix)] = new.removeprefix(prefix)
@@ -141,7 +153,7 @@ def test_redirects_cover_every_old_url_of_a_renamed_topic(renamed):
     assert "compassion-fatigue-and-sense-of-awe/" in live
     assert netlify["awe-and-mindfulness/"] == "mindfulness-and-sense-of-awe/"
     # The nginx map says the same, with and without the trailing slash, each key once.
-    nginx = (out / "nginx-redirects.conf").read_text(encoding="utf-8").splitlines()
+    nginx = (deploy / "nginx-redirects.conf").read_text(encoding="utf-8").splitlines()
     keys = [line.split()[0] for line in nginx if line.startswith("    /")]
     assert len(keys) == len(set(keys))
     assert f"    {prefix}awe-and-compassion-fatigue {prefix}compassion-fatigue-and-sense-of-awe/;" in nginx
@@ -151,8 +163,9 @@ def test_redirects_cover_every_old_url_of_a_renamed_topic(renamed):
 def test_a_site_without_a_page_list_is_compared_by_its_pages(tmp_path, capsys):
     data, out = tmp_path / "data", tmp_path / "output"
     shutil.copytree(SMALL, data)
-    _build(data, out, capsys)
-    (out / PAGES_FILE).unlink()
+    config = _published_config(tmp_path)
+    _build(data, out, capsys, config)
+    page_list_path(cache_dir(out), out).unlink()
     _edit_topics(data, {}, {"Mindfulness"})
     (data / "pairs.csv").write_text(
         (SMALL / "pairs.csv")
@@ -160,9 +173,10 @@ def test_a_site_without_a_page_list_is_compared_by_its_pages(tmp_path, capsys):
         .replace("mindfulness,post-traumatic-stress-disorder,review,,,,\n", ""),
         encoding="utf-8",
     )
-    summary = _build(data, out, capsys, None, "--allow-removals")
+    summary = _build(data, out, capsys, config, "--allow-removals")
+    # Five published pages (the draft with mindfulness was never public).
     assert (
-        "  removed since the last build: 6 page(s), 0 of them redirected to their new URL, 6 to a related page"
+        "  removed since the last build: 5 page(s), 0 of them redirected to their new URL, 5 to a related page"
         in summary
     )
     assert "    topics/mindfulness/ → the home page (removed; redirected)" in summary

@@ -11,19 +11,33 @@ import pytest
 
 from bench import synthetic
 from pipeline import urls
-from tests.conftest import build_site
+from tests.conftest import build_site, preview_of
 
 N = 24
 
 
 def _files(out: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the site and (under 'preview/') of its drafts' tree: inode and mtime."""
     snap = {}
-    for folder, _, names in os.walk(out):
-        for name in names:
-            path = os.path.join(folder, name)
-            st = os.stat(path)
-            snap[os.path.relpath(path, out)] = (st.st_ino, st.st_mtime_ns)
+    for root, prefix in ((out, ""), (preview_of(out), "preview/")):
+        for folder, _, names in os.walk(root):
+            for name in names:
+                path = os.path.join(folder, name)
+                st = os.stat(path)
+                snap[prefix + os.path.relpath(path, root)] = (st.st_ino, st.st_mtime_ns)
     return snap
+
+
+def _file_of(p) -> str:
+    """Where a page summary's page is in _files."""
+    return ("preview/" if p.status == "review" else "") + urls.output_path(p.url)
+
+
+def _same_trees(a: Path, b: Path, files: list[str]) -> None:
+    for tree_a, tree_b, prefix in ((a, b, ""), (preview_of(a), preview_of(b), "preview/")):
+        rels = [f.removeprefix(prefix) for f in files if f.startswith(prefix) == bool(prefix)]
+        _, mismatch, errors = filecmp.cmpfiles(tree_a, tree_b, rels, shallow=False)
+        assert not mismatch and not errors
 
 
 @pytest.fixture()
@@ -67,8 +81,8 @@ def test_editing_one_topic_rerenders_only_its_pages_and_matches_a_clean_build(si
     slug = _edit_description(data)
     result = build_site(data, out)
     after = _files(out)
-    mine = {urls.output_path(p.url) for p in result.pages if p.kind == "pair" and slug in (p.a, p.b)}
-    others = {urls.output_path(p.url) for p in result.pages if p.kind == "pair" and slug not in (p.a, p.b)}
+    mine = {_file_of(p) for p in result.pages if p.kind == "pair" and slug in (p.a, p.b)}
+    others = {_file_of(p) for p in result.pages if p.kind == "pair" and slug not in (p.a, p.b)}
     assert mine and others
     assert result.rendered == len(mine)
     assert result.reused == len(others)
@@ -77,14 +91,15 @@ def test_editing_one_topic_rerenders_only_its_pages_and_matches_a_clean_build(si
     assert all(after[rel] == before[rel] for rel in others)
     hub = urls.output_path(urls.hub_url(slug))
     assert after[hub] != before[hub]
-    untouched_hubs = [rel for rel in after if rel.startswith("topics/") and rel != hub]
+    untouched_hubs = [
+        rel for rel in after if rel.startswith(("topics/", "preview/topics/")) and rel.removeprefix("preview/") != hub
+    ]
     assert untouched_hubs and all(after[rel] == before[rel] for rel in untouched_hubs)
 
     clean = tmp_path / "clean"
     build_site(data, clean)
     assert set(_files(clean)) == set(after)
-    _, mismatch, errors = filecmp.cmpfiles(out, clean, sorted(after), shallow=False)
-    assert not mismatch and not errors
+    _same_trees(out, clean, sorted(after))
 
 
 def test_editing_a_template_rerenders_the_pages_that_use_it(site, tmp_path):
@@ -101,11 +116,10 @@ def test_editing_a_template_rerenders_the_pages_that_use_it(site, tmp_path):
     result = build_site(data, out, templates=templates)
     after = _files(out)
     assert result.rendered == 0 and result.reused > 0
-    assert all(after[rel][0] != before[rel][0] for rel in after if rel.startswith("topics/"))
+    assert all(after[rel][0] != before[rel][0] for rel in after if rel.startswith(("topics/", "preview/topics/")))
     clean = tmp_path / "clean"
     build_site(data, clean, templates=templates)
-    _, mismatch, errors = filecmp.cmpfiles(out, clean, sorted(after), shallow=False)
-    assert not mismatch and not errors
+    _same_trees(out, clean, sorted(after))
 
 
 def test_a_site_restored_from_an_older_backup_is_rebuilt_not_trusted(site, tmp_path):

@@ -7,7 +7,7 @@ import shutil
 import lxml.html
 import pandas as pd
 import pytest
-from conftest import FIXTURES, build_site, cli_build
+from conftest import FIXTURES, build_site, cli_build, page_file
 
 from pipeline.content.language import is_plural, possessive
 from pipeline.content.proofread import check_list, check_number, check_predicates
@@ -120,7 +120,7 @@ def linked_site(tmp_path_factory):
 
 
 def _page(out, slug):
-    return lxml.html.parse(str(out / slug / "index.html")).getroot()
+    return lxml.html.parse(str(page_file(out, f"{slug}/"))).getroot()  # published or draft
 
 
 def test_a_direct_link_is_stated_with_its_note_and_a_numbered_source(linked_site):
@@ -203,7 +203,7 @@ def test_the_map_is_the_same_on_every_build(linked_site, tmp_path):
     again = tmp_path / "again"
     build_site(data, again)
     slug = "mindfulness-and-procrastination"
-    assert (again / slug / "index.html").read_text() == (out / slug / "index.html").read_text()
+    assert page_file(again, f"{slug}/").read_text() == page_file(out, f"{slug}/").read_text()
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 import lxml.html
 import pandas as pd
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, pair_files, preview_of
 
 from pipeline import urls
 from pipeline.cli import main
@@ -93,18 +93,26 @@ def test_sitemaps_split_at_fifty_thousand_urls_and_use_data_dates():
 
 def test_build_writes_every_pair_of_the_join_minus_rejected(small_site):
     out, result = small_site
-    pair_dirs = [p for p in out.iterdir() if p.is_dir() and "-and-" in p.name]
-    assert len(pair_dirs) == join_count(6) - 1
-    assert not (out / "awe-and-procrastination").exists()
+    preview = preview_of(out)
+    published = [p.parent.name for p in out.glob("*-and-*/index.html")]
+    drafts = [p.parent.name for p in preview.glob("*-and-*/index.html")]
+    # One approved pair is published; every other pair but the rejected one is a draft in the preview.
+    assert published == ["compassion-fatigue-and-default-mode-network"]
+    assert len(drafts) == join_count(6) - 2 and not set(drafts) & set(published)
+    assert not (out / "awe-and-procrastination").exists() and not (preview / "awe-and-procrastination").exists()
     assert result.rejected == ["awe-and-procrastination/"]
-    for name in ("index.html", "404.html", "sitemap.xml", "robots.txt", "about/index.html", "_redirects"):
+    for name in ("index.html", "404.html", "sitemap.xml", "about/index.html"):
         assert (out / name).exists(), name
-    assert len(list((out / "topics").iterdir())) == 6
+    # Deployment files stay out of the public tree; robots.txt is not written under /library/.
+    for name in ("_redirects", "nginx-redirects.conf", ".pages.txt", "robots.txt"):
+        assert not (out / name).exists(), name
+    assert (out.parent / "deploy" / "_redirects").exists() and (out.parent / "deploy" / "robots-root.txt").exists()
+    assert len(list((out / "topics").iterdir())) == 6 == len(list((preview / "topics").iterdir()))
 
 
 def test_every_pair_page_has_every_section_filled_and_links_resolve(small_site):
     out, _ = small_site
-    for page in sorted(out.glob("*-and-*/index.html")):
+    for page in pair_files(out):
         doc = _doc(page)
         headings = [h.text_content() for h in doc.iter("h2")]
         for section in SECTIONS:
@@ -116,7 +124,7 @@ def test_every_pair_page_has_every_section_filled_and_links_resolve(small_site):
         # The small fixture has no links.csv: no map (tests/test_links.py has one).
         assert not doc.cssselect("figure.connection-map")
         assert len(doc.cssselect("ol.steps li")) >= 4
-        assert len(doc.cssselect("ul.related li")) >= 4
+        assert len(doc.cssselect("ul.related li")) >= (4 if page.is_relative_to(preview_of(out)) else 2)
         cta = doc.cssselect("aside.cta")[0].text_content()
         for text in (
             "Bringwise",
@@ -137,8 +145,10 @@ def test_every_pair_page_has_every_section_filled_and_links_resolve(small_site):
 def test_status_controls_indexing_and_the_sitemap(small_site):
     out, _ = small_site
     approved = (out / "compassion-fatigue-and-default-mode-network" / "index.html").read_text()
-    review = (out / "mindfulness-and-post-traumatic-stress-disorder" / "index.html").read_text()
+    assert not (out / "mindfulness-and-post-traumatic-stress-disorder").exists()
+    review = (preview_of(out) / "mindfulness-and-post-traumatic-stress-disorder" / "index.html").read_text()
     assert 'name="robots"' not in approved and '<meta name="robots" content="noindex">' in review
+    assert "Draft — not published" in review and "Draft — not published" not in approved
     sitemap = (out / "sitemap-1.xml").read_text()
     assert "compassion-fatigue-and-default-mode-network/" in sitemap
     assert "mindfulness-and-post-traumatic-stress-disorder/" not in sitemap

@@ -59,7 +59,7 @@ def test_after_a_rename_the_build_publishes_the_new_urls_and_redirects_the_old(t
     assert "removed since the last build" in printed and "→ compassion-fatigue-and-dmn/ (permanent redirect)" in printed
     page = (out / "compassion-fatigue-and-dmn" / "index.html").read_text(encoding="utf-8")
     assert "Direct research on compassion fatigue and the default mode network is limited." in page
-    redirects = (out / "_redirects").read_text(encoding="utf-8").splitlines()
+    redirects = (out.parent / "deploy" / "_redirects").read_text(encoding="utf-8").splitlines()
     assert "/library/compassion-fatigue-and-default-mode-network/ /library/compassion-fatigue-and-dmn/ 301" in redirects
     assert "/library/topics/default-mode-network/ /library/topics/dmn/ 301" in redirects
 

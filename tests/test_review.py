@@ -87,7 +87,7 @@ def test_the_preview_is_the_builds_page_and_the_form_shows_the_draft(site):
     names = {e.get("name") for e in form_.cssselect("input, select, textarea")}
     assert {"status", "relationship", "sources", "reviewed_by", "notes", "csrf_token"} <= names
     assert doc.cssselect("#draft-text p")[0].text_content().strip()
-    built = (out / URL / "index.html").read_text(encoding="utf-8")
+    built = (out.parent / "preview" / URL / "index.html").read_text(encoding="utf-8")  # a draft
     preview = doc.cssselect("iframe#preview")[0].get("srcdoc")
     assert preview == built.replace("<head>", f'<head>\n<base href="/site/{URL}">', 1)
 
@@ -130,7 +130,8 @@ def test_approving_changes_exactly_that_row_and_publishes_the_page(site):
     row = CsvDoc.read(data / "pairs.csv").row(1)
     assert row["status"] == "approved" and row["reviewed_by"] == "Ana Ruiz"
     assert row["reviewed_on"] == date.today().isoformat() and row["notes"] == "checked <b>twice</b>"
-    built = (out / URL / "index.html").read_text(encoding="utf-8")
+    built = (out / URL / "index.html").read_text(encoding="utf-8")  # approved: published now
+    assert not (out.parent / "preview" / URL).exists()
     assert 'name="robots"' not in built and "Evidence is mixed." in built
     assert "checked" not in built, "notes are never published"
     page = client.get(r.headers["location"]).text
@@ -315,7 +316,7 @@ def test_the_command_builds_once_and_serves_on_127_0_0_1(tmp_path, monkeypatch, 
     out = capsys.readouterr()
     assert "Review app: http://127.0.0.1:8001/" in out.out and out.err == ""
     assert served["host"] == "127.0.0.1" and served["port"] == 8001
-    assert (tmp_path / "output" / URL / "index.html").exists()
+    assert (tmp_path / "preview" / URL / "index.html").exists()  # a draft: built into the preview
     assert main(["review", "--data", str(data), "--out", str(tmp_path / "output"), "--host", "0.0.0.0"]) == 0
     assert "Warning: listening on 0.0.0.0" in capsys.readouterr().err
 

@@ -197,7 +197,11 @@ def baseline() -> Tags:
             _write(Path(tmp) / "data", TOPICS, PAIRS)
             code, _, err = _build(Path(tmp))
             assert code == 0, err
-            _BASELINE["tags"] = _page_markup(Path(tmp) / "output")
+            base = _page_markup(Path(tmp) / "output")
+            drafts = _page_markup(Path(tmp) / "preview")
+            base.tags |= drafts.tags
+            base.attrs |= drafts.attrs
+            _BASELINE["tags"] = base
     return _BASELINE["tags"]
 
 
@@ -210,15 +214,21 @@ def assert_inert(root: Path, code: int, out: str, err: str) -> None:
         assert re.fullmatch(r"Stopped: \d+ problem\(s\) in the input; nothing was written\.", lines[0]), err
         contract = re.compile(rf"  {re.escape(str(root / 'data'))}/(topics|pairs)\.csv(:\d+)?: .+")
         assert all(contract.fullmatch(line) for line in lines[1:]), err
-        assert not (root / "output").exists()
+        assert not (root / "output").exists() and not (root / "preview").exists() and not (root / "deploy").exists()
         return
     seen, base = _page_markup(root / "output"), baseline()
+    drafts = _page_markup(root / "preview")
+    seen.tags |= drafts.tags
+    seen.attrs |= drafts.attrs
+    seen.scripts += drafts.scripts
+    seen.urls += drafts.urls
     assert seen.tags <= base.tags, seen.tags - base.tags
     assert seen.attrs <= base.attrs, seen.attrs - base.attrs
     assert set(seen.scripts) == {"application/ld+json"}
     assert not [u for u in seen.urls if u.strip().lower().startswith(("javascript:", "data:", "vbscript:"))]
-    # Nothing beside the output but the data, the build's cache and the audit's reports; no staging folder.
-    assert {p.name for p in root.iterdir()} - {".build-cache", "reports"} == {"data", "output"}
+    # Nothing beside the output but the data, the preview and deploy folders, the build's cache and the
+    # audit's reports; no staging folder.
+    assert {p.name for p in root.iterdir()} - {".build-cache", "reports"} == {"data", "output", "preview", "deploy"}
 
 
 def test_markup_in_every_cell_is_shown_as_text(tmp_path):
@@ -236,7 +246,8 @@ def test_markup_in_every_cell_is_shown_as_text(tmp_path):
     code, out, err = _build(tmp_path, audit=True)  # the audit reads these pages too, and must not trip
     assert code == 0, err
     assert_inert(tmp_path, code, out, err)
-    text = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "output").rglob("*.html"))
+    pages = [*(tmp_path / "output").rglob("*.html"), *(tmp_path / "preview").rglob("*.html")]
+    text = "".join(p.read_text(encoding="utf-8") for p in pages)
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in text
     assert "{{ 7*7 }}" in text and "{x}" in text
     assert "\\u003cscript\\u003e" in text  # the same text inside JSON-LD, escaped the JSON way

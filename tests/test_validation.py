@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import page_file
 
 from pipeline.cli import main
 
@@ -389,7 +390,7 @@ def test_accepted_oddities_build_and_render_right(tmp_path, monkeypatch, capsys)
     assert "Awe is the “wow” feeling of being in the presence of something vast; it’s humbling." in page
     assert "A “small self” leaves less room for worry." in page
     assert "Reviewed by Bringwise editorial team" in page
-    mindful = (site / "awe-and-mindfulness" / "index.html").read_text(encoding="utf-8")
+    mindful = page_file(site, "awe-and-mindfulness/").read_text(encoding="utf-8")
     # Four line breaks in a row are at most one blank line.
     assert "on purpose,\n\nwithout judgment." in mindful
     assert "\r" not in page + mindful

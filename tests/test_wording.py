@@ -9,7 +9,7 @@ import shutil
 import lxml.html
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, page_file, preview_of
 
 from pipeline.config import Config
 from pipeline.content.context import Topic, pair_context
@@ -128,12 +128,12 @@ def test_the_build_warns_about_known_faults_with_page_and_sentence():
 def test_awkward_topics_build_without_a_single_known_fault(awkward_site):
     out, result = awkward_site
     assert result.warnings == []
-    page = lxml.html.parse(str(out / "intrusive-thoughts-and-post-traumatic-stress-disorder" / "index.html")).getroot()
+    page = lxml.html.parse(str(page_file(out, "intrusive-thoughts-and-post-traumatic-stress-disorder/"))).getroot()
     text = page.text_content()
     assert "What Are Intrusive Thoughts?" in text
     assert "Intrusive thoughts are a recognised symptom of PTSD" in text
     assert "What Are Intrusive Thoughts?" in text and "What Is Intrusive Thoughts?" not in text
-    both = lxml.html.parse(str(out / "obsessive-compulsive-disorder-and-post-traumatic-stress-disorder" / "index.html"))
+    both = lxml.html.parse(str(page_file(out, "obsessive-compulsive-disorder-and-post-traumatic-stress-disorder/")))
     assert "Intrusive thoughts are a recognised feature of both" in both.getroot().text_content()
     assert "Intrusive thoughts is" not in text and "Ptsd" not in text
     assert "post-traumatic stress disorder (PTSD)" in text
@@ -141,12 +141,12 @@ def test_awkward_topics_build_without_a_single_known_fault(awkward_site):
 
 def test_awkward_names_render_right(awkward_site):
     out, _ = awkward_site
-    html = (out / "default-mode-network-and-deja-vu" / "index.html").read_text()
+    html = page_file(out, "default-mode-network-and-deja-vu/").read_text()
     assert "What Is the Default Mode Network?" in html
     assert "Déjà Vu" in html
-    maslow = next(out.glob("maslow*-and-neuroticism")) / "index.html"
+    maslow = next(preview_of(out).glob("maslow*-and-neuroticism")) / "index.html"
     assert "Maslow&#39;s Hierarchy of Needs" in maslow.read_text() and "Maslow&#39;S" not in maslow.read_text()
-    for path in out.glob("*/index.html"):
+    for path in [*out.glob("*/index.html"), *preview_of(out).glob("*/index.html")]:
         doc = lxml.html.parse(str(path)).getroot()
         for p in doc.iter("p"):
             for sentence in split_sentences(p.text_content()):

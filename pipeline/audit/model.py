@@ -50,7 +50,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "sitemap-not-canonical": ("warning", "the sitemap lists a URL whose canonical points elsewhere"),
     "robots-missing": ("warning", "robots.txt is missing"),
     "robots-no-sitemap": ("warning", "robots.txt does not name the sitemap"),
-    "robots-location": ("info", "crawlers read robots.txt only at the host's root, not under the base URL's path"),
+    "robots-location": ("warning", "crawlers read robots.txt only at the host's root, not under the base URL's path"),
     "robots-blocks-noindex": ("error", "robots.txt disallows a noindex page, so crawlers never read its noindex"),
     "robots-blocks-indexable": ("error", "robots.txt disallows a page meant to be indexed"),
     "thin-content": ("warning", "fewer words of main text than the configured minimum"),

@@ -345,23 +345,27 @@ def robots_allows(rules: list[tuple[bool, str]], path: str) -> bool:
 
 def robots_findings(text: str | None, records: list[PageRecord], cfg: Config, sev: _Severity) -> list[Finding]:
     out: list[Finding] = []
-    if text is None:
-        _add(out, sev, "robots-missing", "robots.txt", ["robots.txt is missing"])
-        return out
-    if not any(line.lower().startswith("sitemap:") for line in (s.strip() for s in text.splitlines())):
-        _add(out, sev, "robots-no-sitemap", "robots.txt", ["robots.txt does not name the sitemap"])
     parts = urlsplit(cfg.base_url)
     if parts.path.strip("/"):
+        # Crawlers read robots.txt only at the host's root: the build writes the lines it needs
+        # (the Sitemap line) to deploy/robots-root.txt instead of a robots.txt nobody reads.
         _add(
             out,
             sev,
             "robots-location",
             "robots.txt",
             [
-                f"the site is served under {parts.path.rstrip('/')}/, but crawlers only read "
-                f"{parts.scheme}://{parts.netloc}/robots.txt: merge these rules and the Sitemap line into that file"
+                f"the site is served under {parts.path.rstrip('/')}/, where crawlers never read a robots.txt: "
+                f"add the lines of deploy/robots-root.txt to {parts.scheme}://{parts.netloc}/robots.txt"
             ],
         )
+        if text is None:
+            return out
+    elif text is None:
+        _add(out, sev, "robots-missing", "robots.txt", ["robots.txt is missing"])
+        return out
+    if not any(line.lower().startswith("sitemap:") for line in (s.strip() for s in text.splitlines())):
+        _add(out, sev, "robots-no-sitemap", "robots.txt", ["robots.txt does not name the sitemap"])
     groups = {a: r for a, r in robots_rules(text).items() if any(not allow for allow, _ in r)}
     if not groups:
         return out

@@ -30,7 +30,8 @@ from pipeline.content.linktext import Citations, link_text, plain, relation_sent
 from pipeline.content.page_context import HubContext, PairContext
 from pipeline.content.proofread import similar
 from pipeline.content.wording import KIND_FIELDS, Wording, role_order, symmetric_keys
-from pipeline.data.pairs import Neighbours, related_partners
+from pipeline.data.links import EDITOR
+from pipeline.data.pairs import PUBLISHED, Neighbours, related_partners
 from pipeline.data.sources import citation_entity, citation_parts, source_key
 
 RELATED_PER_TOPIC = 4
@@ -336,6 +337,9 @@ def pair_context(
     editorial = bool(row["relationship"])
     cites = Citations(lambda u: source_label(u, wording))
     said = link_text(a, b, page, graph, topics, wording, _filler(mentions, wording), cites)
+    draft = row["status"] not in PUBLISHED  # built into the preview; a published page links only published ones
+    public: list[str] = []  # from a draft, the linked pages that are on the public site (linked there)
+    said.link, said.effects = _published_links([said.link, said.effects], said, a.slug, b.slug, nb, draft, public)
     link_runs = said.link
     if editorial:
         link_runs = [[{"text": p, "url": "", "cites": []}] for p in _paragraphs(row["relationship"])]
@@ -352,11 +356,13 @@ def pair_context(
     pa, pb = _pieces(a, wording), _pieces(b, wording)
     related = []
     for topic, other in ((a, b), (b, a)):
-        for t in related_partners(nb, topic.slug, other.slug, page, RELATED_PER_TOPIC):
+        for t in related_partners(nb, topic.slug, other.slug, page, RELATED_PER_TOPIC, not draft):
             p, q = (topic.slug, t) if topic.slug < t else (t, topic.slug)  # sorted(), without its call
             related.append(
                 {"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"}
             )
+            if draft and nb.is_published(p, q):
+                public.append(related[-1]["url"])
     hubs = [pa.hub, pb.hub]
     generic = (
         f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, "
@@ -379,6 +385,8 @@ def pair_context(
         "url": url,
         "slug": page,
         "status": row["status"],
+        "draft": draft,
+        "public": frozenset(public),
         "editorial": editorial,
         "title": title,
         "h1": h1,
@@ -424,6 +432,35 @@ def pair_context(
     }
 
 
+def _published_links(
+    sections: list[list[list[dict[str, Any]]]], said, a: str, b: str, nb: Neighbours, draft: bool, public: list[str]
+) -> list[list[list[dict[str, Any]]]]:
+    """The link sections' runs as the page's tree may show them: on a published page, a clause that
+    links a draft pair page keeps its text without the link; on a draft, a link to a published page
+    is noted in `public` (linked at its public address)."""
+    pages = {}
+    for br in (*said.bridges, *said.chains):
+        for x, y in ((a, br.via), (br.via, b)):
+            pages[urls.pair_url(*sorted((x, y)))] = (x, y)
+    if not pages:
+        return sections
+    out = []
+    for paragraphs in sections:
+        new = []
+        for runs in paragraphs:
+            kept = []
+            for r in runs:
+                pair = pages.get(r["url"])
+                if pair is not None and not draft and not nb.is_published(*pair):
+                    r = dict(r, url="")
+                elif pair is not None and draft and nb.is_published(*pair):
+                    public.append(r["url"])
+                kept.append(r)
+            new.append(kept)
+        out.append(new)
+    return out
+
+
 def _topic_block(t: Topic) -> dict[str, Any]:
     return {
         "slug": t.slug,
@@ -458,6 +495,27 @@ def hub_title(name: Name, limit: int = 60) -> str:
     return fitting[0] if fitting else min(candidates, key=len)
 
 
+def _sourced_connections(
+    topic: Topic, graph: Graph, topics: dict[str, Topic], wording: Wording
+) -> list[dict[str, Any]]:
+    """The topic's links of data/links.csv, each worded as one sentence with its sources (for its guide)."""
+    out = []
+    for e in graph.by_topic.get(topic.slug, ()):
+        if e.relation == EDITOR or e.subject not in topics or e.object not in topics:
+            continue
+        fill = _filler(Mentions(_MentionNames(topics)), wording)  # each sentence introduces its names anew
+        text = capitalise(relation_sentence(e, topics, wording, fill))
+        text = f"{text} ({e.note})." if e.note else f"{text}."
+        out.append({"text": text, "sources": [{"url": u, "label": source_label(u, wording)} for u in e.sources]})
+    return out
+
+
+def pair_summary(relationship: str) -> str:
+    """A pair page's one-line summary for hubs and the home page: the first sentence of its editor's text."""
+    first = _paragraphs(relationship)[:1]
+    return capitalise(split_sentences(first[0])[0]) if first and split_sentences(first[0]) else ""
+
+
 def hub_context(
     topic: Topic,
     partners: list[Topic],
@@ -466,9 +524,12 @@ def hub_context(
     wording: Wording,
     graph: Graph = EMPTY_GRAPH,
     topics: dict[str, Topic] | None = None,
+    summaries: dict[tuple[str, str], str] | None = None,
 ) -> HubContext:
-    """A topic's hub page: what it is and every pair page it appears on."""
+    """A topic's guide: what it is, what it brings, what helps, its sourced connections (from the
+    links data, when given) and the pair pages it appears on, each with its one-line summary."""
     url = urls.hub_url(topic.slug)
+    summaries = summaries or {}
     pairs = []
     for p in partners:
         a, b = sorted((topic.slug, p.slug))
@@ -478,12 +539,18 @@ def hub_context(
                 "label": f"{topic.name.display} and {p.name.display}",
                 "partner": p.name.display,
                 "status": statuses.get(p.slug, ""),
+                "summary": summaries.get((a, b), ""),
             }
         )
     first = split_sentences(topic.description)[0] if topic.description else ""
     description = meta_description(
         f"{topic.name.display}: {first}",
-        [f"See how {topic.name.text} connects with {len(partners)} other topics, with practical strategies for each."],
+        [
+            f"See how {topic.name.text} connects with {len(partners)} other topic{'s' if len(partners) != 1 else ''}, "
+            "with practical strategies for each."
+            if partners
+            else f"What {topic.name.text} can bring, and practical steps that can help."
+        ],
         cfg.audit.description_min,
         cfg.audit.description_max - 2,
     )
@@ -496,6 +563,7 @@ def hub_context(
         "bring_heading": f"What {topic.name.heading} Can Bring",
         "map_heading": "Known Links at a Glance",
         "pairs_heading": f"How {topic.name.heading} {topic.name.verb('Connects')} with Other Topics",
+        "connections_heading": f"What {topic.name.heading} {topic.name.verb('Is')} Linked With",
         "topic": _topic_block(topic),
         "effects": [capitalise(e) for e in topic.effects],
         "strategies": [capitalise(s) for s in topic.strategies],
@@ -503,6 +571,7 @@ def hub_context(
         "disclaimer": wording.disclaimer,
         "pairs": pairs,
         "connection_map": _hub_map(topic, graph, topics, wording),
+        "connections": _sourced_connections(topic, graph, topics or {}, wording),
         "updated_on": topic.updated_on,
         "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": url, "label": topic.name.display}],
     }

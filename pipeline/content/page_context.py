@@ -129,6 +129,8 @@ class Finished(TypedDict):
     updated_on: str
     updated_on_text: str
     jsonld: Markup  # the page's JSON-LD graph (content/structured.py), as a script's text
+    draft: bool  # a page of the preview tree: the "Draft — not published" banner, noindex, no canonical
+    public: frozenset[str]  # from the preview: linked pages that are published, linked at their public URL
 
 
 class _Page(TypedDict):
@@ -145,6 +147,8 @@ class PairContext(_Page):
 
     slug: str
     status: str
+    draft: bool  # a review page: built into the preview tree
+    public: frozenset[str]  # of its related links, those published (linked at their public URL)
     editorial: bool  # the link section is the editor's text
     intro: str
     a: TopicBlock
@@ -179,6 +183,14 @@ class HubPair(TypedDict):
     label: str
     partner: str
     status: str
+    summary: str  # the page's one-line summary (its editor's first sentence), or ""
+
+
+class Connection(TypedDict):
+    """A sourced statement that the topic bears on another (from the links data, when it exists)."""
+
+    text: str
+    sources: list[Link]
 
 
 class HubContext(_Page):
@@ -193,7 +205,9 @@ class HubContext(_Page):
     strategies: list[str]
     sources: list[SourceLink]
     disclaimer: str
-    pairs: list[HubPair]
+    pairs: list[HubPair]  # published pairs on the public site; every built pair in the preview
+    connections_heading: str
+    connections: list[Connection]
     breadcrumbs: list[Link]
 
 
@@ -207,12 +221,18 @@ class Category(TypedDict):
     topics: list[TopicLink]
 
 
+class Guide(TypedDict):
+    url: str
+    label: str
+    summary: str
+
+
 class HomeContext(_Page):
     """The index of all topics (site/build.py, _site_pages)."""
 
     intro: str
     disclaimer: str
-    featured: list[Link]  # the editor-written pairs
+    featured: list[Guide]  # the editor-written guides: the approved pages
     categories: list[Category]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,9 @@ import pandas as pd
 from pipeline.data.validate import STATUSES
 from pipeline.problems import ContractError, Problem
 from pipeline.urls import pair_slug
+
+# Statuses whose pages are on the public site; `review` pages go to the preview, `rejected` nowhere.
+PUBLISHED = ("approved", "noindex")
 
 
 def join_count(n_topics: int) -> int:
@@ -158,16 +161,34 @@ class Neighbours:
     by_category: dict[str, tuple[str, ...]]
     slugs: tuple[str, ...]
     spread: dict[str, tuple[str, ...]]  # per topic, its SPREAD_POOL partners by rendezvous rank
+    # Publishing: the status of every pair an editor gave one, and whether the others are published
+    # (the default status is approved or noindex); per topic, its partners in published pairs.
+    status: dict[tuple[str, str], str] = field(default_factory=dict)
+    default_published: bool = False
+    published: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def is_published(self, a: str, b: str) -> bool:
+        """Whether the pair page of a and b (in either order) is on the public site."""
+        key = (a, b) if a < b else (b, a)
+        status = self.status.get(key)
+        return self.default_published if status is None else status in PUBLISHED
 
 
 SPREAD_POOL = 24
 
 
-def neighbours(topics: pd.DataFrame, editorial: pd.DataFrame) -> Neighbours:
-    """Index categories and editor-written partners for choosing related links."""
+def neighbours(topics: pd.DataFrame, editorial: pd.DataFrame, default_status: str = "review") -> Neighbours:
+    """Index categories, editor-written partners and what is published, for choosing related links."""
     partners: dict[str, list[str]] = {}
+    published: dict[str, list[str]] = {}
     rejected = set()
+    statuses: dict[tuple[str, str], str] = {}
     for a, b, status, rel in editorial[["a", "b", "status", "relationship"]].itertuples(index=False):
+        if status:
+            statuses[(a, b)] = status
+        if (status or default_status) in PUBLISHED:
+            published.setdefault(a, []).append(b)
+            published.setdefault(b, []).append(a)
         if status == "rejected":
             rejected.add((a, b))
         elif rel:
@@ -184,6 +205,9 @@ def neighbours(topics: pd.DataFrame, editorial: pd.DataFrame) -> Neighbours:
         by_category={k: tuple(v) for k, v in by_cat.items()},
         slugs=tuple(sorted(category)),
         spread=spread_pools(sorted(category)),
+        status=statuses,
+        default_published=default_status in PUBLISHED,
+        published={k: tuple(sorted(v)) for k, v in published.items()},
     )
 
 
@@ -216,10 +240,17 @@ def _same_category(n: Neighbours, topic: str) -> tuple[str, ...]:
     return same
 
 
-def related_partners(n: Neighbours, topic: str, other: str, page: str, count: int) -> list[str]:
-    """Partners of `topic` to link from a page: editor-written pairs, then shared category, then a spread."""
+def related_partners(
+    n: Neighbours, topic: str, other: str, page: str, count: int, published_only: bool = False
+) -> list[str]:
+    """Partners of `topic` to link from a page: editor-written pairs, then shared category, then a spread.
+
+    With `published_only` (a page of the public site), only partners whose pair page is published."""
+    if published_only and not n.default_published:
+        return _published_partners(n, topic, other, page, count)
     chosen: list[str] = []
     rejected = n.rejected
+    drafts = published_only and bool(n.status)
 
     def ok(t: str) -> bool:
         return (
@@ -227,6 +258,7 @@ def related_partners(n: Neighbours, topic: str, other: str, page: str, count: in
             and t != other
             and t not in chosen
             and (not rejected or ((topic, t) if topic < t else (t, topic)) not in rejected)
+            and (not drafts or n.is_published(topic, t))
         )
 
     # _rank(f"{page}|{t}") as the 8 digest bytes (big-endian, so they sort as the numbers do), from
@@ -244,6 +276,8 @@ def related_partners(n: Neighbours, topic: str, other: str, page: str, count: in
     take = max(0, (count - len(chosen) + 1) // 2)
     if take:
         same = [t for t in _same_category(n, topic) if t != other and t not in chosen]
+        if drafts:
+            same = [t for t in same if n.is_published(topic, t)]
         chosen += sorted(same, key=rank)[:take]
     if len(chosen) < count:
         for t in sorted(n.spread.get(topic, ()), key=rank):
@@ -252,3 +286,18 @@ def related_partners(n: Neighbours, topic: str, other: str, page: str, count: in
             if ok(t):
                 chosen.append(t)
     return chosen[:count]
+
+
+def _published_partners(n: Neighbours, topic: str, other: str, page: str, count: int) -> list[str]:
+    """related_partners among the few published pairs (unlisted pairs are drafts): editor-written
+    ones first, then the same category, then the rest, each group in the page's own hash order."""
+    candidates = [t for t in n.published.get(topic, ()) if t != other]
+    if not candidates:
+        return []
+    editorial = set(n.editorial.get(topic, ()))
+    category = n.category.get(topic)
+
+    def key(t: str) -> tuple[bool, bool, int]:
+        return (t not in editorial, n.category.get(t) != category, _rank(f"{page}|{t}"))
+
+    return sorted(candidates, key=key)[:count]

@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import urls
-from pipeline.data.pairs import join_count
+from pipeline.data.pairs import PUBLISHED, join_count
 from pipeline.site import build as b
-from pipeline.site.history import PAGES_FILE, pages_text, removed_pages
+from pipeline.site.history import PAGES_FILE, pages_text, removed_pages, write_page_list
 from pipeline.urls import is_remote
 
 # Per worker process: the prepared payload of the current build and its Jinja environment.
@@ -131,11 +131,13 @@ def render_partition(
     root: str,
     storage_options: dict[str, Any] | None = None,
     batch: int = 256,
+    preview_root: str | None = None,
 ) -> dict[str, Any]:
-    """Render and write every pair whose first topic is slugs[start:stop], `batch` pages at a time;
-    return per-page records."""
+    """Render and write every pair whose first topic is slugs[start:stop], `batch` pages at a time
+    (published pages under `root`, drafts under `preview_root`); return per-page records."""
     env = _state(payload)["env"]
     fs, base = _filesystem(root, storage_options)
+    _, preview_base = _filesystem(preview_root or root, storage_options)
     cfg, wording, topics, nb = payload["cfg"], payload["wording"], payload["topics"], payload["nb"]
     editorial, slugs, site, names = payload["editorial"], payload["slugs"], payload["site"], payload["names"]
     pages: list[tuple] = []
@@ -149,7 +151,10 @@ def render_partition(
             [(row, nm) for *_, row, nm in todo], topics, nb, wording, cfg, env, site, payload["graph"]
         )
         fs.pipe(
-            {f"{base}/{urls.output_path(url)}": r[5].encode("utf-8") for (_, _, _, url, _, _), r in zip(todo, done)}
+            {
+                f"{base if row['status'] in PUBLISHED else preview_base}/{urls.output_path(url)}": r[5].encode("utf-8")
+                for (_, _, _, url, row, _), r in zip(todo, done)
+            }
         )
         for (place, i, j, url, _, _), (_, page, status, own, total, _, found) in zip(todo, done):
             pages[place] = b.pair_record(i, j, status, page, own, total)
@@ -216,6 +221,8 @@ def build_dask(
     after_write=None,
     storage_options: dict[str, Any] | None = None,
     client=None,
+    preview: str | os.PathLike | None = None,
+    deploy: str | os.PathLike | None = None,
 ) -> b.BuildResult:
     """Build the site with Dask into `out`: a local folder (staged, swapped in whole) or an fsspec URL.
 
@@ -230,8 +237,26 @@ def build_dask(
     try:
         _check_code(client)
         if remote:
-            return _build_remote(inputs, os.fspath(out), client, progress, storage_options or {})
-        return _build_local(inputs, _local_path(out), client, progress, after_write)
+            target = os.fspath(out)
+            return _build_remote(
+                inputs,
+                target,
+                os.fspath(preview or f"{target.rstrip('/')}-preview"),
+                Path(deploy or "deploy"),
+                client,
+                progress,
+                storage_options or {},
+            )
+        local = _local_path(out)
+        return _build_local(
+            inputs,
+            local,
+            _local_path(preview) if preview is not None else b.default_preview_dir(local),
+            _local_path(deploy) if deploy is not None else b.default_deploy_dir(local),
+            client,
+            progress,
+            after_write,
+        )
     finally:
         if made:
             client.close()
@@ -239,7 +264,9 @@ def build_dask(
                 cluster.close()
 
 
-def _render_all(inputs: b.Inputs, client, root: str, progress: bool, storage_options: dict[str, Any]) -> b.BuildResult:
+def _render_all(
+    inputs: b.Inputs, client, root: str, progress: bool, storage_options: dict[str, Any], preview_root: str
+) -> b.BuildResult:
     """Scatter the payload once, run one task per partition, collect the records as build() does."""
     from distributed import as_completed
     from tqdm import tqdm
@@ -256,6 +283,7 @@ def _render_all(inputs: b.Inputs, client, root: str, progress: bool, storage_opt
         spans,
         payload=shared,
         root=root,
+        preview_root=preview_root,
         storage_options=storage_options,
         pure=False,
         key=[f"bringwise-pairs-{payload['token'][:8]}-{s}-{e}" for s, e in spans],
@@ -290,31 +318,49 @@ def _render_all(inputs: b.Inputs, client, root: str, progress: bool, storage_opt
     return result
 
 
-def _build_local(inputs: b.Inputs, out: Path, client, progress: bool, after_write) -> b.BuildResult:
+def _build_local(
+    inputs: b.Inputs, out: Path, preview: Path, deploy: Path, client, progress: bool, after_write
+) -> b.BuildResult:
     from pipeline.site.history import previous_pages
     from pipeline.site.write import Staging, recover
 
     recover(out)
-    with Staging(out) as staging:
-        b._prepare(inputs, staging.root)
+    recover(preview)
+    cache = b._cache_dir(out)
+    with Staging(out) as staging, Staging(preview) as pstaging:
+        b._prepare(inputs, staging.root, preview_root=pstaging.root)
         gc.unfreeze()
-        result = _render_all(inputs, client, str(staging.root), progress, {})
+        result = _render_all(inputs, client, str(staging.root), progress, {}, str(pstaging.root))
         result.out = out
+        made: list[str] = []
+        for rel, text in b._site_pages(inputs, result, b._STATE["site"], tree="preview", made=made).items():
+            pstaging.write(rel, text)
         for rel, text in b._site_pages(inputs, result, b._STATE["site"]).items():
             staging.write(rel, text)
-        staging.write(PAGES_FILE, pages_text(p.url for p in result.pages))
-        result.removed = removed_pages(previous_pages(out), (p.url for p in result.pages))
+        published = [p.url for p in result.pages if p.status in b.PUBLISHED]
+        drafts = [p.url for p in result.pages if p.status not in b.PUBLISHED]
+        write_page_list(cache, staging.root, pages_text(published).splitlines(keepends=True))
+        write_page_list(cache, pstaging.root, pages_text([*drafts, *made]).splitlines(keepends=True))
+        result.removed = removed_pages(previous_pages(out, cache), published)
         if after_write is not None:
             after_write(staging.root, result)
         # The local engine's manifest describes the site this build replaces: drop it, so the next
         # local build renders everything instead of trusting it.
-        (b._cache_dir(out) / "manifest.pkl").unlink(missing_ok=True)
+        (cache / "manifest.pkl").unlink(missing_ok=True)
+        pstaging.commit()
         staging.commit()
+    b._write_deploy(inputs, result, deploy)
     return result
 
 
 def _build_remote(
-    inputs: b.Inputs, target: str, client, progress: bool, storage_options: dict[str, Any]
+    inputs: b.Inputs,
+    target: str,
+    preview: str,
+    deploy: Path,
+    client,
+    progress: bool,
+    storage_options: dict[str, Any],
 ) -> b.BuildResult:
     fs, base = _filesystem(target, storage_options)
     try:
@@ -324,14 +370,23 @@ def _build_remote(
         previous = None
     b._prepare(inputs, Path("."))
     gc.unfreeze()
-    result = _render_all(inputs, client, target, progress, storage_options)
+    result = _render_all(inputs, client, target, progress, storage_options, preview)
     result.out = Path(target)  # informational only
+    _, preview_base = _filesystem(preview, storage_options)
+    fs.pipe(
+        {
+            f"{preview_base}/{rel}": text.encode("utf-8")
+            for rel, text in b._site_pages(inputs, result, b._STATE["site"], tree="preview").items()
+        }
+    )
     files = b._site_pages(inputs, result, b._STATE["site"])
-    files[PAGES_FILE] = pages_text(p.url for p in result.pages)
+    published = [p.url for p in result.pages if p.status in b.PUBLISHED]
+    files[PAGES_FILE] = pages_text(published)
     # The page list last: it names what the site holds once everything before it is written.
     fs.pipe({f"{base}/{rel}": text.encode("utf-8") for rel, text in files.items() if rel != PAGES_FILE})
     fs.pipe_file(f"{base}/{PAGES_FILE}", files[PAGES_FILE].encode("utf-8"))
-    result.removed = removed_pages(previous, (p.url for p in result.pages))
+    result.removed = removed_pages(previous, published)
+    b._write_deploy(inputs, result, deploy)  # the host's rules: a local folder, never in the bucket
     gone = [f"{base}/{urls.output_path(u)}" for u in result.removed]
     if gone:
         fs.rm(gone)

@@ -345,6 +345,16 @@ async def _unreadable(request: Request, exc: Unreadable) -> Response:
     return app.problem(request, "A data file cannot be read", [str(exc)], 503)
 
 
+def _site_files(out: Path) -> StaticFiles:
+    """The built site as editors browse it: the drafts' preview tree (its hubs list drafts too),
+    then the published tree for the pages that are only there."""
+    from pipeline.site.quick import default_preview_dir
+
+    files = StaticFiles(directory=default_preview_dir(out), html=True, check_dir=False)
+    files.all_directories.append(out)  # looked up in order (StaticFiles.lookup_path)
+    return files
+
+
 def create_app(data: Path, templates: Path, cfg: Config, out: Path, reports: Path, host: str = "") -> Any:
     """The ASGI app: Starlette behind the Host/Origin guard."""
     store = Store(data, templates, cfg)
@@ -356,7 +366,7 @@ def create_app(data: Path, templates: Path, cfg: Config, out: Path, reports: Pat
         Route("/pairs/{a}/{b}/preview", preview_pair, methods=["POST"]),
         Route("/bulk", bulk, methods=["POST"]),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
-        Mount("/site", StaticFiles(directory=out, html=True, check_dir=False), name="site"),
+        Mount("/site", _site_files(out), name="site"),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     handlers = {ContractError: _contract_error, Unreadable: _unreadable}

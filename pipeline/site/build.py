@@ -22,7 +22,7 @@ from pipeline import urls
 from pipeline.config import Config
 from pipeline.content.connections import EMPTY as EMPTY_GRAPH
 from pipeline.content.connections import make_graph
-from pipeline.content.context import Topic, hub_context, pair_context, topic_records
+from pipeline.content.context import Topic, hub_context, pair_context, pair_summary, topic_records
 from pipeline.content.language import split_sentences
 from pipeline.content.people import person_link
 from pipeline.content.proofread import check_list, check_number, check_parts, check_predicates, topic_names
@@ -31,6 +31,7 @@ from pipeline.content.wording import _walk as walk_wording
 from pipeline.data import links as links_file
 from pipeline.data.load import read_csv, read_inputs
 from pipeline.data.pairs import (
+    PUBLISHED,
     check_scale,
     check_url_collisions,
     editor_rows,
@@ -58,21 +59,29 @@ from pipeline.problems import ContractError
 from pipeline.processes import die_with_parent
 from pipeline.site.history import (
     GONE_FILE,
-    PAGES_FILE,
     Removals,
     gone_text,
     indexed_urls,
+    keep_page_lists,
     pages_lines,
     previous_gone,
     previous_pages,
     removed_pages,
     rename_redirects,
+    write_page_list,
 )
 from pipeline.site.pages import policy_note, standing_pages
-from pipeline.site.quick import cache_dir, folder_identity
+from pipeline.site.quick import cache_dir, default_deploy_dir, default_preview_dir, folder_identity
 from pipeline.site.render import environment, finish, render, site_context
-from pipeline.site.sitemap import redirect_files, redirect_lines, robots_txt, sitemap_files
-from pipeline.site.write import Staging, empty_trash, link_into, recover, replace_bytes
+from pipeline.site.sitemap import (
+    DEPLOY_FILES,
+    host_files,
+    redirect_lines,
+    robots_at_root,
+    robots_txt,
+    sitemap_files,
+)
+from pipeline.site.write import Staging, empty_trash, link_into, recover, replace_bytes, replace_file
 
 _WORDS = re.compile(r"[\w’'-]+")
 # _WORDS's characters among ASCII (letters, digits, underscore, apostrophe, hyphen) as "w", every
@@ -261,7 +270,9 @@ def gate(row: dict[str, Any], own: int, total: int, cfg: Config, low_value: bool
         return row["status"]
     status = row["status"] or cfg.default_status
     if status == "approved" and (total < cfg.quality.min_words or own / max(total, 1) < cfg.quality.min_unique_share):
-        return "review"
+        # Published, as configured, but not offered to search engines (a page stays in the tree
+        # its status puts it in, so which pages are published is known before any is rendered).
+        return "noindex"
     if status == "approved" and low_value:  # nothing known connects the two: published, never indexed
         return "noindex"
     return status
@@ -367,13 +378,15 @@ def fingerprints(inputs: Inputs) -> Fingerprints:
         pcols = [c for c in inputs.pairs.columns if c != "line"]
         for r in inputs.pairs[pcols].itertuples(index=False, name=None):
             row[(r[0], r[1])] = _h(r)
-    nb = neighbours(inputs.topics, inputs.pairs)
+    nb = neighbours(inputs.topics, inputs.pairs, inputs.cfg.default_status)
     nb_fp = _h(
         sorted(nb.category.items()),
         sorted(nb.editorial.items()),
         sorted(nb.rejected),
         sorted(nb.by_category.items()),
         nb.slugs,
+        sorted(nb.status.items()),
+        nb.default_published,
     )
     names = _h(list(zip(inputs.topics["slug"], inputs.topics["name"])))
     all_templates = sorted((str(p.relative_to(folder)), p.read_bytes()) for p in folder.rglob("*") if p.is_file())
@@ -397,23 +410,26 @@ def _cache_dir(out: Path) -> Path:
     return cache_dir(out)
 
 
-def _load_manifest(out: Path) -> dict[str, Any] | None:
-    """The last build's manifest, if it describes the output folder as it stands."""
+def _load_manifest(out: Path, preview: Path) -> dict[str, Any] | None:
+    """The last build's manifest, if it describes the output and preview folders as they stand."""
     path = _cache_dir(out) / "manifest.pkl"
     try:
         with open(path, "rb") as f:
             m = pickle.load(f)
         if m.get("version") != MANIFEST_VERSION or folder_identity(out) != m.get("out_id"):
             return None
+        if folder_identity(preview) != m.get("preview_id"):
+            return None
         return m
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError, KeyError):
         return None
 
 
-def _save_manifest(out: Path, manifest: dict[str, Any]) -> None:
+def _save_manifest(out: Path, preview: Path, manifest: dict[str, Any]) -> None:
     folder = _cache_dir(out)
     folder.mkdir(parents=True, exist_ok=True)
     manifest["out_id"] = folder_identity(out)
+    manifest["preview_id"] = folder_identity(preview)
     tmp = folder / f"manifest.pkl.{os.getpid()}"
     with open(tmp, "wb") as f:
         pickle.dump(manifest, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -432,8 +448,16 @@ _STATE: dict[str, Any] = {}
 
 
 def _prepare(
-    inputs: Inputs, root: Path, fps: Fingerprints | None = None, old: dict | None = None, out: Path | None = None
+    inputs: Inputs,
+    root: Path,
+    fps: Fingerprints | None = None,
+    old: dict | None = None,
+    out: Path | None = None,
+    preview_root: Path | None = None,
+    preview: Path | None = None,
 ) -> None:
+    """Set the build's worker state; pair pages are written into `root` when published, into
+    `preview_root` (default: `root`) when drafts."""
     cfg = inputs.cfg
     topics = topic_records(inputs.topics)
     slugs = tuple(sorted(topics))
@@ -441,12 +465,13 @@ def _prepare(
     editorial = editor_rows(inputs.pairs, cfg.default_status)
     for r in editorial:  # "Reviewed by <name>, <credentials>" when reviewed_by names a person in people.csv
         r["reviewer"] = person_link(inputs.people.get(r["reviewed_by"]))
-    nb = neighbours(inputs.topics, inputs.pairs)
+    nb = neighbours(inputs.topics, inputs.pairs, cfg.default_status)
     graph = links_graph(inputs)
     reuse = None
     if old is not None and fps is not None and out is not None:
         reuse = {
             "out": str(out.resolve()),
+            "preview": str((preview or out).resolve()),
             "index": {s: i for i, s in enumerate(old["slugs"])},
             "n": len(old["slugs"]),
             "kind_same": old["kind"].get("pair") == fps.kind["pair"],
@@ -463,6 +488,7 @@ def _prepare(
     _STATE.update(
         inputs=inputs,
         root=root,
+        preview_root=preview_root or root,
         topics=topics,
         nb=nb,
         env=environment(inputs.templates),
@@ -477,22 +503,25 @@ def _prepare(
     )
 
 
-def _related_fp(related: list[dict[str, str]]) -> int:
-    return _h([(r["url"], r["label"]) for r in related])
+def _related_fp(related: list[dict[str, str]], public: frozenset[str] = frozenset()) -> int:
+    return _h([(r["url"], r["label"]) for r in related], sorted(public))
 
 
-def _related_links(a: str, b: str, page: str) -> list[dict[str, str]]:
-    """The related links pair_context chooses, without building the page (for change checks only)."""
+def _related_links(a: str, b: str, page: str, draft: bool) -> tuple[list[dict[str, str]], frozenset[str]]:
+    """The related links pair_context chooses, and those of them a draft links on the public site,
+    without building the page (for change checks only)."""
     from pipeline.content.context import RELATED_PER_TOPIC
     from pipeline.data.pairs import related_partners
 
     topics, nb = _STATE["topics"], _STATE["nb"]
-    out = []
+    out, public = [], []
     for topic, other in ((a, b), (b, a)):
-        for t in related_partners(nb, topic, other, page, RELATED_PER_TOPIC):
+        for t in related_partners(nb, topic, other, page, RELATED_PER_TOPIC, not draft):
             p, q = sorted((topic, t))
             out.append({"url": urls.pair_url(p, q), "label": f"{topics[p].name.display} and {topics[q].name.display}"})
-    return out
+            if draft and nb.is_published(p, q):
+                public.append(out[-1]["url"])
+    return out, frozenset(public)
 
 
 def pair_rows(
@@ -624,6 +653,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
     fps: Fingerprints | None = s["fps"]
     reuse = s["reuse"]
     root = str(s["root"])
+    preview_root = str(s["preview_root"])
     env, site, nb, wording = s["env"], s["site"], s["nb"], inputs.wording
     kfp = fps.kind["pair"] if fps else 0
     tfp = fps.topic if fps else {}
@@ -642,19 +672,22 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
         from pipeline.audit import RecordStore, parse_page, stat_key
 
         records = RecordStore(cfg, s["audit_severity"])
-    todo: list[tuple] = []  # (place in the lists, i, j, url, file, row, names) of pages to render
+    # (place in the lists, i, j, url, file, row, names, tree's folder) of pages to render
+    todo: list[tuple] = []
 
     def render_batch(batch: list[tuple]) -> int:
         """Render, write and (for the audit) parse a batch of pages, one step at a time; fill in their places."""
-        done = render_pairs([(row, names) for *_, row, names in batch], topics, nb, wording, cfg, env, site)
+        done = render_pairs([(t[5], t[6]) for t in batch], topics, nb, wording, cfg, env, site)
         written = []
-        for (_, _, _, url, rel, _, _), (_, _, _, _, _, html, _) in zip(batch, done):
+        for (_, _, _, url, rel, _, _, tree), (_, _, _, _, _, html, _) in zip(batch, done):
             try:
-                os.mkdir(f"{root}/{url}")
+                os.mkdir(f"{tree}/{url}")
             except FileExistsError:
                 pass
             data = html.encode("utf-8")
-            written.append((rel, data, replace_bytes(f"{root}/{rel}", data)))
+            st = replace_bytes(f"{tree}/{rel}", data)
+            if tree == root:  # the audit reads the published site only
+                written.append((rel, data, st))
         if records is not None:
             parsed = []
             for rel, data, st in written:
@@ -663,9 +696,9 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
                 parsed.append(rec)
             for rec in parsed:
                 records.add(rec)
-        for (place, i, j, url, _, _, _), (ctx, page, status, own, total, _, found) in zip(batch, done):
+        for (place, i, j, url, *_), (ctx, page, status, own, total, _, found) in zip(batch, done):
             pages[place] = pair_record(i, j, status, page, own, total)
-            rel_fps[place] = _related_fp(ctx["related"]) if fps else 0
+            rel_fps[place] = _related_fp(ctx["related"], ctx["public"]) if fps else 0
             if found:
                 warnings[url] = found
         return len(batch)
@@ -679,6 +712,8 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
             continue
         base = hash((kfp, rowfp.get((a, b), 0), tfp.get(a, 0), tfp.get(b, 0))) if fps else 0
         rel = urls.output_path(url)
+        draft = row["status"] not in PUBLISHED
+        tree = preview_root if draft else root
         if reuse is not None and reuse["kind_same"]:
             old = reuse["old"]
             oi, oj = reuse["index"].get(a), reuse["index"].get(b)
@@ -690,9 +725,9 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
             ):
                 rel_fp = int(old["rel"][k])
                 if not reuse["rel_same"]:
-                    rel_fp = _related_fp(_related_links(a, b, urls.pair_slug(a, b)))
+                    rel_fp = _related_fp(*_related_links(a, b, urls.pair_slug(a, b), draft))
                 if rel_fp == old["rel"][k]:
-                    if link_into(f"{reuse['out']}/{rel}", f"{root}/{rel}"):
+                    if link_into(f"{reuse['preview' if draft else 'out']}/{rel}", f"{tree}/{rel}"):
                         reused += 1
                         status_code = int(old["status"][k])
                         pages.append(
@@ -711,7 +746,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
                             warnings[url] = old["warnings"][url]
                         continue
         # Rendered below with its batch; its place in the chunk's lists is kept for it.
-        todo.append((len(pages), i, j, url, rel, row, s["names"][a] | s["names"][b]))
+        todo.append((len(pages), i, j, url, rel, row, s["names"][a] | s["names"][b], tree))
         pages.append(None)
         base_fps.append(base)
         rel_fps.append(0)
@@ -798,8 +833,8 @@ def _chunks(n_topics: int, pages_per_chunk: int = 2500, workers: int = 1) -> Ite
         start = stop
 
 
-def _hub_fp(kind_fp: int, topic_fp: int, partners: list[tuple[str, str, str]]) -> int:
-    return _h(kind_fp, topic_fp, partners)
+def _hub_fp(kind_fp: int, topic_fp: int, partners: list[tuple[str, str, str, str]], tree: str) -> int:
+    return _h(kind_fp, topic_fp, partners, tree)
 
 
 def _site_pages(
@@ -810,19 +845,30 @@ def _site_pages(
     reuse: dict | None = None,
     hub_fps: dict[str, int] | None = None,
     write_lines=None,
+    tree: str = "output",
+    made: list[str] | None = None,
 ) -> dict[str, str]:
-    """Hubs, home, about and 404: rendered from the summaries of the pair pages.
+    """Hubs, home, about and 404 of one tree: rendered from the summaries of the pair pages.
+
+    `tree` "output" is the public site: its hubs and home list published pair pages only, and it
+    gets the sitemap (and robots.txt when the site is at the host's root). "preview" is the drafts'
+    tree: every page carries the draft banner and noindex, lists drafts beside published pages and
+    links the published ones on the public site.
 
     With `staging_root`, hubs whose fingerprint matches the last build are hard-linked from the
-    current output instead of rendered; `hub_fps` collects every hub's fingerprint. With
-    `write_lines(rel, lines)`, hubs and the redirect files (two lines per pair page) are written
-    through it as they are made instead of returned.
+    current tree instead of rendered; `hub_fps` collects every hub's fingerprint. With
+    `write_lines(rel, lines)`, hubs are written through it as they are made instead of returned.
+    `made` collects the URLs of the tree's pages (the output's are also added to result.pages).
     """
     cfg = inputs.cfg
     env = _STATE["env"]
     topics: dict[str, Topic] = _STATE["topics"]
     fps: Fingerprints | None = _STATE.get("fps")
-    pairs = [p for p in result.pages if p.kind == "pair"]
+    preview = tree == "preview"
+    every = [p for p in result.pages if p.kind == "pair"]
+    pairs = every if preview else [p for p in every if p.status in PUBLISHED]
+    public = frozenset(p.url for p in every if p.status in PUBLISHED) if preview else frozenset()
+    summaries = _pair_summaries(inputs)
     partners: dict[str, list[str]] = {slug: [] for slug in topics}
     status_of: dict[tuple[str, str], str] = {}
     for p in pairs:
@@ -830,36 +876,46 @@ def _site_pages(
         partners[p.b].append(p.a)
         status_of[(p.a, p.b)] = p.status
     files: dict[str, str] = {}
+    made = made if made is not None else []
     disclaimer = inputs.wording.disclaimer
-    old_hubs = reuse["old"]["hubs"] if reuse is not None else {}
+    old_hubs = reuse["old"].get("preview_hubs" if preview else "hubs", {}) if reuse is not None else {}
+    old_root = (reuse["preview"] if preview else reuse["out"]) if reuse is not None else ""
+
+    def add(url: str, kind: str, updated_on: str) -> None:
+        made.append(url)
+        if not preview:
+            result.pages.append(PageSummary(url, kind, "approved", updated_on))
+
     for slug, topic in sorted(topics.items()):
         others = [topics[o] for o in sorted(partners[slug], key=lambda o: topics[o].name.display.lower())]
         statuses = {o.slug: status_of.get(tuple(sorted((slug, o.slug))), "") for o in others}
         rel = urls.output_path(urls.hub_url(slug))
         if fps is not None:
-            fp = _hub_fp(fps.kind["hub"], fps.topic[slug], [(o.slug, o.name.display, statuses[o.slug]) for o in others])
+            fp = _hub_fp(
+                fps.kind["hub"],
+                fps.topic[slug],
+                [(o.slug, o.name.display, statuses[o.slug], _summary_of(summaries, slug, o.slug)) for o in others],
+                tree,
+            )
             if hub_fps is not None:
                 hub_fps[slug] = fp
             if staging_root is not None and reuse is not None and old_hubs.get(slug) == fp:
-                if link_into(f"{reuse['out']}/{rel}", str(staging_root / rel)):
-                    result.pages.append(PageSummary(urls.hub_url(slug), "hub", "approved", topic.updated_on))
+                if link_into(f"{old_root}/{rel}", str(staging_root / rel)):
+                    add(urls.hub_url(slug), "hub", topic.updated_on)
                     continue
-        ctx = hub_context(topic, others, statuses, cfg, inputs.wording, _STATE["graph"], topics)
-        page = finish(ctx, site, indexable=True)
+        ctx = hub_context(topic, others, statuses, cfg, inputs.wording, _STATE["graph"], topics, summaries)
+        ctx["draft"], ctx["public"] = preview, public
+        page = finish(ctx, site, indexable=not preview)
         if write_lines is None:
             files[rel] = render(env, page, site)
         else:  # written at once: at 1,000 topics the hubs are 1,000 pages of 1,000 links each
             write_lines(rel, (render(env, page, site),))
-        result.pages.append(PageSummary(ctx["url"], "hub", "approved", topic.updated_on))
+        add(ctx["url"], "hub", topic.updated_on)
     categories: dict[str, list[Topic]] = {}
     for t in topics.values():
         categories.setdefault(t.category, []).append(t)
-    with_text: set[tuple[str, str]] = set()
-    if inputs.pairs is not None and len(inputs.pairs):
-        with_text = {
-            (a, b) for a, b, r in inputs.pairs[["a", "b", "relationship"]].itertuples(index=False, name=None) if r != ""
-        }
-    featured = [p for p in pairs if (p.a, p.b) in with_text]
+    # The editor-written guides: the approved pages, the ones an editor stands behind.
+    featured = [p for p in every if p.status == "approved"]
     latest = max((t.updated_on for t in topics.values() if t.updated_on), default="")
     home = {
         "kind": "index",
@@ -872,9 +928,12 @@ def _site_pages(
         "updated_on": latest,
         "disclaimer": disclaimer,
         "featured": [
-            {"url": p.url, "label": f"{topics[p.a].name.display} and {topics[p.b].name.display}"}
+            {
+                "url": p.url,
+                "label": f"{topics[p.a].name.display} and {topics[p.b].name.display}",
+                "summary": _summary_of(summaries, p.a, p.b),
+            }
             for p in featured
-            if p.status != "rejected"
         ],
         "categories": [
             {
@@ -891,19 +950,18 @@ def _site_pages(
         f"Guides to how {len(topics)} psychology topics connect, such as stress, emotions, "
         "habits and the brain, with practical, science-informed steps for daily life."
     )
-    indexable = sum(1 for p in pairs if p.status == "approved")
     about = {
         "kind": "about",
         "url": urls.ABOUT,
         "title": f"About These Pages | {cfg.name}",
         "h1": "About These Pages",
-        "description": f"How {cfg.name} pages are written, reviewed and kept out of search engines until an "
-        "editor has checked them, and what they are not: medical advice.",
+        "description": f"How {cfg.name} pages are written and reviewed, why only pages an editor has "
+        "checked are published, and what they are not: medical advice.",
         "updated_on": latest,
         "disclaimer": disclaimer,
-        "total_pages": len(pairs),
+        "total_pages": len([p for p in every if p.status in PUBLISHED]),
         "editorial_pages": len(featured),
-        "indexable_pages": indexable,
+        "indexable_pages": sum(1 for p in every if p.status == "approved"),
         "people": [person_link(p) for p in inputs.people.values()],
         "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": urls.ABOUT, "label": "About these pages"}],
     }
@@ -916,52 +974,88 @@ def _site_pages(
         "updated_on": latest,
     }
     for ctx, indexable_page in ((home, True), (about, True), (missing, False)):
-        page = finish(ctx, site, indexable=indexable_page)
+        ctx["draft"], ctx["public"] = preview, public
+        page = finish(ctx, site, indexable=indexable_page and not preview)
         files[urls.output_path(ctx["url"])] = render(env, page, site)
         if ctx["kind"] != "404":
-            result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", latest))
+            add(ctx["url"], ctx["kind"], latest)
     names = {slug: t.name.display for slug, t in topics.items()}
-    for ctx in standing_pages(cfg, inputs.people, _STATE["editorial"], pairs, names, latest, disclaimer):
-        # Each person's page and the editorial policy (pipeline/site/pages.py).
-        files[urls.output_path(ctx["url"])] = render(env, finish(ctx, site, indexable=True), site)
-        result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", ctx["updated_on"] or latest))
-    sitemap_entries = sorted((p.url, p.updated_on) for p in result.pages if p.status == "approved")  # URLs are unique
-    files.update(sitemap_files(cfg.base_url, sitemap_entries))
-    files["robots.txt"] = robots_txt(cfg.base_url)
-    by_url = _in_url_order(pairs)
+    for ctx in standing_pages(cfg, inputs.people, _STATE["editorial"], every, names, latest, disclaimer):
+        # Each person's page and the editorial policy (pipeline/site/pages.py), in both trees.
+        ctx["draft"], ctx["public"] = preview, public
+        files[urls.output_path(ctx["url"])] = render(env, finish(ctx, site, indexable=not preview), site)
+        made.append(ctx["url"])
+        if not preview:
+            result.pages.append(PageSummary(ctx["url"], ctx["kind"], "approved", ctx["updated_on"] or latest))
+    if not preview:
+        sitemap_entries = sorted((p.url, p.updated_on) for p in result.pages if p.status == "approved")  # URLs unique
+        files.update(sitemap_files(cfg.base_url, sitemap_entries))
+        if robots_at_root(cfg.base_url):
+            files["robots.txt"] = robots_txt(cfg.base_url)
+    return files
+
+
+def _pair_summaries(inputs: Inputs) -> dict[tuple[str, str], str]:
+    """A one-line summary of each editor-written pair page: its text's first sentence (shown on the page)."""
+    held = _STATE.get("summaries")
+    if held is None:
+        held = _STATE["summaries"] = {}
+        if len(inputs.pairs):
+            for a, b, text in inputs.pairs[["a", "b", "relationship"]].itertuples(index=False, name=None):
+                if text:
+                    held[(a, b)] = pair_summary(text)
+    return held
+
+
+def _summary_of(summaries: dict[tuple[str, str], str], x: str, y: str) -> str:
+    return summaries.get((x, y) if x < y else (y, x), "")
+
+
+def deploy_files(inputs: Inputs, result: BuildResult, write_lines, deploy: Path) -> None:
+    """The host's files, kept out of the public tree: redirects of the published pages (reversed pair
+    URLs, renamed topics), the 404 rule and, when the site lives under a path, the lines for the
+    host's root robots.txt. Written through `write_lines(rel, lines)` as they are made."""
+    cfg = inputs.cfg
+    pairs = _in_url_order([p for p in result.pages if p.kind == "pair" and p.status in PUBLISHED])
     renames: list[tuple[str, str]] = []
     if "old_slugs" in inputs.topics.columns and any(inputs.topics["old_slugs"]):
         taken = {p.url for p in result.pages} | {urls.pair_url(p.b, p.a) for p in pairs}
         renames = rename_redirects(inputs.topics, [(p.a, p.b, p.url) for p in pairs], taken)
     result.redirected = dict(renames)
-    result.gone = _removed_targets(inputs, result)
+    result.gone = _removed_targets(inputs, result, deploy)
     if result.gone:
-        files[GONE_FILE] = gone_text(result.gone)
-    redirects = _Redirects(by_url, renames)
-    if write_lines is None:
-        files.update(redirect_files(cfg.base_url, redirects, result.gone))
-    else:
-        for rel, lines in redirect_lines(cfg.base_url, redirects, result.gone).items():
-            write_lines(rel, lines)
-    return files
+        write_lines(GONE_FILE, (gone_text(result.gone),))
+    for rel, lines in redirect_lines(cfg.base_url, _Redirects(pairs, renames), result.gone).items():
+        write_lines(rel, lines)
+    for rel, text in host_files(cfg.base_url).items():
+        write_lines(rel, (text,))
 
 
-def _removed_targets(inputs: Inputs, result: BuildResult) -> dict[str, str | None]:
-    """The previous site's pages this build drops (result.removed), and where each of their URLs
-    goes now, with the URLs earlier builds removed: a topic's hub, the home page or 410 Gone."""
-    if isinstance(result.out, str):  # object storage: no previous site to compare with
-        return {}
-    live = {p.url for p in result.pages}
-    previous = previous_pages(result.out)
+def _what_changed(
+    inputs: Inputs, result: BuildResult, out: Path, previous: list[str] | None, drafts_before: list[str] | None
+) -> None:
+    """What this build changes on the public site (read before the swap, from the live trees' page
+    lists and sitemap): the pages it drops and adds, and the pages (published or drafts, before or
+    now) it makes indexable or no longer indexable."""
+    live = {p.url for p in result.pages if p.status in PUBLISHED}
     result.removed = removed_pages(previous, live)
     if previous:
         had = set(previous) | {urls.HOME}  # the page list leaves out the home page's empty URL
-        result.added = sorted(live - had)
-        indexed = set(indexed_urls(result.out, inputs.cfg.base_url))
+        existed = had | set(drafts_before or ())
+        result.added = sorted(live - existed)
+        indexed = set(indexed_urls(out, inputs.cfg.base_url))
         now = {p.url for p in result.pages if p.status == "approved"}
-        result.now_indexable = sorted((now - indexed) & had)
-        result.not_indexable = sorted((indexed - now) & live)
-    earlier = previous_gone(result.out)
+        built = {p.url for p in result.pages}
+        result.now_indexable = sorted((now - indexed) & existed)
+        result.not_indexable = sorted((indexed - now) & built)
+
+
+def _removed_targets(inputs: Inputs, result: BuildResult, deploy: Path) -> dict[str, str | None]:
+    """The public site's pages this build drops (result.removed, drafts again included), and where
+    each of their URLs goes now, with the URLs earlier builds removed (deploy/gone.txt): a topic's
+    hub, the home page or 410 Gone."""
+    live = {p.url for p in result.pages if p.status in PUBLISHED}
+    earlier = previous_gone(deploy)
     if not result.removed and not earlier:
         return {}
     removals = Removals.of(inputs.topics)
@@ -1000,6 +1094,36 @@ class _Redirects:
         yield from self.renames
 
 
+def _finish_tree(
+    staging: Staging, cache: Path, sorted_urls: Iterator[str], pages: list | None, made: set[str] | None = None
+) -> None:
+    """Keep the page list of a staged tree in the cache and, in a recycled staging folder, remove
+    what the tree no longer has (its pages: `pages`' URLs, or the URLs in `made`)."""
+    # The recycled site's own page list (or its pages, found by walking), read before this build's replaces it.
+    listed = (previous_pages(staging.root, cache) or []) if staging.recycled else []
+    write_page_list(cache, staging.root, pages_lines(sorted_urls))
+    if staging.recycled:  # a fresh staging folder has nothing to remove: no set of every page's path
+        urls_now = (p.url for p in pages) if pages is not None else made or ()
+        staging.keep_only(
+            {urls.output_path(u) for u in urls_now} | staging.paths, [urls.output_path(u) for u in listed]
+        )
+
+
+def _write_deploy(inputs: Inputs, result: BuildResult, deploy: Path) -> None:
+    """deploy/: each file replaced whole (files that the build no longer makes are removed)."""
+    deploy.mkdir(parents=True, exist_ok=True)
+    written: set[str] = set()
+
+    def write_lines(rel: str, lines) -> None:
+        replace_file(deploy / rel, lines)
+        written.add(rel)
+
+    deploy_files(inputs, result, write_lines, deploy)
+    for path in deploy.iterdir():
+        if path.is_file() and path.name not in written and path.name in DEPLOY_FILES:
+            path.unlink()
+
+
 def _summaries_from_manifest(m: dict[str, Any]) -> BuildResult:
     """The result of the last build, rebuilt from its manifest (for a build where nothing changed)."""
     result = BuildResult()
@@ -1034,9 +1158,15 @@ def build(
     progress: bool = True,
     after_write=None,
     audit_records: bool = False,
+    preview: Path | None = None,
+    deploy: Path | None = None,
     wait: bool = True,
 ) -> BuildResult:
     """Build the whole site into a staging folder and swap it in when complete.
+
+    Two trees: `out` gets the published pages (approved and noindex), `preview` (default: preview/
+    beside `out`) the drafts (review), each staged and swapped in whole; `deploy` (default: deploy/
+    beside `out`) gets the host's redirect and 404 rules, outside both.
 
     Incremental: a manifest of per-page input fingerprints (next to the output, in .build-cache/)
     lets an unchanged page be hard-linked from the current output into the staging folder instead
@@ -1051,11 +1181,21 @@ def build(
     locks.Busy).
     """
     with hold(Path(out), "build", wait=wait):
-        return _build(inputs, Path(out), workers, progress, after_write, audit_records)
+        out = Path(out)
+        preview = Path(preview) if preview is not None else default_preview_dir(out)
+        deploy = Path(deploy) if deploy is not None else default_deploy_dir(out)
+        return _build(inputs, out, workers, progress, after_write, audit_records, preview, deploy)
 
 
 def _build(
-    inputs: Inputs, out: Path, workers: int | None, progress: bool, after_write, audit_records: bool
+    inputs: Inputs,
+    out: Path,
+    workers: int | None,
+    progress: bool,
+    after_write,
+    audit_records: bool,
+    preview: Path,
+    deploy: Path,
 ) -> BuildResult:
     import numpy as np
     from tqdm import tqdm
@@ -1064,9 +1204,10 @@ def _build(
     cache = _cache_dir(out)
     trash = cache / "trash"
     recover(out, trash)  # a killed build's leftovers go, even when nothing else is done
+    recover(preview, trash)
     empty_trash(trash)  # folders whose background deletion was stopped
-    old = _load_manifest(out) if out.exists() else None
-    if old is not None and old["site"] == fps.site:
+    old = _load_manifest(out, preview) if out.exists() else None
+    if old is not None and old["site"] == fps.site and deploy.is_dir():
         result = _summaries_from_manifest(old)
         result.out = out
         result.unchanged = True
@@ -1077,8 +1218,12 @@ def _build(
     total = join_count(n_topics)
     workers = workers or min(os.cpu_count() or 1, 2 if total > 2000 else 1)
     per_chunk = max(200, min(2500, total // (workers * 8) or 1))
-    with Staging(out, trash=trash, spare=cache / "spare") as staging:
-        _prepare(inputs, staging.root, fps, old, out)
+    pspare = _cache_dir(preview) / "spare"
+    with (
+        Staging(out, trash=trash, spare=cache / "spare") as staging,
+        Staging(preview, trash=trash, spare=pspare) as pstaging,
+    ):
+        _prepare(inputs, staging.root, fps, old, out, pstaging.root, preview)
         if audit_records and after_write is not None:
             from pipeline.audit import RecordStore, _minhash, _Severity
 
@@ -1131,24 +1276,39 @@ def _build(
             result.warnings.extend(warnings[url])
         result.pages.sort(key=lambda p: p.url)
         hub_fps: dict[str, int] = {}
+        preview_hubs: dict[str, int] = {}
+        drafts = [p.url for p in result.pages if p.status not in PUBLISHED]
+        preview_made: list[str] = []
+        for rel, text in _site_pages(
+            inputs,
+            result,
+            _STATE["site"],
+            pstaging.root,
+            reuse,
+            preview_hubs,
+            pstaging.write_lines,
+            "preview",
+            preview_made,
+        ).items():
+            pstaging.write(rel, text)
         site_pages = _site_pages(inputs, result, _STATE["site"], staging.root, reuse, hub_fps, staging.write_lines)
         for rel, text in site_pages.items():
             staging.write(rel, text)
         del site_pages
-        # The recycled site's own page list (or its pages, found by walking), read before this build's replaces it.
-        listed = (previous_pages(staging.root) or []) if staging.recycled else []
-        staging.write_lines(PAGES_FILE, pages_lines(_sorted_urls(result.pages)))
-        if staging.recycled:  # a fresh staging folder has nothing to remove: no set of every page's path
-            staging.keep_only(
-                {urls.output_path(p.url) for p in result.pages} | staging.paths, [urls.output_path(u) for u in listed]
-            )
-        del listed
+        published = _sorted_urls([p for p in result.pages if p.status in PUBLISHED])
+        _finish_tree(staging, cache, published, [p for p in result.pages if p.status in PUBLISHED])
+        _finish_tree(pstaging, cache, iter(sorted({*drafts, *preview_made})), None, {*drafts, *preview_made})
+        del drafts, preview_made
+        _what_changed(inputs, result, out, previous_pages(out, cache), previous_pages(preview, cache))
         result.sameness = draft_sameness(inputs)
         if after_write is not None:
             give_back()  # what rendering freed, before the audit's site-wide pass
             after_write(staging.root, result)
         result.audit_records = {}
+        pstaging.commit()
         staging.commit()
+    keep_page_lists(cache, [out, cache / "spare", preview, pspare])
+    _write_deploy(inputs, result, deploy)
     gc.unfreeze()
     result.review_stale = review_changes(inputs, fps, old, result)
     date_list = [""] * len(dates)
@@ -1156,6 +1316,7 @@ def _build(
         date_list[i] = d
     _save_manifest(
         out,
+        preview,
         {
             "version": MANIFEST_VERSION,
             "site": fps.site,
@@ -1172,6 +1333,7 @@ def _build(
             "dates": date_list,
             "warnings": warnings,
             "hubs": hub_fps,
+            "preview_hubs": preview_hubs,
             "other_pages": [
                 (p.url, p.kind, p.status, p.updated_on, p.words, p.own_share, p.a, p.b)
                 for p in result.pages

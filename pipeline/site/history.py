@@ -1,9 +1,11 @@
-"""Nothing lost between builds: the page list kept with the site, and redirects for renamed topics.
+"""Nothing lost between builds: the page list of each site folder, and redirects for renamed topics.
 
-Each build writes `.pages.txt` into the site it stages (so it is swapped in with the pages it lists,
-and a killed build can never leave it out of step). The next build reads it from the live output to
-list the pages that disappear. It holds only the site-relative URLs of the pages the site serves
-anyway, so deploying it along with the site is harmless.
+Each build writes the list of the pages it stages into the build cache, under the staging folder's
+inode (`<cache>/pages/<inode>.txt`): the folder keeps its inode when it is swapped in as the site
+and later kept as the spare, so the list stays the list of that folder and never goes public. The
+next build reads the live site's list to name the pages that disappear, and the spare's to remove
+them from the recycled folder. A folder without a list (an older site kept `.pages.txt` inside it)
+is read from that file or walked.
 """
 
 from __future__ import annotations
@@ -35,14 +37,50 @@ def pages_lines(sorted_urls: Iterable[str]) -> Iterator[str]:
             previous = u
 
 
-def previous_pages(out: Path) -> list[str] | None:
-    """The pages of the site now in `out`: its page list, or its index.html files if it has none."""
-    out = Path(out)
+def page_list_path(cache: Path, root: Path) -> Path | None:
+    """Where the page list of the site folder `root` is kept (None when there is no such folder)."""
     try:
-        text = (out / PAGES_FILE).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return _walk_pages(out) if out.is_dir() else None
-    return [line for line in text.splitlines() if line and not line.startswith("#")]
+        return Path(cache) / "pages" / f"{os.stat(root).st_ino}.txt"
+    except OSError:
+        return None
+
+
+def write_page_list(cache: Path, root: Path, lines: Iterable[str]) -> None:
+    """Keep the page list of the (staging) folder `root`, replaced whole."""
+    path = page_list_path(cache, root)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.writelines(lines)
+    os.replace(tmp, path)
+
+
+def keep_page_lists(cache: Path, roots: Iterable[Path]) -> None:
+    """Delete the page lists of folders other than `roots` (the site and its spare)."""
+    keep = {p.name for p in (page_list_path(cache, r) for r in roots) if p is not None}
+    folder = Path(cache) / "pages"
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+
+
+def previous_pages(out: Path, cache: Path | None = None) -> list[str] | None:
+    """The pages of the site now in `out`: its page list (in `cache`, or an older site's own
+    .pages.txt), or its index.html files if it has none."""
+    out = Path(out)
+    listed = page_list_path(cache, out) if cache is not None else None
+    for path in (listed, out / PAGES_FILE):
+        if path is None:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        return [line for line in text.splitlines() if line and not line.startswith("#")]
+    return _walk_pages(out) if out.is_dir() else None
 
 
 def _walk_pages(out: Path) -> list[str]:
@@ -95,7 +133,7 @@ def removed_pages(previous: list[str] | None, now: Iterable[str]) -> list[str]:
 
 # --- Removed pages: the guard before a build, and where their URLs go after it --------------------
 
-GONE_FILE = ".gone.txt"
+GONE_FILE = "gone.txt"  # in deploy/ (the host's rules), beside the redirects it feeds
 _GONE_HEADER = "# URLs this site no longer serves; the next build keeps redirecting them (or answering 410 Gone).\n"
 
 
@@ -192,7 +230,7 @@ def lost_pages(previous_indexed: Iterable[str], removals: Removals) -> list[tupl
 
 
 def previous_gone(out: Path) -> list[str]:
-    """The URLs the site now in `out` already redirects or answers 410 for, as removed pages."""
+    """The URLs the deploy folder `out` already redirects or answers 410 for, as removed pages."""
     try:
         text = (Path(out) / GONE_FILE).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

@@ -35,6 +35,16 @@ def cache_dir(out: Path) -> Path:
     return Path(os.environ.get("BRINGWISE_BUILD_CACHE", ".build-cache")).resolve() / f"{out.name}-{key}"
 
 
+def default_preview_dir(out: Path) -> Path:
+    """Where the drafts' tree goes unless --preview says: preview/ beside the output folder."""
+    return Path(out).parent / "preview"
+
+
+def default_deploy_dir(out: Path) -> Path:
+    """Where the host's redirect and 404 rules go unless --deploy says: deploy/ beside the output folder."""
+    return Path(out).parent / "deploy"
+
+
 def _feed_tree(h, folder: Path, label: bytes) -> None:
     h.update(label + b"\0")
     if not folder.is_dir():
@@ -91,7 +101,7 @@ def folder_identity(path: Path) -> list[int] | None:
     return [st.st_ino, st.st_ctime_ns]
 
 
-def load(out: Path, key: str) -> dict[str, Any] | None:
+def load(out: Path, key: str, also: list[Path] = ()) -> dict[str, Any] | None:
     """The recorded outcome of the last build if nothing it read has changed since, else None."""
     try:
         with open(cache_dir(out) / RECORD, encoding="utf-8") as f:
@@ -99,6 +109,8 @@ def load(out: Path, key: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     if not isinstance(rec, dict) or rec.get("key") != key or rec.get("out_id") != folder_identity(out):
+        return None
+    if rec.get("also") != [folder_identity(p) for p in also]:  # the preview and deploy folders, as that build left them
         return None
     manifest = cache_dir(out) / "manifest.pkl"
     if rec.get("manifest") != _stamp(manifest):
@@ -117,7 +129,7 @@ def _stamp(path: Path) -> list[int] | None:
     return [st.st_ino, st.st_size, st.st_mtime_ns]
 
 
-def save(out: Path, key: str, record: dict[str, Any], reports: list[Path]) -> None:
+def save(out: Path, key: str, record: dict[str, Any], reports: list[Path], also: list[Path] = ()) -> None:
     """Record a finished build (only after the output was swapped in and the reports written)."""
     folder = cache_dir(out)
     if not (folder / "manifest.pkl").exists():
@@ -126,6 +138,7 @@ def save(out: Path, key: str, record: dict[str, Any], reports: list[Path]) -> No
         record,
         key=key,
         out_id=folder_identity(out),
+        also=[folder_identity(p) for p in also],
         manifest=_stamp(folder / "manifest.pkl"),
         reports={str(Path(p).resolve()): _stamp(Path(p)) for p in reports},
     )

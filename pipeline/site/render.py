@@ -80,7 +80,9 @@ def finish(page: dict[str, Any], site: dict[str, Any], indexable: bool) -> dict[
     """Add what depends on the site: canonical URL, robots, structured data."""
     page = dict(page)
     page["canonical"] = urls.absolute(site["base_url"], page["url"])
-    page["indexable"] = indexable
+    page.setdefault("draft", False)  # a page of the preview tree: banner, noindex
+    page.setdefault("public", frozenset())
+    page["indexable"] = indexable and not page["draft"]
     page.setdefault("breadcrumbs", [])
     page.setdefault("reviewed_on", "")
     page["reviewed_on_text"] = long_date(page["reviewed_on"])
@@ -93,10 +95,16 @@ def finish(page: dict[str, Any], site: dict[str, Any], indexable: bool) -> dict[
 def render(env: jinja2.Environment, page: dict[str, Any], site: dict[str, Any]) -> str:
     """Render one finished page to HTML."""
     here = page["url"]
+    public = page.get("public")  # from the preview: pages linked where they are published
     if page["kind"] == "404":
 
         def rel(to: str) -> str:
             return urls.absolute(site["base_url"], to)
+    elif public:
+        base = site["base_url"]
+
+        def rel(to: str) -> str:
+            return urls.absolute(base, to) if to in public else urls.relative(here, to)
     else:
 
         def rel(to: str) -> str:

@@ -50,6 +50,43 @@ def robots_txt(base_url: str) -> str:
     return f"User-agent: *\nAllow: /\n\nSitemap: {urls.absolute(base_url, 'sitemap.xml')}\n"
 
 
+def site_path(base_url: str) -> str:
+    """The path the site lives under on its host: '/library' for https://x.org/library, '' at the root."""
+    return urlsplit(base_url).path.rstrip("/")
+
+
+def robots_at_root(base_url: str) -> bool:
+    """Whether the site's own robots.txt is the one crawlers read (only at the host's root)."""
+    return not site_path(base_url)
+
+
+# Deployment files (deploy/, never in the public tree), each documented in its first lines.
+NOT_FOUND_RULE = "404.txt"
+NGINX_NOT_FOUND = "nginx-404.conf"
+ROOT_ROBOTS = "robots-root.txt"
+REDIRECTS, NGINX_REDIRECTS = "_redirects", "nginx-redirects.conf"
+GONE = "gone.txt"  # pipeline.site.history.GONE_FILE: the URLs the site no longer serves, kept between builds
+DEPLOY_FILES = (REDIRECTS, NGINX_REDIRECTS, NOT_FOUND_RULE, NGINX_NOT_FOUND, ROOT_ROBOTS, GONE)
+
+
+def host_files(base_url: str) -> dict[str, str]:
+    """The 404 rule as a plain line and for nginx; with a path prefix, the lines the host's root
+    robots.txt needs (crawlers read robots.txt only at the root of a host)."""
+    prefix = site_path(base_url)
+    page = f"{prefix}/{urls.NOT_FOUND}"
+    files = {
+        NOT_FOUND_RULE: "# status path-prefix page: serve this page, with this status, for a missing URL under the prefix\n"
+        f"404 {prefix}/ {page}\n",
+        NGINX_NOT_FOUND: f"# include inside server {{}}: the site's own page for a missing URL\nerror_page 404 {page};\n",
+    }
+    if prefix:
+        files[ROOT_ROBOTS] = (
+            f"# Add to https://{urlsplit(base_url).netloc}/robots.txt (crawlers never read {prefix}/robots.txt):\n"
+            f"Sitemap: {urls.absolute(base_url, 'sitemap.xml')}\n"
+        )
+    return files
+
+
 def redirect_files(
     base_url: str, redirects: Iterable[tuple[str, str]], gone: dict[str, str | None] | None = None
 ) -> dict[str, str]:
@@ -97,4 +134,4 @@ def redirect_lines(
                     yield f"    {prefix}/{old[:-1]} 1;\n"
             yield "}\n"
 
-    return {"_redirects": netlify(), "nginx-redirects.conf": nginx()}
+    return {REDIRECTS: netlify(), NGINX_REDIRECTS: nginx()}

@@ -158,6 +158,13 @@ def replace_chunks(path: str, chunks: Iterable[bytes]) -> os.stat_result:
         os.close(fd)
 
 
+def replace_file(path: Path, lines: Iterable[str]) -> None:
+    """Write a file of `lines` beside its place and rename it there: readers see the old file or the new."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    replace_chunks(str(tmp), _encoded_chunks(lines))
+    os.replace(tmp, path)
+
+
 def _encoded_chunks(lines: Iterable[str], size: int = 1 << 20) -> Iterator[bytes]:
     """UTF-8 of `lines`, joined into chunks of about `size` characters."""
     chunk: list[str] = []
