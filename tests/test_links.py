@@ -7,7 +7,7 @@ import shutil
 import lxml.html
 import pandas as pd
 import pytest
-from conftest import FIXTURES, build_site, cli_build, page_file
+from conftest import FIXTURES, build_site, cli_build, page_file, pair_files
 
 from pipeline.content.language import is_plural, possessive
 from pipeline.content.proofread import check_list, check_number, check_predicates
@@ -309,7 +309,7 @@ def test_names_of_every_number_build_without_a_wording_warning(tmp_path):
     assert result.warnings == []
     text = {
         p.parent.name: " ".join(lxml.html.parse(str(p)).getroot().text_content().split())
-        for p in out.glob("*-and-*/index.html")
+        for p in pair_files(out)  # published and drafts
     }
     page = text["bad-habits-and-negativity-bias"]
     assert "What Are Bad Habits?" in page and "What Is the Negativity Bias?" in page

@@ -1305,12 +1305,13 @@ def _build(
             give_back()  # what rendering freed, before the audit's site-wide pass
             after_write(staging.root, result)
         result.audit_records = {}
+        reworded = _approved_pages_changed(result, staging.root, out)
         pstaging.commit()
         staging.commit()
     keep_page_lists(cache, [out, cache / "spare", preview, pspare])
     _write_deploy(inputs, result, deploy)
     gc.unfreeze()
-    result.review_stale = review_changes(inputs, fps, old, result)
+    result.review_stale = review_changes(inputs, fps, old, result, reworded)
     date_list = [""] * len(dates)
     for d, i in dates.items():
         date_list[i] = d
@@ -1355,6 +1356,18 @@ def review_inputs(inputs: Inputs, fps: Fingerprints) -> dict[str, Any]:
         "row_fps": {f"{a} {b}": v for (a, b), v in fps.row.items()},
         "reviewed": _reviewed(inputs),
         "wording_keys": wording_keys(inputs.wording),
+        "parts": _parts(inputs),
+    }
+
+
+def _parts(inputs: Inputs) -> dict[str, int]:
+    """The site-wide inputs of a pair page, each on its own (fingerprints() joins them)."""
+    folder = inputs.templates
+    return {
+        "links": links_graph(inputs).fingerprint,
+        "templates": _h(sorted((str(p.relative_to(folder)), p.read_bytes()) for p in folder.glob("*.html"))),
+        "cfg": _h(repr(inputs.cfg), repr(inputs.people)),
+        "code": _code_fp(True),
     }
 
 
@@ -1373,9 +1386,28 @@ def wording_keys(wording: Wording) -> dict[str, int]:
     return keys
 
 
-def review_changes(inputs: Inputs, fps: Fingerprints, old: dict | None, result: BuildResult) -> list[tuple[str, str]]:
-    """Approved pages, approved in the last build too and not reviewed again since, whose inputs changed:
-    (URL, which: a topics.csv row, the pairs.csv row, wording keys, or the templates or code)."""
+def _approved_pages_changed(result: BuildResult, staged: Path, out: Path) -> set[str]:
+    """The approved pair pages whose bytes differ from the live site's (read before the swap)."""
+    found = set()
+    for p in result.pages:
+        if p.kind != "pair" or p.status != "approved":
+            continue
+        rel = urls.output_path(p.url)
+        try:
+            before, now = os.stat(out / rel), os.stat(staged / rel)
+            if before.st_ino != now.st_ino and (out / rel).read_bytes() != (staged / rel).read_bytes():
+                found.add(p.url)
+        except OSError:
+            continue
+    return found
+
+
+def review_changes(
+    inputs: Inputs, fps: Fingerprints, old: dict | None, result: BuildResult, reworded: set[str]
+) -> list[tuple[str, str]]:
+    """Approved pages, approved in the last build too and not reviewed again since, whose text changed
+    (`reworded`): (URL, which input: a topics.csv row, the pairs.csv row, wording keys, links.csv,
+    the templates, configuration or code, or else the related pages it links to)."""
     if old is None or "topic_fps" not in old:
         return []
     index = {s: i for i, s in enumerate(old["slugs"])}
@@ -1392,9 +1424,16 @@ def review_changes(inputs: Inputs, fps: Fingerprints, old: dict | None, result: 
         k for k in set(words) | set(old["wording_keys"]) if words.get(k) != old["wording_keys"].get(k)
     )
     site_wide = old.get("kind", {}).get("pair") != fps.kind.get("pair")
+    parts = {
+        "links.csv": "links",
+        "the page templates": "templates",
+        "site.toml or people.csv": "cfg",
+        "the pipeline's code": "code",
+    }
+    now_parts = _parts(inputs)
     stale = []
     for p in result.pages:
-        if p.kind != "pair" or p.status != "approved" or p.a not in index or p.b not in index:
+        if p.url not in reworded or p.a not in index or p.b not in index:
             continue
         key = f"{p.a} {p.b}"
         if STATUSES[old["status"][_pair_index(index[p.a], index[p.b], n)]] != "approved":
@@ -1408,7 +1447,7 @@ def review_changes(inputs: Inputs, fps: Fingerprints, old: dict | None, result: 
             why.append(f"pairs.csv line {rows.get((p.a, p.b), '?')}")
         if site_wide:
             shown = ", ".join(f"'{k}'" for k in changed_keys[:3]) + (", …" if len(changed_keys) > 3 else "")
-            why.append(f"wording key(s) {shown}" if changed_keys else "the page templates or the pipeline's code")
-        if why:
-            stale.append((p.url, "; ".join(why)))
+            why += [f"wording key(s) {shown}"] if changed_keys else []
+            why += [name for name, k in parts.items() if old.get("parts", {}).get(k) != now_parts[k]]
+        stale.append((p.url, "; ".join(why) or "the related pages it links to"))
     return stale
