@@ -183,3 +183,20 @@ def test_a_bridge_clause_through_a_draft_loses_its_link_on_a_published_page():
     public: list[str] = []
     _published_links([[[{"text": "t", "url": "b-and-c/", "cites": []}]]], said_ab, "a", "b", nb, True, public)
     assert public == ["b-and-c/"]  # from a draft, a published page is linked at its public address
+
+
+def test_structured_data_fits_the_page_and_the_home_page_is_a_website(small_site):
+    import json
+
+    out, _ = small_site
+
+    def types(path: Path) -> set[str]:
+        doc = lxml.html.parse(str(path)).getroot()
+        data = json.loads(doc.cssselect('script[type="application/ld+json"]')[0].text)
+        return {node["@type"] for node in data["@graph"]}
+
+    assert "MedicalWebPage" in types(out / "compassion-fatigue-and-default-mode-network" / "index.html")
+    assert "MedicalWebPage" in types(out / "topics" / "compassion-fatigue" / "index.html")  # a condition
+    assert "WebPage" in types(out / "topics" / "awe" / "index.html")  # an emotion: not medical
+    assert "MedicalWebPage" not in types(preview_of(out) / "awe-and-mindfulness" / "index.html")
+    assert '<meta property="og:type" content="website">' in (out / "index.html").read_text(encoding="utf-8")

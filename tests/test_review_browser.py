@@ -111,5 +111,15 @@ def test_an_editor_approves_with_the_keyboard(served):
         expect(page.locator("h1")).to_contain_text("changed in data/pairs.csv")
         expect(page.locator("tr.differs").filter(has_text="reviewed_by")).to_contain_text("Ben Ode")
         assert path.read_bytes() == theirs
+
+        # Bulk from the queue: select a pair with x and set noindex with n, one write.
+        page.goto(base + "/?q=awe")
+        page.keyboard.press("x")
+        expect(page.locator("[data-selected]")).to_have_text("1")
+        first = page.locator("table.rows tbody tr").first.get_attribute("data-href").split("?")[0]
+        page.keyboard.press("n")
+        expect(page.locator(".saved")).to_contain_text("1 pair(s) set to noindex")
+        a, b = first.removeprefix("/pairs/").split("/")
+        assert f"{a},{b},noindex".encode() in path.read_bytes() or f"{b},{a},noindex".encode() in path.read_bytes()
         assert errors == []
         browser.close()

@@ -51,7 +51,9 @@ def expected_types(rec: PageRecord) -> set[str]:
     """The JSON-LD @types a page must carry."""
     need: set[str] = set()
     if kind_of(rec.url) == "pair":
-        need |= {"MedicalWebPage", "BreadcrumbList"}
+        # MedicalWebPage only when the pair is about a condition (jsonld-mismatch checks the rest).
+        need |= {"MedicalWebPage" if any(t.startswith("Medical") for t in rec.about_types) else "WebPage"}
+        need.add("BreadcrumbList")
     if rec.breadcrumb_nav:
         need.add("BreadcrumbList")
     return need

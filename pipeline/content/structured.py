@@ -43,11 +43,22 @@ def person_entity(base_url: str, person: dict[str, Any]) -> dict[str, Any]:
     return entity
 
 
+def _page_type(page: dict[str, Any]) -> str:
+    """MedicalWebPage only for a page about a medical topic (a condition: a MedicalCondition among
+    what it is about, or a condition's hub); WebPage otherwise."""
+    if page["kind"] == "pair":
+        medical = any(e.get("@type") == "MedicalCondition" for e in page.get("about") or ())
+        return "MedicalWebPage" if medical else "WebPage"
+    if page["kind"] == "hub" and page["topic"]["kind"] == "condition":
+        return "MedicalWebPage"
+    return "WebPage"
+
+
 def page_graph(page: dict[str, Any], site: dict[str, Any]) -> dict[str, Any]:
     """A MedicalWebPage (pairs) or WebPage with breadcrumbs, author, reviewer and citations."""
     base = site["base_url"]
     web: dict[str, Any] = {
-        "@type": "MedicalWebPage" if page["kind"] in ("pair", "hub") else "WebPage",
+        "@type": _page_type(page),
         "@id": page["canonical"],
         "url": page["canonical"],
         "name": page["title"],

@@ -243,8 +243,9 @@ def rewrite(
 ) -> bool:
     """Read `path`, let `change` make the new bytes (None: leave the file alone) and write them atomically.
 
-    The file is read again just before the rename: if someone saved it in the meantime, the change
-    is made again on their version, so their edit is never overwritten. Returns whether it wrote.
+    Just before the rename the file's inode, size and modification time are checked again: if
+    someone saved it in the meantime, it is read again and the change made again on their version,
+    so their edit is never overwritten. Returns whether it wrote.
     """
     with hold(path.parent, f"a change to {path.name}"):  # one writer of the data folder at a time
         remove_stale_copies(path.parent)
