@@ -52,7 +52,7 @@ def expected_types(rec: PageRecord) -> set[str]:
     need: set[str] = set()
     if kind_of(rec.url) == "pair":
         # MedicalWebPage only when the pair is about a condition (jsonld-mismatch checks the rest).
-        need |= {"MedicalWebPage" if any(t.startswith("Medical") for t in rec.about_types) else "Article"}
+        need |= {"MedicalWebPage" if any(t.startswith("Medical") for t in rec.about_types) else "WebPage"}
         need.add("BreadcrumbList")
     if rec.breadcrumb_nav:
         need.add("BreadcrumbList")

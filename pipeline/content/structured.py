@@ -45,10 +45,10 @@ def person_entity(base_url: str, person: dict[str, Any]) -> dict[str, Any]:
 
 def _page_type(page: dict[str, Any]) -> str:
     """MedicalWebPage only for a page about a medical topic (a condition: a MedicalCondition among
-    what it is about, or a condition's hub); Article for other pair pages, WebPage otherwise."""
+    what it is about, or a condition's hub); WebPage otherwise."""
     if page["kind"] == "pair":
         medical = any(e.get("@type") == "MedicalCondition" for e in page.get("about") or ())
-        return "MedicalWebPage" if medical else "Article"
+        return "MedicalWebPage" if medical else "WebPage"
     if page["kind"] == "hub" and page["topic"]["kind"] == "condition":
         return "MedicalWebPage"
     return "WebPage"
