@@ -624,7 +624,8 @@ def render_pair_page(inputs: Inputs, a: str, b: str) -> tuple[str, str, dict[str
     names = topic_names(topics[a]) | topic_names(topics[b])
     nb = neighbours(inputs.topics, inputs.pairs)
     env, site = environment(inputs.templates), site_context(cfg)
-    ((ctx, _, status, _, _, html, _),) = render_pairs([(row, names)], topics, nb, inputs.wording, cfg, env, site)
+    graph = links_graph(inputs)  # the build's own links, so a preview states and cites what the page will
+    ((ctx, _, status, _, _, html, _),) = render_pairs([(row, names)], topics, nb, inputs.wording, cfg, env, site, graph)
     return html, status, ctx
 
 
