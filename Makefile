@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat $(LOCK) requirements.txt pyproject.toml
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 ARGS   ?=
 
-.PHONY: build test lint lock bench golden serve serve-preview clean audit browser review
+.PHONY: build test lint lock bench golden serve serve-preview clean audit browser review queue
 
 # The locked versions (plus any extra pin in requirements.txt), then this package itself, editable and
 # without resolving again (its dependencies are in the lock).
@@ -38,6 +38,9 @@ build: $(STAMP)
 
 audit: $(STAMP)
 	@$(PY) -m pipeline audit $(ARGS)
+
+queue: $(STAMP)
+	@$(PY) -m pipeline queue $(ARGS)
 
 test: $(STAMP) browser
 	@$(PY) -m pytest -q $(ARGS)

@@ -98,6 +98,22 @@ def _parser() -> argparse.ArgumentParser:
         "--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)"
     )
     pr.add_argument("--no-wait", action="store_true", help="if another command is writing --data, stop at once")
+    q = sub.add_parser(
+        "queue",
+        help="list the pairs to write next, best first, with the reasons",
+        description="Rank the pairs still to be written (not approved, not rejected) by search demand "
+        "(exports in data/demand/) and how related the two topics are; mark stale reviews and "
+        "pruning candidates. docs/queue.md explains the signals.",
+    )
+    _common(q)
+    q.add_argument("--top", type=int, default=None, help="rows to list (default: [queue] top in site.toml; 0: all)")
+    q.add_argument("--format", choices=("table", "csv"), default="table", help="a readable table or CSV")
+    q.add_argument(
+        "--status",
+        type=_statuses,
+        default=("review", "noindex"),
+        help="which drafts to list, comma-separated (default: review,noindex)",
+    )
     so = sub.add_parser(
         "sources",
         help="list the cited sources without a title; with --fetch, fill them in from Crossref",
@@ -142,6 +158,14 @@ def _parser() -> argparse.ArgumentParser:
     rn.add_argument("--no-wait", action="store_true", help="if another command is writing --data, stop at once")
     _review_parser(sub)
     return p
+
+
+def _statuses(text: str) -> tuple[str, ...]:
+    chosen = tuple(s.strip().lower() for s in text.split(",") if s.strip())
+    wrong = [s for s in chosen if s not in ("approved", "review", "noindex", "rejected")]
+    if wrong or not chosen:
+        raise argparse.ArgumentTypeError(f"{text!r}: give statuses among review, noindex, approved, rejected")
+    return chosen
 
 
 def _review_parser(sub) -> None:
@@ -266,12 +290,23 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 2
     reports = args.reports or urls.default_reports_dir(args.out)
     audit: dict = {}
+    from pipeline.data.queue import in_background
+
+    ranking: list = []
+
+    def queue():
+        """The queue's top rows: ranked in a forked process started at the first call (after the pages
+        are rendered, so it never competes with the render workers) while the audit runs."""
+        if not ranking:
+            ranking.append(in_background(args.data, inputs.topics, inputs.pairs, cfg, inputs.links))
+        return ranking[0]
 
     def after_write(staging_root: Path, _result) -> None:
         if args.strict and _result.warnings:
             raise WordingFailed(_result.warnings)
         if args.no_audit:
             return
+        queue()  # start ranking; the report waits for it after the audit
         # The local build parses the pages it renders for the audit while it holds them (known records).
         audit["result"], audit["html"] = report.audit_and_report(
             staging_root,
@@ -281,6 +316,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             report.baseline_for_build(reports),
             known=getattr(_result, "audit_records", None),
             sameness=getattr(_result, "sameness", None),
+            queue=lambda: queue()()[0],
         )
         if args.strict and audit["result"].errors:
             raise AuditFailed()
@@ -314,7 +350,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 1
     if not args.no_audit and "result" not in audit:  # nothing changed, so the build wrote nothing
         audit["result"], audit["html"] = report.audit_and_report(
-            args.out, cfg, args.out, reports, report.baseline_for_build(reports)
+            args.out, cfg, args.out, reports, report.baseline_for_build(reports), queue=lambda: queue()()[0]
         )
     if "result" in audit:
         from pipeline.report.priorities import finding_keys
@@ -336,6 +372,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         head.append(f"  rejected (not built): {len(result.rejected):,}")
     head.extend(f"  note: {n}" for n in inputs.notes)
     head.extend(result.sameness.lines() if result.sameness is not None else [])
+    head += _write_next(*ranking[0]()) if ranking else []  # not with --no-audit
     tail = []
     if result.warnings:
         tail.append(f"  wording warnings: {len(result.warnings):,}")
@@ -359,6 +396,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     if "result" in audit and args.strict and audit["result"].errors:
         return 1
     return 0
+
+
+def _write_next(rows: list[dict] | None, problem: str) -> list[str]:
+    """The build summary's lines naming the queue's first three pairs (`make queue` lists more)."""
+    if rows is None:
+        return [f"  write next: not ranked ({problem})"]
+    if not rows:
+        return ["  write next: nothing; every pair is approved or rejected"]
+    lines = ["  write next (make queue lists more):"]
+    for r in rows[:3]:
+        why = r["reasons"].split("; ")[0]
+        lines.append(f"    {r['rank']}. {r['url']}{' [' + r['flag'] + ']' if r['flag'] else ''}: {why}")
+    return lines
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -530,6 +580,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_queue(args: argparse.Namespace) -> int:
+    import shutil
+
+    from pipeline.data.demand_match import load_demand
+    from pipeline.data.queue import build_queue, queue_text
+    from pipeline.site.build import load_inputs
+
+    cfg = _config(args)
+    inputs = load_inputs(args.data, args.templates, cfg)
+    demand = load_demand(args.data, inputs.topics, cfg.base_url)
+    top = cfg.queue.top if args.top is None else args.top
+    queue = build_queue(inputs.topics, inputs.pairs, cfg, demand, args.status, top or None, inputs.links)
+    if args.format == "csv":
+        queue.to_csv(sys.stdout, index=False, lineterminator="\n")
+        return 0
+    print(queue_text(queue, shutil.get_terminal_size((110, 24)).columns))
+    source = ", ".join(sorted({p.name for p in (args.data / "demand").glob("*") if p.is_file()})) or "none"
+    print(f"\nRanked by search demand (data/demand/: {source}) and relatedness; docs/queue.md explains the score.")
+    for note in demand.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     from pipeline.review.serve import serve
 
@@ -646,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         "sources": cmd_sources,
         "rename": cmd_rename,
         "serve": cmd_serve,
+        "queue": cmd_queue,
     }
     try:
         with _writer_lock(args):

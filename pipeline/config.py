@@ -49,6 +49,33 @@ class AuditThresholds:
 
 
 @dataclass(frozen=True)
+class QueueWeights:
+    """Points per signal (docs/queue.md): demand on a log scale up to `demand`, the rest added."""
+
+    demand: float = 300.0  # the most-searched pair gets this many points; others by log(1 + demand)
+    topic_demand: float = 30.0  # a topic searched alone: its pairs get up to this many points (log scale)
+    category: float = 25.0  # the two topics share a category
+    linked: float = 40.0  # per topic both are approved pairs with (up to max_linked)
+    words: float = 8.0  # per word their effects and strategies share (up to max_words)
+    description: float = 60.0  # times the TF-IDF cosine similarity of their descriptions
+    link: float = 80.0  # data/links.csv states a link between the two topics
+    link_shared: float = 20.0  # per topic both are linked with in links.csv (up to max_linked)
+    listed: float = 50.0  # an editor listed the pair in pairs.csv (not yet decided)
+    written: float = 100.0  # an editor wrote its relationship text, which waits for approval
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    top: int = 20  # rows `make queue` prints, the report's Write next tab shows
+    # Like Hugo's related content: a category or word carried by more than this percentage of the
+    # topics says nothing about a pair and counts for nothing (0 turns the threshold off).
+    cardinality_threshold: int = 25
+    max_linked: int = 3
+    max_words: int = 5
+    weights: QueueWeights = field(default_factory=QueueWeights)
+
+
+@dataclass(frozen=True)
 class Config:
     name: str = "Bringwise Library"
     base_url: str = "https://bringwise.app/library"
@@ -61,6 +88,8 @@ class Config:
     cta: CallToAction = field(default_factory=CallToAction)
     quality: Quality = field(default_factory=Quality)
     audit: AuditThresholds = field(default_factory=AuditThresholds)
+    # Not part of the repr: the queue's weights shape no page, so editing them re-renders nothing.
+    queue: QueueSettings = field(default_factory=QueueSettings, repr=False)
 
 
 def _section(cls: type, data: dict, file: str, name: str) -> object:
@@ -84,6 +113,18 @@ def _section(cls: type, data: dict, file: str, name: str) -> object:
     return cls(**data)
 
 
+def _queue(data: dict, file: str) -> QueueSettings:
+    data = dict(data)
+    weights = _section(QueueWeights, data.pop("weights", {}), file, "queue.weights")
+    settings = _section(QueueSettings, data | {"weights": weights}, file, "queue")
+    for key in ("top", "cardinality_threshold", "max_linked", "max_words"):
+        if getattr(settings, key) < 0:
+            raise ContractError(
+                [Problem(file, 0, "", f"[queue] {key} = {getattr(settings, key)} must not be negative")]
+            )
+    return settings
+
+
 def parse_config(text: str, file: str = "site.toml") -> Config:
     """Parse TOML text into a Config, naming the file in every error."""
     try:
@@ -97,6 +138,7 @@ def parse_config(text: str, file: str = "site.toml") -> Config:
             "cta": _section(CallToAction, raw.get("cta", {}), file, "cta"),
             "quality": _section(Quality, raw.get("quality", {}), file, "quality"),
             "audit": _section(AuditThresholds, raw.get("audit", {}), file, "audit"),
+            "queue": _queue(raw.get("queue", {}), file),
         }
     )
     if cfg.default_status not in STATUSES[:3]:

@@ -113,17 +113,20 @@ def test_approving_changes_exactly_that_row_and_publishes_the_page(site):
     )
     assert r.status_code == 303 and r.headers["location"] == PAIR + "?saved=1"
     after = lines(data / "pairs.csv")
-    assert after[0] == before[0] + b",notes", "the notes column is added to the header line only"
+    assert after[0] == before[0] + b",notes,input_hash", "the notes and input_hash columns are added to the header only"
     assert after[1:4] == before[1:4] and after[-2:] == before[-2:] and len(after) == len(before) + 2
-    assert after[4:7] == [
+    assert after[4:6] == [
         b'mindfulness,post-traumatic-stress-disorder,approved,"Mindfulness-based programmes are studied for PTSD.',
         b"",
+    ]
+    end = (
         b'Evidence is mixed.",'
         + NIMH.encode()
         + b",Ana Ruiz,"
         + date.today().isoformat().encode()
-        + b",checked <b>twice</b>",
-    ]
+        + b",checked <b>twice</b>,"
+    )
+    assert after[6].startswith(end) and len(after[6]) == len(end) + 12  # the review's input hash
     row = CsvDoc.read(data / "pairs.csv").row(1)
     assert row["status"] == "approved" and row["reviewed_by"] == "Ana Ruiz"
     assert row["reviewed_on"] == date.today().isoformat() and row["notes"] == "checked <b>twice</b>"

@@ -93,8 +93,8 @@ def test_an_editor_approves_with_the_keyboard(served):
         expect(page.locator(".saved")).to_contain_text("published and indexable")
 
         after = (data / "pairs.csv").read_bytes().split(b"\n")
-        assert after[0] == before[0], "no new column: notes stayed empty"
-        assert [k for k, (x, y) in enumerate(zip(before, after)) if x != y] == [4] and len(after) == len(before)
+        assert after[0] == before[0] + b",input_hash", "only the review's input hash is added: notes stayed empty"
+        assert [k for k, (x, y) in enumerate(zip(before, after)) if x != y] == [0, 4] and len(after) == len(before)
         assert after[4].startswith(b"mindfulness,post-traumatic-stress-disorder,approved,Mindfulness-based")
         assert b",Ana Ruiz," in after[4]
 

@@ -82,11 +82,12 @@ def pair_table(slugs: Sequence[str], editorial: pd.DataFrame, default_status: st
     ordered = sorted(slugs)
     n = len(ordered)
     total = n * (n - 1) // 2
-    firsts = np.arange(n, dtype=np.int64)
-    i = np.repeat(firsts.astype(SLUG_CODE), n - 1 - firsts)
-    starts = np.repeat(firsts * (2 * n - firsts - 1) // 2, n - 1 - firsts)  # where each first topic's run begins
-    j = (np.arange(total, dtype=np.int64) - starts + i + 1).astype(SLUG_CODE)
-    del starts
+    firsts = np.arange(n, dtype=SLUG_CODE)
+    i = np.repeat(firsts, n - 1 - firsts.astype(np.int64))
+    j = np.empty(total, dtype=SLUG_CODE)
+    for a in range(n - 1):  # each first topic's run: its partners in order (no int64 temporaries)
+        start = a * (2 * n - a - 1) // 2
+        j[start : start + n - 1 - a] = firsts[a + 1 :]
     categories = pd.Index(ordered, dtype=object)
     row = np.full(total, -1, dtype=np.int32)
     status = np.full(total, STATUSES.index(default_status), dtype=np.int8)

@@ -15,6 +15,7 @@ from slugify import slugify
 
 from pipeline.config import STATUSES
 from pipeline.data.load import Table
+from pipeline.data.review_hash import is_input_hash
 from pipeline.problems import Problem
 
 KINDS = ("condition", "emotion", "brain", "process", "behavior", "practice", "trait", "phenomenon")
@@ -38,11 +39,21 @@ KNOWN_COLUMNS = {
         "old_slugs",
         "number",
     ),
-    "pairs": ("topic_a", "topic_b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "notes"),
+    "pairs": (
+        "topic_a",
+        "topic_b",
+        "status",
+        "relationship",
+        "sources",
+        "reviewed_by",
+        "reviewed_on",
+        "notes",
+        "input_hash",
+    ),
 }
 # The validated topics DataFrame: the contract's columns, slug first, plus each row's line.
 TOPIC_COLUMNS = ("slug", *(c for c in KNOWN_COLUMNS["topics"] if c != "slug"), "line")
-PAIR_COLUMNS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "line")
+PAIR_COLUMNS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "line", "input_hash")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 80
 SLUG_RULE = "lower-case letters, digits and single hyphens"
@@ -365,6 +376,18 @@ def validate_pairs(
         seen.setdefault(key, line)
         sources = _check_urls(row.get("sources", ""), f, line, "sources", problems)
         reviewed = _check_date(row.get("reviewed_on", ""), f, line, "reviewed_on", problems)
+        stamp = row.get("input_hash", "").lower()
+        if stamp and not is_input_hash(stamp):
+            problems.append(
+                Problem(
+                    f,
+                    line,
+                    "input_hash",
+                    f"input hash {show(row['input_hash'])} is not 12 hex digits; "
+                    "leave it empty (it is set when a pair is approved)",
+                )
+            )
+            ok = False
         if ok and status == "approved" and kinds is not None and a in kinds and b in kinds:
             problems += approval_problems(row, f, line, [kinds.get(a, ""), kinds.get(b, "")], (a, b))
         if ok:
@@ -378,6 +401,7 @@ def validate_pairs(
                     "reviewed_by": row.get("reviewed_by", ""),
                     "reviewed_on": reviewed,
                     "line": line,
+                    "input_hash": stamp,
                 }
             )
     return pd.DataFrame.from_records(records, columns=list(PAIR_COLUMNS)), problems

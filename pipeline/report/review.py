@@ -489,7 +489,13 @@ _DATA_MARK = "\x00seo-review-rows\x00"
 
 
 def _render_html_parts(
-    result: AuditResult, cfg: Config, site_dir: Path, reports: Path, each=None, previous: dict | None = None
+    result: AuditResult,
+    cfg: Config,
+    site_dir: Path,
+    reports: Path,
+    each=None,
+    previous: dict | None = None,
+    queue: list[dict] | None = None,
 ) -> Iterator[str]:
     """The report in pieces: the page around the table data, and the data one row at a time."""
     import jinja2
@@ -516,6 +522,7 @@ def _render_html_parts(
         csv_name=CSV_NAME,
         change_limit=100,
         plan=review_plan(result, reports, previous),
+        queue=queue,
     )
     before, after = page.split(_DATA_MARK)
     yield before
@@ -524,9 +531,15 @@ def _render_html_parts(
 
 
 def write_reports(
-    result: AuditResult, cfg: Config, reports: Path, site_dir: Path, previous: dict | None = None
+    result: AuditResult,
+    cfg: Config,
+    reports: Path,
+    site_dir: Path,
+    previous: dict | None = None,
+    queue: list[dict] | None = None,
 ) -> tuple[Path, Path]:
-    """Write seo-review.html and seo-review.csv; links point at `site_dir`, the final output folder."""
+    """Write seo-review.html and seo-review.csv; links point at `site_dir`, the final output folder.
+    `queue`: the top rows of the editors' queue (pipeline.data.queue), shown in a Write next tab."""
     reports = Path(reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
     html_path, csv_path = reports / HTML_NAME, reports / CSV_NAME
@@ -535,7 +548,7 @@ def write_reports(
     # One pass over the pages makes each row once for both files.
     try:
         with open(tmp, "w", encoding="utf-8") as f, open(tmp_csv, "w", encoding="utf-8", newline="") as c:
-            parts = _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c), previous)
+            parts = _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c), previous, queue)
             for part in parts:
                 f.write(part)
     except BaseException:
@@ -603,6 +616,7 @@ def audit_and_report(
     rebase: bool = False,
     known: dict | None = None,
     sameness=None,
+    queue=None,
 ) -> tuple[AuditResult, Path]:
     """Audit the site in `root` (the staging folder during a build) and write the reports.
 
@@ -618,5 +632,6 @@ def audit_and_report(
         compare_with_previous_build(result, reports)
     if sameness is not None and sameness.link is not None:  # content.sameness: how alike drafts of a kind pair are
         result.stats["sameness"] = sameness
-    html_path, _ = write_reports(result, cfg, reports, site_dir, previous_findings(result, reports, rebase))
+    rows = queue() if callable(queue) else queue  # a callable: ranked meanwhile, in another process
+    html_path, _ = write_reports(result, cfg, reports, site_dir, previous_findings(result, reports, rebase), rows)
     return result, html_path

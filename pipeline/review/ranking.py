@@ -35,7 +35,7 @@ def ranked(inputs: Inputs, data_dir: Path | None = None) -> pd.DataFrame:
     except ImportError:
         return simple_queue(inputs)
     demand = load_demand(data_dir, inputs.topics, inputs.cfg.base_url) if data_dir is not None else None
-    queue = build_queue(inputs.topics, inputs.pairs, inputs.cfg, demand, statuses=STATUSES)
+    queue = build_queue(inputs.topics, inputs.pairs, inputs.cfg, demand, statuses=STATUSES, links=inputs.links)
     return queue.assign(url=queue["url"].astype(str).str.lstrip("/"))
 
 
