@@ -42,8 +42,9 @@ def favicon_png(name: str, size: int, accent: str = ACCENT) -> bytes:
     # The apple-touch icon is shown square (iOS rounds it itself); the small one has rounded corners.
     draw.rounded_rectangle((0, 0, big - 1, big - 1), radius=0 if size >= 180 else big * 14 // 64, fill=accent)
     font = ImageFont.load_default(size=big * 40 // 64)
-    draw.text((big / 2, big * 0.53), _letter(name), font=font, fill=INK, anchor="mm", stroke_width=big // 64,
-              stroke_fill=INK)
+    draw.text(
+        (big / 2, big * 0.53), _letter(name), font=font, fill=INK, anchor="mm", stroke_width=big // 64, stroke_fill=INK
+    )
     out = io.BytesIO()
     img.resize((size, size), Image.LANCZOS).save(out, "PNG", optimize=True)
     return out.getvalue()
