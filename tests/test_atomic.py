@@ -164,6 +164,7 @@ class _Process(subprocess.Popen):
         return text
 
 
+@pytest.mark.slow
 def test_killed_builds_leave_the_old_site_or_the_new_one(tmp_path, cache):
     seed = int(os.environ.get("KILL_SEED", time.time_ns() % 10_000))
     print(f"KILL_SEED={seed} (set it in the environment to repeat these kill points)")

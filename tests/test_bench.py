@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from bench import run as bench
 
 
+@pytest.mark.slow
 def test_bench_writes_table_and_plot_and_cleans_up_after_the_last_size(tmp_path: Path, monkeypatch):
     work, doc, png = tmp_path / "work", tmp_path / "benchmarks.md", tmp_path / "img" / "bench.png"
     stale = work / "n6" / "output"

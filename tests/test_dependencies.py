@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 # Run as programs, never imported: the linter, the lock tool, the import contract's checker, the
 # build backend of `pip install .`, and dask for its `dask scheduler` and `dask worker` commands.
-# cssselect is imported by lxml, for the tests' `element.cssselect(...)`; httpx by Starlette's TestClient.
-TOOLS = {"ruff", "uv", "import-linter", "setuptools", "dask", "cssselect", "httpx"}
+# cssselect is imported by lxml, for the tests' `element.cssselect(...)`; httpx by Starlette's TestClient;
+# hugo is the Hugo binary that `make bench` runs side by side (bench/hugo.py).
+TOOLS = {"ruff", "uv", "import-linter", "setuptools", "dask", "cssselect", "httpx", "hugo"}
 
 
 def _requirements(lines: list[str]) -> list[Requirement]:

@@ -17,6 +17,7 @@ import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -303,6 +304,7 @@ FREE_TEXT = [
 FREE_TEXT += [("pairs", 0, PAIR_HEADER.index(c)) for c in ("relationship", "reviewed_by")]
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(st.lists(st.tuples(st.sampled_from(FREE_TEXT), cell_text), min_size=1, max_size=6))
 def test_arbitrary_free_text_is_escaped_in_the_pages(edits):

@@ -305,6 +305,20 @@ CASES = [
         ],
         2,
     ),
+    # Every problem in site.toml at once, each with its line, as data problems are.
+    (
+        "config_many_problems",
+        [
+            "data/site.toml:3: [site] max_pages = '10' should be an int",
+            (
+                "data/site.toml:4: [site] has unknown key colour; known: author, base_url, corrections, "
+                "default_status, language, max_pages, name"
+            ),
+            "data/site.toml:5: default_status 'draft' is not one of approved, review, noindex",
+            "data/site.toml:8: [audit] title_max = 60.5 should be an int",
+        ],
+        2,
+    ),
 ]
 
 
