@@ -43,6 +43,7 @@ from pipeline import urls
 from pipeline.data.pairs import PUBLISHED, join_count
 from pipeline.site import build as b
 from pipeline.site.history import PAGES_FILE, pages_text, removed_pages, write_page_list
+from pipeline.site.images import icon_files
 from pipeline.urls import is_remote
 
 # Per worker process: the prepared payload of the current build and its Jinja environment.
@@ -337,6 +338,8 @@ def _build_local(
             pstaging.write(rel, text)
         for rel, text in b._site_pages(inputs, result, b._STATE["site"]).items():
             staging.write(rel, text)
+        for tree in (staging, pstaging):
+            b._link_icons(inputs.cfg.name, cache, tree)
         published = [p.url for p in result.pages if p.status in b.PUBLISHED]
         drafts = [p.url for p in result.pages if p.status not in b.PUBLISHED]
         write_page_list(cache, staging.root, pages_text(published).splitlines(keepends=True))
@@ -380,6 +383,8 @@ def _build_remote(
         }
     )
     files = b._site_pages(inputs, result, b._STATE["site"])
+    icons = {rel: path.read_bytes() for rel, path in icon_files(inputs.cfg.name, b._cache_dir(deploy)).items()}
+    fs.pipe({f"{root}/{rel}": data for root in (base, preview_base) for rel, data in icons.items()})
     published = [p.url for p in result.pages if p.status in b.PUBLISHED]
     files[PAGES_FILE] = pages_text(published)
     # The page list last: it names what the site holds once everything before it is written.

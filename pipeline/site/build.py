@@ -70,6 +70,7 @@ from pipeline.site.history import (
     rename_redirects,
     write_page_list,
 )
+from pipeline.site.images import icon_files
 from pipeline.site.pages import policy_note, standing_pages
 from pipeline.site.quick import cache_dir, default_deploy_dir, default_preview_dir, folder_identity
 from pipeline.site.render import environment, finish, render, site_context
@@ -1110,6 +1111,14 @@ def _finish_tree(
         )
 
 
+def _link_icons(name: str, cache: Path, tree: Staging) -> None:
+    """The favicon files (made once in the build cache) hard-linked into a staged tree."""
+    for rel, src in icon_files(name, cache).items():
+        if not link_into(str(src), str(tree.root / rel)):
+            replace_bytes(str(tree.root / rel), src.read_bytes())
+        tree.paths.add(rel)
+
+
 def _write_deploy(inputs: Inputs, result: BuildResult, deploy: Path) -> None:
     """deploy/: each file replaced whole (files that the build no longer makes are removed)."""
     deploy.mkdir(parents=True, exist_ok=True)
@@ -1296,6 +1305,8 @@ def _build(
         for rel, text in site_pages.items():
             staging.write(rel, text)
         del site_pages
+        for tree in (staging, pstaging):
+            _link_icons(inputs.cfg.name, cache, tree)
         published = _sorted_urls([p for p in result.pages if p.status in PUBLISHED])
         _finish_tree(staging, cache, published, [p for p in result.pages if p.status in PUBLISHED])
         _finish_tree(pstaging, cache, iter(sorted({*drafts, *preview_made})), None, {*drafts, *preview_made})
