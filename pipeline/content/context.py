@@ -22,7 +22,6 @@ from pipeline.content.language import (
     make_name,
     pair_titles,
     phrase,
-    shorten,
     split_sentences,
     variant,
 )
