@@ -22,7 +22,6 @@ from pipeline.content.language import (
     make_name,
     pair_titles,
     phrase,
-    shorten,
     split_sentences,
     variant,
 )
@@ -285,27 +284,38 @@ class _MentionNames(dict):
 
 
 def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi: int = 158) -> str:
-    """A 120–160 character summary from the page's own sentences, ending at a word boundary.
+    """A 120–160 character summary made of the page's own whole sentences, never cut with "…".
 
-    The first lead that fits whole is used; whole sentences from `extra` fill it up, and only
-    when none fits is one shortened at a word boundary.
+    Each lead (or, when every lead is too long, its longest run of whole sentences) is tried with every combination of the `extra` sentences, in order; the first that lands
+    in [lo, hi] is used, else the longest that fits under `hi`: a complete shorter text, never a cut.
     """
+    from itertools import combinations
+
     leads = [leads] if isinstance(leads, str) else leads
-    text = next((lead for lead in leads if len(lead) <= hi), None)
-    if text is None:
-        text = shorten(leads[0], hi)
-    for sentence in extra:
-        if len(text) >= lo:
+    starts = [lead for lead in leads if len(lead) <= hi] or [_clauses(lead, hi) for lead in leads]
+    extras = [e for e in dict.fromkeys(extra) if e and len(e) <= hi][:8]  # at most 8 fillers, 3 at a time
+    best = ""
+    for start in [s for s in starts if s]:
+        for k in range(min(len(extras), 3) + 1):
+            for combo in combinations(extras, k):
+                text = " ".join((start, *(e for e in combo if e not in start)))
+                if lo <= len(text) <= hi:
+                    return text
+                if len(best) < len(text) <= hi:
+                    best = text
+    return best or next((e for e in extras), "")
+
+
+def _clauses(text: str, hi: int) -> str:
+    """The longest run of whole sentences of `text` within `hi` characters; "" when none fits
+    (a sentence cut at a comma can say something untrue, so none is)."""
+    text = " ".join(text.split())
+    out = ""
+    for sentence in split_sentences(text):
+        if len(f"{out} {sentence}".strip()) > hi:
             break
-        if len(text) + 1 + len(sentence) <= hi:
-            text = f"{text} {sentence}"
-    for sentence in extra:
-        room = hi - len(text) - 1
-        if len(text) >= lo or room < 20:
-            break
-        if sentence not in text:
-            text = f"{text} {shorten(sentence, room)}"
-    return text
+        out = f"{out} {sentence}".strip()
+    return out
 
 
 def _filler(mentions: Mentions, wording: Wording):
@@ -375,7 +385,10 @@ def pair_context(
     )
     description = meta_description(
         leads,
-        [*_first_sentence(a.description), *_first_sentence(b.description)],
+        [
+            *_first_sentence(a.description),
+            *_first_sentence(b.description),
+        ],
         cfg.audit.description_min,
         cfg.audit.description_max - 2,
     )
@@ -544,12 +557,12 @@ def hub_context(
         )
     first = split_sentences(topic.description)[0] if topic.description else ""
     description = meta_description(
-        f"{topic.name.display}: {first}",
+        [f"{topic.name.display}: {first}", first],
         [
             f"See how {topic.name.text} connects with {len(partners)} other topic{'s' if len(partners) != 1 else ''}, "
             "with practical strategies for each."
             if partners
-            else f"What {topic.name.text} can bring, and practical steps that can help."
+            else f"What {topic.name.text} can bring, and practical steps that can help.",
         ],
         cfg.audit.description_min,
         cfg.audit.description_max - 2,

@@ -1,4 +1,4 @@
-"""The site's images a visitor's browser asks for: the favicon in every tree, linked from every page."""
+"""What a visitor and a search engine see of every page: the favicon, linked and present in each tree; meta descriptions never cut off."""
 
 from __future__ import annotations
 
@@ -37,3 +37,22 @@ def test_an_unchanged_favicon_is_not_made_again(small_site, tmp_path):
     stamps = {rel: p.stat().st_mtime_ns for rel, p in first.items()}
     again = icon_files("Bringwise Library", tmp_path)
     assert {rel: p.stat().st_mtime_ns for rel, p in again.items()} == stamps
+
+
+def test_no_meta_description_is_cut_off(small_site):
+    out, _ = small_site
+    for page in out.rglob("index.html"):
+        doc = lxml.html.parse(str(page)).getroot()
+        text = doc.xpath('string(//meta[@name="description"]/@content)')
+        assert text and not text.endswith(("…", "...")) and len(text) <= 160, (page, text)
+
+
+def test_a_description_is_made_of_whole_sentences_in_range():
+    from pipeline.content.context import meta_description
+
+    lead = "How anxiety and insomnia connect: what each is, how one can affect the other, and practical steps."
+    extra = ["Anxiety is a feeling of worry or fear about what may happen next.", "Insomnia is trouble sleeping."]
+    text = meta_description(lead, extra, 120, 158)
+    assert 120 <= len(text) <= 158 and text == f"{lead} {extra[1]}"
+    too_long = "A sentence far too long to fit, " + "with clause after clause, " * 8 + "ending here."
+    assert meta_description(too_long, ["A short whole sentence."], 120, 158) == "A short whole sentence."
