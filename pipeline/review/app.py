@@ -233,8 +233,8 @@ async def _checked_form(app: App, request: Request) -> dict | Response:
     return {k: form.getlist(k) if k == "pair" else form.get(k) for k in form.keys()}
 
 
-async def save_pair(request: Request) -> Response:
-    app: App = request.app.state.review
+async def _posted_edit(app: App, request: Request) -> tuple[Edit, dict] | Response:
+    """The pair of the URL (canonical order) and the checked form posted to it, as an Edit."""
     found = _pair_or_404(app, request)
     if isinstance(found, Response):
         return found
@@ -242,7 +242,16 @@ async def save_pair(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     a, b = sorted(found)
-    edit = Edit(a, b, {f: form[f] for f in FIELDS if f in form}, form.get("row_hash") or "")
+    return Edit(a, b, {f: form[f] for f in FIELDS if f in form}, form.get("row_hash") or ""), form
+
+
+async def save_pair(request: Request) -> Response:
+    app: App = request.app.state.review
+    posted = await _posted_edit(app, request)
+    if isinstance(posted, Response):
+        return posted
+    edit, form = posted
+    a, b = edit.a, edit.b
     try:
         inputs = await run_in_threadpool(app.store.save, [edit])
     except Conflict as exc:
@@ -267,14 +276,11 @@ async def save_pair(request: Request) -> Response:
 
 async def preview_pair(request: Request) -> Response:
     app: App = request.app.state.review
-    found = _pair_or_404(app, request)
-    if isinstance(found, Response):
-        return found
-    form = await _checked_form(app, request)
-    if isinstance(form, Response):
-        return form
-    a, b = sorted(found)
-    edit = Edit(a, b, {f: form[f] for f in FIELDS if f in form}, "")
+    posted = await _posted_edit(app, request)
+    if isinstance(posted, Response):
+        return posted
+    edit, form = posted
+    a, b = edit.a, edit.b
 
     def work() -> dict:
         inputs, problems = app.store.proposed(edit)
