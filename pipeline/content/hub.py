@@ -15,7 +15,7 @@ from pipeline.content.language import Mentions, Name, capitalise, split_sentence
 from pipeline.content.linktext import relation_sentence
 from pipeline.content.page_context import HubContext
 from pipeline.content.sourcelinks import source_label, source_links
-from pipeline.content.topic import Topic, topic_block
+from pipeline.content.topic import Topic, about_entity, topic_block
 from pipeline.content.wording import Wording
 from pipeline.data.links import EDITOR
 
@@ -111,6 +111,7 @@ def hub_context(
         "pairs_heading": f"How {topic.name.heading} {topic.name.verb('Connects')} with Other Topics",
         "connections_heading": f"What {topic.name.heading} {topic.name.verb('Is')} Linked With",
         "topic": topic_block(topic),
+        "about": [about_entity(topic)],  # JSON-LD: a condition's hub is a MedicalWebPage about it
         "effects": [capitalise(e) for e in topic.effects],
         "strategies": [capitalise(s) for s in topic.strategies],
         "sources": source_links(wording, topic.sources),
