@@ -123,6 +123,63 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _all_children(pid: int) -> list[int]:
+    """Every process whose parent is `pid` (a LocalCluster's workers run `multiprocessing.spawn`)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_dask_workers_die_with_a_build_killed_with_kill_9(tmp_path):
+    """`--engine dask` without --scheduler starts a LocalCluster: once its workers render pages, a
+    `kill -9` of the build leaves none of its processes running."""
+    data = synthetic(tmp_path / "data", 90, 0)
+    out = tmp_path / "output"
+    build = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "build", "--data", str(data), "--out", str(out), "--quiet", "--no-audit"]
+        + ["--engine", "dask", "--workers", "2"],
+        cwd=ROOT,
+        env=dict(os.environ, BRINGWISE_BUILD_CACHE=str(tmp_path / "cache")),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children: list[int] = []
+    try:
+        staging = tmp_path / f".preview.staging-{build.pid}"  # the pages are drafts
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and build.poll() is None and sum(1 for _ in _entries(staging)) < 50:
+            time.sleep(0.05)
+        children = _all_children(build.pid)
+        assert build.poll() is None and len(children) >= 2, "the workers were rendering when the build was killed"
+        os.kill(build.pid, signal.SIGKILL)
+        build.wait()
+        deadline = time.monotonic() + 5
+        while any(_alive(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [c for c in children if _alive(c)], "no Dask worker outlives the build"
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+        for c in children:
+            if _alive(c):
+                os.kill(c, signal.SIGKILL)
+
+
+def _entries(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
