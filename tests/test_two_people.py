@@ -158,19 +158,23 @@ def test_dask_workers_die_with_a_build_killed_with_kill_9(tmp_path):
             time.sleep(0.05)
         children = _all_children(build.pid)
         assert build.poll() is None and len(children) >= 2, "the workers were rendering when the build was killed"
-        os.kill(build.pid, signal.SIGKILL)
-        build.wait()
-        deadline = time.monotonic() + 5
-        while any(_alive(c) for c in children) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not [c for c in children if _alive(c)], "no Dask worker outlives the build"
+        assert _kill_and_wait(build, children, 5) == [], "no Dask worker outlives the build"
     finally:
-        if build.poll() is None:
-            build.kill()
-            build.wait()
-        for c in children:
-            if _alive(c):
-                os.kill(c, signal.SIGKILL)
+        _kill_and_wait(build, children, 0)  # never leave a stray process behind, even when the test fails
+
+
+def _kill_and_wait(build: subprocess.Popen, children: list[int], seconds: float) -> list[int]:
+    """`kill -9` the build; the children still alive `seconds` later (then killed too, so none is left)."""
+    if build.poll() is None:
+        build.kill()
+        build.wait()
+    deadline = time.monotonic() + seconds
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [c for c in children if _alive(c)]
+    for c in left:
+        os.kill(c, signal.SIGKILL)
+    return left
 
 
 def _entries(folder: Path) -> list[str]:
@@ -206,19 +210,9 @@ def test_workers_die_with_a_build_killed_with_kill_9(tmp_path):
             time.sleep(0.05)
             workers = _children(build.pid)
         assert len(workers) == 2, "the build started its two pool workers"
-        os.kill(build.pid, signal.SIGKILL)
-        build.wait()
-        deadline = time.monotonic() + 10
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not [w for w in workers if _alive(w)], "no worker outlives the build"
+        assert _kill_and_wait(build, workers, 10) == [], "no worker outlives the build"
     finally:
-        if build.poll() is None:
-            build.kill()
-            build.wait()
-        for w in workers:  # never leave a stray process behind, even when the test fails
-            if _alive(w):
-                os.kill(w, signal.SIGKILL)
+        _kill_and_wait(build, workers, 0)  # never leave a stray process behind, even when the test fails
     # The killed build's leftovers are ignored by git and removed by the next build.
     left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".output."))
     assert left and all(_ignored(name) for name in left), left
