@@ -86,14 +86,11 @@ def _attributes(text: str) -> dict[str, str]:
     """A tag's attributes: names in lower case, values with their character references decoded; the
     first of a repeated name counts, and a name without a value has the value ""."""
     found: dict[str, str] = {}
-    for m in _ATTR.finditer(text):
-        name = m.group(1).lower()
-        if name in found:
-            continue
-        value = m.group(2)
-        if value is None:
-            value = m.group(3) if m.group(3) is not None else m.group(4) or ""
-        found[name] = html_lib.unescape(value) if "&" in value else value
+    for name, double, single, bare in _ATTR.findall(text):
+        name = name.lower()
+        if name not in found:
+            value = double or single or bare
+            found[name] = html_lib.unescape(value) if "&" in value else value
     return found
 
 
