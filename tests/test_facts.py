@@ -130,7 +130,9 @@ def test_the_renderers_record_of_a_fuzzed_page_is_the_parsed_one(page, rel):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.text(alphabet=_CHARS + "ABCDEFGHIJ", min_size=0, max_size=300),
+    st.one_of(
+        st.just(""), st.text(alphabet=_CHARS + "ABCDEFGHIJ", max_size=300).filter(lambda t: any(c.isalpha() for c in t))
+    ),
     st.sampled_from(["approved", "noindex", "review"]),
     st.lists(st.sampled_from(["https://doi.org/10.1000/x1", "https://example.org/a?b=1&c=2"]), max_size=2),
     st.integers(0, 14),
@@ -141,6 +143,7 @@ def test_the_renderers_record_of_a_real_pair_page_is_the_parsed_one(small_job, r
     job = small_job
     pairs = [(a, b) for i, a in enumerate(job.slugs) for b in job.slugs[i + 1 :]]
     a, b = pairs[k % len(pairs)]
+    relationship = " ".join(relationship.split())  # as data/load.py normalises a cell
     row = dict(default_row(job.cfg, a, b), status=status, relationship=relationship, editorial=bool(relationship))
     row["sources"] = tuple(sources)
     (page,) = render_pairs(job, [(row, job.names[a] | job.names[b])])
