@@ -25,7 +25,8 @@ from pipeline.content.connections import make_graph
 from pipeline.content.context import Topic, hub_context, pair_context, pair_summary, topic_records
 from pipeline.content.language import split_sentences
 from pipeline.content.people import person_link
-from pipeline.content.proofread import check_list, check_number, check_parts, check_predicates, topic_names
+from pipeline.content.proofread import page_faults as proofread_page
+from pipeline.content.proofread import topic_names
 from pipeline.content.wording import Wording, read_wording
 from pipeline.content.wording import _walk as walk_wording
 from pipeline.data import links as links_file
@@ -71,6 +72,7 @@ from pipeline.site.history import (
     write_page_list,
 )
 from pipeline.site.images import icon_files
+from pipeline.site.linkfp import LinkFingerprints
 from pipeline.site.pages import policy_note, standing_pages
 from pipeline.site.quick import cache_dir, default_deploy_dir, default_preview_dir, folder_identity
 from pipeline.site.render import environment, finish, render, site_context
@@ -289,17 +291,13 @@ def _generated_parts(ctx: dict[str, Any]) -> list[str]:
 def page_faults(ctx: dict[str, Any], names: dict, topics: dict[str, Topic]) -> list:
     """Every wording fault of a pair page: check_parts' faults, then number agreement (headings
     included) and repeated predicates sentence by sentence, then near-identical bullets per list."""
-    faults = check_parts(_generated_parts(ctx), names)
     numbers = {}
     for t in (topics[ctx["a"]["slug"]], topics[ctx["b"]["slug"]]):
         for form in (t.name.text, t.name.short, t.name.display):
             numbers.setdefault(form.lower(), t.name.plural)
     headings = [ctx["h1"], ctx["a"]["heading"], ctx["b"]["heading"], ctx["link_heading"], ctx["effects_heading"]]
-    for sentence in (*headings, *_generated_sentences(ctx)):
-        faults += check_number(sentence, numbers) + check_predicates(sentence)
-    masked = tuple(numbers)
-    faults += check_list(ctx["effects"], masked) + check_list([s["text"] for s in ctx["strategies"]], masked)
-    return faults
+    lists = [ctx["effects"], [s["text"] for s in ctx["strategies"]]]
+    return proofread_page(_generated_parts(ctx), headings, numbers, lists, names)
 
 
 def _generated_sentences(ctx: dict[str, Any]) -> list[str]:
@@ -365,13 +363,14 @@ def fingerprints(inputs: Inputs) -> Fingerprints:
     cfg_fp = _h(repr(inputs.cfg), repr(inputs.people))  # a reviewer's name or credentials show on pages
     wording_fp = _h(repr(inputs.wording))
     code = _code_fp(True)
-    # Any link can change many pages (bridges, maps): a change to links.csv renders pairs and hubs again.
+    # A page's links (bridges, maps) are in its own fingerprint (pipeline.site.linkfp), not its kind's:
+    # a change to links.csv renders again only the pages it changes.
     links_fp = links_graph(inputs).fingerprint
     folder = inputs.templates
     kind = {}
     for k, name in TEMPLATES.items():
         files = sorted(_template_closure(folder, name))
-        kind[k] = _h(code, cfg_fp, wording_fp, [(f, (folder / f).read_bytes()) for f in files], links_fp)
+        kind[k] = _h(code, cfg_fp, wording_fp, [(f, (folder / f).read_bytes()) for f in files])
     cols = [c for c in inputs.topics.columns if c != "line"]
     topic = {row[0]: _h(row) for row in inputs.topics[cols].itertuples(index=False, name=None)}
     row: dict[tuple[str, str], int] = {}
@@ -402,6 +401,7 @@ def fingerprints(inputs: Inputs) -> Fingerprints:
         names,
         wording_fp,
         cfg_fp,
+        links_fp,
     )
     return Fingerprints(site, kind, topic, row, nb_fp, names)
 
@@ -501,6 +501,7 @@ def _prepare(
         reuse=reuse,
         names={s: topic_names(t) for s, t in topics.items()},
         graph=graph,
+        linkfp=LinkFingerprints(graph, topics, nb),
     )
 
 
@@ -712,7 +713,7 @@ def render_chunk(chunk: tuple[int, int]) -> dict[str, Any]:
             base_fps.append(0)
             rel_fps.append(0)
             continue
-        base = hash((kfp, rowfp.get((a, b), 0), tfp.get(a, 0), tfp.get(b, 0))) if fps else 0
+        base = hash((kfp, rowfp.get((a, b), 0), tfp.get(a, 0), tfp.get(b, 0), s["linkfp"].pair(a, b))) if fps else 0
         rel = urls.output_path(url)
         draft = row["status"] not in PUBLISHED
         tree = preview_root if draft else root
@@ -895,7 +896,7 @@ def _site_pages(
         if fps is not None:
             fp = _hub_fp(
                 fps.kind["hub"],
-                fps.topic[slug],
+                hash((fps.topic[slug], _STATE["linkfp"].hub(slug))),
                 [(o.slug, o.name.display, statuses[o.slug], _summary_of(summaries, slug, o.slug)) for o in others],
                 tree,
             )
