@@ -17,9 +17,8 @@ from __future__ import annotations
 from hashlib import blake2b
 from typing import Any
 
-from pipeline.content.connections import Edge, Graph, bridges, chains, shared_items
-from pipeline.content.linktext import ELSEWHERE
-from pipeline.data.links import EDITOR
+from pipeline.content.connections import Edge, Graph, shared_items
+from pipeline.content.linktext import ELSEWHERE, find
 
 # Markers between the parts of a page's fingerprint (no stable hash is this small).
 _CHAIN, _BRIDGE, _ALONE = -1, -2, -3
@@ -67,29 +66,23 @@ class LinkFingerprints:
             got = self._alone[slug] = tuple(self.shown(s) for s in near)
         return got
 
-    def _share(self, a: str, b: str) -> bool:
-        """Whether the two topics' own rows name a shared effect or strategy (a connection of its own)."""
-        ta, tb = self._topics[a], self._topics[b]
-        return bool(shared_items(ta.effects, tb.effects) or shared_items(ta.strategies, tb.strategies))
-
     def pair(self, a: str, b: str) -> int:
         """The fingerprint of what the pair page of topics a and b reads of the links."""
         g = self.graph
         parts: list[int | bool] = []
-        connected = False
+        ta, tb = self._topics[a], self._topics[b]
         if a in g.by_topic or b in g.by_topic:  # else: no link, bridge or chain (most pages of a big site)
-            direct = g.direct(a, b)
-            found_chains = chains(g, a, b)
-            found_bridges = bridges(g, a, b, skip=frozenset(c.via for c in found_chains))
-            parts += [self.edge(e) for e in direct]
+            found = find(ta, tb, g)
+            parts += [self.edge(e) for e in g.direct(a, b)]  # editors' pages too: the map draws them
             published = self.nb.is_published
-            for marker, found in ((_CHAIN, found_chains), (_BRIDGE, found_bridges)):
-                for br in found:
+            for marker, vias in ((_CHAIN, found.chains), (_BRIDGE, found.bridges)):
+                for br in vias:
                     parts += (marker, self.shown(br.via), self.edge(br.first), self.edge(br.second))
                     parts += (published(a, br.via), published(br.via, b))
-            connected = bool(found_bridges) or any(e.relation != EDITOR for e in direct)
-        if not connected and not self._share(a, b):
-            # A page nothing connects (linktext.link_text): it names some topics each of its two links to.
+            alone = found.carries == "none"
+        else:
+            alone = not (shared_items(ta.effects, tb.effects) or shared_items(ta.strategies, tb.strategies))
+        if alone:  # a page nothing connects (linktext.link_text) names some topics each of its two links to
             parts += (_ALONE, *self._elsewhere(a), _ALONE, *self._elsewhere(b))
         return hash(tuple(parts))
 
