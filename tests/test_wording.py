@@ -278,3 +278,27 @@ def test_a_pair_with_nothing_specific_to_advise_has_no_strategies_and_promises_n
     html = render(environment(ROOT / "templates"), finish(ctx, site, indexable=False), site)
     assert "What Is Awe?" in html
     assert "Practical Strategies" not in html
+
+
+def test_a_bridge_said_once_for_both_is_worded_for_the_kind_it_speaks_of():
+    """'Both exercise and mindfulness tend to increase sleep' read as if sleep were a level: a process
+    is supported, as the relation's own sentence says ('exercise supports sleep')."""
+    from pipeline.content.connections import make_graph
+
+    exercise = Topic("exercise", make_name("Exercise", "", ""), "practice", "E.", "T", (), (), (), "2026-01-01")
+    journaling = Topic("journaling", make_name("Journaling", "", ""), "practice", "J.", "T", (), (), (), "2026-01-01")
+    sleep = Topic("sleep", make_name("Sleep", "", ""), "process", "S.", "T", (), (), (), "2026-01-01")
+    topics = {t.slug: t for t in (exercise, journaling, sleep)}
+    edges = pd.DataFrame(
+        [
+            {"subject": s, "relation": "raises", "object": "sleep", "sources": (f"https://example.org/{s}",)}
+            | {"note": "", "checked": True, "line": i}
+            for i, s in enumerate(("exercise", "journaling"), 2)
+        ]
+    )
+    df = pd.DataFrame({"slug": sorted(topics), "category": ["T"] * 3})
+    nb = neighbours(df, pd.DataFrame(columns=["a", "b", "status", "relationship"]))
+    row = {"a": "exercise", "b": "journaling", "status": "review", "relationship": "", "sources": ()}
+    row |= {"reviewed_by": "", "reviewed_on": "", "editorial": False}
+    ctx = pair_context(row, topics, nb, WORDING, CFG, make_graph(edges))
+    assert ctx["link"][0] == "Both exercise and journaling support sleep.", ctx["link"]

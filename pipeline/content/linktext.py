@@ -138,6 +138,9 @@ def _same(br: Bridge) -> str:
 def _same_runs(br: Bridge, shape: str, a, b, topics, wording: Wording, fill: Fill, cites: Citations):
     """A bridge whose two links share relation and end, in one sentence citing both."""
     template = wording.links[f"bridge.{shape}"][br.first.relation]
+    if isinstance(template, dict):  # worded by kind: the via topic's, or the kind both page topics share
+        kind = topics[br.via].kind if shape == "same_object" else (a.kind if a.kind == b.kind else "*")
+        template = template.get(kind, template["*"])
     text = fill(template, {"a": a, "b": b, "v": topics[br.via]}, {})
     runs = [{"text": text, "url": "", "cites": cites.cite(br.first.sources) + cites.cite(br.second.sources)}]
     return _link_via(runs, topics[br.via])

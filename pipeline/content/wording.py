@@ -139,8 +139,11 @@ def _check_links(raw: dict[str, Any], folder: str) -> list[Problem]:
     sections = (*_LINK_SECTIONS.items(), ("map", every), ("bridge.same_object", every), ("bridge.same_subject", every))
     for section, keys in sections:
         for key in keys:
-            if not raw.get(section, {}).get(key):
+            value = raw.get(section, {}).get(key)
+            if not value:
                 problems.append(Problem(file, 0, f"{section}.{key}", "is missing"))
+            elif isinstance(value, dict) and not value.get("*"):
+                problems.append(Problem(file, 0, f"{section}.{key}", 'a table by kind needs a "*" sentence'))
     return problems
 
 
