@@ -66,3 +66,55 @@ def test_a_wording_change_names_its_key(tmp_path, capsys):
     )
     summary = _build(data, out, capsys, templates)
     assert "    compassion-fatigue-and-default-mode-network/: wording key(s) 'disclaimer'" in summary
+
+
+def test_the_report_says_what_changed_for_an_editor(tmp_path, capsys):
+    """The same lists as the build summary, in the review report's Changes section and in what-changed.csv."""
+    import csv
+
+    import lxml.html
+
+    data, out, reports = tmp_path / "data", tmp_path / "output", tmp_path / "reports"
+    shutil.copytree(SMALL, data)
+    assert cli_build(data, out, "--workers", "1") == 0
+    html = lxml.html.parse(str(reports / "seo-review.html")).getroot()
+    assert "This is the first build" in html.get_element_by_id("changes").text_content()
+    topics = (data / "topics.csv").read_text(encoding="utf-8").replace("It can dull empathy", "It can blunt empathy")
+    topics += "Loneliness,emotion,Loneliness is the painful feeling of being without the connection one wants.\n"
+    (data / "topics.csv").write_text(topics, encoding="utf-8")
+    pairs = (data / "pairs.csv").read_text(encoding="utf-8")
+    pairs = pairs.replace(
+        "mindfulness,post-traumatic-stress-disorder,review,,,,",
+        "mindfulness,post-traumatic-stress-disorder,approved,,https://www.nimh.nih.gov/health,Ana Ruiz,2026-12-01",
+    )
+    (data / "pairs.csv").write_text(pairs, encoding="utf-8")
+    assert cli_build(data, out, "--workers", "1") == 0
+    capsys.readouterr()
+    html = lxml.html.parse(str(reports / "seo-review.html")).getroot()
+    panels = {
+        p.findtext("h3"): [" ".join(" ".join(li.itertext()).split()) for li in p.iter("li")]
+        for p in html.cssselect("#changes .changes.editors .panel")
+    }
+    assert panels == {
+        "Now indexable": ["/mindfulness-and-post-traumatic-stress-disorder/"],
+        "No longer indexable": [],
+        "Approved, text changed": [
+            "/compassion-fatigue-and-default-mode-network/ changed by topics.csv line 2 (topic 'compassion-fatigue')"
+        ],
+        "New pages": ["/topics/loneliness/"],
+        "Removed pages": [],
+    }
+    link = html.cssselect("#changes .changes.editors a")[0].get("href")
+    assert (reports / link).resolve() == (out / "mindfulness-and-post-traumatic-stress-disorder" / "index.html")
+    with open(reports / "what-changed.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows == [
+        ["change", "url", "why"],
+        ["now indexable", "/mindfulness-and-post-traumatic-stress-disorder/", ""],
+        [
+            "approved text changed",
+            "/compassion-fatigue-and-default-mode-network/",
+            "topics.csv line 2 (topic 'compassion-fatigue')",
+        ],
+        ["new", "/topics/loneliness/", ""],
+    ]

@@ -88,29 +88,9 @@ def validate_sources(table: Table | None) -> tuple[dict[str, Reference], list[Pr
     first: dict[str, int] = {}
     this_year = date.today().year
     for row, line in zip(table.rows, table.lines):
-        ok = True
         url, doi_cell = row.get("url", ""), row.get("doi", "")
         doi = normalise_doi(doi_cell) if doi_cell else normalise_doi(url)
-        if doi_cell and not doi:
-            problems.append(
-                Problem(
-                    f,
-                    line,
-                    "doi",
-                    f"doi {_show(doi_cell)} is not a DOI; write it as 10.1234/abc or https://doi.org/10.1234/abc",
-                )
-            )
-            ok = False
-        if url:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or "." not in parts.netloc:
-                problems.append(
-                    Problem(f, line, "url", f"url {_show(url)} is not an http(s) URL; write it as https://…")
-                )
-                ok = False
-        if not url and not doi_cell:
-            problems.append(Problem(f, line, "url", "needs a url or a doi: which source does this row describe?"))
-            ok = False
+        ok = _source_cells(url, doi_cell, doi, (f, line), problems)
         year = row.get("year", "")
         if year and not (year.isdigit() and len(year) == 4 and 1500 <= int(year) <= this_year + 1):
             problems.append(Problem(f, line, "year", f"year {_show(year)} is not a year such as 2011"))
@@ -137,6 +117,24 @@ def validate_sources(table: Table | None) -> tuple[dict[str, Reference], list[Pr
             first[key] = line
             refs[key] = ref
     return refs, problems
+
+
+def _source_cells(url: str, doi_cell: str, doi: str, where: tuple[str, int], problems: list[Problem]) -> bool:
+    """Whether the row names its source by a well-formed DOI or http(s) URL (`doi`: the DOI read from them)."""
+    ok = True
+    if doi_cell and not doi:
+        message = f"doi {_show(doi_cell)} is not a DOI; write it as 10.1234/abc or https://doi.org/10.1234/abc"
+        problems.append(Problem(*where, "doi", message))
+        ok = False
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or "." not in parts.netloc:
+            problems.append(Problem(*where, "url", f"url {_show(url)} is not an http(s) URL; write it as https://…"))
+            ok = False
+    if not url and not doi_cell:
+        problems.append(Problem(*where, "url", "needs a url or a doi: which source does this row describe?"))
+        ok = False
+    return ok
 
 
 def citation_parts(ref: Reference) -> tuple[str, str, str]:
