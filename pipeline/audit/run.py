@@ -296,77 +296,108 @@ def _text_results(store: RecordStore, order: list[int], cfg: Config, cache_file:
     Both depend on every page at once; when no page changed since the last audit, the previous
     answers are reused from a small file next to the page cache.
     """
-    import msgpack
-
     flags, kinds = store.flags, store.kind
     content = [p for p, i in enumerate(order) if not flags[i] & _ERROR and kinds[i] != _KIND_CODE["404"]]
-    a = cfg.audit
-    key = hashlib.blake2b(
-        repr(
-            [
-                AUDIT_VERSION,
-                NUM_PERM,
-                MIN_SHINGLES,
-                SAMPLE_MASK,
-                a.near_duplicate_threshold,
-                a.boilerplate_share,
-                a.boilerplate_pages,
-            ]
-        ).encode(),
-        digest_size=16,
-    )
-    for p in content:
-        i = order[p]
-        key.update(f"{store.rel[i]}\0{store.hash_of_index(i)}\n".encode())
-    digest = key.hexdigest()
+    digest = _text_key(store, order, content, cfg)
     result = TextResults(
         np.full(len(order), -1, dtype=np.int32), np.full(len(order), np.nan), np.full(len(order), np.nan)
     )
     path = cache_file.with_name(cache_file.name + ".text") if cache_file is not None else None
-    if path is not None and path.exists():
-        try:
-            saved = msgpack.unpackb(path.read_bytes(), raw=False)
-            if saved.get("key") == digest:
-                index = {store.rel[order[p]]: p for p in content}
-                for a_, b_, sim in saved["near"]:
-                    result.nearest[index[a_]], result.similarity[index[a_]] = index[b_], sim
-                result.share[content] = [np.nan if s is None else s for s in saved["share"]]
-                return result
-        except (ValueError, TypeError, KeyError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
-            pass
+    if path is not None and _load_text_results(path, digest, store, order, content, result):
+        return result
+    _nearest_pages(store, order, content, cfg, result)
+    _unique_shares_of(store, order, content, cfg, result)
+    if path is not None:
+        _save_text_results(path, digest, store, order, content, result)
+    return result
+
+
+def _text_key(store: RecordStore, order: list[int], content: list[int], cfg: Config) -> str:
+    """What the text pass's answers depend on: its settings and every content page's file and hash."""
+    a = cfg.audit
+    settings = [
+        AUDIT_VERSION,
+        NUM_PERM,
+        MIN_SHINGLES,
+        SAMPLE_MASK,
+        a.near_duplicate_threshold,
+        a.boilerplate_share,
+        a.boilerplate_pages,
+    ]
+    key = hashlib.blake2b(repr(settings).encode(), digest_size=16)
+    for p in content:
+        i = order[p]
+        key.update(f"{store.rel[i]}\0{store.hash_of_index(i)}\n".encode())
+    return key.hexdigest()
+
+
+def _load_text_results(
+    path: Path, digest: str, store: RecordStore, order: list[int], content: list[int], result: TextResults
+) -> bool:
+    """Fill `result` from the answers saved at `path` for the same `digest`; whether there were any."""
+    import msgpack
+
+    if not path.exists():
+        return False
+    try:
+        saved = msgpack.unpackb(path.read_bytes(), raw=False)
+        if saved.get("key") == digest:
+            index = {store.rel[order[p]]: p for p in content}
+            for a_, b_, sim in saved["near"]:
+                result.nearest[index[a_]], result.similarity[index[a_]] = index[b_], sim
+            result.share[content] = [np.nan if s is None else s for s in saved["share"]]
+            return True
+    except (ValueError, TypeError, KeyError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
+        pass
+    return False
+
+
+def _nearest_pages(store: RecordStore, order: list[int], content: list[int], cfg: Config, result: TextResults) -> None:
+    """Each content page long enough to compare: its most similar page (MinHash with LSH)."""
     shingles, mh_row = store.shingles, store.mh_row
     comparable = np.array(
         [p for p in content if shingles[order[p]] >= MIN_SHINGLES and mh_row[order[p]] >= 0], dtype=np.int64
     )
     signatures = _Signatures(store.mh, np.array([mh_row[order[p]] for p in comparable], dtype=np.int64), NUM_PERM)
-    other, sim = nearest_rows(signatures, a.near_duplicate_threshold)
+    other, sim = nearest_rows(signatures, cfg.audit.near_duplicate_threshold)
     del signatures
     store.mh = bytearray()  # the cache is saved: the signatures are not needed again
     found = other >= 0
     result.nearest[comparable[found]] = comparable[other[found]]
     result.similarity[comparable[found]] = sim[found]
-    del other, sim, found, comparable
+
+
+def _unique_shares_of(
+    store: RecordStore, order: list[int], content: list[int], cfg: Config, result: TextResults
+) -> None:
+    """Each content page long enough to measure: the share of its text found on few other pages."""
+    a = cfg.audit
     ends = np.frombuffer(store.sample_end, dtype=np.int64) // 4 if len(store.sample_end) else np.zeros(0, np.int64)
     pages = np.array([order[p] for p in content], dtype=np.int64)
     shares = page_shares(store.sample, ends, pages, a.boilerplate_share, a.boilerplate_pages)
     store.sample = bytearray()  # likewise
-    measured = np.array([shingles[i] >= MIN_SHINGLES for i in pages.tolist()], dtype=bool)
+    measured = np.array([store.shingles[i] >= MIN_SHINGLES for i in pages.tolist()], dtype=bool)
     result.share[np.asarray(content, dtype=np.int64)[measured]] = shares[measured]
-    del ends, pages, shares, measured
-    if path is not None:
-        near = np.flatnonzero(result.nearest >= 0).tolist()
-        payload = {
-            "key": digest,
-            "near": [
-                [store.rel[order[p]], store.rel[order[q]], s]
-                for p, q, s in zip(near, result.nearest[near].tolist(), result.similarity[near].tolist())
-            ],
-            "share": [None if s != s else s for s in result.share[content].tolist()],
-        }
-        tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-        tmp.write_bytes(msgpack.packb(payload, use_bin_type=True))
-        os.replace(tmp, path)
-    return result
+
+
+def _save_text_results(
+    path: Path, digest: str, store: RecordStore, order: list[int], content: list[int], result: TextResults
+) -> None:
+    """Keep the answers next to the page cache, replaced whole, for an audit of the same pages."""
+    import msgpack
+
+    near = np.flatnonzero(result.nearest >= 0).tolist()
+    payload = {
+        "key": digest,
+        "near": [
+            [store.rel[order[p]], store.rel[order[q]], s]
+            for p, q, s in zip(near, result.nearest[near].tolist(), result.similarity[near].tolist())
+        ],
+        "share": [None if s != s else s for s in result.share[content].tolist()],
+    }
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    tmp.write_bytes(msgpack.packb(payload, use_bin_type=True))
+    os.replace(tmp, path)
 
 
 def compare(result: AuditResult, previous: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from pipeline.data.load import Table
+from pipeline.data.validate import show
 from pipeline.problems import Problem
 
 PEOPLE_FILE = "people.csv"
@@ -32,10 +33,6 @@ class Person:
 def _is_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and "." in parts.netloc
-
-
-def _show(value: str, limit: int = 60) -> str:
-    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
 
 
 def validate_people(table: Table | None) -> tuple[dict[str, Person], list[Problem]]:
@@ -82,14 +79,14 @@ def _check_id(pid: str, where: tuple[str, int], first: dict[str, int], problems:
     ok = True
     if pid and not _ID.match(pid):
         message = (
-            f"id {_show(pid)} is not a URL slug (lower-case letters, digits and single hyphens), "
+            f"id {show(pid)} is not a URL slug (lower-case letters, digits and single hyphens), "
             "e.g. 'jane-doe'; it becomes the address /people/<id>/"
         )
         problems.append(Problem(*where, "id", message))
         ok = False
     elif pid in first:
         problems.append(
-            Problem(*where, "id", f"id {_show(pid)} is already used on line {first[pid]}; ids must be unique")
+            Problem(*where, "id", f"id {show(pid)} is already used on line {first[pid]}; ids must be unique")
         )
         ok = False
     if pid:
@@ -104,12 +101,12 @@ def _profile_urls(
     ok = True
     profile = row.get("profile_url", "")
     if profile and not _is_url(profile):
-        problems.append(Problem(*where, "profile_url", f"profile_url {_show(profile, 80)} is not an http(s) URL"))
+        problems.append(Problem(*where, "profile_url", f"profile_url {show(profile, 80)} is not an http(s) URL"))
         ok = False
     same_as = tuple(row.get("same_as", "").split())
     for url in same_as:
         if not _is_url(url):
-            message = f"same_as {_show(url, 80)} is not an http(s) URL; list profile addresses separated by spaces"
+            message = f"same_as {show(url, 80)} is not an http(s) URL; list profile addresses separated by spaces"
             problems.append(Problem(*where, "same_as", message))
             ok = False
     return profile, same_as, ok
@@ -133,7 +130,7 @@ def reviewer_notes(pairs_file: str, reviewers: list[tuple[int, str]], people: di
             else f"; list the people who review in {PEOPLE_FILE} and write their id"
         )
         notes.append(
-            f"{pairs_file}:{lines[0]}: column 'reviewed_by': {_show(name)} ({where}) is not a person id in "
+            f"{pairs_file}:{lines[0]}: column 'reviewed_by': {show(name)} ({where}) is not a person id in "
             f"{PEOPLE_FILE}, so it is shown as written, with no profile{hint}"
         )
     return notes
