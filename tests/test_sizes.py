@@ -36,8 +36,6 @@ def test_content_modules_and_functions_are_short(path):
 # Every room of the package keeps to the same limits. A function (or module) listed here is over them
 # today, with who is changing it; remove its line when it is split.
 EXEMPT = {
-    "audit/crawl.py:read_pages": "17a: read_pages takes the renderer's records (trust_rendered)",
-    "audit/run.py:audit_site": "17a: audit_site gains the crawl mode of the `audit` command",
     "report/priorities.py:review_plan": "16b: the report's segments by topic category are added to it",
 }
 PACKAGE = Path(__file__).resolve().parent.parent / "pipeline"

@@ -65,41 +65,14 @@ def audit_site(
     t0 = time.perf_counter()
     root = Path(root)
     sev = _Severity(cfg)
-    pages, others = walk(root)
-    cache = load_cache(cache_file, cfg)
-    if isinstance(known, RecordStore):
-        store = known
-    else:
-        store = RecordStore(cfg, sev, spill=cache_file.parent if cache_file is not None else None)
-        for rec in (known or {}).values():
-            store.add(rec)
-    parsed, rekeyed = read_pages(root, pages, cfg, cache, store, workers, trust_rendered=not crawl)
-    unchanged = parsed == rekeyed == 0 and cache is not None and len(cache.rel) == len(pages)
-    del cache
-    order = array("q", [store.index[rel] for rel in pages])  # 8 bytes a page, not an int object each
-    in_site = _members(len(store), order)
-    files = _SiteFiles(store, in_site, others, len(pages) + len(others))
-    del pages, others  # the store has every page's path: no second copy through the site-wide checks
+    store, order, in_site, files, parsed = _read_site(root, cfg, sev, cache_file, workers, known, crawl)
     t_read = time.perf_counter()
-    if cache_file is not None and not unchanged:
-        save_cache(cache_file, store, cfg)
-
-    findings: list[Finding] = []
-    for i in order:
-        found = store.findings.get(i)
-        if found:
-            findings += found
+    findings = [f for i in order for f in store.findings.get(i) or ()]
     findings += duplicate_findings(store, order, sev)
     graph_findings, depth, inlinks, outlinks = link_graph(store, order, files, sev, cfg.audit.max_click_depth)
     findings += graph_findings
     store.drop_links()
-    sm = sitemap_findings(root, store, order, cfg, sev)
-    robots = root / "robots.txt"
-    views = (_PageView(store.url(i), bool(store.flags[i] & _NOINDEX), store.errors.get(i, "")) for i in order)
-    rb = robots_findings(
-        robots.read_text(encoding="utf-8", errors="replace") if robots.exists() else None, views, cfg, sev
-    )
-    icons = _favicon_findings(root, store, order, cfg, sev)
+    about_files = _file_findings(root, store, order, cfg, sev)
     t_site = time.perf_counter()
 
     # Text: near-duplicates and unique share, over content pages (not the 404 page).
@@ -107,46 +80,10 @@ def audit_site(
     text = _text_results(store, order, cfg, cache_file)
     store.drop_text()  # what only the cache and the text checks needed
     give_back()  # the text pass's signatures and candidate pairs, before the findings and reports
-    for p in np.flatnonzero(text.similarity >= cfg.audit.near_duplicate_threshold).tolist():
-        i, sim = order[p], float(text.similarity[p])
-        _add(
-            findings,
-            sev,
-            "near-duplicate",
-            store.url(i),
-            [f"{sim:.0%} similar to /{store.url(order[text.nearest[p]])} (estimated Jaccard of word shingles)"],
-            bool(store.flags[i] & _NOINDEX),
-        )
-    for p in np.flatnonzero(text.share < cfg.audit.min_unique_share).tolist():
-        i, share = order[p], float(text.share[p])
-        _add(
-            findings,
-            sev,
-            "low-unique-share",
-            store.url(i),
-            [
-                (
-                    f"{share:.0%} of its text is its own (minimum {cfg.audit.min_unique_share:.0%}); the rest is "
-                    "shared with many pages"
-                )
-            ],
-            bool(store.flags[i] & _NOINDEX),
-        )
+    findings += _text_findings(store, order, text, cfg, sev)
     t_text = time.perf_counter()
 
-    # Sitemap and robots findings that name a built page belong to that page; the rest to the site.
-    def current(url: str) -> bool:
-        i = store.index.get(file_of(url))
-        return i is not None and store.url(i) == url and bool(in_site[i])
-
-    site = [f for f in sm + rb + icons if not current(f.url)]
-    findings += [f for f in sm + rb + icons if current(f.url)]
-    per_page: dict[str, list[Finding]] = defaultdict(list)
-    for f in findings:
-        per_page[f.url].append(f)
-    findings += site
-    findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.check, f.url))
-
+    site, per_page = _attribute(store, in_site, findings, about_files)
     rows = PageRows(store, order, text, depth, inlinks, outlinks, per_page)
     result = AuditResult(rows, findings, site)
     if previous is not None:
@@ -163,6 +100,86 @@ def audit_site(
         "lsh_params": lsh_params(cfg.audit.near_duplicate_threshold),
     }
     return result
+
+
+def _read_site(
+    root: Path,
+    cfg: Config,
+    sev: _Severity,
+    cache_file: Path | None,
+    workers: int | None,
+    known: RecordStore | dict[str, PageRecord] | None,
+    crawl: bool,
+) -> tuple[RecordStore, array, np.ndarray, _SiteFiles, int]:
+    """Every page's record (from `known`, the cache or its file) in a store, the cache saved when it
+    changed. Returns the store, the pages' rows in walk order, which rows are pages of the site, the
+    site's files and how many pages were parsed."""
+    pages, others = walk(root)
+    cache = load_cache(cache_file, cfg)
+    if isinstance(known, RecordStore):
+        store = known
+    else:
+        store = RecordStore(cfg, sev, spill=cache_file.parent if cache_file is not None else None)
+        for rec in (known or {}).values():
+            store.add(rec)
+    parsed, rekeyed = read_pages(root, pages, cfg, cache, store, workers, trust_rendered=not crawl)
+    unchanged = parsed == rekeyed == 0 and cache is not None and len(cache.rel) == len(pages)
+    del cache
+    order = array("q", [store.index[rel] for rel in pages])  # 8 bytes a page, not an int object each
+    in_site = _members(len(store), order)
+    files = _SiteFiles(store, in_site, others, len(pages) + len(others))
+    del pages, others  # the store has every page's path: no second copy through the site-wide checks
+    if cache_file is not None and not unchanged:
+        save_cache(cache_file, store, cfg)
+    return store, order, in_site, files, parsed
+
+
+def _file_findings(root: Path, store: RecordStore, order: array, cfg: Config, sev: _Severity) -> list[Finding]:
+    """What the sitemap, robots.txt and the favicon bring up (some name a page, some the site)."""
+    sm = sitemap_findings(root, store, order, cfg, sev)
+    robots = root / "robots.txt"
+    views = (_PageView(store.url(i), bool(store.flags[i] & _NOINDEX), store.errors.get(i, "")) for i in order)
+    rb = robots_findings(
+        robots.read_text(encoding="utf-8", errors="replace") if robots.exists() else None, views, cfg, sev
+    )
+    return sm + rb + _favicon_findings(root, store, order, cfg, sev)
+
+
+def _text_findings(store: RecordStore, order: array, text: TextResults, cfg: Config, sev: _Severity) -> list[Finding]:
+    """near-duplicate and low-unique-share, from the text pass's answers."""
+    findings: list[Finding] = []
+    for p in np.flatnonzero(text.similarity >= cfg.audit.near_duplicate_threshold).tolist():
+        i, sim = order[p], float(text.similarity[p])
+        message = f"{sim:.0%} similar to /{store.url(order[text.nearest[p]])} (estimated Jaccard of word shingles)"
+        _add(findings, sev, "near-duplicate", store.url(i), [message], bool(store.flags[i] & _NOINDEX))
+    for p in np.flatnonzero(text.share < cfg.audit.min_unique_share).tolist():
+        i, share = order[p], float(text.share[p])
+        message = (
+            f"{share:.0%} of its text is its own (minimum {cfg.audit.min_unique_share:.0%}); the rest is "
+            "shared with many pages"
+        )
+        _add(findings, sev, "low-unique-share", store.url(i), [message], bool(store.flags[i] & _NOINDEX))
+    return findings
+
+
+def _attribute(
+    store: RecordStore, in_site: np.ndarray, findings: list[Finding], about_files: list[Finding]
+) -> tuple[list[Finding], dict[str, list[Finding]]]:
+    """Sitemap, robots and favicon findings that name a built page belong to that page; the rest to the
+    site. Adds them to `findings` (sorted by severity, check and URL); returns the site's and each page's."""
+
+    def current(url: str) -> bool:
+        i = store.index.get(file_of(url))
+        return i is not None and store.url(i) == url and bool(in_site[i])
+
+    site = [f for f in about_files if not current(f.url)]
+    findings += [f for f in about_files if current(f.url)]
+    per_page: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        per_page[f.url].append(f)
+    findings += site
+    findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.check, f.url))
+    return site, per_page
 
 
 def _favicon_findings(root: Path, store: RecordStore, order: Sequence[int], cfg: Config, sev) -> list[Finding]:
