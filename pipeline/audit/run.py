@@ -29,7 +29,13 @@ from pipeline.audit.model import (
 from pipeline.audit.page_checks import _add, _Severity
 from pipeline.audit.parse import _KIND_CODE, PAGE_KINDS, file_of
 from pipeline.audit.similarity import _Signatures, lsh_params, nearest_rows, page_shares
-from pipeline.audit.site_checks import duplicate_findings, link_graph, robots_findings, sitemap_findings
+from pipeline.audit.site_checks import (
+    duplicate_findings,
+    hub_findings,
+    link_graph,
+    robots_findings,
+    sitemap_findings,
+)
 from pipeline.audit.store import _ERROR, _ICON, _NOINDEX, RecordStore
 from pipeline.config import Config
 from pipeline.memory import give_back
@@ -90,6 +96,7 @@ def audit_site(
     findings += duplicate_findings(store, order, sev)
     graph_findings, depth, inlinks, outlinks = link_graph(store, order, files, sev, cfg.audit.max_click_depth)
     findings += graph_findings
+    findings += hub_findings(store, order, sev)
     store.drop_links()
     sm = sitemap_findings(root, store, order, cfg, sev)
     robots = root / "robots.txt"
