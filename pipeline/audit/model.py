@@ -398,6 +398,7 @@ class AuditResult:
     has_previous: bool = False
     stats: dict = field(default_factory=dict)
     finding_keys: dict | None = None  # check → URLs of its findings, set by the report (pipeline.report.priorities)
+    categories: dict[str, str] = field(default_factory=dict)  # hub URL → its topic's category (audit.taxonomy)
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

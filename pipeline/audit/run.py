@@ -37,6 +37,7 @@ from pipeline.audit.site_checks import (
     sitemap_findings,
 )
 from pipeline.audit.store import _ERROR, _ICON, _NOINDEX, RecordStore
+from pipeline.audit.taxonomy import home_categories
 from pipeline.config import Config
 from pipeline.memory import give_back
 
@@ -154,6 +155,7 @@ def audit_site(
 
     rows = PageRows(store, order, text, depth, inlinks, outlinks, per_page)
     result = AuditResult(rows, findings, site)
+    result.categories = home_categories(root, cfg.base_url)
     if previous is not None:
         compare(result, previous)
     result.stats = {

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from pipeline.audit import CACHE_NAME, CHECKS, SEVERITIES, AuditResult, PageRow, compare
 from pipeline.audit import file_of as page_file
 from pipeline.audit.model import finding_priority
+from pipeline.audit.taxonomy import page_categories
 from pipeline.config import Config
 from pipeline.report.priorities import review_plan
 
@@ -152,11 +153,15 @@ def csv_row(p: PageRow) -> list[Any]:
     ]
 
 
-def _csv_writer(f) -> Any:
-    """A function writing one page's CSV row to `f` (after the header)."""
+def _csv_writer(f, hubs: dict[str, str] | None = None) -> Any:
+    """A function writing one page's CSV row to `f` (after the header), ending with the page's topic
+    categories (`hubs`: hub URL → category, as AuditResult.categories)."""
     w = csv.writer(f)
-    w.writerow(CSV_COLUMNS)
-    return lambda p: w.writerow([neutralise(v) if isinstance(v, str) else v for v in csv_row(p)])
+    w.writerow([*CSV_COLUMNS, "categories"])
+    hubs = hubs or {}
+    return lambda p: w.writerow(
+        [*(neutralise(v) if isinstance(v, str) else v for v in csv_row(p)), "; ".join(page_categories(p.url, hubs))]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -548,7 +553,9 @@ def write_reports(
     # One pass over the pages makes each row once for both files.
     try:
         with open(tmp, "w", encoding="utf-8") as f, open(tmp_csv, "w", encoding="utf-8", newline="") as c:
-            parts = _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c), previous, queue)
+            parts = _render_html_parts(
+                result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c, result.categories), previous, queue
+            )
             for part in parts:
                 f.write(part)
     except BaseException:
