@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, build_site, preview_of
-from test_people import _data as people_data
+
+from tests.test_people import _data as people_data
 
 pytestmark = pytest.mark.slow
 
