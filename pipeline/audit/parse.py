@@ -473,7 +473,7 @@ def parse_page(rel: str, data: bytes, base_url: str, digest: str | None = None) 
             if name == "description":
                 rec.descriptions.append(" ".join((el.get("content") or "").split()))
             elif (el.get("property") or "").strip().lower() == "og:image" and (el.get("content") or "").strip():
-                rec.og_image = True
+                rec.og_image = rec.og_image or el.get("content").strip()
             elif name in ("robots", "googlebot"):
                 tokens = {t.strip() for t in (el.get("content") or "").lower().split(",")}
                 if "noindex" in tokens or "none" in tokens:

@@ -29,7 +29,13 @@ from pipeline.audit.model import (
 from pipeline.audit.page_checks import _add, _Severity
 from pipeline.audit.parse import _KIND_CODE, PAGE_KINDS, file_of
 from pipeline.audit.similarity import _Signatures, lsh_params, nearest_rows, page_shares
-from pipeline.audit.site_checks import duplicate_findings, link_graph, robots_findings, sitemap_findings
+from pipeline.audit.site_checks import (
+    duplicate_findings,
+    link_graph,
+    og_image_findings,
+    robots_findings,
+    sitemap_findings,
+)
 from pipeline.audit.store import _ERROR, _ICON, _NOINDEX, RecordStore
 from pipeline.config import Config
 from pipeline.memory import give_back
@@ -97,7 +103,7 @@ def audit_site(
     rb = robots_findings(
         robots.read_text(encoding="utf-8", errors="replace") if robots.exists() else None, views, cfg, sev
     )
-    icons = _favicon_findings(root, store, order, cfg, sev)
+    icons = _favicon_findings(root, store, order, cfg, sev) + og_image_findings(root, store, order, sev)
     t_site = time.perf_counter()
 
     # Text: near-duplicates and unique share, over content pages (not the 404 page).

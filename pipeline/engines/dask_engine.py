@@ -42,6 +42,7 @@ from typing import Any
 from pipeline import urls
 from pipeline.data.pairs import PUBLISHED, join_count
 from pipeline.site import build as b
+from pipeline.site.cards import cards_for
 from pipeline.site.history import PAGES_FILE, pages_text, removed_pages, write_page_list
 from pipeline.site.images import icon_files
 from pipeline.urls import is_remote
@@ -340,6 +341,7 @@ def _build_local(
             staging.write(rel, text)
         for tree in (staging, pstaging):
             b._link_icons(inputs.cfg.name, cache, tree)
+        b._place_cards(inputs, result, cache, staging)
         published = [p.url for p in result.pages if p.status in b.PUBLISHED]
         drafts = [p.url for p in result.pages if p.status not in b.PUBLISHED]
         write_page_list(cache, staging.root, pages_text(published).splitlines(keepends=True))
@@ -354,6 +356,21 @@ def _build_local(
         staging.commit()
     b._write_deploy(inputs, result, deploy)
     return result
+
+
+def _pipe_cards(inputs: b.Inputs, fs, base: str, published: list[str], cache: Path) -> None:
+    """The social card of every published page (site/cards.py), drawn from the heads of the pages
+    just written (read back from the target) and sent beside them."""
+    paths = {f"{base}/{urls.output_path(u)}": u for u in published}
+    heads = fs.cat(list(paths)) if paths else {}
+    _, wanted = cards_for(
+        ((paths[p], data) for p, data in sorted(heads.items()) if p in paths),
+        cache,
+        inputs.cfg.name,
+        inputs.cfg.base_url,
+    )
+    if wanted:
+        fs.pipe({f"{base}/{rel}": src.read_bytes() for rel, src in wanted})
 
 
 def _build_remote(
@@ -389,6 +406,7 @@ def _build_remote(
     files[PAGES_FILE] = pages_text(published)
     # The page list last: it names what the site holds once everything before it is written.
     fs.pipe({f"{base}/{rel}": text.encode("utf-8") for rel, text in files.items() if rel != PAGES_FILE})
+    _pipe_cards(inputs, fs, base, published, b._cache_dir(deploy))
     fs.pipe_file(f"{base}/{PAGES_FILE}", files[PAGES_FILE].encode("utf-8"))
     result.removed = removed_pages(previous, published)
     b._write_deploy(inputs, result, deploy)  # the host's rules: a local folder, never in the bucket

@@ -57,6 +57,8 @@ from pipeline.locks import hold
 from pipeline.memory import give_back
 from pipeline.problems import ContractError
 from pipeline.processes import die_with_parent
+from pipeline.site.cards import card_path, place_cards
+from pipeline.site.cards import prune_cache as prune_cards
 from pipeline.site.history import (
     GONE_FILE,
     Removals,
@@ -160,6 +162,7 @@ class BuildResult:
     sameness: Any = None  # content.sameness.Sameness of this build's drafts (None when nothing was built)
     rendered: int = 0  # pair pages rendered by this build
     reused: int = 0  # pair pages hard-linked unchanged from the previous output
+    cards: int = 0  # social cards drawn by this build (new titles; the others come from the build cache)
     unchanged: bool = False  # nothing changed since the last build: the output was left as it was
     # With build(audit_records=True): an audit.RecordStore of each pair page rendered, parsed
     # in the workers from the bytes they wrote; handed to after_write, then dropped.
@@ -1107,7 +1110,8 @@ def _finish_tree(
     if staging.recycled:  # a fresh staging folder has nothing to remove: no set of every page's path
         urls_now = (p.url for p in pages) if pages is not None else made or ()
         staging.keep_only(
-            {urls.output_path(u) for u in urls_now} | staging.paths, [urls.output_path(u) for u in listed]
+            {urls.output_path(u) for u in urls_now} | staging.paths,
+            [rel for u in listed for rel in (urls.output_path(u), card_path(u))],  # a page goes with its card
         )
 
 
@@ -1117,6 +1121,15 @@ def _link_icons(name: str, cache: Path, tree: Staging) -> None:
         if not link_into(str(src), str(tree.root / rel)):
             replace_bytes(str(tree.root / rel), src.read_bytes())
         tree.paths.add(rel)
+
+
+def _place_cards(inputs: Inputs, result: BuildResult, cache: Path, tree: Staging) -> None:
+    """The social card of every published page (site/cards.py), hard-linked beside it in the staged tree."""
+    pages = (p.url for p in result.pages if p.status in PUBLISHED)
+    result.cards, placed = place_cards(
+        tree.root, pages, cache, inputs.cfg.name, inputs.cfg.base_url, min(os.cpu_count() or 1, 2)
+    )
+    tree.paths |= placed
 
 
 def _write_deploy(inputs: Inputs, result: BuildResult, deploy: Path) -> None:
@@ -1307,6 +1320,7 @@ def _build(
         del site_pages
         for tree in (staging, pstaging):
             _link_icons(inputs.cfg.name, cache, tree)
+        _place_cards(inputs, result, cache, staging)
         published = _sorted_urls([p for p in result.pages if p.status in PUBLISHED])
         _finish_tree(staging, cache, published, [p for p in result.pages if p.status in PUBLISHED])
         _finish_tree(pstaging, cache, iter(sorted({*drafts, *preview_made})), None, {*drafts, *preview_made})
@@ -1321,6 +1335,7 @@ def _build(
         pstaging.commit()
         staging.commit()
     keep_page_lists(cache, [out, cache / "spare", preview, pspare])
+    prune_cards(cache)
     _write_deploy(inputs, result, deploy)
     gc.unfreeze()
     result.review_stale = review_changes(inputs, fps, old, result, reworded)
