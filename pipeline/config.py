@@ -90,6 +90,9 @@ class Config:
     audit: AuditThresholds = field(default_factory=AuditThresholds)
     # Not part of the repr: the queue's weights shape no page, so editing them re-renders nothing.
     queue: QueueSettings = field(default_factory=QueueSettings, repr=False)
+    # Where default_status was set (file, line; line 0 when it is the built-in default), for the data
+    # contract's message when an approved default would publish pages no editor reviewed.
+    default_status_at: tuple[str, int] = field(default=("site.toml", 0), repr=False, compare=False)
 
 
 def _key_line(text: str, section: str, key: str) -> int:
@@ -109,7 +112,7 @@ def _section(cls: type, data: dict, where: tuple[str, str], name: str, problems:
     the key keeps its default), so that one run reports them all."""
     file, text = where
     defaults = cls()
-    fields = set(cls.__dataclass_fields__)
+    fields = {f for f, spec in cls.__dataclass_fields__.items() if spec.compare}  # not the bookkeeping ones
     known = {f for f in fields if not is_dataclass(getattr(defaults, f))}  # listed: not [cta] in [site]
     for key in sorted(set(data) - fields):
         problems.append(
@@ -163,6 +166,7 @@ def parse_config(text: str, file: str = "site.toml") -> Config:
             "quality": _section(Quality, raw.get("quality", {}), where, "quality", problems),
             "audit": _section(AuditThresholds, raw.get("audit", {}), where, "audit", problems),
             "queue": _queue(raw.get("queue", {}), where, problems),
+            "default_status_at": (file, _key_line(text, "site", "default_status")),
         }
     )
     problems += _value_problems(cfg, where)

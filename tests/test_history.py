@@ -237,15 +237,15 @@ def test_pairs_appends_candidates_and_keeps_every_byte(tmp_path, capsys):
 
 
 def test_pairs_creates_the_file_and_the_site_stays_the_same(tmp_path, capsys):
-    """Empty editorial rows change nothing on the site, even when unlisted pairs default to approved."""
+    """Empty editorial rows change nothing on the site, even when unlisted pairs default to published (noindex)."""
     config = tmp_path / "site.toml"
     config.write_text(
         (ROOT / "site.toml")
         .read_text(encoding="utf-8")
-        .replace('default_status = "review"', 'default_status = "approved"'),
+        .replace('default_status = "review"', 'default_status = "noindex"'),
         encoding="utf-8",
     )
-    assert 'default_status = "approved"' in config.read_text(encoding="utf-8")
+    assert 'default_status = "noindex"' in config.read_text(encoding="utf-8")
     data = tmp_path / "data"
     shutil.copytree(SMALL, data)
     (data / "pairs.csv").unlink()

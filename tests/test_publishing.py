@@ -112,14 +112,78 @@ def test_related_links_of_published_pages_skip_drafts(noindex_site):
     assert "compassion-fatigue-and-default-mode-network/" in sitemap and "awe-and-mindfulness/" not in sitemap
 
 
-def test_the_quality_gate_keeps_a_default_approved_page_published_but_not_indexed(tmp_path):
+SMALL_SLUGS = [
+    "awe",
+    "compassion-fatigue",
+    "default-mode-network",
+    "mindfulness",
+    "post-traumatic-stress-disorder",
+    "procrastination",
+]
+
+
+def _approved_by_default(tmp_path: Path, rows: dict[int, str] | None = None) -> tuple[Path, Path]:
+    """The small data with every pair listed as 'review' in pairs.csv (row k replaced by rows[k], or only
+    rows[-1] when that is given), and a site.toml whose default_status is approved."""
+    import shutil
+    from itertools import combinations
+
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "small", data)
+    listed = [f"{a},{b},review,,,," for a, b in combinations(SMALL_SLUGS, 2)]
+    rows = rows or {}
+    listed = [rows[-1]] if -1 in rows else [rows.get(k, row) for k, row in enumerate(listed)]
+    header = "topic_a,topic_b,status,relationship,sources,reviewed_by,reviewed_on\n"
+    (data / "pairs.csv").write_text(header + "\n".join(listed) + "\n", encoding="utf-8")
+    config = tmp_path / "site.toml"
     text = (ROOT / "site.toml").read_text(encoding="utf-8")
-    text = text.replace('default_status = "review"', 'default_status = "approved"').replace(
-        "min_words = 450", "min_words = 100000", 1
-    )
-    result = build_site(FIXTURES / "small", tmp_path / "output", parse_config(text))
-    unlisted = [p for p in result.pages if p.kind == "pair" and p.url == "awe-and-mindfulness/"]
-    assert unlisted[0].status == "noindex" and (tmp_path / "output" / "awe-and-mindfulness" / "index.html").exists()
+    config.write_text(text.replace('default_status = "review"', 'default_status = "approved"'), encoding="utf-8")
+    return data, config
+
+
+def test_the_quality_gate_keeps_a_default_approved_page_published_but_not_indexed(tmp_path):
+    """A reviewed row with an empty status is approved by the default, and the quality gate still applies."""
+    data, config = _approved_by_default(tmp_path, {1: "awe,default-mode-network,,,,ann,2026-11-25"})
+    text = config.read_text(encoding="utf-8").replace("min_words = 450", "min_words = 100000", 1)
+    result = build_site(data, tmp_path / "output", parse_config(text))
+    unlisted = [p for p in result.pages if p.kind == "pair" and p.url == "awe-and-default-mode-network/"]
+    out = tmp_path / "output" / "awe-and-default-mode-network" / "index.html"
+    assert unlisted[0].status == "noindex" and out.exists()
+
+
+def test_an_approved_default_never_publishes_a_page_without_a_reviewer(tmp_path, monkeypatch, capsys):
+    """default_status = "approved" would publish pairs no editor listed: refused at the config key's line."""
+    from pipeline.cli import main
+
+    data, config = _approved_by_default(tmp_path, {-1: "awe,mindfulness,review,,,,"})
+    line = config.read_text(encoding="utf-8").splitlines().index('default_status = "approved"') + 1
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "output"
+    code = main(["build", "--data", str(data), "--config", str(config), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert f"site.toml:{line}: key 'default_status': default_status 'approved' would publish 14 pair page(s)" in err
+
+
+def test_a_row_approved_by_the_default_needs_a_reviewer_a_date_and_a_source(tmp_path, monkeypatch, capsys):
+    """Every pair listed, two with an empty status: the default makes them approved, so approval's rules apply."""
+    from pipeline.cli import main
+
+    rows = {
+        0: "awe,compassion-fatigue,,,,,",  # line 2: a health page, nothing filled in
+        1: "awe,default-mode-network,,,,ann,2026-11-25",  # line 3: reviewed, and no source needed
+    }
+    data, config = _approved_by_default(tmp_path, rows)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "output"
+    code = main(["build", "--data", str(data), "--config", str(config), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    problems = [line.strip() for line in err.splitlines() if "pairs.csv:" in line]
+    assert [p.split(": column ")[1].split("'")[1] for p in problems] == ["reviewed_by", "reviewed_on", "sources"]
+    assert all(p.startswith(f"{data / 'pairs.csv'}:2:") for p in problems), problems
+    assert all("default_status 'approved' applies" in p for p in problems)
+    assert "would publish" not in err
 
 
 LINKS = """subject,relation,object,sources,note,checked_by,checked_on

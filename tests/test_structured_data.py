@@ -6,6 +6,7 @@ page's listed sources and its reviewer the one the byline names."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -108,7 +109,20 @@ def test_a_condition_s_pair_and_hub_pages_are_medical_web_pages_about_their_topi
     graph = _graph(doc)
     node = _page_node(graph, canonical[0]) if canonical else next(n for n in graph["@graph"] if "headline" in n)
     assert node["@type"] == "MedicalWebPage"
+    if kind == "hub":  # the condition it is about, as a MedicalCondition: the audit finds no jsonld-mismatch
+        assert [(a["@type"], a["name"]) for a in node["about"]] == [("MedicalCondition", _one(doc, "//h1").strip())]
     if kind == "pair":
         names = [a["name"] for a in node["about"]]
         headings = [h.text_content() for h in doc.xpath("//h2")]
         assert len(names) == 2 and all(any(n in h for h in headings) for n in names), (names, headings)
+
+
+def test_the_audit_finds_no_structured_data_that_does_not_fit_the_built_pages(small_site):
+    """The renderer and the audit agree: every MedicalWebPage says which condition it is about."""
+    from pipeline.audit import audit_site
+    from pipeline.config import load_config
+
+    out, _ = small_site
+    cfg = load_config(Path(__file__).parent.parent / "site.toml")
+    found = [(f.url, f.message) for f in audit_site(out, cfg).findings if f.check == "jsonld-mismatch"]
+    assert found == []

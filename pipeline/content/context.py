@@ -578,6 +578,7 @@ def hub_context(
         "pairs_heading": f"How {topic.name.heading} {topic.name.verb('Connects')} with Other Topics",
         "connections_heading": f"What {topic.name.heading} {topic.name.verb('Is')} Linked With",
         "topic": _topic_block(topic),
+        "about": [_about_entity(topic)],  # JSON-LD: a condition's hub is a MedicalWebPage about it
         "effects": [capitalise(e) for e in topic.effects],
         "strategies": [capitalise(s) for s in topic.strategies],
         "sources": _sources(wording, topic.sources),

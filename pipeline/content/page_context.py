@@ -219,6 +219,7 @@ class HubContext(_Page):
     connections_heading: str
     connections: list[Connection]
     breadcrumbs: list[Link]
+    about: list[dict[str, str]]  # schema.org entity of the topic, for the JSON-LD
 
 
 class TopicLink(TypedDict):

@@ -44,13 +44,12 @@ def person_entity(base_url: str, person: dict[str, Any]) -> dict[str, Any]:
 
 
 def _page_type(page: dict[str, Any]) -> str:
-    """MedicalWebPage only for a page about a medical topic (a condition: a MedicalCondition among
-    what it is about, or a condition's hub); WebPage otherwise."""
-    if page["kind"] == "pair":
+    """MedicalWebPage only for a pair or hub page about a medical topic (a MedicalCondition among what
+    it is about, which a condition's hub is: its `about` names it); WebPage otherwise. A medical type
+    with no `about` would claim what the page does not say (the audit's jsonld-mismatch)."""
+    if page["kind"] in ("pair", "hub"):
         medical = any(e.get("@type") == "MedicalCondition" for e in page.get("about") or ())
         return "MedicalWebPage" if medical else "WebPage"
-    if page["kind"] == "hub" and page["topic"]["kind"] == "condition":
-        return "MedicalWebPage"
     return "WebPage"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.data.load import Table
-from pipeline.data.validate import _check_date, _check_urls, _required, _suggest, make_slug, show
+from pipeline.data.validate import _check_date, _check_urls, _required, _suggest, make_slug, row_record, show
 from pipeline.problems import Problem
 
 # The relation vocabulary: "<subject> <relation> <object>". Wording per kind: templates/wording/links.toml.
@@ -135,16 +135,16 @@ def validate_links(
         seen[key] = line
         if ok:
             records.append(
-                {
-                    "subject": subject,
-                    "relation": relation,
-                    "object": obj,
-                    "sources": sources,
-                    "note": row.get("note", ""),
-                    "checked_by": row.get("checked_by", ""),
-                    "checked_on": checked_on,
-                    "line": line,
-                }
+                row_record(
+                    row,
+                    line,
+                    ("note", "checked_by"),
+                    subject=subject,
+                    relation=relation,
+                    object=obj,
+                    sources=sources,
+                    checked_on=checked_on,
+                )
             )
     links = pd.DataFrame.from_records(records, columns=list(LINK_COLUMNS))
     return links, problems

@@ -278,22 +278,20 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
                 old_by[o] = line
         if ok:
             records.append(
-                {
-                    "slug": slug,
-                    "name": name,
-                    "kind": kind,
-                    "description": row.get("description", ""),
-                    "name_in_text": row.get("name_in_text", ""),
-                    "abbreviation": row.get("abbreviation", ""),
-                    "category": row.get("category", "") or "More Topics",
-                    "effects": split_list(row.get("effects", ""), ";"),
-                    "strategies": split_list(row.get("strategies", ""), ";"),
-                    "sources": sources,
-                    "updated_on": updated,
-                    "old_slugs": tuple(o for o in old if _SLUG.match(o)),
-                    "number": number,
-                    "line": line,
-                }
+                row_record(
+                    row,
+                    line,
+                    ("name", "description", "name_in_text", "abbreviation"),
+                    slug=slug,
+                    kind=kind,
+                    category=row.get("category", "") or "More Topics",
+                    effects=split_list(row.get("effects", ""), ";"),
+                    strategies=split_list(row.get("strategies", ""), ";"),
+                    sources=sources,
+                    updated_on=updated,
+                    old_slugs=tuple(o for o in old if _SLUG.match(o)),
+                    number=number,
+                )
             )
     topics = pd.DataFrame.from_records(records, columns=list(TOPIC_COLUMNS))
     for rec in records:
@@ -315,17 +313,24 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     return topics.sort_values("slug", kind="stable").reset_index(drop=True), problems
 
 
+def row_record(row: dict[str, str], line: int, copied: tuple[str, ...], **checked: object) -> dict[str, object]:
+    """One record of a validated table: the `copied` cells as written, the `checked` values, the row's line."""
+    return {c: row.get(c, "") for c in copied} | checked | {"line": line}
+
+
 def validate_pairs(
     table: Table | None,
     slugs: set[str],
     renamed: dict[str, str] | None = None,
     kinds: dict[str, str] | None = None,
+    default_status: str = "review",
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Check pairs.csv against itself and the known topic slugs.
 
     A topic named by an old slug (`renamed`: old slug → new slug) is read as the topic it now is
-    (pair_notes says so). With `kinds` (slug → kind), an approved pair must name its reviewer and
-    review date, and one about a condition must cite a source (approval_problems).
+    (pair_notes says so). With `kinds` (slug → kind), a pair whose effective status is approved (its
+    own, or `default_status` when its cell is empty) must name its reviewer and review date, and one
+    about a condition must cite a source (approval_problems).
     """
     problems: list[Problem] = []
     if table is None:
@@ -337,74 +342,127 @@ def validate_pairs(
     renamed = renamed or {}
     for row, line in zip(table.rows, table.lines):
         ok = _required(row, PAIR_REQUIRED, f, line, problems, "pair")
-        a, b = (renamed.get(row.get(c, ""), row.get(c, "")) for c in ("topic_a", "topic_b"))
-        for col, val in (("topic_a", a), ("topic_b", b)):
-            if val and val not in slugs:
-                if make_slug(val) in slugs:
-                    hint = f"; did you mean '{make_slug(val)}'?"
-                else:
-                    hint = _suggest(val, ordered)
-                problems.append(Problem(f, line, col, f"topic {show(val)} is not a slug in topics.csv{hint}"))
-                ok = False
-        if a and a == b:
-            problems.append(Problem(f, line, "topic_b", f"pairs topic {show(a)} with itself; a pair needs two topics"))
-            ok = False
-        status = row.get("status", "").lower()
-        if status and status not in STATUSES:
-            problems.append(
-                Problem(
-                    f,
-                    line,
-                    "status",
-                    f"status {show(row['status'])} is not one of {', '.join(STATUSES)}"
-                    f"{_suggest(status, STATUSES, STATUS_WORDS)}",
-                )
-            )
-            ok = False
+        a, b, named = _pair_topics(row, slugs, ordered, renamed, (f, line), problems)
+        status, known = _pair_status(row, (f, line), problems)
         key = tuple(sorted((a, b)))
-        if a and b and key in seen:
-            problems.append(
-                Problem(
-                    f,
-                    line,
-                    "topic_a",
-                    f"pair {show(a)} × {show(b)} is already listed on line {seen[key]} "
-                    "(order does not matter); keep one row",
-                )
-            )
-            ok = False
-        seen.setdefault(key, line)
+        first = _first_listing(a, b, seen, (f, line), problems)
         sources = _check_urls(row.get("sources", ""), f, line, "sources", problems)
         reviewed = _check_date(row.get("reviewed_on", ""), f, line, "reviewed_on", problems)
-        stamp = row.get("input_hash", "").lower()
-        if stamp and not is_input_hash(stamp):
-            problems.append(
-                Problem(
-                    f,
-                    line,
-                    "input_hash",
-                    f"input hash {show(row['input_hash'])} is not 12 hex digits; "
-                    "leave it empty (it is set when a pair is approved)",
-                )
-            )
-            ok = False
-        if ok and status == "approved" and kinds is not None and a in kinds and b in kinds:
-            problems += approval_problems(row, f, line, [kinds.get(a, ""), kinds.get(b, "")], (a, b))
+        stamp, stamped = _input_hash_cell(row, (f, line), problems)
+        ok = ok and named and known and first and stamped
+        if ok and (status or default_status) == "approved" and kinds is not None and a in kinds and b in kinds:
+            found = approval_problems(row, f, line, [kinds.get(a, ""), kinds.get(b, "")], (a, b))
+            problems += _by_default(found) if not status else found
         if ok:
             records.append(
-                {
-                    "a": key[0],
-                    "b": key[1],
-                    "status": status,
-                    "relationship": row.get("relationship", ""),
-                    "sources": sources,
-                    "reviewed_by": row.get("reviewed_by", ""),
-                    "reviewed_on": reviewed,
-                    "line": line,
-                    "input_hash": stamp,
-                }
+                row_record(
+                    row,
+                    line,
+                    ("relationship", "reviewed_by"),
+                    a=key[0],
+                    b=key[1],
+                    status=status,
+                    sources=sources,
+                    reviewed_on=reviewed,
+                    input_hash=stamp,
+                )
             )
     return pd.DataFrame.from_records(records, columns=list(PAIR_COLUMNS)), problems
+
+
+def _pair_topics(
+    row: dict[str, str],
+    slugs: set[str],
+    ordered: list[str],
+    renamed: dict[str, str],
+    where: tuple[str, int],
+    problems: list[Problem],
+) -> tuple[str, str, bool]:
+    """The row's two topics (old slugs read as the topic they name now), and whether both are usable."""
+    a, b = (renamed.get(row.get(c, ""), row.get(c, "")) for c in ("topic_a", "topic_b"))
+    ok = True
+    for col, val in (("topic_a", a), ("topic_b", b)):
+        if val and val not in slugs:
+            hint = f"; did you mean '{make_slug(val)}'?" if make_slug(val) in slugs else _suggest(val, ordered)
+            problems.append(Problem(*where, col, f"topic {show(val)} is not a slug in topics.csv{hint}"))
+            ok = False
+    if a and a == b:
+        problems.append(Problem(*where, "topic_b", f"pairs topic {show(a)} with itself; a pair needs two topics"))
+        ok = False
+    return a, b, ok
+
+
+def _pair_status(row: dict[str, str], where: tuple[str, int], problems: list[Problem]) -> tuple[str, bool]:
+    """The row's status as the contract spells it ('' when empty), and whether it is one."""
+    status = row.get("status", "").lower()
+    if status and status not in STATUSES:
+        hint = _suggest(status, STATUSES, STATUS_WORDS)
+        problems.append(
+            Problem(*where, "status", f"status {show(row['status'])} is not one of {', '.join(STATUSES)}{hint}")
+        )
+        return status, False
+    return status, True
+
+
+def _first_listing(
+    a: str, b: str, seen: dict[tuple[str, str], int], where: tuple[str, int], problems: list[Problem]
+) -> bool:
+    """Whether this row is the first to list the pair (in either order); `seen` remembers it."""
+    key = tuple(sorted((a, b)))
+    if a and b and key in seen:
+        problems.append(
+            Problem(
+                *where,
+                "topic_a",
+                f"pair {show(a)} × {show(b)} is already listed on line {seen[key]} (order does not matter); keep one row",
+            )
+        )
+        return False
+    seen.setdefault(key, where[1])
+    return True
+
+
+def _input_hash_cell(row: dict[str, str], where: tuple[str, int], problems: list[Problem]) -> tuple[str, bool]:
+    """The row's input hash (lower case, '' when empty), and whether it is 12 hex digits."""
+    stamp = row.get("input_hash", "").lower()
+    if stamp and not is_input_hash(stamp):
+        problems.append(
+            Problem(
+                *where,
+                "input_hash",
+                f"input hash {show(row['input_hash'])} is not 12 hex digits; "
+                "leave it empty (it is set when a pair is approved)",
+            )
+        )
+        return stamp, False
+    return stamp, True
+
+
+def _by_default(found: list[Problem]) -> list[Problem]:
+    """Approval problems of a row whose status cell is empty: say that the default made it approved."""
+    why = "; its status cell is empty, so site.toml's default_status 'approved' applies (or write 'review' in it)"
+    return [Problem(p.file, p.line, p.column, p.message + why) for p in found]
+
+
+def default_approval_problems(
+    topics: int, pairs: pd.DataFrame, default_status: str, where: tuple[str, int]
+) -> list[Problem]:
+    """default_status 'approved' would publish every pair no pairs.csv row lists, with no reviewer: refuse it.
+
+    `topics`: how many topics make pairs; `pairs`: the validated pairs.csv rows; `where`: the file and line of
+    the config key."""
+    unlisted = topics * (topics - 1) // 2 - len(pairs)
+    if default_status != "approved" or unlisted <= 0:
+        return []
+    return [
+        Problem(
+            *where,
+            "default_status",
+            f"default_status 'approved' would publish {unlisted} pair page(s) that no row of pairs.csv lists, "
+            "so no editor reviewed them (approval needs a reviewer and a review date); set it to 'review' or "
+            "'noindex', and approve pages one by one in pairs.csv",
+        )
+    ]
 
 
 HEALTH_KINDS = ("condition",)  # a page about one of these is a health page: approving it needs a source

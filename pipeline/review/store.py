@@ -138,7 +138,7 @@ class Store:
         topics = inputs.topics
         renamed = {o: s for s, olds in zip(topics["slug"], topics["old_slugs"]) for o in olds}
         kinds = dict(zip(topics["slug"], topics["kind"]))  # approving a health page needs a source
-        pairs, more = validate_pairs(table, set(topics["slug"]), renamed, kinds)
+        pairs, more = validate_pairs(table, set(topics["slug"]), renamed, kinds, inputs.cfg.default_status)
         return dataclasses.replace(inputs, pairs=pairs), problems + more
 
     def proposed(self, edit: Edit) -> tuple[Inputs, list[Problem]]:

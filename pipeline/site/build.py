@@ -47,6 +47,7 @@ from pipeline.data.validate import (
     REQUIRED,
     STATUSES,
     declared_slugs,
+    default_approval_problems,
     header_notes,
     pair_notes,
     topic_notes,
@@ -185,8 +186,9 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
         # Pairs may name a topic whose own row has a problem: that row is blamed, not the pair.
         renamed = {o: s for s, olds in zip(topics["slug"], topics["old_slugs"]) for o in olds}
         kinds = dict(zip(topics["slug"], topics["kind"]))
-        pairs, more = validate_pairs(pairs_t, set(topics["slug"]) | declared_slugs(topics_t), renamed, kinds)
-        problems += more
+        known = set(topics["slug"]) | declared_slugs(topics_t)
+        pairs, more = validate_pairs(pairs_t, known, renamed, kinds, cfg.default_status)
+        problems += more + default_approval_problems(len(topics), pairs, cfg.default_status, cfg.default_status_at)
         links_t, more = read_csv(data_dir / links_file.FILE, links_file.LINK_REQUIRED, optional=True)
         problems += more
         if links_t is not None and links_t.header:
