@@ -16,7 +16,8 @@ from distributed import Client, LocalCluster
 from bench import synthetic
 from pipeline.config import load_config
 from pipeline.engines import dask_engine
-from pipeline.site.build import _cache_dir, build, load_inputs
+from pipeline.site.build import build, load_inputs
+from pipeline.site.quick import cache_dir as _cache_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "fixtures" / "small"

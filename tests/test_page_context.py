@@ -183,6 +183,7 @@ def test_built_contexts_have_exactly_the_declared_keys(tmp_path, monkeypatch):
     """Every page the small fixture's build renders: its context's keys are its kind's declared keys."""
     from pipeline.config import load_config
     from pipeline.site import build as build_module
+    from pipeline.site import pairpage, sitepages
 
     seen: dict[str, set[frozenset[str]]] = {}
     site_keys: set[frozenset[str]] = set()
@@ -193,7 +194,8 @@ def test_built_contexts_have_exactly_the_declared_keys(tmp_path, monkeypatch):
         site_keys.add(frozenset(site))
         return real(env, page, site)
 
-    monkeypatch.setattr(build_module, "render", spy)
+    monkeypatch.setattr(pairpage, "render", spy)
+    monkeypatch.setattr(sitepages, "render", spy)
     monkeypatch.setenv("BRINGWISE_BUILD_CACHE", str(tmp_path / "cache"))
     inputs = build_module.load_inputs(
         ROOT / "tests" / "fixtures" / "small", ROOT / "templates", load_config(ROOT / "site.toml")

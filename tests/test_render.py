@@ -87,7 +87,7 @@ _TEXT_CHARS = "aZé9_'’-— .,;:()\0\t\n\x1c\x1fAnTheanthe"
 @given(st.text(alphabet=_TEXT_CHARS, max_size=40))
 def test_fast_word_counts_and_suspects_match_the_patterns(text):
     from pipeline.content.proofread import _ASCII_SUSPECT, _SUSPECT
-    from pipeline.site.build import _WORDS, _words_in
+    from pipeline.site.pairpage import _WORDS, _words_in
 
     assert _words_in(text) == len(_WORDS.findall(text))
     if text.isascii():

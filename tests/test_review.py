@@ -306,8 +306,6 @@ def test_render_pair_page_is_the_built_page(site, tmp_path):
 def test_a_draft_preview_states_the_links_the_build_states(tmp_path, monkeypatch):
     """The preview of a draft is the page the build writes to preview/, sourced links included, also
     in an app whose start-up build found nothing changed (so no build state is left in the process)."""
-    from pipeline.site import build as build_module
-
     data = tmp_path / "data"
     shutil.copytree(FIXTURES / "small", data)
     (data / "links.csv").write_text(
@@ -319,7 +317,6 @@ def test_a_draft_preview_states_the_links_the_build_states(tmp_path, monkeypatch
     inputs = load_inputs(data, ROOT / "templates", cfg)
     out, reports = tmp_path / "output", tmp_path / "reports"
     publish.rebuild(inputs, out, reports)
-    monkeypatch.setattr(build_module, "_STATE", {})  # a new process: the no-change shortcut renders nothing
     html, status, _ = render_pair_page(inputs, "default-mode-network", "mindfulness")
     built = (tmp_path / "preview" / "default-mode-network-and-mindfulness" / "index.html").read_text(encoding="utf-8")
     assert status == "review"

@@ -19,7 +19,7 @@ from pipeline.content.wording import read_wording
 from pipeline.data.pairs import neighbours
 from pipeline.data.validate import KINDS
 from pipeline.problems import ContractError
-from pipeline.site.build import _generated_sentences
+from pipeline.site.pairpage import _generated_sentences
 
 WORDING = read_wording(ROOT / "templates" / "wording")
 CFG = Config()

@@ -239,7 +239,7 @@ class Guide(TypedDict):
 
 
 class HomeContext(_Page):
-    """The index of all topics (site/build.py, _site_pages)."""
+    """The index of all topics (site/sitepages.py)."""
 
     intro: str
     disclaimer: str
@@ -248,7 +248,7 @@ class HomeContext(_Page):
 
 
 class AboutContext(_Page):
-    """How the pages are made and reviewed (site/build.py, _site_pages)."""
+    """How the pages are made and reviewed (site/sitepages.py)."""
 
     disclaimer: str
     total_pages: int
@@ -259,7 +259,7 @@ class AboutContext(_Page):
 
 
 class NotFoundContext(_Page):
-    """/404.html (site/build.py, _site_pages): its links are absolute, since it is served at any URL."""
+    """/404.html (site/sitepages.py): its links are absolute, since it is served at any URL."""
 
 
 class ReviewedPage(TypedDict):

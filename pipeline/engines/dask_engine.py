@@ -5,18 +5,19 @@
 
 How it works:
 
-- The client validates the inputs and prepares, once, everything a pair page is made from (topic
-  records, editor rows, related-link neighbours, wording, configuration, site values and the
-  *sources* of the templates, so workers need no copy of the repository's templates folder). That
-  payload is sent to every worker once (`client.scatter(..., broadcast=True)`); tasks only carry a
-  range of first-topic indices.
-- Each task generates its own pairs (i, j > i for i in its range: the cross join is never
-  materialised anywhere), renders them with build.py's functions (`pair_context`, `gate`,
-  `finish`, `render`), writes each page through fsspec under the target, and returns the same
-  compact per-page records as `build.render_chunk`: (i, j, status code, updated_on, words, own
-  share), plus rejected URLs and wording warnings.
+- The client validates the inputs and prepares, once, the render job (`site/job.py`'s
+  `RenderJob`: topic records, editor rows, related-link neighbours, links graph, wording,
+  configuration, site values and, with `RenderJob.portable()`, the *sources* of the templates, so
+  workers need no copy of the repository's templates folder). The job is pickled and sent to every
+  worker once (`client.scatter(..., broadcast=True)`); tasks only carry a range of first-topic
+  indices.
+- Each task generates its own pairs (`job.pair_rows`: the cross join is never materialised
+  anywhere), renders them with the local engine's `pairpage.render_pairs`, writes each page through
+  fsspec under the target, and returns the same `workers.ChunkResult` as the local engine's
+  `render_chunk`: per page (i, j, status code, updated_on, words, own share), plus rejected URLs and
+  wording warnings.
 - The client turns the records into `PageSummary`s and assembles hubs, home, about, 404,
-  sitemaps, robots.txt, redirects and the page list with build.py's `_site_pages`, exactly as the
+  sitemaps, robots.txt, redirects and the page list with `sitepages.site_pages`, exactly as the
   local engine does, so both engines give byte-identical sites.
 
 Targets: a local folder (a path or file://) is built in the same staging folder as the local
@@ -35,19 +36,28 @@ from __future__ import annotations
 import gc
 import os
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
 from pipeline import urls
 from pipeline.data.pairs import PUBLISHED, join_count
-from pipeline.site import build as b
+from pipeline.data.validate import STATUSES
+from pipeline.site.build import BuildResult, PageSummary
 from pipeline.site.cards import cards_for
+from pipeline.site.deploy import write_deploy
+from pipeline.site.fingerprint import code_fp
 from pipeline.site.history import PAGES_FILE, pages_text, removed_pages, write_page_list
 from pipeline.site.images import icon_files
+from pipeline.site.inputs import Inputs
+from pipeline.site.job import PairRow, RenderJob, pair_rows, prepare
+from pipeline.site.pairpage import render_pairs
+from pipeline.site.quick import cache_dir, default_deploy_dir, default_preview_dir
+from pipeline.site.sitepages import site_pages
+from pipeline.site.trees import link_icons, place_page_cards
+from pipeline.site.workers import ChunkResult, chunk_ranges
 from pipeline.urls import is_remote
 
-# Per worker process: the prepared payload of the current build and its Jinja environment.
+# Per worker process: the token of the render job whose Jinja environment it made last.
 _WORKER: dict[str, Any] = {}
 _WORKER_LOCK = threading.Lock()
 
@@ -79,103 +89,66 @@ def _filesystem(root: str, storage_options: dict[str, Any] | None):
 # ---------------------------------------------------------------------------------------------
 
 
-def _payload(inputs: b.Inputs) -> dict[str, Any]:
-    """What every partition needs, prepared once on the client (b._prepare sets b._STATE)."""
-    s = b._STATE
-    folder = Path(inputs.templates)
-    templates = {
-        p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.relative_to(folder).parts[0] != "wording"
-    }
-    return {
-        "token": uuid.uuid4().hex,
-        "code": b._code_fp(False),
-        "cfg": inputs.cfg,
-        "wording": inputs.wording,
-        "topics": s["topics"],
-        "nb": s["nb"],
-        "graph": s["graph"],
-        "editorial": s["editorial"],
-        "overlay": s["overlay"],
-        "slugs": s["slugs"],
-        "names": s["names"],
-        "site": s["site"],
-        "templates": templates,
-    }
-
-
-def _state(payload: dict[str, Any]) -> dict[str, Any]:
-    """The worker's Jinja environment for this payload, made once per worker process and build."""
+def _environment(job: RenderJob):
+    """The job's Jinja environment, made once per worker process and build (from the templates'
+    sources the job carries: workers need no copy of the repository's templates folder)."""
     with _WORKER_LOCK:
-        if _WORKER.get("token") != payload["token"]:
-            import jinja2
-
+        env = job.environment()
+        if _WORKER.get("token") != job.token:
             from pipeline.content.language import with_article
-            from pipeline.site.render import environment
 
-            env = environment(Path("."))
-            env.loader = jinja2.DictLoader(payload["templates"])
             with_article("owl")  # load inflect once per worker, not inside the first task's timing
             _WORKER.clear()
-            _WORKER.update(token=payload["token"], env=env)
-        return _WORKER
+            _WORKER.update(token=job.token)
+        return env
 
 
 def code_version() -> int:
     """The fingerprint of the pipeline code this process runs (workers must run the client's)."""
-    return b._code_fp(False)
+    return code_fp(False)
 
 
 def render_partition(
     span: tuple[int, int],
-    payload: dict[str, Any],
+    job: RenderJob,
     root: str,
     storage_options: dict[str, Any] | None = None,
     batch: int = 256,
     preview_root: str | None = None,
-) -> dict[str, Any]:
+) -> ChunkResult:
     """Render and write every pair whose first topic is slugs[start:stop], `batch` pages at a time
     (published pages under `root`, drafts under `preview_root`); return per-page records."""
-    env = _state(payload)["env"]
+    _environment(job)
     fs, base = _filesystem(root, storage_options)
     _, preview_base = _filesystem(preview_root or root, storage_options)
-    cfg, wording, topics, nb = payload["cfg"], payload["wording"], payload["topics"], payload["nb"]
-    editorial, slugs, site, names = payload["editorial"], payload["slugs"], payload["site"], payload["names"]
-    pages: list[tuple] = []
-    rejected: list[str] = []
-    warnings: dict[str, list[str]] = {}
-    todo: list[tuple] = []  # (place in pages, i, j, url, row, names) of pages to render
+    result = ChunkResult()
+    todo: list[tuple[int, PairRow]] = []  # (place in the result, row) of pages to render
 
     def render_batch() -> None:
-        """Render a batch one step at a time (build.render_pairs), send it in one fs.pipe, fill in its places."""
-        done = b.render_pairs(
-            [(row, nm) for *_, row, nm in todo], topics, nb, wording, cfg, env, site, payload["graph"]
-        )
+        """Render a batch one step at a time (render_pairs), send it in one fs.pipe, fill in its places."""
+        names = job.names
+        made = render_pairs(job, [(pair.row, names[pair.a] | names[pair.b]) for _, pair in todo])
+        folder = {True: base, False: preview_base}
         fs.pipe(
             {
-                f"{base if row['status'] in PUBLISHED else preview_base}/{urls.output_path(url)}": r[5].encode("utf-8")
-                for (_, _, _, url, row, _), r in zip(todo, done)
+                f"{folder[pair.row['status'] in PUBLISHED]}/{urls.output_path(pair.url)}": page.html.encode("utf-8")
+                for (_, pair), page in zip(todo, made)
             }
         )
-        for (place, i, j, url, _, _), (_, page, status, own, total, _, found) in zip(todo, done):
-            pages[place] = b.pair_record(i, j, status, page, own, total)
-            if found:
-                warnings[url] = found
+        for (place, pair), page in zip(todo, made):
+            result.fill(place, pair, page, 0)
         todo.clear()
 
-    for i, j, a, bb, row, url in b.pair_rows(span, slugs, payload["overlay"], editorial, cfg):
-        if row["status"] == "rejected":
-            rejected.append(url)
-            pages.append((i, j, -1, "", 0, 0.0))
+    for pair in pair_rows(job, span):
+        if pair.row["status"] == "rejected":
+            result.reject(pair)
             continue
-        todo.append((len(pages), i, j, url, row, names[a] | names[bb]))
-        pages.append(None)
+        todo.append((result.reserve(0), pair))
         if len(todo) >= batch:
             render_batch()
     if todo:
         render_batch()
-    return {"pages": pages, "rejected": rejected, "warnings": warnings, "rendered": len(pages) - len(rejected)}
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,7 +160,7 @@ def partitions(n_topics: int, workers: int, per_partition: int = 2500) -> list[t
     """Ranges of first-topic indices of about `per_partition` pairs each, at least ~4 per worker."""
     total = join_count(n_topics)
     size = max(1, min(per_partition, -(-total // (max(workers, 1) * 4))))
-    return list(b._chunks(n_topics, size))
+    return list(chunk_ranges(n_topics, size))
 
 
 def _client(scheduler: str | None, workers: int):
@@ -215,7 +188,7 @@ def _check_code(client) -> None:
 
 
 def build_dask(
-    inputs: b.Inputs,
+    inputs: Inputs,
     out: str | os.PathLike,
     scheduler: str | None = None,
     workers: int | None = None,
@@ -225,7 +198,7 @@ def build_dask(
     client=None,
     preview: str | os.PathLike | None = None,
     deploy: str | os.PathLike | None = None,
-) -> b.BuildResult:
+) -> BuildResult:
     """Build the site with Dask into `out`: a local folder (staged, swapped in whole) or an fsspec URL.
 
     `after_write(staging_root, result)` runs before the swap, as in `build.build` (local targets only:
@@ -253,8 +226,8 @@ def build_dask(
         return _build_local(
             inputs,
             local,
-            _local_path(preview) if preview is not None else b.default_preview_dir(local),
-            _local_path(deploy) if deploy is not None else b.default_deploy_dir(local),
+            _local_path(preview) if preview is not None else default_preview_dir(local),
+            _local_path(deploy) if deploy is not None else default_deploy_dir(local),
             client,
             progress,
             after_write,
@@ -267,33 +240,30 @@ def build_dask(
 
 
 def _render_all(
-    inputs: b.Inputs, client, root: str, progress: bool, storage_options: dict[str, Any], preview_root: str
-) -> b.BuildResult:
-    """Scatter the payload once, run one task per partition, collect the records as build() does."""
+    job: RenderJob, client, root: str, progress: bool, storage_options: dict[str, Any], preview_root: str
+) -> BuildResult:
+    """Scatter the render job once, run one task per partition, collect the records as build() does."""
     from distributed import as_completed
     from tqdm import tqdm
 
-    result = b.BuildResult()
-    payload = _payload(inputs)
-    slugs = payload["slugs"]
-    n = len(slugs)
+    result = BuildResult()
+    n = len(job.slugs)
     spans = partitions(n, max(1, len(client.scheduler_info().get("workers", {})) or 1))
-    # A list of one: scatter would spread a dict's values as separate objects.
-    [shared] = client.scatter([payload], broadcast=True, hash=False)
+    # A list of one: scatter would spread a container's items as separate objects.
+    [shared] = client.scatter([job.portable()], broadcast=True, hash=False)
     futures = client.map(
         render_partition,
         spans,
-        payload=shared,
+        job=shared,
         root=root,
         preview_root=preview_root,
         storage_options=storage_options,
         pure=False,
-        key=[f"bringwise-pairs-{payload['token'][:8]}-{s}-{e}" for s, e in spans],
+        key=[f"bringwise-pairs-{job.token[:8]}-{s}-{e}" for s, e in spans],
     )
     order = {f.key: k for k, f in enumerate(futures)}
     rejected: list[list[str]] = [[] for _ in futures]
     warnings: dict[str, list[str]] = {}
-    statuses, pair_url, pages = b.STATUSES, urls.pair_url, result.pages
     bar = tqdm(total=join_count(n), unit="page", desc="pair pages (dask)", disable=not progress, leave=False)
     try:
         # Records become summaries as partitions finish (pages are sorted by URL below, so arrival
@@ -301,14 +271,10 @@ def _render_all(
         for future in as_completed(futures):
             part = future.result()
             future.release()
-            for i, j, code, upd, w, share in part["pages"]:
-                if code >= 0:
-                    a, c = slugs[i], slugs[j]
-                    pages.append(b.PageSummary(pair_url(a, c), "pair", statuses[code], upd, w, share, a, c))
-            rejected[order[future.key]] = part["rejected"]
-            warnings.update(part["warnings"])
-            result.rendered += part["rendered"]
-            bar.update(len(part["pages"]))
+            _summaries(part, job.slugs, result)
+            rejected[order[future.key]] = part.rejected
+            warnings.update(part.warnings)
+            bar.update(len(part.pages))
     finally:
         bar.close()
     for urls_of_part in rejected:
@@ -320,30 +286,38 @@ def _render_all(
     return result
 
 
+def _summaries(part: ChunkResult, slugs: tuple[str, ...], result: BuildResult) -> None:
+    for i, j, code, upd, w, share in part.pages:
+        if code >= 0:
+            a, c = slugs[i], slugs[j]
+            result.pages.append(PageSummary(urls.pair_url(a, c), "pair", STATUSES[code], upd, w, share, a, c))
+    result.rendered += part.rendered
+
+
 def _build_local(
-    inputs: b.Inputs, out: Path, preview: Path, deploy: Path, client, progress: bool, after_write
-) -> b.BuildResult:
+    inputs: Inputs, out: Path, preview: Path, deploy: Path, client, progress: bool, after_write
+) -> BuildResult:
     from pipeline.site.history import previous_pages
     from pipeline.site.write import Staging, recover
 
     recover(out)
     recover(preview)
-    cache = b._cache_dir(out)
+    cache = cache_dir(out)
     with Staging(out) as staging, Staging(preview) as pstaging:
-        b._prepare(inputs, staging.root, preview_root=pstaging.root)
+        job = prepare(inputs)
         gc.unfreeze()
-        result = _render_all(inputs, client, str(staging.root), progress, {}, str(pstaging.root))
+        result = _render_all(job, client, str(staging.root), progress, {}, str(pstaging.root))
         result.out = out
         made: list[str] = []
-        for rel, text in b._site_pages(inputs, result, b._STATE["site"], tree="preview", made=made).items():
+        for rel, text in site_pages(job, result, tree="preview", made=made).items():
             pstaging.write(rel, text)
-        for rel, text in b._site_pages(inputs, result, b._STATE["site"]).items():
+        for rel, text in site_pages(job, result).items():
             staging.write(rel, text)
         for tree in (staging, pstaging):
-            b._link_icons(inputs.cfg.name, cache, tree)
-        b._place_cards(inputs, result, cache, staging)
-        published = [p.url for p in result.pages if p.status in b.PUBLISHED]
-        drafts = [p.url for p in result.pages if p.status not in b.PUBLISHED]
+            link_icons(inputs.cfg.name, cache, tree)
+        place_page_cards(inputs.cfg, result, cache, staging)
+        published = [p.url for p in result.pages if p.status in PUBLISHED]
+        drafts = [p.url for p in result.pages if p.status not in PUBLISHED]
         write_page_list(cache, staging.root, pages_text(published).splitlines(keepends=True))
         write_page_list(cache, pstaging.root, pages_text([*drafts, *made]).splitlines(keepends=True))
         result.removed = removed_pages(previous_pages(out, cache), published)
@@ -354,11 +328,11 @@ def _build_local(
         (cache / "manifest.pkl").unlink(missing_ok=True)
         pstaging.commit()
         staging.commit()
-    b._write_deploy(inputs, result, deploy)
+    write_deploy(inputs, result, deploy)
     return result
 
 
-def _pipe_cards(inputs: b.Inputs, fs, base: str, published: list[str], cache: Path) -> None:
+def _pipe_cards(inputs: Inputs, fs, base: str, published: list[str], cache: Path) -> None:
     """The social card of every published page (site/cards.py), drawn from the heads of the pages
     just written (read back from the target) and sent beside them."""
     paths = {f"{base}/{urls.output_path(u)}": u for u in published}
@@ -374,42 +348,39 @@ def _pipe_cards(inputs: b.Inputs, fs, base: str, published: list[str], cache: Pa
 
 
 def _build_remote(
-    inputs: b.Inputs,
+    inputs: Inputs,
     target: str,
     preview: str,
     deploy: Path,
     client,
     progress: bool,
     storage_options: dict[str, Any],
-) -> b.BuildResult:
+) -> BuildResult:
     fs, base = _filesystem(target, storage_options)
     try:
         text = fs.cat_file(f"{base}/{PAGES_FILE}").decode("utf-8")
         previous = [line for line in text.splitlines() if line and not line.startswith("#")]
     except (FileNotFoundError, OSError, UnicodeDecodeError):
         previous = None
-    b._prepare(inputs, Path("."))
+    job = prepare(inputs)
     gc.unfreeze()
-    result = _render_all(inputs, client, target, progress, storage_options, preview)
+    result = _render_all(job, client, target, progress, storage_options, preview)
     result.out = Path(target)  # informational only
     _, preview_base = _filesystem(preview, storage_options)
     fs.pipe(
-        {
-            f"{preview_base}/{rel}": text.encode("utf-8")
-            for rel, text in b._site_pages(inputs, result, b._STATE["site"], tree="preview").items()
-        }
+        {f"{preview_base}/{rel}": text.encode("utf-8") for rel, text in site_pages(job, result, tree="preview").items()}
     )
-    files = b._site_pages(inputs, result, b._STATE["site"])
-    icons = {rel: path.read_bytes() for rel, path in icon_files(inputs.cfg.name, b._cache_dir(deploy)).items()}
+    files = site_pages(job, result)
+    icons = {rel: path.read_bytes() for rel, path in icon_files(inputs.cfg.name, cache_dir(deploy)).items()}
     fs.pipe({f"{root}/{rel}": data for root in (base, preview_base) for rel, data in icons.items()})
-    published = [p.url for p in result.pages if p.status in b.PUBLISHED]
+    published = [p.url for p in result.pages if p.status in PUBLISHED]
     files[PAGES_FILE] = pages_text(published)
     # The page list last: it names what the site holds once everything before it is written.
     fs.pipe({f"{base}/{rel}": text.encode("utf-8") for rel, text in files.items() if rel != PAGES_FILE})
-    _pipe_cards(inputs, fs, base, published, b._cache_dir(deploy))
+    _pipe_cards(inputs, fs, base, published, cache_dir(deploy))
     fs.pipe_file(f"{base}/{PAGES_FILE}", files[PAGES_FILE].encode("utf-8"))
     result.removed = removed_pages(previous, published)
-    b._write_deploy(inputs, result, deploy)  # the host's rules: a local folder, never in the bucket
+    write_deploy(inputs, result, deploy)  # the host's rules: a local folder, never in the bucket
     gone = [f"{base}/{urls.output_path(u)}" for u in result.removed]
     if gone:
         fs.rm(gone)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from pipeline.site.build import Inputs, build
 
-_LOCK = threading.Lock()  # the build keeps module state (site/build.py _STATE): one at a time
+# One rebuild at a time: the staging folder is named by the process, and gc.freeze is per process.
+_LOCK = threading.Lock()
 
 
 @dataclass

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.memory import libc
@@ -74,6 +75,11 @@ class Staging:
             raise ValueError(f"refusing to write outside the output folder: {rel!r}")
         return target
 
+    @property
+    def pages(self) -> PageTree:
+        """The folder's page writer for render workers (plain data: it crosses to other processes)."""
+        return PageTree(str(self.root))
+
     def write(self, rel: str, text: str) -> None:
         self.write_lines(rel, (text,))
 
@@ -131,6 +137,36 @@ class Staging:
         # After an exchange, self.root holds the previous site; __exit__ keeps it as the spare or discards it.
         for leftover in self.out.parent.glob(f".{self.out.name}.old-*"):
             discard(leftover, self.trash)
+
+
+@dataclass(frozen=True)
+class PageTree:
+    """Pages written into a staging folder by render workers, in this process or another: each
+    site-relative path is refused when it would lead outside the folder (checked on the path's
+    text, without a system call: the folder is the build's own), then written with replace_bytes
+    or hard-linked from the live site with link_into."""
+
+    root: str
+
+    def path(self, rel: str) -> str:
+        if rel.startswith("/") or os.path.normpath(rel) != rel or rel.split("/", 1)[0] == "..":
+            raise ValueError(f"refusing to write outside the output folder: {rel!r}")
+        return f"{self.root}/{rel}"
+
+    def write_page(self, rel: str, data: bytes) -> os.stat_result:
+        """Write a page's file (its folder made when missing); returns the written file's stat."""
+        path = self.path(rel)
+        try:
+            os.mkdir(os.path.dirname(path))
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        return replace_bytes(path, data)
+
+    def link_page(self, src_root: str, rel: str) -> bool:
+        """The page `rel` of the live site under `src_root`, hard-linked in (see link_into)."""
+        return link_into(f"{src_root}/{rel}", self.path(rel))
 
 
 def replace_bytes(path: str, data: bytes) -> os.stat_result:
