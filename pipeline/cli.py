@@ -13,200 +13,14 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from pipeline import urls
+from pipeline.cli_args import parser
 from pipeline.config import load_config
 from pipeline.locks import Busy, hold
 from pipeline.problems import ContractError
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m pipeline",
-        description="Build Bringwise's static site of topic-pair pages from data/topics.csv and data/pairs.csv.",
-        epilog="Exit status: 0 success, 2 bad input (every problem listed with file, line and column), "
-        "1 internal failure.",
-    )
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    b = sub.add_parser(
-        "build",
-        help="validate the data, build the site into --out, then audit it",
-        description="Validate the data, render every pair page, hub, index, sitemap and robots.txt "
-        "into a staging folder, audit it and swap it in as --out only when complete.",
-    )
-    _common(b)
-    b.add_argument(
-        "--workers", type=int, default=None, help="processes to render with (default: all cores for big sites)"
-    )
-    _dask_arguments(b)
-    b.add_argument("--no-audit", action="store_true", help="skip the SEO audit after the build")
-    b.add_argument(
-        "--no-wait",
-        action="store_true",
-        help="if another build is writing --out, stop at once instead of waiting for it",
-    )
-    b.add_argument(
-        "--allow-removals",
-        action="store_true",
-        help="build even if indexed pages of the current site would disappear (they then redirect or answer 410)",
-    )
-    b.add_argument(
-        "--strict", action="store_true", help="exit 1 if the audit finds errors or the proofreader wording faults"
-    )
-    b.add_argument("--quiet", action="store_true", help="no progress bar")
-    b.add_argument(
-        "--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)"
-    )
-    b.add_argument(
-        "--preview",
-        type=_out_target,
-        default=None,
-        help="folder for the drafts' preview site (default: preview/ next to --out)",
-    )
-    b.add_argument(
-        "--deploy",
-        type=Path,
-        default=None,
-        help="folder for the host's redirect and 404 rules (default: deploy/ next to --out)",
-    )
-    a = sub.add_parser(
-        "audit",
-        help="audit a built site and write the SEO review to reports/",
-        description="Read the built site as a crawler does, check every page and the whole site, "
-        "and write reports/seo-review.html and seo-review.csv.",
-    )
-    a.add_argument("--out", type=Path, default=Path("output"), help="site folder to audit (default: output/)")
-    a.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
-    a.add_argument(
-        "--reports", type=Path, default=None, help="folder for the SEO review (default: reports/ next to --out)"
-    )
-    a.add_argument("--strict", action="store_true", help="exit 1 if the audit finds errors")
-    a.add_argument(
-        "--workers", type=int, default=None, help="processes to parse pages with (default: all cores for big sites)"
-    )
-    c = sub.add_parser(
-        "check",
-        help="validate the data and wording only; write nothing",
-        description="Check data/*.csv and templates/wording/*.toml against the data contract.",
-    )
-    _common(c)
-    pr = sub.add_parser(
-        "pairs",
-        help="add the join's candidate pairs to data/pairs.csv for editors",
-        description="Append every pair of topics that data/pairs.csv does not list yet, with empty "
-        "editorial cells. Rows already in the file are kept byte for byte and in order.",
-    )
-    pr.add_argument(
-        "--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)"
-    )
-    pr.add_argument("--no-wait", action="store_true", help="if another command is writing --data, stop at once")
-    q = sub.add_parser(
-        "queue",
-        help="list the pairs to write next, best first, with the reasons",
-        description="Rank the pairs still to be written (not approved, not rejected) by search demand "
-        "(exports in data/demand/) and how related the two topics are; mark stale reviews and "
-        "pruning candidates. docs/queue.md explains the signals.",
-    )
-    _common(q)
-    q.add_argument("--top", type=int, default=None, help="rows to list (default: [queue] top in site.toml; 0: all)")
-    q.add_argument("--format", choices=("table", "csv"), default="table", help="a readable table or CSV")
-    q.add_argument(
-        "--status",
-        type=_statuses,
-        default=("review", "noindex"),
-        help="which drafts to list, comma-separated (default: review,noindex)",
-    )
-    so = sub.add_parser(
-        "sources",
-        help="list the cited sources without a title; with --fetch, fill them in from Crossref",
-        description="List the sources topics.csv, pairs.csv and links.csv cite that data/sources.csv gives no title. "
-        "With --fetch (online), look every such DOI up on Crossref, one request a second, answers kept in "
-        "--cache, and fill in sources.csv: empty cells only, other bytes unchanged. The build never does this.",
-    )
-    so.add_argument("--data", type=Path, default=Path("data"), help="folder with the CSV files (default: data/)")
-    so.add_argument(
-        "--fetch", action="store_true", help="ask Crossref for the missing titles of DOIs (needs the network)"
-    )
-    so.add_argument(
-        "--mailto", default=None, help="your e-mail address, sent to Crossref as its etiquette asks (optional)"
-    )
-    so.add_argument(
-        "--cache", type=Path, default=None, help="where Crossref's answers are kept (default: .build-cache/crossref/)"
-    )
-    sv = sub.add_parser(
-        "serve",
-        help="serve the built site as the deployment does (redirect rules, 404 page) on this machine",
-        description="Serve --out on http://HOST:PORT/ with the redirect rules of its _redirects file "
-        "(301s, and 410 Gone for removed pages) and its 404 page, as the deployment serves it.",
-    )
-    sv.add_argument("--out", type=Path, default=Path("output"), help="site folder to serve (default: output/)")
-    sv.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
-    sv.add_argument(
-        "--port", type=int, default=int(os.environ.get("PORT") or 8000), help="port (default: $PORT or 8000)"
-    )
-    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    rn = sub.add_parser(
-        "rename",
-        help="give a topic a new slug in topics.csv, pairs.csv and links.csv; its old URLs redirect",
-        description="Set topic OLD's slug to NEW in data/topics.csv (adding OLD to its old_slugs, so its "
-        "old URLs redirect permanently) and in every row of pairs.csv and links.csv that names it. Only "
-        "those rows change; every other byte of the files is kept, and each file is replaced atomically.",
-    )
-    rn.add_argument("old", metavar="OLD", help="the topic's slug now")
-    rn.add_argument("new", metavar="NEW", help="its new slug")
-    rn.add_argument(
-        "--data", type=Path, default=Path("data"), help="folder with topics.csv and pairs.csv (default: data/)"
-    )
-    rn.add_argument("--no-wait", action="store_true", help="if another command is writing --data, stop at once")
-    _review_parser(sub)
-    return p
-
-
-def _statuses(text: str) -> tuple[str, ...]:
-    chosen = tuple(s.strip().lower() for s in text.split(",") if s.strip())
-    wrong = [s for s in chosen if s not in ("approved", "review", "noindex", "rejected")]
-    if wrong or not chosen:
-        raise argparse.ArgumentTypeError(f"{text!r}: give statuses among review, noindex, approved, rejected")
-    return chosen
-
-
-def _review_parser(sub) -> None:
-    r = sub.add_parser(
-        "review",
-        help="the local review app: queue, preview, approve (http://127.0.0.1:8001/)",
-        description="Serve the review app on this machine: the ranked queue, each pair's page as it will be "
-        "built beside an edit form, approval in a keystroke. Saves change one row of pairs.csv and rebuild "
-        "the affected pages.",
-    )
-    _common(r)
-    r.add_argument("--port", type=int, default=8001, help="port to listen on (default: 8001)")
-    r.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="address to listen on (default: 127.0.0.1, this machine only; another address lets other "
-        "machines write to your data/)",
-    )
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--data", type=Path, default=Path("data"), help="folder with topics.csv and optional pairs.csv (default: data/)"
-    )
-    p.add_argument(
-        "--templates", type=Path, default=Path("templates"), help="Jinja2 templates and wording/ (default: templates/)"
-    )
-    p.add_argument("--out", type=_out_target, default=Path("output"), help="site folder to build (default: output/)")
-    p.add_argument("--config", type=Path, default=None, help="site configuration (default: site.toml if present)")
-
-
 def _config(args: argparse.Namespace):
     return load_config(_config_path(args))
-
-
-class AuditFailed(Exception):
-    """--strict and the audit found errors: the staged site is not swapped in."""
-
-
-class WordingFailed(Exception):
-    """--strict and the proofreader found wording faults: the staged site is not swapped in."""
 
 
 def _config_path(args: argparse.Namespace) -> Path | None:
@@ -279,100 +93,64 @@ def cmd_build(args: argparse.Namespace) -> int:
     key, code = _quick_build(args, started)
     if code is not None:
         return code
+    from pipeline.engines.run import AuditFailed, WordingFailed, run_build
+    from pipeline.site.build import load_inputs
 
-    from pipeline.report import review as report
-    from pipeline.site import quick
-    from pipeline.site.build import build, load_inputs
-
-    cfg = _config(args)
-    inputs = load_inputs(args.data, args.templates, cfg)
+    inputs = load_inputs(args.data, args.templates, _config(args))
     if not args.allow_removals and _refuse_removals(inputs, args.out):
         return 2
-    reports = args.reports or urls.default_reports_dir(args.out)
-    audit: dict = {}
-    from pipeline.data.queue import in_background
-
-    ranking: list = []
-
-    def queue():
-        """The queue's top rows: ranked in a forked process started at the first call (after the pages
-        are rendered, so it never competes with the render workers) while the audit runs."""
-        if not ranking:
-            ranking.append(in_background(args.data, inputs.topics, inputs.pairs, cfg, inputs.links))
-        return ranking[0]
-
-    def after_write(staging_root: Path, _result) -> None:
-        if args.strict and _result.warnings:
-            raise WordingFailed(_result.warnings)
-        if args.no_audit:
-            return
-        queue()  # start ranking; the report waits for it after the audit
-        # The local build parses the pages it renders for the audit while it holds them (known records).
-        audit["result"], audit["html"] = report.audit_and_report(
-            staging_root,
-            cfg,
-            args.out,
-            reports,
-            report.baseline_for_build(reports),
-            known=getattr(_result, "audit_records", None),
-            sameness=getattr(_result, "sameness", None),
-            queue=lambda: queue()()[0],
-        )
-        if args.strict and audit["result"].errors:
-            raise AuditFailed()
-
     try:
-        engine = _engine(args, build)
-        extra = {"audit_records": True} if engine is build and not args.no_audit else {}
-        result = engine(
-            inputs,
-            args.out,
-            workers=args.workers,
-            progress=not args.quiet and sys.stderr.isatty(),
-            after_write=after_write if args.strict or not args.no_audit else None,
-            preview=args.preview,
-            deploy=args.deploy,
-            **extra,
-        )
+        outcome = run_build(inputs, _build_request(args))
     except WordingFailed as exc:
-        faults = exc.args[0]
         print(
-            f"Stopped (--strict): {len(faults):,} wording warning(s); {args.out}/ was left as it was.", file=sys.stderr
+            f"Stopped (--strict): {len(exc.faults):,} wording warning(s); {args.out}/ was left as it was.",
+            file=sys.stderr,
         )
-        print("\n".join(f"  {w}" for w in faults[:20]), file=sys.stderr)
+        print("\n".join(f"  {w}" for w in exc.faults[:20]), file=sys.stderr)
         return 1
-    except AuditFailed:
-        print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
+    except AuditFailed as exc:
+        from pipeline.report import review as report
+
+        print("\n".join(report.terminal_summary(exc.audit, exc.html)))
         print(
-            f"Stopped (--strict): the audit found {audit['result'].errors:,} error(s); {args.out}/ was left as it was.",
+            f"Stopped (--strict): the audit found {exc.audit.errors:,} error(s); {args.out}/ was left as it was.",
             file=sys.stderr,
         )
         return 1
-    if not args.no_audit and "result" not in audit:  # nothing changed, so the build wrote nothing
-        audit["result"], audit["html"] = report.audit_and_report(
-            args.out, cfg, args.out, reports, report.baseline_for_build(reports), queue=lambda: queue()()[0]
-        )
-    if "result" in audit:
-        from pipeline.report.priorities import finding_keys
+    _report_build(args, inputs, outcome, started, key)
+    return 1 if outcome.audit is not None and args.strict and outcome.audit.errors else 0
 
-        report.save_state(reports, audit["result"].hashes(), finding_keys(audit["result"]))
-    elapsed = time.perf_counter() - started
+
+def _build_request(args: argparse.Namespace):
+    from pipeline.engines.run import BuildRequest
+
+    return BuildRequest(
+        data=args.data,
+        out=args.out,
+        reports=args.reports,
+        preview=args.preview,
+        deploy=args.deploy,
+        workers=args.workers,
+        engine=getattr(args, "engine", "local"),
+        scheduler=getattr(args, "scheduler", None),
+        audit=not args.no_audit,
+        strict=args.strict,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+
+
+def _report_build(args: argparse.Namespace, inputs, outcome, started: float, key: str) -> None:
+    """The build's summary on the terminal, and what a rebuild that changes nothing prints (saved)."""
+    from pipeline.report import review as report
+    from pipeline.site import quick
+
+    result = outcome.result
     pairs = sum(result.by_status().values())
+    elapsed = time.perf_counter() - started
     print(
         f"Built {pairs:,} pair pages and {len(result.pages) - pairs:,} other pages into {args.out}/ in {elapsed:.1f} s."
     )
-    head = ["  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_status().items()))]
-    drafts = result.by_status().get("review", 0)
-    preview = _also(args)[0] if _also(args) else None
-    head.append(
-        f"  published: {pairs - drafts:,} pair page(s) in {args.out}/"
-        + (f"; drafts: {drafts:,} in {preview}/ (not published)" if preview is not None else "")
-    )
-    if result.rejected:
-        head.append(f"  rejected (not built): {len(result.rejected):,}")
-    head.extend(f"  note: {n}" for n in inputs.notes)
-    head.extend(result.sameness.lines() if result.sameness is not None else [])
-    head += _write_next(*ranking[0]()) if ranking else []  # not with --no-audit
+    head = _summary_head(args, inputs, outcome)
     tail = []
     if result.warnings:
         tail.append(f"  wording warnings: {len(result.warnings):,}")
@@ -382,20 +160,32 @@ def cmd_build(args: argparse.Namespace) -> int:
     _print_removed(result)
     if tail:
         print("\n".join(tail))
-    # What a rebuild that changes nothing prints (it removes nothing).
     record: dict = {"pairs": pairs, "others": len(result.pages) - pairs, "lines": head + tail, "audit": None}
     stamped: list[Path] = []
-    if "result" in audit:
-        print("\n".join(report.terminal_summary(audit["result"], audit["html"])))
-        record["audit"] = {
-            "lines": _unchanged_summary(audit["result"], audit["html"]),
-            "errors": audit["result"].errors,
-        }
-        stamped = [Path(audit["html"]), Path(reports) / report.CSV_NAME, Path(reports) / report.STATE_NAME]
+    if outcome.audit is not None:
+        print("\n".join(report.terminal_summary(outcome.audit, outcome.html)))
+        record["audit"] = {"lines": _unchanged_summary(outcome.audit, outcome.html), "errors": outcome.audit.errors}
+        reports = Path(args.reports or urls.default_reports_dir(args.out))
+        stamped = [Path(outcome.html), reports / report.CSV_NAME, reports / report.STATE_NAME]
     quick.save(args.out, key, record, stamped, _also(args))
-    if "result" in audit and args.strict and audit["result"].errors:
-        return 1
-    return 0
+
+
+def _summary_head(args: argparse.Namespace, inputs, outcome) -> list[str]:
+    """The summary's lines by status, tree, notes, sameness and what to write next."""
+    result = outcome.result
+    by_status = result.by_status()
+    pairs, drafts = sum(by_status.values()), by_status.get("review", 0)
+    head = ["  by status: " + ", ".join(f"{k} {v:,}" for k, v in sorted(by_status.items()))]
+    preview = _also(args)[0] if _also(args) else None
+    head.append(
+        f"  published: {pairs - drafts:,} pair page(s) in {args.out}/"
+        + (f"; drafts: {drafts:,} in {preview}/ (not published)" if preview is not None else "")
+    )
+    if result.rejected:
+        head.append(f"  rejected (not built): {len(result.rejected):,}")
+    head.extend(f"  note: {n}" for n in inputs.notes)
+    head.extend(result.sameness.lines() if result.sameness is not None else [])
+    return head + (_write_next(*outcome.ranking()) if outcome.ranking is not None else [])  # not with --no-audit
 
 
 def _write_next(rows: list[dict] | None, problem: str) -> list[str]:
@@ -709,7 +499,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     commands = {
         "build": cmd_build,
         "check": cmd_check,
@@ -755,40 +545,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Engine hooks: --engine dask [--scheduler ADDRESS], and --out as an fsspec URL (pipeline/engine_dask.py)
+# --out as an fsspec URL (pipeline/engines/dask_engine.py)
 # ---------------------------------------------------------------------------------------------
-
-
-def _dask_arguments(b: argparse.ArgumentParser) -> None:
-    b.add_argument(
-        "--engine",
-        choices=("local", "dask"),
-        default="local",
-        help="local: a process pool on this machine (default); dask: a dask.distributed cluster",
-    )
-    b.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="with --engine dask: the scheduler to connect to, e.g. tcp://10.0.0.5:8786 "
-        "(default: a local cluster of 2 worker processes)",
-    )
-
-
-def _out_target(text: str):
-    """--out: a folder (Path), or an fsspec URL such as s3://bucket/site kept as text (Dask engine only)."""
-    return text if urls.is_remote(text) else Path(text.removeprefix("file://"))
-
-
-def _engine(args: argparse.Namespace, local):
-    """The build function for --engine: `local` (build.build) or the Dask engine, same signature."""
-    if getattr(args, "engine", "local") != "dask":
-        return local
-    from functools import partial
-
-    from pipeline.engines.dask_engine import build_dask
-
-    return partial(build_dask, scheduler=args.scheduler)
 
 
 def _cmd_build_remote(args: argparse.Namespace, started: float) -> int:

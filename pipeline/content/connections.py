@@ -1,7 +1,7 @@
 """What is known to connect two topics: the links graph, direct links, bridges and chains.
 
 Pure functions over the edges DataFrame of pipeline.data.links; the wording of each statement is
-in templates/wording/links.toml and is filled in by pipeline.content.context.
+in templates/wording/links.toml and is filled in by pipeline.content.fill.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A section is a list of paragraphs; a paragraph is a list of runs {"text", "url", "cites"}: text,
 linked to a page of the site when `url` is set, followed by numbered citations of its sources.
 The wording comes from templates/wording/links.toml; `fill(template, roles, extra)` (from
-pipeline.content.context) fills a sentence with the topics' names in page order.
+pipeline.content.fill) fills a sentence with the topics' names in page order.
 """
 
 from __future__ import annotations
