@@ -99,6 +99,28 @@ def cluster():
         c.close()
 
 
+def _death_signal() -> tuple[int, int]:
+    """(this process's parent-death signal, its parent's pid), read in a worker."""
+    import ctypes
+
+    from pipeline.memory import libc
+
+    value = ctypes.c_int(0)
+    libc().prctl(2, ctypes.byref(value), 0, 0, 0)  # PR_GET_PDEATHSIG
+    return value.value, os.getppid()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="prctl is Linux's")
+def test_local_cluster_workers_die_with_the_build(cluster):
+    """Each worker of the LocalCluster that `--engine dask` starts is a child of the build with a
+    parent-death signal, so a build killed with `kill -9` leaves no worker running."""
+    import signal
+
+    with Client(cluster) as client:
+        found = client.run(_death_signal)
+    assert sorted(found.values()) == [(int(signal.SIGKILL), os.getpid())] * 2
+
+
 @pytest.fixture()
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("BRINGWISE_BUILD_CACHE", str(tmp_path / "cache"))

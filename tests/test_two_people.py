@@ -123,6 +123,67 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _all_children(pid: int) -> list[int]:
+    """Every process whose parent is `pid` (a LocalCluster's workers run `multiprocessing.spawn`)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_dask_workers_die_with_a_build_killed_with_kill_9(tmp_path):
+    """`--engine dask` without --scheduler starts a LocalCluster: once its workers render pages, a
+    `kill -9` of the build leaves none of its processes running."""
+    data = synthetic(tmp_path / "data", 90, 0)
+    out = tmp_path / "output"
+    build = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "build", "--data", str(data), "--out", str(out), "--quiet", "--no-audit"]
+        + ["--engine", "dask", "--workers", "2"],
+        cwd=ROOT,
+        env=dict(os.environ, BRINGWISE_BUILD_CACHE=str(tmp_path / "cache")),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children: list[int] = []
+    try:
+        staging = tmp_path / f".preview.staging-{build.pid}"  # the pages are drafts
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and build.poll() is None and sum(1 for _ in _entries(staging)) < 50:
+            time.sleep(0.05)
+        children = _all_children(build.pid)
+        assert build.poll() is None and len(children) >= 2, "the workers were rendering when the build was killed"
+        assert _kill_and_wait(build, children, 5) == [], "no Dask worker outlives the build"
+    finally:
+        _kill_and_wait(build, children, 0)  # never leave a stray process behind, even when the test fails
+
+
+def _kill_and_wait(build: subprocess.Popen, children: list[int], seconds: float) -> list[int]:
+    """`kill -9` the build; the children still alive `seconds` later (then killed too, so none is left)."""
+    if build.poll() is None:
+        build.kill()
+        build.wait()
+    deadline = time.monotonic() + seconds
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [c for c in children if _alive(c)]
+    for c in left:
+        os.kill(c, signal.SIGKILL)
+    return left
+
+
+def _entries(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -149,19 +210,9 @@ def test_workers_die_with_a_build_killed_with_kill_9(tmp_path):
             time.sleep(0.05)
             workers = _children(build.pid)
         assert len(workers) == 2, "the build started its two pool workers"
-        os.kill(build.pid, signal.SIGKILL)
-        build.wait()
-        deadline = time.monotonic() + 10
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not [w for w in workers if _alive(w)], "no worker outlives the build"
+        assert _kill_and_wait(build, workers, 10) == [], "no worker outlives the build"
     finally:
-        if build.poll() is None:
-            build.kill()
-            build.wait()
-        for w in workers:  # never leave a stray process behind, even when the test fails
-            if _alive(w):
-                os.kill(w, signal.SIGKILL)
+        _kill_and_wait(build, workers, 0)  # never leave a stray process behind, even when the test fails
     # The killed build's leftovers are ignored by git and removed by the next build.
     left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".output."))
     assert left and all(_ignored(name) for name in left), left

@@ -42,6 +42,7 @@ from typing import Any
 from pipeline import urls
 from pipeline.data.pairs import PUBLISHED, join_count
 from pipeline.data.validate import STATUSES
+from pipeline.processes import die_with_parent
 from pipeline.site.build import BuildResult, PageSummary
 from pipeline.site.cards import cards_for
 from pipeline.site.deploy import write_deploy
@@ -170,9 +171,28 @@ def _client(scheduler: str | None, workers: int):
     if scheduler:
         return Client(scheduler), None
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=40,
+        preload=[__name__],  # each worker process runs dask_setup below as it starts
+        env={_PARENT: str(os.getpid())},
     )
     return Client(cluster), cluster
+
+
+_PARENT = "BRINGWISE_DASK_PARENT"  # the pid of the build that started a LocalCluster's workers
+
+
+def dask_setup(worker) -> None:
+    """A LocalCluster worker's preload: die with the build that started it (a parent-death signal).
+
+    distributed's own watch of its parent notices a dead parent only once a thread of the worker
+    gets to run, seconds later while it starts; the kernel's signal needs no thread of ours."""
+    parent = os.environ.get(_PARENT, "")
+    if parent.isdigit():
+        die_with_parent(int(parent))
 
 
 def _check_code(client) -> None:

@@ -29,7 +29,6 @@ from pipeline.report.priorities import review_plan
 HTML_NAME = "seo-review.html"
 CSV_NAME = "seo-review.csv"
 STATE_NAME = ".previous.json"
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
 
 CSV_COLUMNS = [
     "url",
@@ -501,7 +500,7 @@ def _render_html_parts(
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
+        loader=jinja2.PackageLoader("pipeline.report"), autoescape=True, undefined=jinja2.StrictUndefined
     )
 
     def page_link(url: str) -> str:

@@ -86,8 +86,7 @@ def input_key(data: Path, templates: Path, config: Path | None, options: list[An
         except OSError:
             h.update(b"config\0missing")
     _feed_tree(h, Path(templates), b"templates")
-    _feed_tree(h, _CODE, b"code")
-    _feed_tree(h, _CODE.parent / "templates" / "report", b"report templates")
+    _feed_tree(h, _CODE, b"code")  # the report's templates too: package data in pipeline/report/templates/
     return h.hexdigest()
 
 
