@@ -15,7 +15,7 @@ from pipeline.config import Config
 from pipeline.content.connection_map import connection_map
 from pipeline.content.connections import EMPTY as EMPTY_GRAPH
 from pipeline.content.connections import Graph
-from pipeline.content.describe import first_sentence, meta_description, pair_summary, paragraphs
+from pipeline.content.describe import description_fillers, first_sentence, meta_description, pair_summary, paragraphs
 from pipeline.content.fill import Fields, MentionNames, fill, filler
 from pipeline.content.hub import hub_context, hub_title
 from pipeline.content.language import Mentions, capitalise, pair_titles, split_sentences, variant
@@ -108,6 +108,7 @@ def pair_context(
     fields = Fields(mentions, {"a": a, "b": b, "x": x, "y": y}, wording, {})
     p = _Page(row, a, b, slug, topics, wording, mentions, fields, row["status"] not in PUBLISHED, [])
     h1, title = pair_titles(a.name, b.name, cfg.audit.title_max)
+    title = row.get("title") or title  # an editor's title (pairs.csv) for <title> and og:title; the h1 stays
     intro = p.say("intro")
     cites = Citations(lambda u: source_label(u, wording))
     said = link_text(a, b, slug, graph, topics, wording, filler(mentions, wording), cites)
@@ -127,7 +128,7 @@ def pair_context(
         "editorial": bool(row["relationship"]),
         "title": title,
         "h1": h1,
-        "description": _description(p, cfg),
+        "description": _description(p, cfg, bool(said.direct)),
         "intro": intro,
         "a": pa.block,
         "b": pb.block,
@@ -182,9 +183,17 @@ def _related(p: _Page, nb: Neighbours) -> list[dict[str, str]]:
     return related
 
 
-def _description(p: _Page, cfg: Config) -> str:
-    """The meta description: the editor's first sentence or a summary, with the definitions' first sentences."""
+def _description(p: _Page, cfg: Config, linked: bool) -> str:
+    """The meta description: the editor's own (pairs.csv `description`), else their first sentence or a
+    summary, completed when short with the definitions' first sentences and page.toml's [description]
+    sentences for pair pages (those about sourced links when the page states some)."""
+    if p.row.get("description"):
+        return p.row["description"]
     a, b, mentions = p.a, p.b, p.mentions
+    x, y = (a, b) if role_order(a.kind, b.kind) else (b, a)
+    fields = Fields(Mentions(MentionNames(p.topics)), {"a": a, "b": b, "x": x, "y": y}, p.wording, {})
+    groups = ("pair_linked", "pair") if linked else ("pair",)
+    more = description_fillers(p.wording.descriptions, groups, (x.kind, y.kind), lambda t: fill(t, fields))
     generic = capitalise(
         f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, "
         "and practical steps for both."
@@ -193,7 +202,7 @@ def _description(p: _Page, cfg: Config) -> str:
     leads = [capitalise(split_sentences(relationship)[0]), generic] if relationship else [generic]
     return meta_description(
         leads,
-        [*first_sentence(a.description), *first_sentence(b.description)],
+        [*first_sentence(a.description), *first_sentence(b.description), *more],
         cfg.audit.description_min,
         cfg.audit.description_max - 2,
     )

@@ -49,11 +49,25 @@ KNOWN_COLUMNS = {
         "reviewed_on",
         "notes",
         "input_hash",
+        "title",
+        "description",
     ),
 }
 # The validated topics DataFrame: the contract's columns, slug first, plus each row's line.
 TOPIC_COLUMNS = ("slug", *(c for c in KNOWN_COLUMNS["topics"] if c != "slug"), "line")
-PAIR_COLUMNS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "line", "input_hash")
+PAIR_COLUMNS = (
+    "a",
+    "b",
+    "status",
+    "relationship",
+    "sources",
+    "reviewed_by",
+    "reviewed_on",
+    "line",
+    "input_hash",
+    "title",
+    "description",
+)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 80
 SLUG_RULE = "lower-case letters, digits and single hyphens"
@@ -358,7 +372,7 @@ def validate_pairs(
                 row_record(
                     row,
                     line,
-                    ("relationship", "reviewed_by"),
+                    ("relationship", "reviewed_by", "title", "description"),
                     a=key[0],
                     b=key[1],
                     status=status,
@@ -519,6 +533,33 @@ def pair_notes(
                     f"{table.file}:{line}: column '{col}': '{old}' is an old slug of '{renamed[old]}' and is read as "
                     f"it; `python -m pipeline rename {old} {renamed[old]}` updates the data files"
                 )
+    return notes
+
+
+def override_notes(table: Table | None, title_max: int = 60, description: tuple[int, int] = (120, 160)) -> list[str]:
+    """Warnings about pairs.csv's `title` and `description` overrides that do not stop the build: a
+    title search results would cut off, a description outside the snippet's range or cut off itself."""
+    if table is None:
+        return []
+    lo, hi = description
+    notes = []
+    for row, line in zip(table.rows, table.lines):
+        title, text = (" ".join(row.get(c, "").split()) for c in ("title", "description"))
+        where = f"{table.file}:{line}"
+        if len(title) > title_max:
+            notes.append(
+                f"{where}: column 'title': {show(title)} is {len(title)} characters; search results show about "
+                f"{title_max} and cut the rest off; shorten it (the page's heading is not changed)"
+            )
+        if text and not lo <= len(text) <= hi:
+            notes.append(
+                f"{where}: column 'description': {show(text)} is {len(text)} characters; write {lo}–{hi} in whole "
+                "sentences (a shorter one wastes the search snippet, a longer one is cut off)"
+            )
+        if text.endswith(("…", "...")):
+            notes.append(
+                f"{where}: column 'description': {show(text)} ends in an ellipsis; end it with a whole sentence"
+            )
     return notes
 
 

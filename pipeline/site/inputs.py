@@ -21,6 +21,7 @@ from pipeline.data.validate import (
     declared_slugs,
     default_approval_problems,
     header_notes,
+    override_notes,
     pair_notes,
     topic_notes,
     validate_pairs,
@@ -91,6 +92,7 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     notes += header_notes(links_t, links_file.LINK_KNOWN)
     notes += pair_notes(links_t, renamed, ("subject", "object"))
     notes += topic_notes(topics_t) + pair_notes(pairs_t, renamed)
+    notes += override_notes(pairs_t, cfg.audit.title_max, (cfg.audit.description_min, cfg.audit.description_max))
     notes += header_notes(people_t, PEOPLE_COLUMNS)
     notes += header_notes(sources_t, SOURCES_COLUMNS)
     wording = replace(wording, references=references)  # pages cite data/sources.csv's entries
