@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import shutil
 
 import lxml.html
 import pandas as pd
 import pytest
-from conftest import FIXTURES, build_site, cli_build, page_file, pair_files
+from conftest import FIXTURES, ROOT, build_site, cli_build, page_file, pair_files
 
+from pipeline.config import Config
 from pipeline.content.language import is_plural, possessive
 from pipeline.content.proofread import check_list, check_number, check_predicates
 from pipeline.data.links import edges, validate_links
@@ -127,7 +130,7 @@ def test_a_direct_link_is_stated_with_its_note_and_a_numbered_source(linked_site
     out, result = linked_site
     assert result.warnings == []
     doc = _page(out, "mindfulness-and-post-traumatic-stress-disorder")
-    link = doc.xpath("//h2[starts-with(., 'The Link')]/following-sibling::p[1]")[0]
+    link = doc.xpath("//div[@id='link-text']/p[1]")[0]
     assert " ".join(link.text_content().split()) == ("Mindfulness can ease the symptoms of PTSD (in small trials).[1]")
     cite = link.cssselect("sup.cite a")[0]
     assert cite.get("href") == "https://example.org/mind-ptsd"
@@ -145,7 +148,7 @@ def test_a_bridge_names_the_shared_topic_and_links_both_pages(linked_site):
         "and procrastination can make PTSD worse[2]."
     ) in text
     assert "procrastination can make PTSD worse" in text
-    hrefs = [a.get("href") for a in doc.xpath("//h2[starts-with(., 'The Link')]/following-sibling::p[1]//a")]
+    hrefs = [a.get("href") for a in doc.xpath("//div[@id='link-text']/p[1]//a")]
     assert "../mindfulness-and-post-traumatic-stress-disorder/" in hrefs
     assert "../post-traumatic-stress-disorder-and-procrastination/" in hrefs
     assert "../topics/post-traumatic-stress-disorder/" in hrefs
@@ -163,7 +166,7 @@ def test_a_chain_of_links_is_how_one_topic_affects_the_other(linked_site):
 def test_a_pair_with_nothing_known_says_so_once_and_is_low_value(linked_site):
     out, result = linked_site
     doc = _page(out, "awe-and-default-mode-network")
-    link = doc.xpath("//h2[starts-with(., 'The Link')]/following-sibling::p")
+    link = doc.xpath("//div[@id='link-text']/p")
     assert link[0].text_content().strip().startswith("No source in our data connects awe and the DMN directly")
     assert not link[1].text_content().startswith("No source")
     assert doc.cssselect('meta[name="robots"][content*="noindex"]')
@@ -183,18 +186,30 @@ def test_the_connection_map_is_an_accessible_svg_with_a_text_equivalent(linked_s
         "../topics/post-traumatic-stress-disorder/",
     }
     assert {t.text for t in svg.iter("text")} >= {"eases", "worsens", "Mindfulness", "PTSD"}
-    items = [" ".join(li.text_content().split()) for li in doc.cssselect("ul.map-list li")]
-    assert items == [
-        "Mindfulness can ease the symptoms of post-traumatic stress disorder (PTSD).",
-        "Procrastination can make PTSD worse.",
-    ]
-    assert [a.get("href") for a in doc.cssselect("ul.map-list li a")][:2] == [
-        "../topics/mindfulness/",
-        "../topics/post-traumatic-stress-disorder/",
-    ]
+    # The text equivalent is the link section, said once: the figure points at it, no second list.
+    figure = doc.cssselect("figure.connection-map")[0]
+    assert figure.get("aria-describedby") == "link-text"
+    stated = " ".join(doc.get_element_by_id("link-text").text_content().split())
+    assert "mindfulness can ease the symptoms of post-traumatic stress disorder (PTSD)" in stated
+    assert "procrastination can make PTSD worse" in stated
+    assert not doc.cssselect("ul.map-list")
+    caption = figure.cssselect("figcaption a")[0]
+    assert caption.get("href") == "#link-text" and caption.text == "The Link Between Mindfulness and Procrastination"
     assert not doc.cssselect("script:not([type='application/ld+json'])")
     hub = _page(out, "topics/post-traumatic-stress-disorder")
     assert len(hub.cssselect("figure.connection-map svg a")) == 4
+    # The hub: the map's links are those of the sourced list, which it points at; none is said twice.
+    hub_figure = hub.cssselect("figure.connection-map")[0]
+    assert hub_figure.get("aria-describedby") == "linked-with"
+    listed = [" ".join(li.text_content().split()) for li in hub.cssselect("ul#linked-with li")]
+    extra = [" ".join(li.text_content().split()) for li in hub.cssselect("ul.map-list li")]
+    assert listed and not set(extra) & {x.split(" (")[0] for x in listed}
+    sentences = [
+        x
+        for x in hub.xpath("//li")
+        if "can ease the symptoms of PTSD" in x.text_content() or "can ease the symptoms of post" in x.text_content()
+    ]
+    assert len(sentences) == 1, [x.text_content() for x in sentences]
 
 
 def test_the_map_is_the_same_on_every_build(linked_site, tmp_path):
@@ -275,7 +290,50 @@ def test_the_build_summary_reports_the_sameness_of_drafts(linked_site, tmp_path,
     out, _ = linked_site
     assert cli_build(out.parent / "data", tmp_path / "out", "--no-audit") == 0
     printed = capsys.readouterr().out
-    assert "sameness of drafts (mean 5-gram Jaccard within a kind pair, names masked; goal < 0.25): link " in printed
+    assert (
+        "sameness of connected drafts (mean 5-gram Jaccard within a kind pair, names masked; goal < 0.25): link "
+        in (printed)
+    )
+    assert re.search(r"unconnected drafts \(nothing links the two topics; low-value\): \d+ of \d+ \(\d+%\)", printed)
+
+
+def test_unconnected_drafts_are_counted_apart_not_measured_as_alike(tmp_path, capsys):
+    """The number fixture has no links.csv: every draft carries the same honest sentence. It used to
+    score 0.81 "alike"; now no sameness is claimed and every draft is counted as unconnected."""
+    from pipeline.content.sameness import measure
+
+    honest = "No source in our data connects {a} and {b} directly or through a shared topic."
+    pages = [(honest.format(a=a, b=b), "", [a, b], True) for a, b in (("anger", "awe"), ("envy", "shame"), ("x", "y"))]
+    specific = [
+        ("Anger is a recognised symptom of PTSD, with irritability and outbursts.", "", ["anger", "awe"], False),
+        ("Envy is studied as a factor in depression through social comparison online.", "", ["envy", "shame"], False),
+    ]
+    result = measure({"emotion × emotion": pages + specific}, drafts=5, unconnected=3)
+    assert result.link is not None and result.link < 0.25 and result.pages == 2
+    assert result.unconnected_share == 0.6
+    assert cli_build(FIXTURES / "number", tmp_path / "out", "--no-audit") == 0
+    printed = capsys.readouterr().out
+    assert "sameness of connected drafts" not in printed
+    unconnected = re.search(r"unconnected drafts \(nothing links the two topics; low-value\): (\d+) of (\d+)", printed)
+    assert unconnected and unconnected.group(1) == unconnected.group(2), printed
+
+
+def test_the_unconnected_count_agrees_with_what_pages_say(linked_site):
+    from pipeline.content.connections import make_graph
+    from pipeline.content.context import topic_records
+    from pipeline.content.linktext import find
+    from pipeline.content.sameness import count_unconnected
+    from pipeline.data import links as links_file
+    from pipeline.site.inputs import load_inputs
+
+    out, _ = linked_site
+    inputs = load_inputs(out.parent / "data", ROOT / "templates", Config())
+    topics = topic_records(inputs.topics)
+    graph = make_graph(links_file.edges(inputs.links, inputs.pairs))
+    pairs = list(itertools.combinations(sorted(topics), 2))
+    expected = sum(find(topics[a], topics[b], graph).carries == "none" for a, b in pairs)
+    assert count_unconnected(topics, graph, lambda a, b: False) == (len(pairs), expected)
+    assert 0 < expected < len(pairs)
 
 
 def test_strict_refuses_a_site_with_wording_faults(tmp_path, capsys):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import lxml.html
 import pandas as pd
+import pytest
 from conftest import FIXTURES, ROOT, pair_files, preview_of
 
 from pipeline import urls
@@ -16,7 +17,7 @@ from pipeline.data.validate import REQUIRED, validate_pairs, validate_topics
 from pipeline.site.sitemap import redirect_files, robots_txt, sitemap_files
 
 # "How X Affects Y" is only there when links lead from one topic to the other (tests/test_links.py).
-SECTIONS = ["What Is", "The Link Between", "Practical Strategies When Dealing with Both", "Related Resources"]
+SECTIONS = ["What Is", "The Link Between", "Related Resources"]  # and strategies, when a page has any
 
 
 def _doc(path: Path):
@@ -122,7 +123,13 @@ def test_every_pair_page_has_every_section_filled_and_links_resolve(small_site):
         assert len(doc.findall(".//h1")) == 1
         # The small fixture has no links.csv: no map (tests/test_links.py has one).
         assert not doc.cssselect("figure.connection-map")
-        assert len(doc.cssselect("ol.steps li")) >= 4
+        # Only steps specific to the two topics (each topic's own, here without links), nothing generic;
+        # two topics whose rows list no step (the DMN and PTSD here) give a page without the section.
+        steps = [li.text_content() for li in doc.cssselect("ol.steps li")]
+        assert len(steps) <= 4 and all(s.startswith(("For ", "With ")) for s in steps), steps
+        assert bool(steps) == any("Practical Strategies When Dealing with Both" in h for h in headings), page
+        assert bool(steps) != (page.parent.name == "default-mode-network-and-post-traumatic-stress-disorder"), page
+        assert not doc.cssselect("ol.steps strong")
         assert len(doc.cssselect("ul.related li")) >= (4 if page.is_relative_to(preview_of(out)) else 2)
         cta = doc.cssselect("aside.cta")[0].text_content()
         for text in (
@@ -187,6 +194,48 @@ def test_source_links_say_where_they_go():
         "National Institute of Mental Health: Anxiety disorders"
     )
     assert source_label("https://example.org/", w) == "example.org"
+
+
+@pytest.mark.parametrize(
+    "url, label",
+    [
+        (  # a date in the address is not part of the title
+            "https://www.who.int/news/item/28-05-2019-burn-out-an-occupational-phenomenon-international-classification-of-diseases",
+            "World Health Organization: Burn out an occupational phenomenon international classification of diseases",
+        ),
+        ("https://www.who.int/news-room/fact-sheets/detail/depression", "World Health Organization: Depression"),
+        (  # an acronym after the words it stands for
+            "https://www.nimh.nih.gov/health/topics/obsessive-compulsive-disorder-ocd",
+            "National Institute of Mental Health: Obsessive compulsive disorder (OCD)",
+        ),
+        ("https://en.wikipedia.org/wiki/Self-compassion", "Wikipedia: Self-compassion"),  # MediaWiki keeps hyphens
+        ("https://en.wikipedia.org/wiki/D%C3%A9j%C3%A0_vu", "Wikipedia: Déjà vu"),
+        ("https://en.wikipedia.org/wiki/Rumination_(psychology)", "Wikipedia: Rumination (psychology)"),
+        (  # a numeric id before the title goes
+            "https://www.researchgate.net/publication/369267931_Procrastination_and_health",
+            "ResearchGate: Procrastination and health",
+        ),
+        ("https://pmc.ncbi.nlm.nih.gov/articles/PMC10293686/", "PubMed Central: PMC10293686"),
+        ("https://pmc.ncbi.nlm.nih.gov/articles/PMC6826794/figure/f1-arhw-21-1-53", "PubMed Central: PMC6826794"),
+        ("https://www.ncbi.nlm.nih.gov/pubmed/25247366", "National Library of Medicine: 25247366"),
+        ("https://account.mindful.care/what-we-treat/ptsd", "account.mindful.care: PTSD"),
+        ("https://link.springer.com/article/10.1007/s11920-022-01326-3", "Springer"),  # no words: the publisher
+        ("https://www.nimh.nih.gov/health/publications/stress.shtml", "National Institute of Mental Health: Stress"),
+    ],
+)
+def test_labels_made_from_addresses_read_cleanly(url, label):
+    from pipeline.content.sourcelinks import source_label
+    from pipeline.content.wording import read_wording
+
+    assert source_label(url, read_wording(ROOT / "templates" / "wording")) == label
+
+
+def test_a_path_segment_without_words_gives_no_title():
+    from pipeline.content.sourcelinks import url_title
+
+    assert [url_title(s) for s in ("847", "2019-05-28", "article", "faq16", "f1-arhw-21-1-53")] == [""] * 5
+    assert url_title("signs-and-symptoms-of-depression") == "Signs and symptoms of depression"
+    assert url_title("Fight-or-flight_response") == "Fight-or-flight response"
 
 
 def test_a_misspelt_optional_column_gets_a_note_not_an_error(tmp_path, capsys):

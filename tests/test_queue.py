@@ -154,3 +154,16 @@ def test_links_stated_in_links_csv_are_strong_signals(tmp_path):
     assert "links.csv: worry worsens insomnia" in q.loc["insomnia-and-worry/", "reasons"]
     before = _queue(_data(tmp_path / "without")).set_index("url")
     assert q.loc["sleep-and-worry/", "relatedness"] > before.loc["sleep-and-worry/", "relatedness"] + 79
+
+
+def test_shared_words_leave_out_words_any_advice_carries(tmp_path):
+    """'people', 'short', 'doctor' are in every kind of advice: two topics sharing only them share no
+    subject; a word of their own ('nightmares') still counts."""
+    topics = TOPICS.replace(
+        "persistent worry; muscle tension,write worries down",
+        "people feel short of breath; vivid nightmares,ask a doctor about short breaks",
+    ).replace("tiredness,keep a regular bedtime", "people feel tired; vivid nightmares,ask a doctor about short naps")
+    q = _queue(_data(tmp_path, topics)).set_index("url")
+    reasons = q.loc["insomnia-and-worry/", "reasons"]
+    assert "shared effects/strategies words: nightmares, vivid" in reasons, reasons
+    assert not any(w in reasons.split("words: ")[1] for w in ("people", "short", "doctor", "ask")), reasons

@@ -90,9 +90,20 @@ def test_every_pair_of_kinds_reads_correctly(kind_a, kind_b, variant_index, effe
     ctx = _context(a, b)
     names = topic_names(a, b)
     sentences = _generated_sentences(ctx)
-    assert len(ctx["strategies"]) >= 4
+    # No links, and one of the two topics lists a step: that step alone, and nothing generic.
+    own = a if effects else b
+    assert [s["text"] for s in ctx["strategies"]] in (
+        [f"{_steps_for(own, name)}: take a short walk."] for name in (own.name.text, own.name.short)
+    ), ctx["strategies"]
     # Nothing links the two sample topics: one honest sentence, no effects, and the page is low-value.
     assert ctx["low_value"] and ctx["effects"] == [] and len(ctx["link"]) == 2
+    assert "affect" not in ctx["intro"] and "influence" not in ctx["intro"], ctx["intro"]
+    assert "No source we know of" in ctx["intro"] and "steps" in ctx["intro"], ctx["intro"]
+    assert "affect" not in ctx["description"] and "connect:" not in ctx["description"], ctx["description"]
+    for t in (a, b):  # no sentence takes a topic for a kind it is not
+        for wrong in _WRONG_FOR_KIND.get(t.kind, ()):
+            assert not re.search(wrong.format(x=re.escape(t.name.text)), " ".join(sentences), re.I), (wrong, sentences)
+    assert not re.search(r"part of (your|their) life|dealing with", " ".join(sentences), re.I), sentences
     assert ctx["link"][1].endswith(("has no sourced links yet.", "have no sourced links yet.")), ctx["link"]
     for sentence in sentences:
         assert check_sentence(sentence, names) == [], sentence
@@ -106,6 +117,18 @@ def test_every_pair_of_kinds_reads_correctly(kind_a, kind_b, variant_index, effe
     headings = [ctx["a"]["heading"], ctx["b"]["heading"], ctx["effects_heading"], ctx["link_heading"]]
     assert "What Is the Amygdala?" in headings or "Amygdala" not in " ".join(headings) or a.name.text != "the amygdala"
     assert "What Is Intrusive Thoughts?" not in headings
+
+
+# Phrases that presume a kind: {x} is the topic's name in running text.
+_WRONG_FOR_KIND = {kind: [r"\bfor {x}:", r"steps for {x}\b"] for kind in ("brain",)} | {
+    kind: [r"symptoms of {x}\b"] for kind in KINDS if kind != "condition"
+}
+
+
+def _steps_for(t: Topic, name: str) -> str:
+    """How a topic's own steps are introduced (kinds.toml `steps`), capitalised."""
+    text = WORDING.kinds[t.kind]["steps"].format(x=name)
+    return text[:1].upper() + text[1:]
 
 
 def test_pages_of_one_kind_pair_do_not_repeat_each_other_word_for_word():
@@ -198,3 +221,62 @@ def test_a_relation_without_a_fallback_sentence_is_a_clear_error(tmp_path):
         read_wording(folder)
     message = str(caught.value)
     assert f"{folder}/links.toml: key 'relation.involves': needs a \"*>*\" sentence" in message, message
+
+
+def _linked_context(a: Topic, b: Topic, *links: tuple[str, str, str, str]):
+    """The draft of a and b with links (subject, relation, object, source URL) between them."""
+    from pipeline.content.connections import make_graph
+
+    a, b = sorted((a, b), key=lambda t: t.slug)
+    topics = {a.slug: a, b.slug: b}
+    df = pd.DataFrame({"slug": [a.slug, b.slug], "category": ["Tests", "Tests"]})
+    nb = neighbours(df, pd.DataFrame(columns=["a", "b", "status", "relationship"]))
+    edges = pd.DataFrame(
+        [
+            {"subject": s, "relation": r, "object": o, "sources": (u,), "note": "", "checked": True, "line": i}
+            for i, (s, r, o, u) in enumerate(links, 2)
+        ]
+    )
+    row = {"a": a.slug, "b": b.slug, "status": "review", "relationship": "", "sources": (), "reviewed_by": ""}
+    return pair_context(dict(row, reviewed_on="", editorial=False), topics, nb, WORDING, CFG, make_graph(edges))
+
+
+def test_strategies_hold_only_steps_specific_to_the_two_topics():
+    insomnia, cbt = _topic("condition", 1, True), _topic("practice", 0, True)
+    cbt = Topic(**{**cbt.__dict__, "strategies": ("practice the skills between sessions",)})
+    ctx = _linked_context(
+        insomnia,
+        cbt,
+        ("insomnia", "is-treated-by", "cognitive-behavioral-therapy", "https://example.org/cbt-i"),
+        ("cognitive-behavioral-therapy", "eases", "insomnia", "https://example.org/trial"),
+    )
+    texts = [s["text"] for s in ctx["strategies"]]
+    # Two links that come to the same step give it once, citing both; then each topic's own step.
+    assert texts == [
+        "Ask a doctor or therapist whether CBT could be part of care for insomnia.",
+        "For CBT: practice the skills between sessions.",
+        "For insomnia: take a short walk.",
+    ], texts
+    assert sorted(c["url"] for c in ctx["strategies"][0]["cites"]) == [
+        "https://example.org/cbt-i",
+        "https://example.org/trial",
+    ]
+    assert ctx["strategies_lead"] == "Steps that follow from the links above, then each topic's own:" or ctx[
+        "strategies_lead"
+    ].startswith("First what the sourced links above suggest")
+    for padding in ("Track patterns", "Be patient", "Change one thing at a time", "Look after the basics"):
+        assert padding not in " ".join(texts)
+    assert "sources say links them" in ctx["intro"] or "sourced links between them" in ctx["intro"], ctx["intro"]
+
+
+def test_a_pair_with_nothing_specific_to_advise_has_no_strategies_and_promises_none():
+    a, b = _topic("emotion", 0, False), _topic("trait", 1, False)
+    ctx = _context(a, b)
+    assert ctx["strategies"] == [] and ctx["strategies_lead"] == ""
+    assert "steps" not in ctx["intro"], ctx["intro"]
+    from pipeline.site.render import environment, finish, render, site_context
+
+    site = site_context(CFG)
+    html = render(environment(ROOT / "templates"), finish(ctx, site, indexable=False), site)
+    assert "What Is Awe?" in html
+    assert "Practical Strategies" not in html

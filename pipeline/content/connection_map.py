@@ -1,8 +1,10 @@
 """The connection map: a small picture of how topics link, laid out for an inline SVG.
 
 Pure and deterministic: positions are computed from the links alone, and templates/_map.html
-draws them (no JavaScript). Every map carries a title, a description and a text equivalent: the
-same links as a list of sentences with links to the pages.
+draws them (no JavaScript). Every map carries a title, a description and a text equivalent, said
+once: the page's own sourced statements (the pair page's link and effects sections, the hub's list of
+links), which the figure names with aria-describedby; only links those do not state (a hub's arrow to
+an editor's page) are listed under the map.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ WIDTH = 640
 ROW = 64  # vertical room per topic in the middle column
 CHAR = 7.0  # average width of a character of the node labels, in px at font-size 13
 HUB_NEIGHBOURS = 8
+# The ids of the page elements that state a map's links in words (templates/pair.html, hub.html).
+PAIR_TEXT, EFFECTS_TEXT, HUB_TEXT = "link-text", "effects-text", "linked-with"
 
 
 def _label(topic) -> str:
@@ -87,8 +91,10 @@ def _item(e: Edge, topics: dict, sentence: str) -> list[dict[str, str]]:
     return [r for r in [*runs, {"text": rest + ".", "url": "", "cites": []}] if r["text"]]
 
 
-def connection_map(a, b, said, topics: dict, labels: dict[str, str]) -> dict[str, Any]:
-    """The map of a pair page: its two topics, their direct links, and the bridges and chains."""
+def connection_map(a, b, said, topics: dict, labels: dict[str, str], bridges_stated: bool = True) -> dict[str, Any]:
+    """The map of a pair page: its two topics, their direct links, and the bridges and chains. On a
+    page whose link section is an editor's text (`bridges_stated` false) the bridges' links are
+    listed under the map, since the page states them nowhere else."""
     vias = [*said.bridges, *said.chains]
     n = len(vias)
     top = 56 if said.direct else 20
@@ -107,24 +113,32 @@ def connection_map(a, b, said, topics: dict, labels: dict[str, str]) -> dict[str
         edges.append(_edge(br.first, nodes, labels))
         edges.append(_edge(br.second, nodes, labels))
     pairs = [(a.name.display, b.name.display)]
-    shown = [*said.direct, *(x for br in vias for x in (br.first, br.second))]
-    items = [_item(e, topics, said.worded[e]) for e in dict.fromkeys(shown)]
-    what = f"{len(said.direct)} direct link(s) and {n} topic(s) both connect to" if items else "no known link"
+    what = f"{len(said.direct)} direct link(s) and {n} topic(s) both connect to" if edges else "no known link"
+    # Every link drawn is stated with its sources in the link section (direct links, bridges) or in
+    # "How A Affects B" (chains): those are the map's text equivalent, not a second list.
+    text_ids = [PAIR_TEXT] + ([EFFECTS_TEXT] if said.chains else [])
+    unstated = [x for br in said.bridges for x in (br.first, br.second)]
     return {
         "id": f"map-{a.slug}-{b.slug}",
         "width": WIDTH,
         "height": round(height),
         "title": f"How {pairs[0][0]} and {pairs[0][1]} connect",
         "desc": f"A map of {pairs[0][0]} and {pairs[0][1]}: {what}. Each arrow points from a topic to the one it "
-        "affects and is labelled with the relation; the list below says the same in words.",
+        "affects and is labelled with the relation; the page states each link in words, with its sources.",
         "nodes": list(nodes.values()),
         "edges": edges,
-        "items": items,
+        "items": [] if bridges_stated else [_item(e, topics, said.worded[e]) for e in dict.fromkeys(unstated)],
+        "text_ids": text_ids,
+        "text_label": f"The Link Between {a.name.heading} and {b.name.heading}",
     }
 
 
-def hub_map(topic, graph: Graph, topics: dict, labels: dict[str, str], word=None) -> dict[str, Any]:
-    """The map of a hub: the topic in the middle and up to eight topics it links to, around it."""
+def hub_map(
+    topic, graph: Graph, topics: dict, labels: dict[str, str], word=None, listed: frozenset = frozenset(), heading=""
+) -> dict[str, Any]:
+    """The map of a hub: the topic in the middle and up to eight topics it links to, around it. Links in
+    `listed` are stated with their sources under `heading` (the hub's list, the map's text equivalent);
+    only the others are listed under the map."""
     chosen: dict[str, Edge] = {}
     for e in sorted(graph.by_topic.get(topic.slug, ()), key=lambda e: (e.relation == "editor", e.other(topic.slug))):
         chosen.setdefault(e.other(topic.slug), e)
@@ -143,8 +157,10 @@ def hub_map(topic, graph: Graph, topics: dict, labels: dict[str, str], word=None
         "height": height,
         "title": f"What {name} connects to",
         "desc": f"A map of {name} and {len(around)} topic(s) it has a sourced link with; each arrow is labelled "
-        "with the relation, and the list below says the same in words.",
+        "with the relation, and the page states each link in words.",
         "nodes": list(nodes.values()),
         "edges": edges,
-        "items": [_item(chosen[s], topics, word(chosen[s])) for s in around],
+        "items": [_item(chosen[s], topics, word(chosen[s])) for s in around if chosen[s] not in listed],
+        "text_ids": [HUB_TEXT] if any(chosen[s] in listed for s in around) else [],
+        "text_label": heading,
     }

@@ -19,10 +19,10 @@ from pipeline.content.describe import description_fillers, first_sentence, meta_
 from pipeline.content.fill import Fields, MentionNames, fill, filler
 from pipeline.content.hub import hub_context, hub_title
 from pipeline.content.language import Mentions, capitalise, pair_titles, split_sentences, variant
-from pipeline.content.linktext import Citations, LinkText, link_text, plain
+from pipeline.content.linktext import Citations, LinkText, find, link_text, plain
 from pipeline.content.page_context import PairContext
 from pipeline.content.sourcelinks import cited_sources, pair_sources, source_label, source_link
-from pipeline.content.steps import strategies
+from pipeline.content.steps import has_steps, strategies
 from pipeline.content.topic import Topic, about_entity, per_topic, topic_block, topic_records
 from pipeline.content.wording import Wording, role_order
 from pipeline.data.pairs import PUBLISHED, Neighbours, related_partners
@@ -86,6 +86,7 @@ class _Page:
     fields: Fields
     draft: bool  # built into the preview; a published page links only published ones
     public: list[str]  # from a draft, the linked pages that are on the public site (linked there)
+    carries: str = "none"  # what the page can say of the link (page.toml's intro and summary keys)
 
     def say(self, block: str, key: str = "") -> str:
         """One of page.toml's sentences for this page, picked by its slug (and `key`), with the page's names."""
@@ -104,17 +105,20 @@ def pair_context(
     a, b = topics[row["a"]], topics[row["b"]]
     slug, url = urls.pair_slug(a.slug, b.slug), urls.pair_url(a.slug, b.slug)
     mentions = Mentions(MentionNames(topics))
-    x, y = (a, b) if role_order(a.kind, b.kind) else (b, a)
-    fields = Fields(mentions, {"a": a, "b": b, "x": x, "y": y}, wording, {})
+    fields = Fields(mentions, {"a": a, "b": b}, wording, {})
     p = _Page(row, a, b, slug, topics, wording, mentions, fields, row["status"] not in PUBLISHED, [])
     h1, title = pair_titles(a.name, b.name, cfg.audit.title_max)
     title = row.get("title") or title  # an editor's title (pairs.csv) for <title> and og:title; the h1 stays
-    intro = p.say("intro")
+    found = find(a, b, graph)
+    p.carries = "editor" if row["relationship"] else found.carries
+    intro = _intro(p, has_steps(a, b, found.direct, topics, wording))
     cites = Citations(lambda u: source_label(u, wording))
-    said = link_text(a, b, slug, graph, topics, wording, filler(mentions, wording), cites)
+    fill_roles = filler(mentions, wording)
+    said = link_text(a, b, slug, graph, topics, wording, fill_roles, cites, found)
     said.link, said.effects = _published_links([said.link, said.effects], said, a.slug, b.slug, nb, p.draft, p.public)
     links = _link_parts(p, said)
-    steps = {"strategies_lead": p.say("strategies_lead"), "strategies": strategies(a, b, x, slug, wording, fields)}
+    lead, items = strategies(a, b, said.direct, slug, topics, wording, fields, fill_roles, cites)
+    steps = {"strategies_lead": lead, "strategies": items}
     cta_lead = p.say("cta_lead", "cta")
     pa, pb = _pieces(a, wording), _pieces(b, wording)
     related = _related(p, nb)
@@ -128,7 +132,7 @@ def pair_context(
         "editorial": bool(row["relationship"]),
         "title": title,
         "h1": h1,
-        "description": _description(p, cfg, bool(said.direct)),
+        "description": _description(p, cfg, bool(said.direct), bool(items)),
         "intro": intro,
         "a": pa.block,
         "b": pb.block,
@@ -137,12 +141,18 @@ def pair_context(
         "related": related,
         "hubs": [pa.hub, pb.hub],
         "sources": cited_sources(cites, pair_sources(wording, row["sources"], pa.sources, pb.sources), wording),
-        "connection_map": connection_map(a, b, said, topics, wording.links["map"]),
+        "connection_map": connection_map(a, b, said, topics, wording.links["map"], not row["relationship"]),
         **_review(row, a, b, url),  # type: ignore[typeddict-item]
         "cta": _cta(cfg, cta_lead, slug),
         "disclaimer": wording.disclaimer,
         "about": [pa.about, pb.about],
     }
+
+
+def _intro(p: _Page, steps: bool) -> str:
+    """The introduction: what the page carries, and that it ends with steps when it does."""
+    intro = p.say(f"intro.{p.carries}", "intro")
+    return f"{intro} {p.say('intro_steps')}" if steps else intro
 
 
 def _link_parts(p: _Page, said: LinkText) -> dict[str, Any]:
@@ -183,26 +193,22 @@ def _related(p: _Page, nb: Neighbours) -> list[dict[str, str]]:
     return related
 
 
-def _description(p: _Page, cfg: Config, linked: bool) -> str:
+def _description(p: _Page, cfg: Config, linked: bool, steps: bool) -> str:
     """The meta description: the editor's own (pairs.csv `description`), else their first sentence or a
     summary, completed when short with the definitions' first sentences and page.toml's [description]
-    sentences for pair pages (those about sourced links when the page states some)."""
+    sentences true of this page (about sourced links or steps only when it has them)."""
     if p.row.get("description"):
         return p.row["description"]
-    a, b, mentions = p.a, p.b, p.mentions
-    x, y = (a, b) if role_order(a.kind, b.kind) else (b, a)
-    fields = Fields(Mentions(MentionNames(p.topics)), {"a": a, "b": b, "x": x, "y": y}, p.wording, {})
-    groups = ("pair_linked", "pair") if linked else ("pair",)
+    x, y = (p.a, p.b) if role_order(p.a.kind, p.b.kind) else (p.b, p.a)
+    fields = Fields(Mentions(MentionNames(p.topics)), {"a": p.a, "b": p.b}, p.wording, {})
+    groups = [g for g, has in (("pair_linked", linked), ("pair_steps", steps), ("pair", True)) if has]
     more = description_fillers(p.wording.descriptions, groups, (x.kind, y.kind), lambda t: fill(t, fields))
-    generic = capitalise(
-        f"How {mentions(a.slug)} and {mentions(b.slug)} connect: what each is, how one can affect the other, "
-        "and practical steps for both."
-    )
+    generic = p.say(f"summary.{p.carries}", "summary")
     relationship = p.row["relationship"]
     leads = [capitalise(split_sentences(relationship)[0]), generic] if relationship else [generic]
     return meta_description(
         leads,
-        [*first_sentence(a.description), *first_sentence(b.description), *more],
+        [*leads[1:], *first_sentence(p.a.description), *first_sentence(p.b.description), *more],
         cfg.audit.description_min,
         cfg.audit.description_max - 2,
     )

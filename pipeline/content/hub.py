@@ -20,12 +20,24 @@ from pipeline.content.wording import Wording
 from pipeline.data.links import EDITOR
 
 
-def _hub_map(topic: Topic, graph: Graph, topics: dict[str, Topic] | None, wording: Wording) -> Any:
-    """The hub's connection map, its links worded as on pair pages; None for a topic without links."""
+def _hub_map(topic: Topic, graph: Graph, topics: dict[str, Topic] | None, wording: Wording, heading: str) -> Any:
+    """The hub's connection map, its links worded as on pair pages; None for a topic without links.
+    The links of the hub's sourced list (under `heading`) are its text equivalent."""
     if not topics or not graph.by_topic.get(topic.slug):
         return None
     fill = filler(Mentions(MentionNames(topics)), wording)
-    return hub_map(topic, graph, topics, wording.links["map"], lambda e: relation_sentence(e, topics, wording, fill))
+    listed = frozenset(_listed(topic, graph, topics))
+    word = lambda e: relation_sentence(e, topics, wording, fill)  # noqa: E731
+    return hub_map(topic, graph, topics, wording.links["map"], word, listed, heading)
+
+
+def _listed(topic: Topic, graph: Graph, topics: dict[str, Topic]) -> list:
+    """The topic's links the hub lists with their sources (not editors' pages)."""
+    return [
+        e
+        for e in graph.by_topic.get(topic.slug, ())
+        if e.relation != EDITOR and e.subject in topics and e.object in topics
+    ]
 
 
 def hub_title(name: Name, limit: int = 60) -> str:
@@ -43,9 +55,7 @@ def _sourced_connections(
 ) -> list[dict[str, Any]]:
     """The topic's links of data/links.csv, each worded as one sentence with its sources (for its guide)."""
     out = []
-    for e in graph.by_topic.get(topic.slug, ()):
-        if e.relation == EDITOR or e.subject not in topics or e.object not in topics:
-            continue
+    for e in _listed(topic, graph, topics):
         fill = filler(Mentions(MentionNames(topics)), wording)  # each sentence introduces its names anew
         text = capitalise(relation_sentence(e, topics, wording, fill))
         text = f"{text} ({e.note})." if e.note else f"{text}."
@@ -100,6 +110,7 @@ def hub_context(
     """A topic's guide: what it is, what it brings, what helps, its sourced connections (from the
     links data, when given) and the pair pages it appears on, each with its one-line summary."""
     url = urls.hub_url(topic.slug)
+    linked_with = f"What {topic.name.heading} {topic.name.verb('Is')} Linked With"
     return {
         "kind": "hub",
         "url": url,
@@ -109,7 +120,7 @@ def hub_context(
         "bring_heading": f"What {topic.name.heading} Can Bring",
         "map_heading": "Known Links at a Glance",
         "pairs_heading": f"How {topic.name.heading} {topic.name.verb('Connects')} with Other Topics",
-        "connections_heading": f"What {topic.name.heading} {topic.name.verb('Is')} Linked With",
+        "connections_heading": linked_with,
         "topic": topic_block(topic),
         "about": [about_entity(topic)],  # JSON-LD: a condition's hub is a MedicalWebPage about it
         "effects": [capitalise(e) for e in topic.effects],
@@ -117,7 +128,7 @@ def hub_context(
         "sources": source_links(wording, topic.sources),
         "disclaimer": wording.disclaimer,
         "pairs": _hub_pairs(topic, partners, statuses, summaries or {}),
-        "connection_map": _hub_map(topic, graph, topics, wording),
+        "connection_map": _hub_map(topic, graph, topics, wording, linked_with),
         "connections": _sourced_connections(topic, graph, topics or {}, wording),
         "updated_on": topic.updated_on,
         "breadcrumbs": [{"url": urls.HOME, "label": "Home"}, {"url": url, "label": topic.name.display}],

@@ -187,13 +187,53 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" and {items[-1]}"
 
 
-def link_text(a, b, page: str, graph: Graph, topics: dict, wording: Wording, fill: Fill, cites: Citations) -> LinkText:
-    """The link section (direct links, bridges, shared effects and strategies, or one honest sentence
-    when there is none) and the effects section (chains of links from a to b) of one page."""
-    w = wording.links
+@dataclass(frozen=True)
+class Found:
+    """What connects a page's two topics, before any of it is worded."""
+
+    direct: list[Edge]  # links between the two (not editors' pages)
+    chains: list[Bridge]  # a → v → b, both links saying which way one changes the other
+    bridges: list[Bridge]  # topics both are linked to (not those of the chains)
+    shared: list[tuple[str, list[str]]]  # ("effects" | "strategies", items both topics' rows list)
+
+    @property
+    def carries(self) -> str:
+        """What the page can say of the link: "direct", "chain", "bridge", "shared" or "none"."""
+        for key, value in (("direct", self.direct), ("chain", self.chains), ("bridge", self.bridges)):
+            if value:
+                return key
+        return "shared" if self.shared else "none"
+
+
+def find(a, b, graph: Graph) -> Found:
+    """The direct links, chains, bridges and shared items of two topics."""
     direct = sorted((e for e in graph.direct(a.slug, b.slug) if e.relation != "editor"), key=lambda e: e.relation)
     found_chains = chains(graph, a.slug, b.slug)
     found_bridges = bridges(graph, a.slug, b.slug, skip=frozenset(c.via for c in found_chains))
+    shared = []
+    for key, mine, theirs in (("effects", a.effects, b.effects), ("strategies", a.strategies, b.strategies)):
+        items = shared_items(mine, theirs)
+        if items:
+            shared.append((key, items))
+    return Found(direct, found_chains, found_bridges, shared)
+
+
+def link_text(
+    a,
+    b,
+    page: str,
+    graph: Graph,
+    topics: dict,
+    wording: Wording,
+    fill: Fill,
+    cites: Citations,
+    found: Found | None = None,
+) -> LinkText:
+    """The link section (direct links, bridges, shared effects and strategies, or one honest sentence
+    when there is none) and the effects section (chains of links from a to b) of one page."""
+    w = wording.links
+    found = found or find(a, b, graph)
+    direct, found_chains, found_bridges = found.direct, found.chains, found.bridges
     worded: dict[Edge, str] = {}
 
     def word(e: Edge) -> str:
@@ -210,12 +250,12 @@ def link_text(a, b, page: str, graph: Graph, topics: dict, wording: Wording, fil
             continue
         lead = variant(f"{page}|bridge|{i}", w["bridge"]["lead"])
         link.append(_bridge_runs(br, lead, a, b, topics, wording, fill, word, cites))
-    for key, mine, theirs in (("effects", a.effects, b.effects), ("strategies", a.strategies, b.strategies)):
-        items = shared_items(mine, theirs)
-        if items:
-            text = fill(w["shared"][key], {"a": a, "b": b}, {"items": _join([f"“{i}”" for i in items])})
-            link.append([{"text": text, "url": "", "cites": []}])
-    low_value = not link
+    for key, items in found.shared:
+        text = fill(w["shared"][key], {"a": a, "b": b}, {"items": _join([f"“{i}”" for i in items])})
+        link.append([{"text": text, "url": "", "cites": []}])
+    low_value = not link and not found_chains
+    if not link and found_chains:  # linked only by way of other topics: the effects section says how
+        link = [[{"text": fill(w["none"]["chain_only"], {"a": a, "b": b}, {}), "url": "", "cites": []}]]
     if low_value:
         link = [[{"text": fill(w["none"]["text"], {"a": a, "b": b}, {}), "url": "", "cites": []}]]
         elsewhere = [run for t in (a, b) for run in _elsewhere(t, graph, topics, w["none"], fill)]

@@ -54,8 +54,11 @@ class TopicBlock(TypedDict):
 
 
 class Strategy(TypedDict):
-    title: str  # "" for a topic's own strategy
+    """A step of the strategies list (content/steps.py): one from a sourced link between the page's two
+    topics (citing the link's sources) or one of a topic's own steps from topics.csv (no citations)."""
+
     text: str
+    cites: list[Cite]
 
 
 class PersonLink(TypedDict):
@@ -115,7 +118,9 @@ class ConnectionMap(TypedDict):
     desc: str
     nodes: list[MapNode]
     edges: list[MapEdge]
-    items: list[list[Run]]  # the text equivalent: each link as a sentence, the topics linked to their hubs
+    items: list[list[Run]]  # links drawn that the page states nowhere else, as sentences (a hub's editor pages)
+    text_ids: list[str]  # ids of the page's elements that state the drawn links with their sources
+    text_label: str  # the heading of the first of them, for the caption's link
 
 
 class Card(TypedDict):
@@ -174,8 +179,8 @@ class PairContext(_Page):
     effects_heading: str
     effects_lead: str
     effects: list[str]
-    strategies_lead: str
-    strategies: list[Strategy]
+    strategies_lead: str  # "" when the page has no strategies list
+    strategies: list[Strategy]  # only what is specific to the two topics; may be empty
     related: list[Link]
     hubs: list[Link]
     sources: list[SourceLink]

@@ -12,19 +12,55 @@ from pipeline.content.linktext import Citations
 from pipeline.content.wording import Wording
 from pipeline.data.sources import citation_entity, citation_parts, source_key
 
+# Path segments that name a kind of page, not the page: never a source's title.
+GENERIC_SEGMENTS = frozenset(
+    "index default home article articles view content contents doc docs document documents publication "
+    "publications pub pubs en wiki item items news detail details page pages abstract full fulltext pdf html "
+    "cearticle figure figures external topics topic health fact-sheets news-room faq pubmed".split()
+)
+_EXTENSION = re.compile(r"\.(s?html?|php|aspx?|long|pdf)$", re.IGNORECASE)
+_IDENTIFIER = re.compile(r"^(PMC\d+|\d{6,})$", re.IGNORECASE)  # PubMed Central and PubMed ids
+_ACRONYM = re.compile(r"[b-df-hj-np-tv-xz]{2,}")  # 'ptsd', 'cbt': no vowel, so not a word
+
 
 def source_label(url: str, wording: Wording) -> str:
-    """Link text that says where a source goes: 'Wikipedia: Default mode network'."""
+    """Link text that says where a source goes: 'Wikipedia: Default mode network', 'World Health
+    Organization: Burn out an occupational phenomenon …'. The publisher's name (sources.toml) or the
+    site, then a title read from the address: the most specific path segment made of words, without
+    dates or numbers; else the page's PubMed (Central) id; else the publisher alone."""
     parts = urlsplit(url)
     host = parts.netloc.lower().removeprefix("www.")
     path = unquote(parts.path).strip("/")
     if host in ("doi.org", "dx.doi.org") and path:
         return wording.doi_label.format(doi=path)
-    page = path.rsplit("/", 1)[-1] if path else ""
-    page = re.sub(r"\.(html?|php|aspx?)$", "", page)
-    page = capitalise(re.sub(r"[_-]+", " ", page).strip())
     publisher = wording.publishers.get(host, host)
-    return f"{publisher}: {page}" if page else publisher
+    segments = [_EXTENSION.sub("", seg) for seg in path.split("/") if seg]
+    wiki = host.endswith(("wikipedia.org", "wikiversity.org"))  # MediaWiki: "_" is a space, "-" a hyphen
+    for seg in reversed(segments):
+        title = url_title(seg, hyphens=wiki)
+        if title:
+            return f"{publisher}: {title}"
+    ids = [seg for seg in segments if _IDENTIFIER.match(seg)]
+    return f"{publisher}: {ids[-1]}" if ids else publisher
+
+
+def url_title(segment: str, hyphens: bool = False) -> str:
+    """A readable title from one path segment ('28-05-2019-burn-out-an-occupational-phenomenon' →
+    'Burn out an occupational phenomenon'; with `hyphens`, a MediaWiki title such as 'Self-compassion'
+    keeps them, and '_' alone parts words), or "" when it holds no words (an id, a date, a generic
+    word such as 'article')."""
+    if segment.lower() in GENERIC_SEGMENTS:
+        return ""
+    tokens = [t for t in re.split(r"_+" if hyphens or "_" in segment else r"[-+\s]+", segment) if t]
+    words = [t for t in tokens if not any(c.isdigit() for c in t)]  # dates, ids and numbers go
+    alphabetic = [w for w in words if sum(c.isalpha() for c in w) >= 3]
+    if not alphabetic or (len(alphabetic) == 1 and len(words) < len(tokens)):
+        return ""  # no word, or one stray word among numbers ('f1-arhw-21-1-53')
+    words = [w.upper() if _ACRONYM.fullmatch(w) else w for w in words]
+    initials = "".join(w[0] for w in words[:-1]).lower()
+    if len(words) > 2 and initials.endswith(words[-1].lower()):  # '… disorder ocd' → '… disorder (OCD)'
+        words[-1] = f"({words[-1].upper()})"
+    return capitalise(" ".join(words))
 
 
 def source_link(url: str, wording: Wording) -> dict[str, Any]:

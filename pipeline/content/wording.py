@@ -14,8 +14,8 @@ from pipeline.problems import ContractError, Problem
 
 # Order in which two kinds are named in symmetric keys ("practice+condition").
 ROLE_ORDER = ("practice", "brain", "process", "behavior", "trait", "emotion", "phenomenon", "condition")
-KIND_FIELDS = ("label", "aspect", "presence", "help", "track")
-_TOPIC_FIELDS = {"", "_aspect", "_presence", "_help", "_label", "_track"}
+KIND_FIELDS = ("label", "aspect", "presence", "help", "track", "steps")
+_TOPIC_FIELDS = {"", "_aspect", "_presence", "_help", "_label", "_track", "_steps"}
 FILES = ("kinds", "strategies", "page", "sources", "links")
 
 
@@ -29,8 +29,8 @@ def _allowed(letters: str) -> set[str]:
 
 
 ALLOWED = {
-    "strategies": _allowed("xy") | {"topic", "strategy"},
-    "page": _allowed("abxy") | {"others"},
+    "strategies": _allowed("so") | {"steps", "strategy"},
+    "page": _allowed("ab") | {"others"},
     "kinds": {"x"},
     "sources": {"doi"},
     "links": _allowed("soabv") | {"first", "second", "items"},
@@ -42,8 +42,10 @@ class Wording:
     """Every sentence template, keyed as in the TOML files."""
 
     kinds: dict[str, dict[str, str]]
-    strategies: dict[str, list[dict[str, str]]]
+    # strategies.toml: relation → {"subject>object" kinds key: a step that follows from such a link}.
+    strategies: dict[str, dict[str, str]]
     own_strategy: list[str]
+    # page.toml: block → its variants; a table's entries as "table.key" ("intro.direct", "summary.none").
     page: dict[str, list[str]]
     disclaimer: str
     publishers: dict[str, str]
@@ -100,18 +102,16 @@ def parse_wording(raw: dict[str, dict], folder: str = "templates/wording") -> Wo
         for f in KIND_FIELDS:
             if not kinds.get(kind, {}).get(f):
                 problems.append(Problem(f"{folder}/kinds.toml", 0, f"{kind}.{f}", "is missing"))
-    for name, fallback in (("strategies", "*+*"),):
-        if fallback not in raw[name]:
-            problems.append(Problem(f"{folder}/{name}.toml", 0, fallback, "the fallback section is missing"))
+    page = _page_blocks(raw["page"])
     problems += _check_links(raw.get("links", {}), folder)
+    problems += _check_steps(raw["strategies"], folder) + _check_page(page, folder)
     if problems:
         raise ContractError(problems)
-    strategies = {k: v["steps"] for k, v in raw["strategies"].items() if isinstance(v, dict)}
-    page = {k: v for k, v in raw["page"].items() if isinstance(v, list)}
+    strategies = {k.removeprefix("link."): dict(v) for k, v in raw["strategies"].items() if k.startswith("link.")}
     return Wording(
         kinds={k: dict(v) for k, v in kinds.items()},
         strategies=strategies,
-        own_strategy=raw["strategies"].get("own", ["For {topic}: {strategy}"]),
+        own_strategy=raw["strategies"].get("own", ["{steps}: {strategy}"]),
         page=page,
         disclaimer=raw["page"]["disclaimer"],
         publishers=dict(raw.get("sources", {}).get("publishers", {})),
@@ -124,7 +124,7 @@ def parse_wording(raw: dict[str, dict], folder: str = "templates/wording") -> Wo
 _LINK_SECTIONS = {
     "bridge": ("lead",),
     "shared": ("effects", "strategies"),
-    "none": ("text", "others", "alone"),
+    "none": ("text", "others", "alone", "chain_only"),
     "effects": ("chain",),
 }
 
@@ -144,6 +144,57 @@ def _check_links(raw: dict[str, Any], folder: str) -> list[Problem]:
         for key in keys:
             if not raw.get(section, {}).get(key):
                 problems.append(Problem(file, 0, f"{section}.{key}", "is missing"))
+    return problems
+
+
+# page.toml's blocks and, for the tables, the keys every page may need (see page.toml).
+PAGE_BLOCKS = {
+    "intro": ("editor", "direct", "chain", "bridge", "shared", "none"),
+    "summary": ("editor", "direct", "chain", "bridge", "shared", "none"),
+    "strategies_lead": ("links_own", "links", "own", "own_one"),
+    "intro_steps": (),
+    "effects_lead": (),
+    "unchecked_note": (),
+    "cta_lead": (),
+}
+
+
+def _page_blocks(raw: dict[str, Any]) -> dict[str, list[str]]:
+    """page.toml's lists as they are, a table's entries as "table.key", each a list of variants."""
+    out: dict[str, list[str]] = {}
+    for name, value in raw.items():
+        if isinstance(value, dict):
+            for key, v in value.items():
+                out[f"{name}.{key}"] = [v] if isinstance(v, str) else list(v)
+        elif isinstance(value, list):
+            out[name] = list(value)
+    return out
+
+
+def _check_page(page: dict[str, list[str]], folder: str) -> list[Problem]:
+    """page.toml has every block and table key the pages use, each with at least one sentence."""
+    wanted = [f"{b}.{k}" for b, keys in PAGE_BLOCKS.items() for k in keys] + [
+        b for b, k in PAGE_BLOCKS.items() if not k
+    ]
+    return [Problem(f"{folder}/page.toml", 0, w, "is missing") for w in wanted if not page.get(w)]
+
+
+def _check_steps(raw: dict[str, Any], folder: str) -> list[Problem]:
+    """strategies.toml's [link.<relation>] tables name known relations and kinds ("practice>condition")."""
+    from pipeline.data.links import RELATIONS
+
+    file, problems = f"{folder}/strategies.toml", []
+    for section, table in raw.items():
+        if not isinstance(table, dict):
+            continue
+        relation = section.removeprefix("link.")
+        if not section.startswith("link.") or relation not in RELATIONS:
+            problems.append(Problem(file, 0, section, f"is not link.<relation>; relations: {', '.join(RELATIONS)}"))
+            continue
+        for key in table:
+            sides = key.split(">")
+            if len(sides) != 2 or any(k != "*" and k not in KINDS for k in sides):
+                problems.append(Problem(file, 0, f"{section}.{key}", 'is not "subject kind>object kind" (* for any)'))
     return problems
 
 

@@ -71,6 +71,14 @@ INSTRUCTION_WORDS = frozenset(
     "set start day days daily time times small try make take talk minutes minute fixed clearer sense notice "
     "practice write week weeks use keep regular regularly step steps way ways help helps good better".split()
 )
+# Words of health advice in general, beyond scikit-learn's ENGLISH_STOP_WORDS ("someone", "others" are
+# there): who to turn to (doctor, professional), who is meant (people), and the verbs and adjectives
+# any step can carry (ask, check, short, steadier). Two topics sharing one of them share no subject.
+DOMAIN_STOP_WORDS = frozenset(
+    "people person doctor doctors professional professionals therapist clinician qualified licensed "
+    "ask look check build pause protect short long brief steadier concrete consistent focused difficulty "
+    "feel feels feeling feelings".split()
+)
 
 
 def _word_matrix(topics: pd.DataFrame, settings: QueueSettings) -> tuple[sparse.csr_matrix, tuple[str, ...]]:
@@ -82,7 +90,7 @@ def _word_matrix(topics: pd.DataFrame, settings: QueueSettings) -> tuple[sparse.
     ]
     vec = CountVectorizer(
         binary=True,
-        stop_words=sorted(ENGLISH_STOP_WORDS | INSTRUCTION_WORDS),
+        stop_words=sorted(ENGLISH_STOP_WORDS | INSTRUCTION_WORDS | DOMAIN_STOP_WORDS),
         token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z-]{2,}\b",
         max_df=_max_df(settings, len(docs)),
     )

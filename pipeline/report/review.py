@@ -629,7 +629,7 @@ def audit_and_report(
     result = audit_site(root, cfg, previous, cache_file=cache_file(reports), workers=workers, known=known)
     if rebase:
         compare_with_previous_build(result, reports)
-    if sameness is not None and sameness.link is not None:  # content.sameness: how alike drafts of a kind pair are
+    if sameness is not None and (sameness.link is not None or getattr(sameness, "drafts", 0)):  # content.sameness
         result.stats["sameness"] = sameness
     rows = queue() if callable(queue) else queue  # a callable: ranked meanwhile, in another process
     html_path, _ = write_reports(result, cfg, reports, site_dir, previous_findings(result, reports, rebase), rows)

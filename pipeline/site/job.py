@@ -242,7 +242,7 @@ def related_links(job: RenderJob, a: str, b: str, draft: bool) -> tuple[list[dic
 
 def draft_sameness(job: RenderJob):
     """content.sameness's measure over a sample of drafts per kind pair, their contexts made here."""
-    from pipeline.content.sameness import measure, sample_pairs
+    from pipeline.content.sameness import count_unconnected, measure, sample_connected
 
     topics, cfg = job.topics, job.cfg
     written_pairs = {(r["a"], r["b"]) for r in job.editorial if r["relationship"]}
@@ -252,11 +252,11 @@ def draft_sameness(job: RenderJob):
         return (a, b) in written_pairs
 
     samples = {}
-    for key, pairs in sample_pairs({s: t.kind for s, t in topics.items()}, written).items():
+    for key, pairs in sample_connected(topics, job.graph, written).items():
         drafts = []
         for a, b in pairs:
             ctx = pair_context(dict(default, a=a, b=b, editorial=False), topics, job.nb, job.wording, cfg, job.graph)
             names = [n for t in (topics[a], topics[b]) for n in (t.name.text, t.name.short, t.name.display)]
-            drafts.append((" ".join(ctx["link_generated"]), " ".join(ctx["effects"]), names))
+            drafts.append((" ".join(ctx["link_generated"]), " ".join(ctx["effects"]), names, ctx["low_value"]))
         samples[key] = drafts
-    return measure(samples)
+    return measure(samples, *count_unconnected(topics, job.graph, written))

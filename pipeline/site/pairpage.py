@@ -61,7 +61,7 @@ def _own_and_total(ctx: dict[str, Any]) -> tuple[int, int]:
         ctx["effects_lead"],
         *ctx["effects"],
         ctx["strategies_lead"],
-        *(s["title"] + " " + s["text"] for s in ctx["strategies"]),
+        *(s["text"] for s in ctx["strategies"]),
     ]
     return own_words, own_words + word_count(generated)
 
