@@ -210,7 +210,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 2
     reports = args.reports or urls.default_reports_dir(args.out)
     result, html = report.audit_and_report(
-        args.out, cfg, args.out, reports, report.baseline_for_build(reports), workers=args.workers, rebase=True
+        args.out,
+        cfg,
+        args.out,
+        reports,
+        report.baseline_for_build(reports),
+        workers=args.workers,
+        rebase=True,
+        crawl=True,
     )
     print("\n".join(report.terminal_summary(result, html)))
     return 1 if args.strict and result.errors else 0

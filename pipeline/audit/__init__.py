@@ -4,6 +4,10 @@ Two phases. Each HTML file is parsed once (lxml) into a small `PageRecord`: head
 JSON-LD types, resolved internal links, word count, a MinHash of its text shingles and a sample of
 shingle hashes. Records are cached by content hash (`reports/.audit-cache.msgpack`), so an
 unchanged page is never parsed again, and are made in worker processes when there are many.
+During a build, the pages the build renders reach the audit as records the renderer made of the
+HTML in hand (site/facts.py, judged element by element by the same `RecordBuilder` as parse_page),
+a fixed sample of them parsed back to prove it ("renderer-record"); the `audit` command parses
+every page those records describe again, so it stays a crawler of the written files.
 Then the site-wide checks run over the records only: duplicates, the link graph (orphans, click
 depth by breadth-first search), sitemap and robots.txt, near-duplicates (MinHash with
 datasketch's affine32 permutations, drawn with numpy, and LSH banding, linear in pages) and each page's unique-text share (shingle document frequencies).
@@ -31,6 +35,7 @@ from pipeline.audit.model import (
 )
 from pipeline.audit.page_checks import _Severity, page_findings
 from pipeline.audit.parse import (
+    RecordBuilder,
     _folder_parents,
     _minhash,
     _permutations,
@@ -63,6 +68,7 @@ __all__ = [
     "Finding",
     "NUM_PERM",
     "PageRow",
+    "RecordBuilder",
     "RecordStore",
     "SEVERITIES",
     "SHINGLE",

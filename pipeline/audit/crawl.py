@@ -12,7 +12,7 @@ import numpy as np
 from pipeline.audit.model import AUDIT_VERSION, NUM_PERM, SAMPLE_MASK, SHINGLE
 from pipeline.audit.page_checks import _Severity
 from pipeline.audit.parse import MINHASH_SCHEME, _minhash, content_hash, parse_page, stat_key
-from pipeline.audit.store import RecordStore, Spill
+from pipeline.audit.store import _RENDERED, RecordStore, Spill
 from pipeline.config import Config
 from pipeline.processes import die_with_parent
 
@@ -146,7 +146,13 @@ def _parse_chunk(
 
 
 def read_pages(
-    root: Path, pages: list[str], cfg: Config, cache: RecordStore | None, store: RecordStore, workers: int | None = None
+    root: Path,
+    pages: list[str],
+    cfg: Config,
+    cache: RecordStore | None,
+    store: RecordStore,
+    workers: int | None = None,
+    trust_rendered: bool = True,
 ) -> tuple[int, int]:
     """Add every page not yet in `store` to it, from the cache where the file is unchanged.
 
@@ -156,7 +162,8 @@ def read_pages(
     itself, and only files that must be read go to worker processes, where a file whose bytes have
     the cached hash is unchanged too. Pages already in `store` were parsed by the caller from exactly
     the bytes of those files (the build parses the pages it renders while it still holds them): they
-    are not read again. Rows are added in the order of `pages`.
+    are not read again. Rows are added in the order of `pages`. Without `trust_rendered`, cached
+    records the renderer made (not parsed from the file) count as unknown: those files are parsed.
     """
     parsed = rekeyed = 0
     items: list[tuple[str, int]] = []  # (page, its cache row or -1), for pages not in `store`
@@ -169,6 +176,8 @@ def read_pages(
         else:
             j = cache.index.get(rel, -1) if cache is not None else -1
             items.append((rel, j))
+    if not trust_rendered and cache is not None:
+        items = [(rel, -1 if j >= 0 and cache.flags[j] & _RENDERED else j) for rel, j in items]
     unread = np.zeros(len(items), dtype=bool)  # the file has the cached stat key
     for k, (rel, j) in enumerate(items):
         if j >= 0 and cache.stat[j]:

@@ -23,6 +23,7 @@ SEVERITIES = ("error", "warning", "info")
 # check id -> (default severity, what it means). The report shows the meaning as help text.
 CHECKS: dict[str, tuple[str, str]] = {
     "parse-failed": ("error", "the HTML could not be parsed"),
+    "renderer-record": ("error", "the build's own record of a page differs from the page's HTML parsed back"),
     "lang-missing": ("error", "<html> has no lang attribute"),
     "title-missing": ("error", "no <title>, an empty one, or more than one"),
     "title-length": ("warning", "title shorter or longer than the configured range"),
@@ -69,6 +70,11 @@ CHECKS: dict[str, tuple[str, str]] = {
 # check id -> (priority, why it matters, how to fix it). Priority 1 = fix first, 2 = next, 3 = when there is time;
 # a finding on a noindex page is one step lower (see finding_priority).
 GUIDE: dict[str, tuple[int, str, str]] = {
+    "renderer-record": (
+        1,
+        "During a build the audit judges the pages by the records the renderer makes of them; a sample is parsed back to prove them. A difference means the audit may have judged other pages wrongly too.",
+        "Run `python -m pipeline audit` (it parses every page) for the true findings, and fix site/facts.py's scan for the markup the message names.",
+    ),
     "parse-failed": (
         1,
         "A page the HTML parser cannot read is a page search engines may not read either.",

@@ -8,7 +8,7 @@ import os
 import posixpath
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
@@ -410,116 +410,175 @@ def _parser(declares_charset: bool):
     return _PARSERS[declares_charset]
 
 
+class RecordBuilder:
+    """A PageRecord made from a page's elements, handed over in document order, by whoever reads the
+    page: parse_page (an lxml tree of a written file) or the renderer's scan of the HTML it has just
+    made (site/facts.py). Both judge an element the same way, here; they differ only in how they find it.
+    Each element method takes the element's attributes as a mapping (an lxml element or a dict)."""
+
+    __slots__ = ("rec", "base_url", "folder", "parents", "seen_links", "last_level")
+
+    def __init__(self, rel: str, digest: str, base_url: str):
+        url = url_of(rel)
+        self.rec = PageRecord(rel=rel, url=url, hash=digest)
+        self.base_url = base_url
+        self.folder = url[: url.rfind("/") + 1]
+        self.parents = _folder_parents(self.folder)
+        self.seen_links: set[str] = set()
+        self.last_level = 0
+
+    def anchor(self, href: str, label: Callable[[], str]) -> None:
+        """An <a href>: its target, and its text (`label()`: text, else aria-label, title or image alt)."""
+        rec = self.rec
+        kind, target = _resolve_on_page(rec.url, self.folder, self.parents, href, self.base_url)
+        if kind == "internal":
+            if target not in self.seen_links:
+                self.seen_links.add(target)
+                rec.links.append(target)
+        elif kind == "outside":
+            rec.outside_links.append(href)
+        elif kind == "external":
+            rec.external_links += 1
+        if kind != "skip":
+            text = label()
+            if not text:
+                rec.bad_link_text.append(f"empty text: {href}")
+            elif text.lower().strip(".…!") in _GENERIC_LINK_TEXT:
+                rec.bad_link_text.append(f"“{text}”: {href}")
+
+    def heading(self, level: int) -> None:
+        rec = self.rec
+        if level == 1:
+            rec.h1 += 1
+        last = self.last_level
+        if level > last + 1:
+            rec.heading_skips.append(f"h{last} → h{level}" if last else f"first heading is h{level}")
+        self.last_level = level
+
+    def meta(self, el) -> None:
+        rec = self.rec
+        name = (el.get("name") or "").strip().lower()
+        if name == "description":
+            rec.descriptions.append(" ".join((el.get("content") or "").split()))
+        elif (el.get("property") or "").strip().lower() == "og:image" and (el.get("content") or "").strip():
+            rec.og_image = rec.og_image or el.get("content").strip()
+        elif name in ("robots", "googlebot"):
+            tokens = {t.strip() for t in (el.get("content") or "").lower().split(",")}
+            if "noindex" in tokens or "none" in tokens:
+                rec.noindex = True
+
+    def link(self, el) -> None:
+        rels = (el.get("rel") or "").lower().split()
+        if "canonical" in rels:
+            self.rec.canonicals.append((el.get("href") or "").strip())
+        elif "icon" in rels and (el.get("href") or "").strip():
+            self.rec.icon = True
+
+    def script(self, el, text: str | None) -> None:
+        if (el.get("type") or "").strip().lower() != "application/ld+json":
+            return
+        rec = self.rec
+        rec.jsonld_blocks += 1
+        try:
+            data = json.loads(text or "")
+            rec.jsonld_types.extend(_types(data))
+            _page_facts(data, rec)
+        except ValueError as exc:
+            rec.jsonld_errors.append(str(exc)[:160])
+
+    def title(self, text: str) -> None:
+        """A <title> of the head (one elsewhere is not the page's title)."""
+        self.rec.titles.append(" ".join(text.split()))
+
+    def img(self, el) -> None:
+        if el.get("alt") is None:
+            self.rec.img_no_alt.append(el.get("src") or "(no src)")
+
+    def nav(self, el) -> None:
+        label = ((el.get("aria-label") or "") + " " + (el.get("class") or "")).lower()
+        if "breadcrumb" in label or "crumbs" in label:
+            self.rec.breadcrumb_nav = True
+
+    def main_text(self, words: list[bytes]) -> PageRecord:
+        """The words of the main text (see text_words), fingerprinted; the finished record."""
+        rec = self.rec
+        rec.words = len(words)
+        rec.shingles, rec.minhash, rec.sample = _fingerprint(words)
+        return rec
+
+
 def parse_page(rel: str, data: bytes, base_url: str, digest: str | None = None) -> PageRecord:
     """Read one HTML file as a crawler does. Pure: bytes in, record out."""
     from lxml import etree
 
-    url = url_of(rel)
-    rec = PageRecord(rel=rel, url=url, hash=digest or content_hash(data))
+    page = RecordBuilder(rel, digest or content_hash(data), base_url)
     try:
         doc = etree.fromstring(data, _parser(b"charset" in data[:2048].lower()))
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
-        rec.parse_error = str(exc) or "the document could not be parsed"
-        return rec
+        page.rec.parse_error = str(exc) or "the document could not be parsed"
+        return page.rec
     if doc is None:
-        rec.parse_error = "the document is empty"
-        return rec
-    rec.lang = (doc.get("lang") or "").strip()
-    last_level = 0
-    seen_links: set[str] = set()
-    folder = url[: url.rfind("/") + 1]
-    parents = _folder_parents(folder)
-    headings = _HEADINGS
+        page.rec.parse_error = "the document is empty"
+        return page.rec
+    page.rec.lang = (doc.get("lang") or "").strip()
     for el in doc.iter(*_LOOK_AT):  # only the elements looked at, in document order
-        tag = el.tag
-        if tag == "a":
-            href = el.get("href")
-            if href is None:
-                continue
-            kind, target = _resolve_on_page(url, folder, parents, href, base_url)
-            if kind == "internal":
-                if target not in seen_links:
-                    seen_links.add(target)
-                    rec.links.append(target)
-            elif kind == "outside":
-                rec.outside_links.append(href)
-            elif kind == "external":
-                rec.external_links += 1
-            if kind != "skip":
-                if len(el):
-                    text = " ".join("".join(el.itertext()).split())
-                else:
-                    text = el.text
-                    text = " ".join(text.split()) if text else ""
-                label = (
-                    text
-                    or el.get("aria-label", "").strip()
-                    or el.get("title", "").strip()
-                    or " ".join(i.get("alt", "") for i in el.iter("img")).strip()
-                )
-                if not label:
-                    rec.bad_link_text.append(f"empty text: {href}")
-                elif label.lower().strip(".…!") in _GENERIC_LINK_TEXT:
-                    rec.bad_link_text.append(f"“{label}”: {href}")
-        elif tag in headings:
-            level = headings[tag]
-            if level == 1:
-                rec.h1 += 1
-            if level > last_level + 1:
-                rec.heading_skips.append(f"h{last_level} → h{level}" if last_level else f"first heading is h{level}")
-            last_level = level
-        elif tag == "meta":
-            name = (el.get("name") or "").strip().lower()
-            if name == "description":
-                rec.descriptions.append(" ".join((el.get("content") or "").split()))
-            elif (el.get("property") or "").strip().lower() == "og:image" and (el.get("content") or "").strip():
-                rec.og_image = rec.og_image or el.get("content").strip()
-            elif name in ("robots", "googlebot"):
-                tokens = {t.strip() for t in (el.get("content") or "").lower().split(",")}
-                if "noindex" in tokens or "none" in tokens:
-                    rec.noindex = True
-        elif tag == "link":
-            rels = (el.get("rel") or "").lower().split()
-            if "canonical" in rels:
-                rec.canonicals.append((el.get("href") or "").strip())
-            elif "icon" in rels and (el.get("href") or "").strip():
-                rec.icon = True
-        elif tag == "script":
-            if (el.get("type") or "").strip().lower() == "application/ld+json":
-                rec.jsonld_blocks += 1
-                try:
-                    data = json.loads(el.text or "")
-                    rec.jsonld_types.extend(_types(data))
-                    _page_facts(data, rec)
-                except ValueError as exc:
-                    rec.jsonld_errors.append(str(exc)[:160])
-        elif tag == "title":
-            if el.getparent() is not None and el.getparent().tag == "head":
-                rec.titles.append(" ".join("".join(el.itertext()).split()))
-        elif tag == "img":
-            if el.get("alt") is None:
-                rec.img_no_alt.append(el.get("src") or "(no src)")
-        elif tag == "nav":
-            label = ((el.get("aria-label") or "") + " " + (el.get("class") or "")).lower()
-            if "breadcrumb" in label or "crumbs" in label:
-                rec.breadcrumb_nav = True
+        _element(page, el)
+    return page.main_text(_main_words(doc))
+
+
+def _element(page: RecordBuilder, el) -> None:
+    """One element of a parsed page, handed to the record builder."""
+    tag = el.tag
+    if tag == "a":
+        href = el.get("href")
+        if href is not None:
+            page.anchor(href, lambda: _anchor_label(el))
+    elif tag in _HEADINGS:
+        page.heading(_HEADINGS[tag])
+    elif tag == "meta":
+        page.meta(el)
+    elif tag == "link":
+        page.link(el)
+    elif tag == "script":
+        page.script(el, el.text)
+    elif tag == "title":
+        if el.getparent() is not None and el.getparent().tag == "head":
+            page.title("".join(el.itertext()))
+    elif tag == "img":
+        page.img(el)
+    elif tag == "nav":
+        page.nav(el)
+
+
+def _anchor_label(el) -> str:
+    """What a link says: its text, else its aria-label, title or the alt text of its images."""
+    if len(el):
+        text = " ".join("".join(el.itertext()).split())
+    else:
+        text = el.text
+        text = " ".join(text.split()) if text else ""
+    return (
+        text
+        or el.get("aria-label", "").strip()
+        or el.get("title", "").strip()
+        or " ".join(i.get("alt", "") for i in el.iter("img")).strip()
+    )
+
+
+def _main_words(doc) -> list[bytes]:
+    """The words of the main text: every text node under <main> (else <body>) that has no nav, script,
+    style, noscript or template ancestor. The document is not used after this, so those elements are
+    emptied (their tails, which lie outside them, stay) and the remaining text nodes taken as they are."""
     main = doc.find(".//main")
     if main is None:
         main = doc.find(".//body")
     if main is None:
         main = doc
-    # The main text: every text node under `main` that has no nav, script, style, noscript or template
-    # ancestor. The document is not used after this, so those elements are emptied (their tails, which
-    # lie outside them, stay) and the remaining text nodes taken as they are.
     if main.tag in _NOT_TEXT or next(main.iterancestors(*_NOT_TEXT), None) is not None:
-        words: list[bytes] = []
-    else:
-        for el in list(main.iter(*_NOT_TEXT)):
-            el.clear(keep_tail=True)
-        words = text_words(" ".join(_text_nodes()(main)))
-    rec.words = len(words)
-    rec.shingles, rec.minhash, rec.sample = _fingerprint(words)
-    return rec
+        return []
+    for el in list(main.iter(*_NOT_TEXT)):
+        el.clear(keep_tail=True)
+    return text_words(" ".join(_text_nodes()(main)))
 
 
 _TEXT_NODES = None

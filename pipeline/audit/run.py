@@ -58,13 +58,15 @@ def audit_site(
     cache_file: Path | None = None,
     workers: int | None = None,
     known: RecordStore | dict[str, PageRecord] | None = None,
+    crawl: bool = False,
 ) -> AuditResult:
     """Audit the built site in `root`.
 
     `previous` maps URL → content hash of the previous build (see `AuditResult.hashes`); pages
     are then marked added or changed and removed ones listed. `cache_file` keeps parsed pages
     between runs, keyed by content hash. `known`: a RecordStore (or rel → PageRecord) of pages the
-    caller parsed from exactly the bytes of those files.
+    caller made from exactly the bytes of those files. With `crawl` (the `audit` command), records
+    the renderer made during a build are not taken from the cache: every such page is parsed.
     """
     t0 = time.perf_counter()
     root = Path(root)
@@ -77,7 +79,7 @@ def audit_site(
         store = RecordStore(cfg, sev, spill=cache_file.parent if cache_file is not None else None)
         for rec in (known or {}).values():
             store.add(rec)
-    parsed, rekeyed = read_pages(root, pages, cfg, cache, store, workers)
+    parsed, rekeyed = read_pages(root, pages, cfg, cache, store, workers, trust_rendered=not crawl)
     unchanged = parsed == rekeyed == 0 and cache is not None and len(cache.rel) == len(pages)
     del cache
     order = array("q", [store.index[rel] for rel in pages])  # 8 bytes a page, not an int object each

@@ -21,6 +21,7 @@ from pipeline.config import Config
 
 
 _NOINDEX, _ERROR, _TITLE_ONE, _DESC_ONE, _CANONICAL, _ICON = 1, 2, 4, 8, 16, 32
+_RENDERED = 64  # the record is the renderer's (site/facts.py), not parsed from the file
 
 
 def _h64(text: str) -> int:
@@ -247,7 +248,8 @@ class RecordStore:
             self.target_list.append(t)
         return k
 
-    def add(self, rec: PageRecord) -> int:
+    def add(self, rec: PageRecord, rendered: bool = False) -> int:
+        """Keep a page's record (`rendered`: made by the renderer, not parsed from the file); its row."""
         if rec.rel in self.index:
             return self.index[rec.rel]
         i = len(self.rel)
@@ -262,6 +264,8 @@ class RecordStore:
             flags |= _DESC_ONE
         if rec.icon:
             flags |= _ICON
+        if rendered:
+            flags |= _RENDERED
         if rec.canonicals:
             flags |= _CANONICAL
             if rec.canonicals[0] != self.cfg.base_url.rstrip("/") + "/" + rec.url:

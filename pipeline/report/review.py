@@ -616,17 +616,19 @@ def audit_and_report(
     known: dict | None = None,
     sameness=None,
     queue=None,
+    crawl: bool = False,
 ) -> tuple[AuditResult, Path]:
     """Audit the site in `root` (the staging folder during a build) and write the reports.
 
     Links in the report point at `site_dir`, where the site is (or is about to be) served from.
     With `rebase`, a site that is exactly the latest recorded build is compared with the build
     before it (what `audit` on an unchanged output should show). `known`: records the build made
-    of the pages it rendered (see audit.read_pages).
+    of the pages it rendered (see audit.read_pages). With `crawl`, every page is read from its file
+    (the build's records of the pages it rendered are not trusted from the cache).
     """
     from pipeline.audit import audit_site
 
-    result = audit_site(root, cfg, previous, cache_file=cache_file(reports), workers=workers, known=known)
+    result = audit_site(root, cfg, previous, cache_file=cache_file(reports), workers=workers, known=known, crawl=crawl)
     if rebase:
         compare_with_previous_build(result, reports)
     if sameness is not None and (sameness.link is not None or getattr(sameness, "drafts", 0)):  # content.sameness

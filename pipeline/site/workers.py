@@ -14,6 +14,7 @@ from pipeline import urls
 from pipeline.data.pairs import PUBLISHED, pair_index
 from pipeline.data.validate import STATUSES
 from pipeline.processes import die_with_parent
+from pipeline.site.facts import disagreement, in_sample, rendered_record
 from pipeline.site.fingerprint import related_fp
 from pipeline.site.job import PairRow, RenderJob, pair_rows, related_links
 from pipeline.site.pairpage import RenderedPair, render_pairs
@@ -156,14 +157,14 @@ def _render_batch(job: RenderJob, todo: list[_Pending], result: ChunkResult) -> 
 
 
 def _write(job: RenderJob, todo: list[_Pending], made: list[RenderedPair]) -> list[tuple]:
-    """Write each page into its staged tree; (path, bytes, stat) of the published ones."""
+    """Write each page into its staged tree; (path, HTML, bytes, stat) of the published ones."""
     published = []
     for p, page in zip(todo, made):
         rel = urls.output_path(p.pair.url)
         data = page.html.encode("utf-8")
         st = (job.drafts if p.draft else job.pages).write_page(rel, data)
         if not p.draft:  # the audit reads the published site only
-            published.append((rel, data, st))
+            published.append((rel, page.html, data, st))
     return published
 
 
@@ -177,16 +178,29 @@ def _audit_store(job: RenderJob):
 
 
 def _audit_records(job: RenderJob, written: list[tuple], records) -> None:
-    """The audit's record of each page written, parsed from the bytes just written."""
-    from pipeline.audit import parse_page, stat_key
+    """The audit's record of each page written, made from the HTML in hand (site/facts.py); a fixed
+    sample is parsed back from its bytes, and where the two differ the parsed record is kept, with a
+    renderer-record finding naming the page and the fields."""
+    from pipeline.audit import Finding, parse_page, stat_key
 
-    parsed = []
-    for rel, data, st in written:
-        rec = parse_page(rel, data, job.audit.base_url)
+    sev = records.sev("renderer-record")
+    made = []
+    for rel, html, data, st in written:
+        rec = rendered_record(rel, html, data, job.audit.base_url)
         rec.stat = stat_key(st)
-        parsed.append(rec)
-    for rec in parsed:
-        records.add(rec)
+        wrong: list[str] = []
+        sampled = in_sample(rec.url)
+        if sampled:
+            parsed = parse_page(rel, data, job.audit.base_url, rec.hash)
+            parsed.stat = rec.stat
+            wrong = disagreement(rec, parsed)
+            rec = parsed if wrong else rec
+        made.append((rec, wrong, sampled))
+    for rec, wrong, sampled in made:
+        row = records.add(rec, rendered=not sampled)
+        if wrong and sev is not None:
+            message = "the renderer's record differs from the parsed page in " + ", ".join(wrong)
+            records.findings.setdefault(row, []).append(Finding("renderer-record", sev, rec.url, message))
 
 
 # The render job of a pool's worker process: handed to it once, when it starts (see render_all).
