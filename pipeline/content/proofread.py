@@ -210,6 +210,12 @@ def _number_faults(sentence: str, numbers: tuple[tuple[str, bool], ...]) -> tupl
 
 def check_predicates(sentence: str) -> list[Fault]:
     """A sentence whose clauses end in the same predicate: 'Anger is a feeling, and awe is a feeling.'"""
+    # A sentence of one clause cannot repeat itself (most cannot); sentences recur from page to page.
+    return list(_predicate_faults(sentence)) if _CLAUSES.search(sentence) else []
+
+
+@lru_cache(maxsize=65536)
+def _predicate_faults(sentence: str) -> tuple[Fault, ...]:
     seen: set[str] = set()
     for clause in _CLAUSES.split(sentence.rstrip(".!?")):
         m = _PREDICATE.search(clause)
@@ -217,9 +223,9 @@ def check_predicates(sentence: str) -> list[Fault]:
             continue
         predicate = " ".join(_WORD.findall(m.group(0).lower()))
         if predicate in seen and len(predicate.split()) >= 3:
-            return [Fault("repeated predicate", sentence, predicate)]
+            return (Fault("repeated predicate", sentence, predicate),)
         seen.add(predicate)
-    return []
+    return ()
 
 
 def _masked_shingles(text: str, names: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
@@ -257,4 +263,51 @@ def check_list(items: list[str], names: tuple[str, ...] = (), threshold: float =
     for i, j in itertools.combinations(range(len(items)), 2):
         if _alike(sets[i], sets[j], threshold):
             faults.append(Fault("near-identical bullets", items[j], f"repeats: {items[i][:60]}"))
+    return faults
+
+
+# Number and predicate faults of a paragraph, by the paragraph and the names it contains: a
+# topic's own paragraphs recur on every page it is on.
+_PART_FAULTS: dict[tuple[str, tuple[tuple[str, bool], ...]], tuple[Fault, ...]] = {}
+
+
+def _sentence_faults(sentences, numbers: dict[str, bool]) -> list[Fault]:
+    faults: list[Fault] = []
+    for sentence in sentences:
+        faults += check_number(sentence, numbers)
+        faults += check_predicates(sentence)
+    return faults
+
+
+def _part_faults(part: str, numbers: tuple[tuple[str, bool], ...]) -> tuple[Fault, ...]:
+    low = part.lower()
+    key = (part, tuple(item for item in numbers if item[0].lower() in low))
+    got = _PART_FAULTS.get(key)
+    if got is None:
+        if len(_PART_FAULTS) > 65536:
+            _PART_FAULTS.clear()
+        got = _PART_FAULTS[key] = tuple(_sentence_faults(split_sentences(part), dict(key[1])))
+    return got
+
+
+def page_faults(
+    parts: list[str],
+    headings: list[str],
+    numbers: dict[str, bool],
+    lists: list[list[str]],
+    names: dict[str, tuple[str, str]],
+) -> list[Fault]:
+    """Every wording fault of one page's generated text: check_parts' faults of its paragraphs,
+    then number agreement and repeated predicates, headings first and then sentence by sentence,
+    then near-identical bullets in each list. `numbers` maps each form of the page's topic names
+    (lower case) to whether it is plural. The same faults as running those checks one by one."""
+    faults = check_parts(parts, names)
+    faults += _sentence_faults(headings, numbers)
+    forms = tuple(numbers.items())
+    for part in parts:
+        faults += _part_faults(part, forms)
+    masked = tuple(numbers)
+    for items in lists:
+        if len(items) > 1:  # one bullet cannot repeat another
+            faults += check_list(items, masked)
     return faults

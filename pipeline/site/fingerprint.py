@@ -69,13 +69,14 @@ def fingerprints(inputs: Inputs) -> Fingerprints:
     cfg_fp = fp_of(repr(inputs.cfg), repr(inputs.people))  # a reviewer's name or credentials show on pages
     wording_fp = fp_of(repr(inputs.wording))
     code = code_fp(True)
-    # Any link can change many pages (bridges, maps): a change to links.csv renders pairs and hubs again.
+    # A page's links (bridges, maps) are in its own fingerprint (pipeline.site.linkfp), not its kind's:
+    # a change to links.csv renders again only the pages it changes.
     links_fp = links_graph(inputs).fingerprint
     folder = inputs.templates
     kind = {}
     for k, name in TEMPLATES.items():
         files = sorted(_template_closure(folder, name))
-        kind[k] = fp_of(code, cfg_fp, wording_fp, [(f, (folder / f).read_bytes()) for f in files], links_fp)
+        kind[k] = fp_of(code, cfg_fp, wording_fp, [(f, (folder / f).read_bytes()) for f in files])
     cols = [c for c in inputs.topics.columns if c != "line"]
     topic = {row[0]: fp_of(row) for row in inputs.topics[cols].itertuples(index=False, name=None)}
     row: dict[tuple[str, str], int] = {}
@@ -106,6 +107,7 @@ def fingerprints(inputs: Inputs) -> Fingerprints:
         names,
         wording_fp,
         cfg_fp,
+        links_fp,
     )
     return Fingerprints(site, kind, topic, row, nb_fp, names)
 

@@ -20,6 +20,7 @@ from pipeline.content.wording import Wording
 from pipeline.data.pairs import Neighbours, editor_rows, neighbours, pair_index, pair_table, related_partners
 from pipeline.site.fingerprint import Fingerprints
 from pipeline.site.inputs import Inputs, links_graph
+from pipeline.site.linkfp import LinkFingerprints
 from pipeline.site.render import environment, site_context
 from pipeline.site.write import PageTree
 
@@ -56,6 +57,7 @@ class RenderJob:
     nb: Neighbours | None
     site: dict[str, Any]
     graph: Any = EMPTY_GRAPH  # the links graph (content.connections)
+    linkfp: Any = None  # what each page reads of the links, fingerprinted (site.linkfp; with fps only)
     slugs: tuple[str, ...] = ()
     editorial: list[dict[str, Any]] = field(default_factory=list)  # pairs.csv's rows, as pair_rows gives them
     overlay: Any = None  # the pair table's `row` column: an index into `editorial`, or -1
@@ -118,15 +120,18 @@ def prepare(
     editorial = editor_rows(inputs.pairs, cfg.default_status)
     for r in editorial:  # "Reviewed by <name>, <credentials>" when reviewed_by names a person in people.csv
         r["reviewer"] = person_link(inputs.people.get(r["reviewed_by"]))
+    nb = neighbours(inputs.topics, inputs.pairs, cfg.default_status)
+    graph = links_graph(inputs)
     job = RenderJob(
         token=uuid.uuid4().hex,
         cfg=cfg,
         wording=inputs.wording,
         templates=inputs.templates,
         topics=topics,
-        nb=neighbours(inputs.topics, inputs.pairs, cfg.default_status),
+        nb=nb,
         site=site_context(cfg),
-        graph=links_graph(inputs),
+        graph=graph,
+        linkfp=LinkFingerprints(graph, topics, nb) if fps is not None else None,
         slugs=slugs,
         editorial=editorial,
         overlay=pair_table(slugs, inputs.pairs, cfg.default_status)["row"].to_numpy(),

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from pipeline.config import Config
 from pipeline.content.context import Topic, pair_context, topic_records
 from pipeline.content.language import split_sentences
-from pipeline.content.proofread import check_list, check_number, check_parts, check_predicates, topic_names
+from pipeline.content.proofread import page_faults as proofread_page
+from pipeline.content.proofread import topic_names
 from pipeline.data.pairs import editor_rows, neighbours
 from pipeline.site.inputs import Inputs, links_graph
 from pipeline.site.render import environment, finish, render, site_context
@@ -90,17 +91,13 @@ def _generated_parts(ctx: dict[str, Any]) -> list[str]:
 def page_faults(ctx: dict[str, Any], names: dict, topics: dict[str, Topic]) -> list:
     """Every wording fault of a pair page: check_parts' faults, then number agreement (headings
     included) and repeated predicates sentence by sentence, then near-identical bullets per list."""
-    faults = check_parts(_generated_parts(ctx), names)
     numbers = {}
     for t in (topics[ctx["a"]["slug"]], topics[ctx["b"]["slug"]]):
         for form in (t.name.text, t.name.short, t.name.display):
             numbers.setdefault(form.lower(), t.name.plural)
     headings = [ctx["h1"], ctx["a"]["heading"], ctx["b"]["heading"], ctx["link_heading"], ctx["effects_heading"]]
-    for sentence in (*headings, *_generated_sentences(ctx)):
-        faults += check_number(sentence, numbers) + check_predicates(sentence)
-    masked = tuple(numbers)
-    faults += check_list(ctx["effects"], masked) + check_list([s["text"] for s in ctx["strategies"]], masked)
-    return faults
+    lists = [ctx["effects"], [s["text"] for s in ctx["strategies"]]]
+    return proofread_page(_generated_parts(ctx), headings, numbers, lists, names)
 
 
 def _generated_sentences(ctx: dict[str, Any]) -> list[str]:

@@ -106,7 +106,8 @@ def _hubs(t: _Tree, staging_root: Path | None, hub_fps: dict[str, int] | None, w
             listed = [
                 (o.slug, o.name.display, statuses[o.slug], summary_of(job.summaries, slug, o.slug)) for o in others
             ]
-            fp = hub_fp(job.fps.kind["hub"], job.fps.topic[slug], listed, t.name)
+            own = hash((job.fps.topic[slug], job.linkfp.hub(slug)))  # its topic's row and links
+            fp = hub_fp(job.fps.kind["hub"], own, listed, t.name)
             if hub_fps is not None:
                 hub_fps[slug] = fp
             if staging_root is not None and _hub_reused(t, slug, fp, staging_root):

@@ -108,13 +108,14 @@ def render_chunk(job: RenderJob, chunk: tuple[int, int]) -> ChunkResult:
 
 
 def _base_fp(job: RenderJob, pair: PairRow) -> int:
-    """The fingerprint of a pair page's own inputs: the pair pages' site-wide inputs, its editor row
-    and its two topics (0 without fingerprints)."""
+    """The fingerprint of a pair page's own inputs: the pair pages' site-wide inputs, its editor row,
+    its two topics and what it reads of the links (0 without fingerprints)."""
     fps = job.fps
     if fps is None:
         return 0
+    a, b = pair.a, pair.b
     return hash(
-        (fps.kind["pair"], fps.row.get((pair.a, pair.b), 0), fps.topic.get(pair.a, 0), fps.topic.get(pair.b, 0))
+        (fps.kind["pair"], fps.row.get((a, b), 0), fps.topic.get(a, 0), fps.topic.get(b, 0), job.linkfp.pair(a, b))
     )
 
 
