@@ -12,6 +12,7 @@ from pipeline.content.connections import make_graph
 from pipeline.content.wording import Wording, read_wording
 from pipeline.data import links as links_file
 from pipeline.data.load import read_csv, read_inputs
+from pipeline.data.overrides import override_notes
 from pipeline.data.pairs import check_scale, check_url_collisions
 from pipeline.data.people import PEOPLE_COLUMNS, PEOPLE_FILE, PEOPLE_REQUIRED, Person, reviewer_notes, validate_people
 from pipeline.data.sources import SOURCES_COLUMNS, SOURCES_FILE, SOURCES_REQUIRED, validate_sources
@@ -21,7 +22,6 @@ from pipeline.data.validate import (
     declared_slugs,
     default_approval_problems,
     header_notes,
-    override_notes,
     pair_notes,
     topic_notes,
     validate_pairs,
