@@ -92,9 +92,8 @@ def test_every_pair_of_kinds_reads_correctly(kind_a, kind_b, variant_index, effe
     sentences = _generated_sentences(ctx)
     # No links, and one of the two topics lists a step: that step alone, and nothing generic.
     own = a if effects else b
-    assert [s["text"] for s in ctx["strategies"]] in (
-        [f"{_steps_for(own, name)}: take a short walk."] for name in (own.name.text, own.name.short)
-    ), ctx["strategies"]
+    assert [s["text"] for s in ctx["strategies"]] == ["Take a short walk."], ctx["strategies"]
+    assert ctx["strategies_lead"] in (f"Steps {_steps_for(own, n)}:" for n in (own.name.text, own.name.short))
     # Nothing links the two sample topics: one honest sentence, no effects, and the page is low-value.
     assert ctx["low_value"] and ctx["effects"] == [] and len(ctx["link"]) == 2
     assert "affect" not in ctx["intro"] and "influence" not in ctx["intro"], ctx["intro"]
@@ -126,9 +125,8 @@ _WRONG_FOR_KIND = {kind: [r"\bfor {x}:", r"steps for {x}\b"] for kind in ("brain
 
 
 def _steps_for(t: Topic, name: str) -> str:
-    """How a topic's own steps are introduced (kinds.toml `steps`), capitalised."""
-    text = WORDING.kinds[t.kind]["steps"].format(x=name)
-    return text[:1].upper() + text[1:]
+    """How a topic's own steps are introduced (kinds.toml `steps`): 'for PTSD', 'with cortisol in mind'."""
+    return WORDING.kinds[t.kind]["steps"].format(x=name)
 
 
 def test_pages_of_one_kind_pair_do_not_repeat_each_other_word_for_word():

@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.content.connections import Edge
 from pipeline.content.fill import Fields, fill
-from pipeline.content.language import variant
+from pipeline.content.language import capitalise, variant
 from pipeline.content.linktext import Citations, Fill
 from pipeline.content.proofread import similar
 from pipeline.content.topic import Topic
@@ -64,7 +64,7 @@ def own_steps(a: Topic, b: Topic, page: str, wording: Wording, fields: Fields) -
             fields["steps"] = wording.kinds[topic.kind]["steps"].format(x=fields.mentions(topic.slug))
             fields["strategy"] = step
             text = fill(variant(f"{page}|own|{topic.slug}|{i}", wording.own_strategy), fields) + "."
-            items.append({"text": text, "cites": [], "topic": topic.slug})
+            items.append({"text": text, "cites": [], "topic": topic.slug, "bare": capitalise(step) + "."})
     return items
 
 
@@ -90,6 +90,7 @@ def strategies(
         if not any(similar(s["text"], x["text"], names) for x in linked)
     ]
     by = {s.pop("topic") for s in own}
+    bare = [s.pop("bare") for s in own]
     if not linked and not own:
         return "", []
     if linked:
@@ -97,7 +98,8 @@ def strategies(
     else:
         block = "own" if len(by) == 2 else "own_one"
     roles = {"a": a, "b": b}
-    if block == "own_one":  # the one topic whose steps the list holds is {a}
+    if block == "own_one":  # the one topic whose steps the list holds is {a}; its lead names it, not each step
         roles = {"a": a, "b": b} if a.slug in by else {"a": b, "b": a}
+        own = [dict(s, text=text) for s, text in zip(own, bare)]
     lead = fill_roles(variant(f"{page}|strategies_lead", wording.page[f"strategies_lead.{block}"]), roles, {})
     return lead, linked + own
