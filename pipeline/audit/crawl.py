@@ -165,26 +165,10 @@ def read_pages(
     are not read again. Rows are added in the order of `pages`. Without `trust_rendered`, cached
     records the renderer made (not parsed from the file) count as unknown: those files are parsed.
     """
-    parsed = rekeyed = 0
-    items: list[tuple[str, int]] = []  # (page, its cache row or -1), for pages not in `store`
-    for rel in pages:
-        if rel in store.index:
-            if cache is None or cache.hash_of(rel) != store.hash_of(rel):
-                parsed += 1
-            elif store.stat[store.index[rel]] != cache.stat[cache.index[rel]]:
-                rekeyed += 1
-        else:
-            j = cache.index.get(rel, -1) if cache is not None else -1
-            items.append((rel, j))
+    items, parsed, rekeyed = _pages_to_find(pages, cache, store)
     if not trust_rendered and cache is not None:
         items = [(rel, -1 if j >= 0 and cache.flags[j] & _RENDERED else j) for rel, j in items]
-    unread = np.zeros(len(items), dtype=bool)  # the file has the cached stat key
-    for k, (rel, j) in enumerate(items):
-        if j >= 0 and cache.stat[j]:
-            try:
-                unread[k] = stat_key(os.stat(os.path.join(root, rel))) == cache.stat[j]
-            except OSError:
-                pass  # reading it says what is wrong
+    unread = _unread(root, items, cache)
     to_read = [
         (k, rel, cache.hash_of_index(j) if j >= 0 else None) for k, (rel, j) in enumerate(items) if not unread[k]
     ]
@@ -192,59 +176,99 @@ def read_pages(
         workers = min(os.cpu_count() or 1, 8) if len(to_read) >= 2000 else 1
     chunk = max(16, min(256, len(to_read) // (workers * 4) or 1))
     jobs = [(str(root), cfg, to_read[i : i + chunk]) for i in range(0, len(to_read), chunk)]
-
-    placed = 0  # items[:placed] are in `store` or in `cached`
-    cached: list[int] = []  # the cache's rows of unchanged pages, copied together (in page order)
-    new_keys: list[tuple[int, int]] = []  # (place in `cached`, the file's new stat key)
-
-    def flush() -> None:
-        nonlocal cached, new_keys
-        first = len(store)
-        store.add_rows_from(cache, cached)
-        for at, key in new_keys:
-            store.stat[first + at] = key
-        cached, new_keys = [], []
-
-    def unchanged_until(stop: int) -> None:  # items placed..stop were not read: unchanged
-        nonlocal placed
-        cached.extend(items[k][1] for k in range(placed, stop))
-        placed = stop
-
-    def take(job, res) -> None:
-        nonlocal parsed, rekeyed, placed
-        parsed_here, out, keys = res
-        first, last = job[2][0][0], job[2][-1][0]
-        if parsed_here is not None and len(parsed_here) == len(out) == last - first + 1:
-            # every page of the chunk was parsed, and no unread page lies between them
-            unchanged_until(first)
-            flush()
-            parsed += len(out)
-            store.extend(parsed_here)
-            placed = last + 1
-            return
-        for (k, _, _), r, key in zip(job[2], out, keys):
-            unchanged_until(k)
-            placed = k + 1
-            if r is None:
-                j = items[k][1]
-                if key != cache.stat[j]:
-                    new_keys.append((len(cached), key))
-                    rekeyed += 1
-                cached.append(j)
-            else:
-                flush()
-                parsed += 1
-                store.add_from(parsed_here, r)
-
+    placer = _Placer(store, cache, items, parsed, rekeyed)
     if workers > 1 and len(jobs) > 1:
         _minhash(np.zeros(1, dtype=np.uint32))  # import and set up before forking, not once per worker
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             for job, res in zip(jobs, pool.map(_parse_chunk, jobs)):
-                take(job, res)
+                placer.take(job, res)
     else:
         for job in jobs:
-            take(job, _parse_chunk(job))
-    unchanged_until(len(items))
-    flush()
-    return parsed, rekeyed
+            placer.take(job, _parse_chunk(job))
+    placer.unchanged_until(len(items))
+    placer.flush()
+    return placer.parsed, placer.rekeyed
+
+
+def _pages_to_find(
+    pages: list[str], cache: RecordStore | None, store: RecordStore
+) -> tuple[list[tuple[str, int]], int, int]:
+    """The pages not in `store`, each with its cache row or -1; and of those in it (the caller's), how
+    many the cache does not have as they are (parsed) and how many it has under another stat key."""
+    parsed = rekeyed = 0
+    items: list[tuple[str, int]] = []
+    for rel in pages:
+        if rel in store.index:
+            if cache is None or cache.hash_of(rel) != store.hash_of(rel):
+                parsed += 1
+            elif store.stat[store.index[rel]] != cache.stat[cache.index[rel]]:
+                rekeyed += 1
+        else:
+            items.append((rel, cache.index.get(rel, -1) if cache is not None else -1))
+    return items, parsed, rekeyed
+
+
+def _unread(root: Path, items: list[tuple[str, int]], cache: RecordStore | None) -> np.ndarray:
+    """For each item, whether its file has the stat key the cache has for it (unchanged without reading)."""
+    unread = np.zeros(len(items), dtype=bool)
+    for k, (rel, j) in enumerate(items):
+        if j >= 0 and cache.stat[j]:
+            try:
+                unread[k] = stat_key(os.stat(os.path.join(root, rel))) == cache.stat[j]
+            except OSError:
+                pass  # reading it says what is wrong
+    return unread
+
+
+class _Placer:
+    """Adds the pages to `store` in the order of `items`, as the parsed chunks come back: runs of
+    unchanged pages copied from the cache together, parsed ones from their chunk's store."""
+
+    def __init__(
+        self, store: RecordStore, cache: RecordStore | None, items: list[tuple[str, int]], parsed: int, rekeyed: int
+    ):
+        self.store, self.cache, self.items = store, cache, items
+        self.parsed, self.rekeyed = parsed, rekeyed
+        self.placed = 0  # items[:placed] are in `store` or in `cached`
+        self.cached: list[int] = []  # the cache's rows of unchanged pages, copied together (in page order)
+        self.new_keys: list[tuple[int, int]] = []  # (place in `cached`, the file's new stat key)
+
+    def flush(self) -> None:
+        """Copy the cached rows waiting, with the new stat keys of those whose file was touched."""
+        first = len(self.store)
+        self.store.add_rows_from(self.cache, self.cached)
+        for at, key in self.new_keys:
+            self.store.stat[first + at] = key
+        self.cached, self.new_keys = [], []
+
+    def unchanged_until(self, stop: int) -> None:
+        """Items placed..stop were not read: unchanged."""
+        self.cached.extend(self.items[k][1] for k in range(self.placed, stop))
+        self.placed = stop
+
+    def take(self, job, res) -> None:
+        """Place a chunk's pages: each unchanged one from the cache, each parsed one from the chunk's store."""
+        parsed_here, out, keys = res
+        first, last = job[2][0][0], job[2][-1][0]
+        if parsed_here is not None and len(parsed_here) == len(out) == last - first + 1:
+            # every page of the chunk was parsed, and no unread page lies between them
+            self.unchanged_until(first)
+            self.flush()
+            self.parsed += len(out)
+            self.store.extend(parsed_here)
+            self.placed = last + 1
+            return
+        for (k, _, _), r, key in zip(job[2], out, keys):
+            self.unchanged_until(k)
+            self.placed = k + 1
+            if r is None:
+                j = self.items[k][1]
+                if key != self.cache.stat[j]:
+                    self.new_keys.append((len(self.cached), key))
+                    self.rekeyed += 1
+                self.cached.append(j)
+            else:
+                self.flush()
+                self.parsed += 1
+                self.store.add_from(parsed_here, r)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline.audit.model import CHECKS, MAX_SAME_FINDINGS, SEVERITIES, SOFTER_WHEN_NOINDEX, Finding, PageRecord
 from pipeline.audit.parse import kind_of
-from pipeline.config import Config
+from pipeline.config import AuditThresholds, Config
 from pipeline.problems import ContractError, Problem
 
 # ---------------------------------------------------------------------------------------------
@@ -93,76 +93,16 @@ def page_findings(rec: PageRecord, cfg: Config, sev: _Severity | None = None) ->
     special = kind_of(url) == "404"
     if not rec.lang:
         _add(out, sev, "lang-missing", url, ["<html> has no lang attribute"])
-    if len(rec.titles) != 1 or not rec.titles[0]:
-        _add(
-            out,
-            sev,
-            "title-missing",
-            url,
-            [
-                "no <title>"
-                if not rec.titles
-                else f"{len(rec.titles)} <title> elements"
-                if len(rec.titles) > 1
-                else "the <title> is empty"
-            ],
-        )
-    elif not a.title_min <= len(rec.titles[0]) <= a.title_max:
-        _add(
-            out,
-            sev,
-            "title-length",
-            url,
-            [f"title is {len(rec.titles[0])} characters (aim for {a.title_min}–{a.title_max}): {rec.titles[0]}"],
-        )
-    if len(rec.descriptions) != 1 or not rec.descriptions[0]:
-        _add(
-            out,
-            sev,
-            "description-missing",
-            url,
-            [
-                "no meta description"
-                if not rec.descriptions
-                else f"{len(rec.descriptions)} meta descriptions"
-                if len(rec.descriptions) > 1
-                else "the meta description is empty"
-            ],
-        )
-    elif not special and not a.description_min <= len(rec.descriptions[0]) <= a.description_max:
-        _add(
-            out,
-            sev,
-            "description-length",
-            url,
-            [
-                (
-                    f"meta description is {len(rec.descriptions[0])} characters (aim for "
-                    f"{a.description_min}–{a.description_max})"
-                )
-            ],
-        )
+    _title_checks(out, sev, rec, a)
+    _description_checks(out, sev, rec, a, special)
     if rec.h1 != 1:
         _add(out, sev, "h1-count", url, [f"{rec.h1} h1 elements (needs exactly one)"])
     _add(out, sev, "heading-order", url, [f"heading level skipped: {s}" for s in rec.heading_skips])
-    expected_canonical = cfg.base_url.rstrip("/") + "/" + url
     if not special:
-        if not rec.canonicals:
-            _add(out, sev, "canonical", url, ["no canonical link"])
-        elif len(rec.canonicals) > 1:
-            _add(out, sev, "canonical", url, [f"{len(rec.canonicals)} canonical links"])
-        elif rec.canonicals[0] != expected_canonical:
-            _add(out, sev, "canonical", url, [f"canonical is {rec.canonicals[0]}, expected {expected_canonical}"])
+        _canonical_check(out, sev, rec, cfg.base_url.rstrip("/") + "/" + url)
     _add(out, sev, "jsonld-invalid", url, [f"JSON-LD does not parse: {e}" for e in rec.jsonld_errors])
     if not special:
-        if not rec.jsonld_blocks:
-            _add(out, sev, "jsonld-types", url, ["no JSON-LD structured data"])
-        else:
-            missing = sorted(expected_types(rec) - set(rec.jsonld_types))
-            if missing:
-                _add(out, sev, "jsonld-types", url, [f"JSON-LD lacks @type {', '.join(missing)}"])
-            if not any(t.endswith(("WebPage", "Page")) for t in rec.jsonld_types):
-                _add(out, sev, "jsonld-types", url, ["JSON-LD has no WebPage type"])
+        _jsonld_type_checks(out, sev, rec)
     _add(out, sev, "link-text", url, [f"link text does not say where it goes ({t})" for t in rec.bad_link_text])
     _add(out, sev, "img-alt", url, [f"image without alt attribute: {s}" for s in rec.img_no_alt])
     _add(out, sev, "link-broken", url, [f"link climbs above the site root: {h}" for h in rec.outside_links])
@@ -171,3 +111,52 @@ def page_findings(rec: PageRecord, cfg: Config, sev: _Severity | None = None) ->
     if not special and rec.words < a.min_words:
         _add(out, sev, "thin-content", url, [f"{rec.words} words of main text (minimum {a.min_words})"], rec.noindex)
     return out
+
+
+def _how_many(items: list[str], none: str, what: str, empty: str) -> str:
+    """What is wrong with a list that should hold one non-empty item: none, several, or an empty one."""
+    return none if not items else f"{len(items)} {what}" if len(items) > 1 else empty
+
+
+def _title_checks(out: list[Finding], sev: _Severity, rec: PageRecord, a: AuditThresholds) -> None:
+    """Exactly one <title>, of a length within the audit's limits."""
+    titles = rec.titles
+    if len(titles) != 1 or not titles[0]:
+        problem = _how_many(titles, "no <title>", "<title> elements", "the <title> is empty")
+        _add(out, sev, "title-missing", rec.url, [problem])
+    elif not a.title_min <= len(titles[0]) <= a.title_max:
+        message = f"title is {len(titles[0])} characters (aim for {a.title_min}–{a.title_max}): {titles[0]}"
+        _add(out, sev, "title-length", rec.url, [message])
+
+
+def _description_checks(out: list[Finding], sev: _Severity, rec: PageRecord, a: AuditThresholds, special: bool) -> None:
+    """Exactly one meta description, of a length within the audit's limits (any length on the 404 page)."""
+    found = rec.descriptions
+    if len(found) != 1 or not found[0]:
+        problem = _how_many(found, "no meta description", "meta descriptions", "the meta description is empty")
+        _add(out, sev, "description-missing", rec.url, [problem])
+    elif not special and not a.description_min <= len(found[0]) <= a.description_max:
+        message = f"meta description is {len(found[0])} characters (aim for {a.description_min}–{a.description_max})"
+        _add(out, sev, "description-length", rec.url, [message])
+
+
+def _canonical_check(out: list[Finding], sev: _Severity, rec: PageRecord, expected: str) -> None:
+    """One canonical link, to the page's own address (`expected`)."""
+    if not rec.canonicals:
+        _add(out, sev, "canonical", rec.url, ["no canonical link"])
+    elif len(rec.canonicals) > 1:
+        _add(out, sev, "canonical", rec.url, [f"{len(rec.canonicals)} canonical links"])
+    elif rec.canonicals[0] != expected:
+        _add(out, sev, "canonical", rec.url, [f"canonical is {rec.canonicals[0]}, expected {expected}"])
+
+
+def _jsonld_type_checks(out: list[Finding], sev: _Severity, rec: PageRecord) -> None:
+    """Structured data with the types the page's kind needs, a WebPage among them."""
+    if not rec.jsonld_blocks:
+        _add(out, sev, "jsonld-types", rec.url, ["no JSON-LD structured data"])
+        return
+    missing = sorted(expected_types(rec) - set(rec.jsonld_types))
+    if missing:
+        _add(out, sev, "jsonld-types", rec.url, [f"JSON-LD lacks @type {', '.join(missing)}"])
+    if not any(t.endswith(("WebPage", "Page")) for t in rec.jsonld_types):
+        _add(out, sev, "jsonld-types", rec.url, ["JSON-LD has no WebPage type"])

@@ -65,41 +65,14 @@ def audit_site(
     t0 = time.perf_counter()
     root = Path(root)
     sev = _Severity(cfg)
-    pages, others = walk(root)
-    cache = load_cache(cache_file, cfg)
-    if isinstance(known, RecordStore):
-        store = known
-    else:
-        store = RecordStore(cfg, sev, spill=cache_file.parent if cache_file is not None else None)
-        for rec in (known or {}).values():
-            store.add(rec)
-    parsed, rekeyed = read_pages(root, pages, cfg, cache, store, workers, trust_rendered=not crawl)
-    unchanged = parsed == rekeyed == 0 and cache is not None and len(cache.rel) == len(pages)
-    del cache
-    order = array("q", [store.index[rel] for rel in pages])  # 8 bytes a page, not an int object each
-    in_site = _members(len(store), order)
-    files = _SiteFiles(store, in_site, others, len(pages) + len(others))
-    del pages, others  # the store has every page's path: no second copy through the site-wide checks
+    store, order, in_site, files, parsed = _read_site(root, cfg, sev, cache_file, workers, known, crawl)
     t_read = time.perf_counter()
-    if cache_file is not None and not unchanged:
-        save_cache(cache_file, store, cfg)
-
-    findings: list[Finding] = []
-    for i in order:
-        found = store.findings.get(i)
-        if found:
-            findings += found
+    findings = [f for i in order for f in store.findings.get(i) or ()]
     findings += duplicate_findings(store, order, sev)
     graph_findings, depth, inlinks, outlinks = link_graph(store, order, files, sev, cfg.audit.max_click_depth)
     findings += graph_findings
     store.drop_links()
-    sm = sitemap_findings(root, store, order, cfg, sev)
-    robots = root / "robots.txt"
-    views = (_PageView(store.url(i), bool(store.flags[i] & _NOINDEX), store.errors.get(i, "")) for i in order)
-    rb = robots_findings(
-        robots.read_text(encoding="utf-8", errors="replace") if robots.exists() else None, views, cfg, sev
-    )
-    icons = _favicon_findings(root, store, order, cfg, sev)
+    about_files = _file_findings(root, store, order, cfg, sev)
     t_site = time.perf_counter()
 
     # Text: near-duplicates and unique share, over content pages (not the 404 page).
@@ -107,46 +80,10 @@ def audit_site(
     text = _text_results(store, order, cfg, cache_file)
     store.drop_text()  # what only the cache and the text checks needed
     give_back()  # the text pass's signatures and candidate pairs, before the findings and reports
-    for p in np.flatnonzero(text.similarity >= cfg.audit.near_duplicate_threshold).tolist():
-        i, sim = order[p], float(text.similarity[p])
-        _add(
-            findings,
-            sev,
-            "near-duplicate",
-            store.url(i),
-            [f"{sim:.0%} similar to /{store.url(order[text.nearest[p]])} (estimated Jaccard of word shingles)"],
-            bool(store.flags[i] & _NOINDEX),
-        )
-    for p in np.flatnonzero(text.share < cfg.audit.min_unique_share).tolist():
-        i, share = order[p], float(text.share[p])
-        _add(
-            findings,
-            sev,
-            "low-unique-share",
-            store.url(i),
-            [
-                (
-                    f"{share:.0%} of its text is its own (minimum {cfg.audit.min_unique_share:.0%}); the rest is "
-                    "shared with many pages"
-                )
-            ],
-            bool(store.flags[i] & _NOINDEX),
-        )
+    findings += _text_findings(store, order, text, cfg, sev)
     t_text = time.perf_counter()
 
-    # Sitemap and robots findings that name a built page belong to that page; the rest to the site.
-    def current(url: str) -> bool:
-        i = store.index.get(file_of(url))
-        return i is not None and store.url(i) == url and bool(in_site[i])
-
-    site = [f for f in sm + rb + icons if not current(f.url)]
-    findings += [f for f in sm + rb + icons if current(f.url)]
-    per_page: dict[str, list[Finding]] = defaultdict(list)
-    for f in findings:
-        per_page[f.url].append(f)
-    findings += site
-    findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.check, f.url))
-
+    site, per_page = _attribute(store, in_site, findings, about_files)
     rows = PageRows(store, order, text, depth, inlinks, outlinks, per_page)
     result = AuditResult(rows, findings, site)
     if previous is not None:
@@ -163,6 +100,86 @@ def audit_site(
         "lsh_params": lsh_params(cfg.audit.near_duplicate_threshold),
     }
     return result
+
+
+def _read_site(
+    root: Path,
+    cfg: Config,
+    sev: _Severity,
+    cache_file: Path | None,
+    workers: int | None,
+    known: RecordStore | dict[str, PageRecord] | None,
+    crawl: bool,
+) -> tuple[RecordStore, array, np.ndarray, _SiteFiles, int]:
+    """Every page's record (from `known`, the cache or its file) in a store, the cache saved when it
+    changed. Returns the store, the pages' rows in walk order, which rows are pages of the site, the
+    site's files and how many pages were parsed."""
+    pages, others = walk(root)
+    cache = load_cache(cache_file, cfg)
+    if isinstance(known, RecordStore):
+        store = known
+    else:
+        store = RecordStore(cfg, sev, spill=cache_file.parent if cache_file is not None else None)
+        for rec in (known or {}).values():
+            store.add(rec)
+    parsed, rekeyed = read_pages(root, pages, cfg, cache, store, workers, trust_rendered=not crawl)
+    unchanged = parsed == rekeyed == 0 and cache is not None and len(cache.rel) == len(pages)
+    del cache
+    order = array("q", [store.index[rel] for rel in pages])  # 8 bytes a page, not an int object each
+    in_site = _members(len(store), order)
+    files = _SiteFiles(store, in_site, others, len(pages) + len(others))
+    del pages, others  # the store has every page's path: no second copy through the site-wide checks
+    if cache_file is not None and not unchanged:
+        save_cache(cache_file, store, cfg)
+    return store, order, in_site, files, parsed
+
+
+def _file_findings(root: Path, store: RecordStore, order: array, cfg: Config, sev: _Severity) -> list[Finding]:
+    """What the sitemap, robots.txt and the favicon bring up (some name a page, some the site)."""
+    sm = sitemap_findings(root, store, order, cfg, sev)
+    robots = root / "robots.txt"
+    views = (_PageView(store.url(i), bool(store.flags[i] & _NOINDEX), store.errors.get(i, "")) for i in order)
+    rb = robots_findings(
+        robots.read_text(encoding="utf-8", errors="replace") if robots.exists() else None, views, cfg, sev
+    )
+    return sm + rb + _favicon_findings(root, store, order, cfg, sev)
+
+
+def _text_findings(store: RecordStore, order: array, text: TextResults, cfg: Config, sev: _Severity) -> list[Finding]:
+    """near-duplicate and low-unique-share, from the text pass's answers."""
+    findings: list[Finding] = []
+    for p in np.flatnonzero(text.similarity >= cfg.audit.near_duplicate_threshold).tolist():
+        i, sim = order[p], float(text.similarity[p])
+        message = f"{sim:.0%} similar to /{store.url(order[text.nearest[p]])} (estimated Jaccard of word shingles)"
+        _add(findings, sev, "near-duplicate", store.url(i), [message], bool(store.flags[i] & _NOINDEX))
+    for p in np.flatnonzero(text.share < cfg.audit.min_unique_share).tolist():
+        i, share = order[p], float(text.share[p])
+        message = (
+            f"{share:.0%} of its text is its own (minimum {cfg.audit.min_unique_share:.0%}); the rest is "
+            "shared with many pages"
+        )
+        _add(findings, sev, "low-unique-share", store.url(i), [message], bool(store.flags[i] & _NOINDEX))
+    return findings
+
+
+def _attribute(
+    store: RecordStore, in_site: np.ndarray, findings: list[Finding], about_files: list[Finding]
+) -> tuple[list[Finding], dict[str, list[Finding]]]:
+    """Sitemap, robots and favicon findings that name a built page belong to that page; the rest to the
+    site. Adds them to `findings` (sorted by severity, check and URL); returns the site's and each page's."""
+
+    def current(url: str) -> bool:
+        i = store.index.get(file_of(url))
+        return i is not None and store.url(i) == url and bool(in_site[i])
+
+    site = [f for f in about_files if not current(f.url)]
+    findings += [f for f in about_files if current(f.url)]
+    per_page: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        per_page[f.url].append(f)
+    findings += site
+    findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.check, f.url))
+    return site, per_page
 
 
 def _favicon_findings(root: Path, store: RecordStore, order: Sequence[int], cfg: Config, sev) -> list[Finding]:
@@ -298,77 +315,108 @@ def _text_results(store: RecordStore, order: list[int], cfg: Config, cache_file:
     Both depend on every page at once; when no page changed since the last audit, the previous
     answers are reused from a small file next to the page cache.
     """
-    import msgpack
-
     flags, kinds = store.flags, store.kind
     content = [p for p, i in enumerate(order) if not flags[i] & _ERROR and kinds[i] != _KIND_CODE["404"]]
-    a = cfg.audit
-    key = hashlib.blake2b(
-        repr(
-            [
-                AUDIT_VERSION,
-                NUM_PERM,
-                MIN_SHINGLES,
-                SAMPLE_MASK,
-                a.near_duplicate_threshold,
-                a.boilerplate_share,
-                a.boilerplate_pages,
-            ]
-        ).encode(),
-        digest_size=16,
-    )
-    for p in content:
-        i = order[p]
-        key.update(f"{store.rel[i]}\0{store.hash_of_index(i)}\n".encode())
-    digest = key.hexdigest()
+    digest = _text_key(store, order, content, cfg)
     result = TextResults(
         np.full(len(order), -1, dtype=np.int32), np.full(len(order), np.nan), np.full(len(order), np.nan)
     )
     path = cache_file.with_name(cache_file.name + ".text") if cache_file is not None else None
-    if path is not None and path.exists():
-        try:
-            saved = msgpack.unpackb(path.read_bytes(), raw=False)
-            if saved.get("key") == digest:
-                index = {store.rel[order[p]]: p for p in content}
-                for a_, b_, sim in saved["near"]:
-                    result.nearest[index[a_]], result.similarity[index[a_]] = index[b_], sim
-                result.share[content] = [np.nan if s is None else s for s in saved["share"]]
-                return result
-        except (ValueError, TypeError, KeyError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
-            pass
+    if path is not None and _load_text_results(path, digest, store, order, content, result):
+        return result
+    _nearest_pages(store, order, content, cfg, result)
+    _unique_shares_of(store, order, content, cfg, result)
+    if path is not None:
+        _save_text_results(path, digest, store, order, content, result)
+    return result
+
+
+def _text_key(store: RecordStore, order: list[int], content: list[int], cfg: Config) -> str:
+    """What the text pass's answers depend on: its settings and every content page's file and hash."""
+    a = cfg.audit
+    settings = [
+        AUDIT_VERSION,
+        NUM_PERM,
+        MIN_SHINGLES,
+        SAMPLE_MASK,
+        a.near_duplicate_threshold,
+        a.boilerplate_share,
+        a.boilerplate_pages,
+    ]
+    key = hashlib.blake2b(repr(settings).encode(), digest_size=16)
+    for p in content:
+        i = order[p]
+        key.update(f"{store.rel[i]}\0{store.hash_of_index(i)}\n".encode())
+    return key.hexdigest()
+
+
+def _load_text_results(
+    path: Path, digest: str, store: RecordStore, order: list[int], content: list[int], result: TextResults
+) -> bool:
+    """Fill `result` from the answers saved at `path` for the same `digest`; whether there were any."""
+    import msgpack
+
+    if not path.exists():
+        return False
+    try:
+        saved = msgpack.unpackb(path.read_bytes(), raw=False)
+        if saved.get("key") == digest:
+            index = {store.rel[order[p]]: p for p in content}
+            for a_, b_, sim in saved["near"]:
+                result.nearest[index[a_]], result.similarity[index[a_]] = index[b_], sim
+            result.share[content] = [np.nan if s is None else s for s in saved["share"]]
+            return True
+    except (ValueError, TypeError, KeyError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
+        pass
+    return False
+
+
+def _nearest_pages(store: RecordStore, order: list[int], content: list[int], cfg: Config, result: TextResults) -> None:
+    """Each content page long enough to compare: its most similar page (MinHash with LSH)."""
     shingles, mh_row = store.shingles, store.mh_row
     comparable = np.array(
         [p for p in content if shingles[order[p]] >= MIN_SHINGLES and mh_row[order[p]] >= 0], dtype=np.int64
     )
     signatures = _Signatures(store.mh, np.array([mh_row[order[p]] for p in comparable], dtype=np.int64), NUM_PERM)
-    other, sim = nearest_rows(signatures, a.near_duplicate_threshold)
+    other, sim = nearest_rows(signatures, cfg.audit.near_duplicate_threshold)
     del signatures
     store.mh = bytearray()  # the cache is saved: the signatures are not needed again
     found = other >= 0
     result.nearest[comparable[found]] = comparable[other[found]]
     result.similarity[comparable[found]] = sim[found]
-    del other, sim, found, comparable
+
+
+def _unique_shares_of(
+    store: RecordStore, order: list[int], content: list[int], cfg: Config, result: TextResults
+) -> None:
+    """Each content page long enough to measure: the share of its text found on few other pages."""
+    a = cfg.audit
     ends = np.frombuffer(store.sample_end, dtype=np.int64) // 4 if len(store.sample_end) else np.zeros(0, np.int64)
     pages = np.array([order[p] for p in content], dtype=np.int64)
     shares = page_shares(store.sample, ends, pages, a.boilerplate_share, a.boilerplate_pages)
     store.sample = bytearray()  # likewise
-    measured = np.array([shingles[i] >= MIN_SHINGLES for i in pages.tolist()], dtype=bool)
+    measured = np.array([store.shingles[i] >= MIN_SHINGLES for i in pages.tolist()], dtype=bool)
     result.share[np.asarray(content, dtype=np.int64)[measured]] = shares[measured]
-    del ends, pages, shares, measured
-    if path is not None:
-        near = np.flatnonzero(result.nearest >= 0).tolist()
-        payload = {
-            "key": digest,
-            "near": [
-                [store.rel[order[p]], store.rel[order[q]], s]
-                for p, q, s in zip(near, result.nearest[near].tolist(), result.similarity[near].tolist())
-            ],
-            "share": [None if s != s else s for s in result.share[content].tolist()],
-        }
-        tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-        tmp.write_bytes(msgpack.packb(payload, use_bin_type=True))
-        os.replace(tmp, path)
-    return result
+
+
+def _save_text_results(
+    path: Path, digest: str, store: RecordStore, order: list[int], content: list[int], result: TextResults
+) -> None:
+    """Keep the answers next to the page cache, replaced whole, for an audit of the same pages."""
+    import msgpack
+
+    near = np.flatnonzero(result.nearest >= 0).tolist()
+    payload = {
+        "key": digest,
+        "near": [
+            [store.rel[order[p]], store.rel[order[q]], s]
+            for p, q, s in zip(near, result.nearest[near].tolist(), result.similarity[near].tolist())
+        ],
+        "share": [None if s != s else s for s in result.share[content].tolist()],
+    }
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    tmp.write_bytes(msgpack.packb(payload, use_bin_type=True))
+    os.replace(tmp, path)
 
 
 def compare(result: AuditResult, previous: dict[str, str]) -> None:

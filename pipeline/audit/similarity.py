@@ -129,7 +129,31 @@ def nearest_rows(signatures: np.ndarray | _Signatures, threshold: float) -> tupl
     best_sim = np.zeros(n_rows, dtype=np.float64)
     if n_rows < 2:
         return best_row, best_sim
-    # Pages with identical signatures form one group, represented by its first row.
+    reps, group, same = _identical(sig, best_row, best_sim)
+    if len(reps) < 2:
+        return best_row, best_sim
+    buckets = _Buckets(sig, reps, threshold)
+    low = _low_bytes(sig)
+    rng = np.random.default_rng(0)
+    for n, row in enumerate(reps):
+        cands = [c for c in buckets.candidates(n, row) if c != row]
+        if not cands:
+            continue
+        if len(cands) > MAX_CANDIDATES:
+            cands = list(rng.choice(cands, MAX_CANDIDATES, replace=False))
+        best, similarity = _best_candidate(sig, low, row, cands)
+        for m in same.get(int(group[row]), (row,)):
+            if best_row[m] < 0 or best_sim[m] < similarity:
+                best_row[m], best_sim[m] = best, similarity
+    return best_row, best_sim
+
+
+def _identical(
+    sig: _Signatures, best_row: np.ndarray, best_sim: np.ndarray
+) -> tuple[list[int], np.ndarray, dict[int, list[int]]]:
+    """Pages with identical signatures form one group, represented by its first row; each member's
+    nearest row is another member (similarity 1). Returns the representatives in ascending order,
+    each row's group and the rows of each group of two or more."""
     first, group, counts = _identical_rows(sig)
     same: dict[int, list[int]] = {}  # group → its rows, for groups of two or more
     for row in np.flatnonzero(counts[group] > 1).tolist():
@@ -137,42 +161,45 @@ def nearest_rows(signatures: np.ndarray | _Signatures, threshold: float) -> tupl
     for members in same.values():
         for m in members:
             best_row[m], best_sim[m] = (members[1] if m == members[0] else members[0]), 1.0
-    reps = np.sort(first).tolist()
-    del first, counts
-    if len(reps) < 2:
-        return best_row, best_sim
-    # LSH banding: in each band, pages whose band of the signature is identical share a bucket,
-    # named by its smallest row (reps are in ascending order). That is what datasketch's MinHashLSH
-    # does (a dict keyed by the band's bytes), done with one sort per band: the library's index took
-    # ~20 s and ~200 MB at 125,000 pages for the same buckets. Each page's candidates are then gathered
-    # band by band as MinHashLSH.query does (a set filled from each band's bucket set, in band order;
-    # bucket sets filled in insertion order), so the candidates, their order and the sampling below
-    # are the same as the library's. Rows fit in int32 (fewer than 2**31 pages).
-    bands, rows = lsh_params(threshold)
-    rep_rows = np.asarray(reps, dtype=np.int32)
-    bucket_t = np.empty((len(reps), bands), dtype=np.int32)  # per rep and band, the smallest row of its bucket
-    alone_t = np.empty((len(reps), bands), dtype=bool)  # the rep is alone in its bucket
-    members: list[tuple[np.ndarray, np.ndarray]] = []  # per band: bucket ids sorted, the reps' rows in that order
-    for k in range(bands):
-        band = sig.columns(k * rows, (k + 1) * rows, rep_rows)  # one band of every rep, read a block at a time
-        keys = band.view(np.dtype((np.void, band.dtype.itemsize * rows))).ravel()
-        _, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
-        del band, keys
-        bucket = rep_rows[first[inverse.ravel()]]
-        bucket_t[:, k] = bucket
-        alone_t[:, k] = counts[inverse.ravel()] == 1
-        del first, inverse, counts
-        by = np.argsort(bucket, kind="stable")  # reps were inserted in ascending order: keep it per bucket
-        members.append((bucket[by], rep_rows[by]))
-        del bucket, by
+    return np.sort(first).tolist(), group, same
 
-    bucket_keys: dict[tuple[int, int], list[int]] = {}
 
-    def bucket_list(k: int, b: int) -> list[int]:
+class _Buckets:
+    """LSH banding: in each band, pages whose band of the signature is identical share a bucket,
+    named by its smallest row (reps are in ascending order).
+
+    That is what datasketch's MinHashLSH does (a dict keyed by the band's bytes), done with one sort
+    per band: the library's index took ~20 s and ~200 MB at 125,000 pages for the same buckets. Each
+    page's candidates are then gathered band by band as MinHashLSH.query does (a set filled from each
+    band's bucket set, in band order; bucket sets filled in insertion order), so the candidates, their
+    order and the sampling in nearest_rows are the same as the library's. Rows fit in int32 (fewer
+    than 2**31 pages)."""
+
+    def __init__(self, sig: _Signatures, reps: list[int], threshold: float):
+        bands, rows = lsh_params(threshold)
+        rep_rows = np.asarray(reps, dtype=np.int32)
+        self.bucket_t = np.empty((len(reps), bands), dtype=np.int32)  # per rep and band, its bucket's smallest row
+        self.alone_t = np.empty((len(reps), bands), dtype=bool)  # the rep is alone in its bucket
+        self.members: list[tuple[np.ndarray, np.ndarray]] = []  # per band: bucket ids sorted, the reps' rows so
+        self.cache: dict[tuple[int, int], list[int]] = {}
+        for k in range(bands):
+            band = sig.columns(k * rows, (k + 1) * rows, rep_rows)  # one band of every rep, read a block at a time
+            keys = band.view(np.dtype((np.void, band.dtype.itemsize * rows))).ravel()
+            _, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+            del band, keys
+            bucket = rep_rows[first[inverse.ravel()]]
+            self.bucket_t[:, k] = bucket
+            self.alone_t[:, k] = counts[inverse.ravel()] == 1
+            del first, inverse, counts
+            by = np.argsort(bucket, kind="stable")  # reps were inserted in ascending order: keep it per bucket
+            self.members.append((bucket[by], rep_rows[by]))
+            del bucket, by
+
+    def bucket_list(self, k: int, b: int) -> list[int]:
         """The rows of a bucket in the order its set (filled as DictSetStorage.insert fills it) yields them."""
-        keys = bucket_keys.get((k, b))
+        keys = self.cache.get((k, b))
         if keys is None:
-            ids_sorted, rows_sorted = members[k]
+            ids_sorted, rows_sorted = self.members[k]
             key = np.int32(b)  # a Python int would make searchsorted convert the whole int32 array
             lo, hi = ids_sorted.searchsorted(key, "left"), ids_sorted.searchsorted(key, "right")
             out: set[int] = set()
@@ -180,44 +207,46 @@ def nearest_rows(signatures: np.ndarray | _Signatures, threshold: float) -> tupl
                 out.update((r,))
             keys = list(out)
             if hi - lo > 8:  # large buckets are met again and again; small ones are cheap to redo
-                bucket_keys[(k, b)] = keys
+                self.cache[(k, b)] = keys
         return keys
 
-    # Candidates are compared first on the low byte of each value (128 bytes a page in memory): two
-    # rows agree on at least as many low bytes as values, so that count bounds the similarity from
-    # above, and only candidates whose bound reaches the best exact count so far are read whole.
-    # The winner is the one a comparison of whole rows picks: the most equal values, the first
-    # candidate among equals (np.argmax); its similarity is that count / NUM_PERM (what .mean() gives).
-    low = np.empty((len(sig), sig.width), dtype=np.uint8)
-    for at, block in sig.blocks():
-        low[at] = block.astype(np.uint8)  # uint32 → uint8 keeps the low byte
-    rng = np.random.default_rng(0)
-    for n, row in enumerate(reps):
+    def candidates(self, n: int, row: int) -> list[int]:
+        """The rows sharing a bucket with rep number `n` (row `row`, itself included), in MinHashLSH.query's order."""
         found: set[int] = set()
-        for k, (b, lone) in enumerate(zip(bucket_t[n].tolist(), alone_t[n].tolist())):
+        for k, (b, lone) in enumerate(zip(self.bucket_t[n].tolist(), self.alone_t[n].tolist())):
             if lone:
                 found.add(row)
                 continue
-            found.update(bucket_list(k, b))  # added one by one, in the bucket set's order
-        cands = [c for c in list(found) if c != row]
-        if not cands:
-            continue
-        if len(cands) > MAX_CANDIDATES:
-            cands = list(rng.choice(cands, MAX_CANDIDATES, replace=False))
-        bound = (low[cands] == low[row]).sum(axis=1)
-        mine = sig.row(row)
-        best_k, best_equal = -1, -1
-        for k in np.argsort(-bound, kind="stable").tolist():
-            if bound[k] < best_equal:
-                break
-            equal = int((sig.row(cands[k]) == mine).sum())
-            if equal > best_equal or (equal == best_equal and k < best_k):
-                best_k, best_equal = k, equal
-        best, similarity = int(cands[best_k]), best_equal / sig.width
-        for m in same.get(int(group[row]), (row,)):
-            if best_row[m] < 0 or best_sim[m] < similarity:
-                best_row[m], best_sim[m] = best, similarity
-    return best_row, best_sim
+            found.update(self.bucket_list(k, b))  # added one by one, in the bucket set's order
+        return list(found)
+
+
+def _low_bytes(sig: _Signatures) -> np.ndarray:
+    """The low byte of each value of every row (128 bytes a page in memory), for _best_candidate's bound."""
+    low = np.empty((len(sig), sig.width), dtype=np.uint8)
+    for at, block in sig.blocks():
+        low[at] = block.astype(np.uint8)  # uint32 → uint8 keeps the low byte
+    return low
+
+
+def _best_candidate(sig: _Signatures, low: np.ndarray, row: int, cands: list[int]) -> tuple[int, float]:
+    """The candidate most similar to `row`, and that similarity.
+
+    Candidates are compared first on the low byte of each value: two rows agree on at least as many
+    low bytes as values, so that count bounds the similarity from above, and only candidates whose
+    bound reaches the best exact count so far are read whole. The winner is the one a comparison of
+    whole rows picks: the most equal values, the first candidate among equals (np.argmax); its
+    similarity is that count / NUM_PERM (what .mean() gives)."""
+    bound = (low[cands] == low[row]).sum(axis=1)
+    mine = sig.row(row)
+    best_k, best_equal = -1, -1
+    for k in np.argsort(-bound, kind="stable").tolist():
+        if bound[k] < best_equal:
+            break
+        equal = int((sig.row(cands[k]) == mine).sum())
+        if equal > best_equal or (equal == best_equal and k < best_k):
+            best_k, best_equal = k, equal
+    return int(cands[best_k]), best_equal / sig.width
 
 
 def unique_shares(samples: list[np.ndarray], boilerplate_share: float) -> list[float | None]:
@@ -266,36 +295,54 @@ def page_shares(
     """
     n = len(pages)
     out = np.full(n, np.nan)
-    ends = np.asarray(ends, dtype=np.int64)
-    lengths = np.diff(ends, prepend=0)
+    samples = _Samples(buf, ends, pages)
+    lengths = samples.lengths
     if not n or not lengths[pages].sum():
         return out
     cutoff = max(1, int(boilerplate_share * n))
     if boilerplate_pages > 0:  # "more than a few pages": a shared definition is boilerplate on any site size
         cutoff = max(1, min(cutoff, boilerplate_pages))
-    counted = np.zeros(len(ends), dtype=bool)
-    counted[pages] = True
-    view = buf if isinstance(buf, Spill) else memoryview(buf)
-    blocks = list(_sample_blocks(ends, 1 << 18))
+    sums = _own_values(samples, _common_values(samples, cutoff))
+    has = lengths[pages] > 0
+    out[has] = sums[pages[has]] / lengths[pages[has]]
+    return out
 
-    def values(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        start = int(ends[lo - 1]) if lo else 0
-        v = np.frombuffer(view[4 * start : 4 * int(ends[hi - 1])], dtype=np.uint32)
-        return v, np.repeat(counted[lo:hi], lengths[lo:hi])
 
-    # A value is on more than `cutoff` pages when, in sorted order, it equals the value `cutoff` places on:
-    # no table of every distinct value and its count is needed. Sorted a range of values at a time.
+class _Samples:
+    """A store's shingle samples, read a block of pages at a time: each block's values, and which of
+    them belong to the pages that count."""
+
+    def __init__(self, buf: bytearray | Spill, ends: np.ndarray, pages: np.ndarray):
+        self.ends = np.asarray(ends, dtype=np.int64)
+        self.lengths = np.diff(self.ends, prepend=0)
+        self.counted = np.zeros(len(self.ends), dtype=bool)
+        self.counted[pages] = True
+        self.view = buf if isinstance(buf, Spill) else memoryview(buf)
+        self.blocks = list(_sample_blocks(self.ends, 1 << 18))
+
+    def values(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """The values of pages lo…hi, and for each whether its page counts."""
+        start = int(self.ends[lo - 1]) if lo else 0
+        v = np.frombuffer(self.view[4 * start : 4 * int(self.ends[hi - 1])], dtype=np.uint32)
+        return v, np.repeat(self.counted[lo:hi], self.lengths[lo:hi])
+
+
+def _common_values(samples: _Samples, cutoff: int) -> np.ndarray:
+    """The values on more than `cutoff` of the counted pages, sorted.
+
+    A value is on more than `cutoff` pages when, in sorted order, it equals the value `cutoff` places on:
+    no table of every distinct value and its count is needed. Sorted a range of values at a time."""
     shift = np.uint32(29)  # eight ranges: the top three bits
     per_range = np.zeros(8, dtype=np.int64)
-    for lo, hi in blocks:
-        v, keep = values(lo, hi)
+    for lo, hi in samples.blocks:
+        v, keep = samples.values(lo, hi)
         per_range += np.bincount(v[keep] >> shift, minlength=8)
     parts = []
     for r in range(8):
         part = np.empty(int(per_range[r]), dtype=np.uint32)
         at = 0
-        for lo, hi in blocks:
-            v, keep = values(lo, hi)
+        for lo, hi in samples.blocks:
+            v, keep = samples.values(lo, hi)
             got = v[keep & ((v >> shift) == r)]
             part[at : at + len(got)] = got
             at += len(got)
@@ -303,12 +350,16 @@ def page_shares(
         if len(part) > cutoff:
             parts.append(np.unique(part[cutoff:][part[cutoff:] == part[: len(part) - cutoff]]))
         del part
-    common = np.concatenate(parts) if parts else np.zeros(0, np.uint32)
-    # Each page's own values (not common), summed per page over the pages that have samples only
-    # (an empty page's start would cut its neighbour's run short).
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint32)
+
+
+def _own_values(samples: _Samples, common: np.ndarray) -> np.ndarray:
+    """Each page's own values (not common), summed per page over the pages that have samples only
+    (an empty page's start would cut its neighbour's run short)."""
+    ends, lengths = samples.ends, samples.lengths
     sums = np.zeros(len(ends), dtype=np.int64)
-    for lo, hi in blocks:
-        v, _ = values(lo, hi)
+    for lo, hi in samples.blocks:
+        v, _ = samples.values(lo, hi)
         if len(common):
             own = common[np.minimum(np.searchsorted(common, v), len(common) - 1)] != v
         else:
@@ -317,6 +368,4 @@ def page_shares(
         if len(rows):
             first = (ends - lengths)[rows] - (int(ends[lo - 1]) if lo else 0)
             sums[rows] = np.add.reduceat(own, first, dtype=np.int64)
-    has = lengths[pages] > 0
-    out[has] = sums[pages[has]] / lengths[pages[has]]
-    return out
+    return sums

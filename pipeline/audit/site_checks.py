@@ -7,6 +7,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Container, Sequence
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -89,17 +90,7 @@ def link_graph(
     o = np.asarray(order, dtype=np.int64)
     pos = np.full(len(store.rel), -1, dtype=np.int64)
     pos[o] = np.arange(n)
-    # Each distinct link target once: the page position it reaches, -1 a built file that is not a page, -2 broken.
-    target_pos = np.empty(len(store.target_list), dtype=np.int64)
-    for t, target in enumerate(store.target_list):
-        f = file_of(target)
-        if f not in files and not target.endswith("/") and target + "/index.html" in files:
-            f = target + "/index.html"
-        if f not in files:
-            target_pos[t] = -2
-            continue
-        i = store.index.get(f)
-        target_pos[t] = pos[i] if i is not None else -1
+    target_pos = _target_positions(store, pos, files)
     # Every link once, in the store's order (no copy of the link column): the position of the page it
     # is on and of the page it reaches. int32 throughout (fewer than 2**31 pages and links).
     ends = np.frombuffer(store.link_end, dtype=np.int64) if len(store.link_end) else np.zeros(0, np.int64)
@@ -109,19 +100,8 @@ def link_graph(
     keep = (reach_pos >= 0) & (reach_pos != src_all) & (src_all >= 0)
     src, dst = src_all[keep], reach_pos[keep]
     del keep
-    out: list[Finding] = []
-    # Broken links page by page in the pages' order, each page's in its link order.
-    broken_at = np.flatnonzero((reach_pos == -2) & (src_all >= 0))
-    broken_at = broken_at[np.argsort(src_all[broken_at], kind="stable")]
-    k = 0
-    while k < len(broken_at):
-        p = int(src_all[broken_at[k]])
-        msgs = []
-        while k < len(broken_at) and src_all[broken_at[k]] == p:
-            msgs.append(f"links to /{store.target_list[link_ids[broken_at[k]]]}, which was not built")
-            k += 1
-        _add(out, sev, "link-broken", store.url(order[p]), msgs)
-    del src_all, link_ids, reach_pos, broken_at
+    out = _broken_links(store, order, src_all, link_ids, reach_pos, sev)
+    del src_all, link_ids, reach_pos
     outlinks = np.bincount(src, minlength=n).astype(np.int32)
     inlinks = np.bincount(dst, minlength=n).astype(np.int32)
     noindex = (np.frombuffer(store.flags, dtype=np.uint8)[o] & _NOINDEX) > 0 if n else np.zeros(0, dtype=bool)
@@ -134,6 +114,65 @@ def link_graph(
     home = int(pos[home_i]) if home_i is not None and pos[home_i] >= 0 else None
     depth = click_depths(src, dst, outlinks, home) if home is not None and n else np.full(n, -1, dtype=np.int64)
     del src, dst
+    links = _Links(inlinks, outlinks, indexable_in, noindex, depth)
+    out += _reach_findings(store, order, links, sev, max_depth)
+    return out, depth, indexable_in, outlinks
+
+
+def _target_positions(store: RecordStore, pos: np.ndarray, files: Container[str]) -> np.ndarray:
+    """Each distinct link target once: the page position it reaches, -1 a built file that is not a page, -2 broken."""
+    target_pos = np.empty(len(store.target_list), dtype=np.int64)
+    for t, target in enumerate(store.target_list):
+        f = file_of(target)
+        if f not in files and not target.endswith("/") and target + "/index.html" in files:
+            f = target + "/index.html"
+        if f not in files:
+            target_pos[t] = -2
+            continue
+        i = store.index.get(f)
+        target_pos[t] = pos[i] if i is not None else -1
+    return target_pos
+
+
+def _broken_links(
+    store: RecordStore,
+    order: Sequence[int],
+    src_all: np.ndarray,
+    link_ids: np.ndarray,
+    reach_pos: np.ndarray,
+    sev: _Severity,
+) -> list[Finding]:
+    """link-broken: page by page in the pages' order, each page's links to files not built in its link order."""
+    out: list[Finding] = []
+    broken_at = np.flatnonzero((reach_pos == -2) & (src_all >= 0))
+    broken_at = broken_at[np.argsort(src_all[broken_at], kind="stable")]
+    k = 0
+    while k < len(broken_at):
+        p = int(src_all[broken_at[k]])
+        msgs = []
+        while k < len(broken_at) and src_all[broken_at[k]] == p:
+            msgs.append(f"links to /{store.target_list[link_ids[broken_at[k]]]}, which was not built")
+            k += 1
+        _add(out, sev, "link-broken", store.url(order[p]), msgs)
+    return out
+
+
+class _Links(NamedTuple):
+    """Per page position: links in and out, links in from indexable pages, noindex, clicks from home (-1: none)."""
+
+    inlinks: np.ndarray
+    outlinks: np.ndarray
+    indexable_in: np.ndarray
+    noindex: np.ndarray
+    depth: np.ndarray
+
+
+def _reach_findings(
+    store: RecordStore, order: Sequence[int], links: _Links, sev: _Severity, max_depth: int
+) -> list[Finding]:
+    """Orphans, unreachable and deep pages, dead ends, and indexable pages only noindex pages link to."""
+    out: list[Finding] = []
+    inlinks, depth = links.inlinks, links.depth
     kinds, flags = store.kind, store.flags
     for p, i in enumerate(order):
         k = kinds[i]
@@ -149,17 +188,12 @@ def link_graph(
         elif depth[p] > max_depth:
             url = store.url(i)
             _add(out, sev, "click-depth", url, [f"{depth[p]} clicks from the home page (maximum {max_depth})"])
-        if outlinks[p] == 0:
+        if links.outlinks[p] == 0:
             _add(out, sev, "no-outlinks", url or store.url(i), ["links to no other page of the site"])
-        if k != _KIND_CODE["home"] and inlinks[p] and not indexable_in[p] and not noindex[p]:
-            _add(
-                out,
-                sev,
-                "inlinks-from-noindex",
-                url or store.url(i),
-                [f"all {int(inlinks[p]):,} links to this indexable page come from noindex pages"],
-            )
-    return out, depth, indexable_in, outlinks
+        if k != _KIND_CODE["home"] and inlinks[p] and not links.indexable_in[p] and not links.noindex[p]:
+            message = f"all {int(inlinks[p]):,} links to this indexable page come from noindex pages"
+            _add(out, sev, "inlinks-from-noindex", url or store.url(i), [message])
+    return out
 
 
 def _noindex_links(
@@ -230,75 +264,87 @@ def sitemap_findings(
     except etree.XMLSyntaxError as exc:
         _add(out, sev, "sitemap-invalid", "sitemap.xml", [f"does not parse: {exc}"])
         return out
-    # Position in `order` of each store row (-1: not audited), and which positions a sitemap lists:
-    # 8 bytes and 1 byte a page instead of a dict and a set of int objects.
-    pos = array("q", [-1]) * len(store)
-    for p, i in enumerate(order):
-        pos[i] = p
-    listed = bytearray(len(order))
-    checked: list[Finding] = []
-
-    def page_at(url: str) -> int | None:
-        """Store index of the audited page serving `url`, if any."""
-        i = store.index.get(file_of(url))
-        return i if i is not None and pos[i] >= 0 and store.url(i) == url else None
-
-    def check(rel: str, sub_locs: list[str]) -> None:
-        if len(sub_locs) > 50_000 or (root / rel).stat().st_size > 50 * 1024 * 1024:
-            _add(
-                checked,
-                sev,
-                "sitemap-invalid",
-                rel,
-                [f"{len(sub_locs):,} URLs / over the limit of 50,000 URLs or 50 MB"],
-            )
-        for loc in sub_locs:
-            url = _local(loc, cfg.base_url)
-            i = page_at(url) if url is not None else None
-            if i is None:
-                _add(
-                    checked,
-                    sev,
-                    "sitemap-not-built",
-                    url if url is not None else loc,
-                    [f"{rel} lists {loc}, which is not a built page"],
-                )
-                continue
-            listed[pos[i]] = 1
-            canonical = store.canonical(i)
-            if store.flags[i] & _NOINDEX:
-                _add(checked, sev, "sitemap-noindex", url, [f"{rel} lists this page, which carries noindex"])
-            elif canonical is not None and canonical != loc:
-                _add(
-                    checked, sev, "sitemap-not-canonical", url, [f"{rel} lists {loc} but its canonical is {canonical}"]
-                )
-
+    checked = _SitemapCheck(root, store, order, cfg.base_url, sev)
     if kind == "sitemapindex":
-        for loc in locs:
-            rel = _local(loc, cfg.base_url)
-            if rel is None or not (root / rel).is_file():
-                _add(out, sev, "sitemap-missing", "sitemap.xml", [f"lists {loc}, which was not built"])
-                continue
-            try:
-                sub_kind, sub_locs = _sitemap_locs(root / rel)
-            except etree.XMLSyntaxError as exc:
-                _add(out, sev, "sitemap-invalid", rel, [f"does not parse: {exc}"])
-                continue
-            if sub_kind != "urlset":
-                _add(out, sev, "sitemap-invalid", rel, [f"root element is <{sub_kind}>, expected <urlset>"])
-            check(rel, sub_locs)
-            del sub_locs
+        out += _read_sitemap_files(root, locs, cfg.base_url, checked, sev)
     elif kind == "urlset":
-        check("sitemap.xml", locs)
+        checked("sitemap.xml", locs)
     else:
         _add(out, sev, "sitemap-invalid", "sitemap.xml", [f"root element is <{kind}>"])
     del locs
-    out += checked
-    flags, kinds = store.flags, store.kind
-    for p, i in enumerate(order):
-        if not flags[i] & (_NOINDEX | _ERROR) and kinds[i] != _KIND_CODE["404"] and not listed[p]:
-            _add(out, sev, "sitemap-omitted", store.url(i), ["indexable page missing from the sitemap"])
+    return out + checked.found + checked.omitted()
+
+
+def _read_sitemap_files(
+    root: Path, locs: list[str], base_url: str, check: _SitemapCheck, sev: _Severity
+) -> list[Finding]:
+    """Read and check each sitemap file the index lists; what reading them brings up (the index's own findings)."""
+    from lxml import etree
+
+    out: list[Finding] = []
+    for loc in locs:
+        rel = _local(loc, base_url)
+        if rel is None or not (root / rel).is_file():
+            _add(out, sev, "sitemap-missing", "sitemap.xml", [f"lists {loc}, which was not built"])
+            continue
+        try:
+            sub_kind, sub_locs = _sitemap_locs(root / rel)
+        except etree.XMLSyntaxError as exc:
+            _add(out, sev, "sitemap-invalid", rel, [f"does not parse: {exc}"])
+            continue
+        if sub_kind != "urlset":
+            _add(out, sev, "sitemap-invalid", rel, [f"root element is <{sub_kind}>, expected <urlset>"])
+        check(rel, sub_locs)
+        del sub_locs
     return out
+
+
+class _SitemapCheck:
+    """Checks each sitemap file's URLs as it is read (`found`), and remembers which audited pages were listed."""
+
+    def __init__(self, root: Path, store: RecordStore, order: Sequence[int], base_url: str, sev: _Severity):
+        self.root, self.store, self.order, self.base_url, self.sev = root, store, order, base_url, sev
+        # Position in `order` of each store row (-1: not audited), and which positions a sitemap lists:
+        # 8 bytes and 1 byte a page instead of a dict and a set of int objects.
+        self.pos = array("q", [-1]) * len(store)
+        for p, i in enumerate(order):
+            self.pos[i] = p
+        self.listed = bytearray(len(order))
+        self.found: list[Finding] = []
+
+    def page_at(self, url: str) -> int | None:
+        """Store index of the audited page serving `url`, if any."""
+        i = self.store.index.get(file_of(url))
+        return i if i is not None and self.pos[i] >= 0 and self.store.url(i) == url else None
+
+    def __call__(self, rel: str, sub_locs: list[str]) -> None:
+        found, sev, store = self.found, self.sev, self.store
+        if len(sub_locs) > 50_000 or (self.root / rel).stat().st_size > 50 * 1024 * 1024:
+            message = f"{len(sub_locs):,} URLs / over the limit of 50,000 URLs or 50 MB"
+            _add(found, sev, "sitemap-invalid", rel, [message])
+        for loc in sub_locs:
+            url = _local(loc, self.base_url)
+            i = self.page_at(url) if url is not None else None
+            if i is None:
+                where = url if url is not None else loc
+                _add(found, sev, "sitemap-not-built", where, [f"{rel} lists {loc}, which is not a built page"])
+                continue
+            self.listed[self.pos[i]] = 1
+            canonical = store.canonical(i)
+            if store.flags[i] & _NOINDEX:
+                _add(found, sev, "sitemap-noindex", url, [f"{rel} lists this page, which carries noindex"])
+            elif canonical is not None and canonical != loc:
+                message = f"{rel} lists {loc} but its canonical is {canonical}"
+                _add(found, sev, "sitemap-not-canonical", url, [message])
+
+    def omitted(self) -> list[Finding]:
+        """sitemap-omitted: every indexable page (not the 404 page, not one with errors) no sitemap listed."""
+        out: list[Finding] = []
+        flags, kinds = self.store.flags, self.store.kind
+        for p, i in enumerate(self.order):
+            if not flags[i] & (_NOINDEX | _ERROR) and kinds[i] != _KIND_CODE["404"] and not self.listed[p]:
+                _add(out, self.sev, "sitemap-omitted", self.store.url(i), ["indexable page missing from the sitemap"])
+        return out
 
 
 def robots_rules(text: str) -> dict[str, list[tuple[bool, str]]]:

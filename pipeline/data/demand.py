@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pipeline.problems import ContractError, Problem
 
@@ -221,54 +222,18 @@ def read_rows(path: Path, label: str, problems: list[Problem]) -> Iterator[Row]:
     found: list[Problem] = []
     try:
         with open(path, encoding=encoding, newline="") as f:
-            first = f.readline()
-            if not first.strip():
-                problems.append(Problem(label, 1, "", f"has no header row; expected one of: {expected_headers()}"))
+            layout = _layout(f.readline(), label, problems)
+            if layout is None:
                 return
-            delimiter = _delimiter(first)
-            header = next(csv.reader([first], delimiter=delimiter))
-            fmt = recognise(header)
-            if fmt is None:
-                shown = ", ".join(c.strip() for c in header if c.strip())[:200]
-                problems.append(
-                    Problem(
-                        label,
-                        1,
-                        "",
-                        f"header '{shown}' is not an export this pipeline knows; expected one of: {expected_headers()}",
-                    )
-                )
-                return
-            keys = [_header_key(c) for c in header]
-            where = {k: keys.index(k) for k in (fmt.query, fmt.number, *(c for c, _ in fmt.checked))}
-            names = {k: header[i].strip().lstrip("\ufeff") for k, i in where.items()}
-            decimal_comma = delimiter == ";"
-            reader = csv.reader(f, delimiter=delimiter)
+            reader = csv.reader(f, delimiter=layout.delimiter)
             for cells in reader:
-                line = reader.line_num + 1
                 if not any(c.strip() for c in cells):
                     continue
                 if len(found) >= MAX_PROBLEMS_PER_FILE:
                     break
-                value = None
-                for col, kind in ((fmt.number, "count"), *fmt.checked):
-                    k = where[col]
-                    text = cells[k] if k < len(cells) else ""
-                    try:
-                        number = parse_number(text, decimal_comma)
-                        message = _check(number, kind, text)
-                    except ValueError:
-                        message = _kind_message(kind, text)
-                    if message:
-                        found.append(Problem(label, line, names[col], message))
-                        break
-                    if col == fmt.number:
-                        value = number
-                else:
-                    k = where[fmt.query]
-                    query = cells[k].strip() if k < len(cells) else ""
-                    if query and (value or fmt.pages):  # a page with no impressions matters (pruning)
-                        yield Row(query, int(value or 0), path.name, line, fmt.unit, fmt.pages)
+                row = _row(cells, reader.line_num + 1, layout, (path.name, label), found)
+                if row is not None:
+                    yield row
     except UnicodeDecodeError:
         found.append(Problem(label, 0, "", f"is not valid {encoding} text; export it again as UTF-8 or UTF-16"))
     except csv.Error as exc:
@@ -276,6 +241,58 @@ def read_rows(path: Path, label: str, problems: list[Problem]) -> Iterator[Row]:
     if len(found) >= MAX_PROBLEMS_PER_FILE:
         found.append(Problem(label, 0, "", f"stopped after {MAX_PROBLEMS_PER_FILE} problems; fix these and run again"))
     problems.extend(found)
+
+
+class _Layout(NamedTuple):
+    """How an export's rows read: its delimiter, its format, the index and header name of each column used."""
+
+    delimiter: str
+    fmt: Format
+    where: dict[str, int]
+    names: dict[str, str]
+
+
+def _layout(first: str, label: str, problems: list[Problem]) -> _Layout | None:
+    """The layout of an export from its header line; None (with a problem) when there is none or it is unknown."""
+    if not first.strip():
+        problems.append(Problem(label, 1, "", f"has no header row; expected one of: {expected_headers()}"))
+        return None
+    delimiter = _delimiter(first)
+    header = next(csv.reader([first], delimiter=delimiter))
+    fmt = recognise(header)
+    if fmt is None:
+        shown = ", ".join(c.strip() for c in header if c.strip())[:200]
+        message = f"header '{shown}' is not an export this pipeline knows; expected one of: {expected_headers()}"
+        problems.append(Problem(label, 1, "", message))
+        return None
+    keys = [_header_key(c) for c in header]
+    where = {k: keys.index(k) for k in (fmt.query, fmt.number, *(c for c, _ in fmt.checked))}
+    return _Layout(delimiter, fmt, where, {k: header[i].strip().lstrip("\ufeff") for k, i in where.items()})
+
+
+def _row(cells: list[str], line: int, layout: _Layout, names: tuple[str, str], found: list[Problem]) -> Row | None:
+    """One data row as a Row (None when it has no query, or no count and the format is not a pages export);
+    a bad number is a problem in `found`. `names`: the file's name and its label in messages."""
+    fmt, where = layout.fmt, layout.where
+    value = None
+    for col, kind in ((fmt.number, "count"), *fmt.checked):
+        k = where[col]
+        text = cells[k] if k < len(cells) else ""
+        try:
+            number = parse_number(text, layout.delimiter == ";")  # a semicolon export writes decimal commas
+            message = _check(number, kind, text)
+        except ValueError:
+            message = _kind_message(kind, text)
+        if message:
+            found.append(Problem(names[1], line, layout.names[col], message))
+            return None
+        if col == fmt.number:
+            value = number
+    k = where[fmt.query]
+    query = cells[k].strip() if k < len(cells) else ""
+    if query and (value or fmt.pages):  # a page with no impressions matters (pruning)
+        return Row(query, int(value or 0), names[0], line, fmt.unit, fmt.pages)
+    return None
 
 
 def read_demand(data_dir: Path, keep) -> tuple[list, list[str]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from pipeline.data.load import Table
+from pipeline.data.validate import show
 from pipeline.problems import Problem
 
 PEOPLE_FILE = "people.csv"
@@ -34,62 +35,20 @@ def _is_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and "." in parts.netloc
 
 
-def _show(value: str, limit: int = 60) -> str:
-    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
-
-
 def validate_people(table: Table | None) -> tuple[dict[str, Person], list[Problem]]:
     """Check people.csv row by row; return the usable people by id (none when the file is absent)."""
     problems: list[Problem] = []
     people: dict[str, Person] = {}
     if table is None:
         return people, problems
-    f = table.file
     first: dict[str, int] = {}
     for row, line in zip(table.rows, table.lines):
-        ok = True
-        for col in PEOPLE_REQUIRED:
-            if col in row and not row[col]:
-                problems.append(Problem(f, line, col, "required cell is empty; every person needs id and name"))
-                ok = False
-            elif col not in row:
-                ok = False
+        where = (table.file, line)
+        ok = _required_cells(row, where, problems)
         pid = row.get("id", "")
-        if pid and not _ID.match(pid):
-            problems.append(
-                Problem(
-                    f,
-                    line,
-                    "id",
-                    f"id {_show(pid)} is not a URL slug (lower-case letters, digits and single hyphens), "
-                    "e.g. 'jane-doe'; it becomes the address /people/<id>/",
-                )
-            )
-            ok = False
-        elif pid in first:
-            problems.append(
-                Problem(f, line, "id", f"id {_show(pid)} is already used on line {first[pid]}; ids must be unique")
-            )
-            ok = False
-        if pid:
-            first.setdefault(pid, line)
-        profile = row.get("profile_url", "")
-        if profile and not _is_url(profile):
-            problems.append(Problem(f, line, "profile_url", f"profile_url {_show(profile, 80)} is not an http(s) URL"))
-            ok = False
-        same_as = tuple(row.get("same_as", "").split())
-        for url in same_as:
-            if not _is_url(url):
-                problems.append(
-                    Problem(
-                        f,
-                        line,
-                        "same_as",
-                        f"same_as {_show(url, 80)} is not an http(s) URL; list profile addresses separated by spaces",
-                    )
-                )
-                ok = False
-        if ok:
+        ok = _check_id(pid, where, first, problems) and ok
+        profile, same_as, linked = _profile_urls(row, where, problems)
+        if ok and linked:
             people[pid] = Person(
                 pid,
                 row["name"],
@@ -101,6 +60,56 @@ def validate_people(table: Table | None) -> tuple[dict[str, Person], list[Proble
                 line,
             )
     return dict(sorted(people.items())), problems
+
+
+def _required_cells(row: dict[str, str], where: tuple[str, int], problems: list[Problem]) -> bool:
+    """Whether the row has an id and a name (a missing column is the header's problem, reported once)."""
+    ok = True
+    for col in PEOPLE_REQUIRED:
+        if col in row and not row[col]:
+            problems.append(Problem(*where, col, "required cell is empty; every person needs id and name"))
+            ok = False
+        elif col not in row:
+            ok = False
+    return ok
+
+
+def _check_id(pid: str, where: tuple[str, int], first: dict[str, int], problems: list[Problem]) -> bool:
+    """Whether `pid` is a URL slug no earlier row used (`first`: id → its line, updated here)."""
+    ok = True
+    if pid and not _ID.match(pid):
+        message = (
+            f"id {show(pid)} is not a URL slug (lower-case letters, digits and single hyphens), "
+            "e.g. 'jane-doe'; it becomes the address /people/<id>/"
+        )
+        problems.append(Problem(*where, "id", message))
+        ok = False
+    elif pid in first:
+        problems.append(
+            Problem(*where, "id", f"id {show(pid)} is already used on line {first[pid]}; ids must be unique")
+        )
+        ok = False
+    if pid:
+        first.setdefault(pid, where[1])
+    return ok
+
+
+def _profile_urls(
+    row: dict[str, str], where: tuple[str, int], problems: list[Problem]
+) -> tuple[str, tuple[str, ...], bool]:
+    """The row's profile_url and same_as addresses, and whether every one is an http(s) URL."""
+    ok = True
+    profile = row.get("profile_url", "")
+    if profile and not _is_url(profile):
+        problems.append(Problem(*where, "profile_url", f"profile_url {show(profile, 80)} is not an http(s) URL"))
+        ok = False
+    same_as = tuple(row.get("same_as", "").split())
+    for url in same_as:
+        if not _is_url(url):
+            message = f"same_as {show(url, 80)} is not an http(s) URL; list profile addresses separated by spaces"
+            problems.append(Problem(*where, "same_as", message))
+            ok = False
+    return profile, same_as, ok
 
 
 def reviewer_notes(pairs_file: str, reviewers: list[tuple[int, str]], people: dict[str, Person]) -> list[str]:
@@ -121,7 +130,7 @@ def reviewer_notes(pairs_file: str, reviewers: list[tuple[int, str]], people: di
             else f"; list the people who review in {PEOPLE_FILE} and write their id"
         )
         notes.append(
-            f"{pairs_file}:{lines[0]}: column 'reviewed_by': {_show(name)} ({where}) is not a person id in "
+            f"{pairs_file}:{lines[0]}: column 'reviewed_by': {show(name)} ({where}) is not a person id in "
             f"{PEOPLE_FILE}, so it is shown as written, with no profile{hint}"
         )
     return notes

@@ -13,6 +13,7 @@ from datetime import date
 from urllib.parse import unquote, urlsplit
 
 from pipeline.data.load import Table
+from pipeline.data.validate import show
 from pipeline.problems import Problem
 
 SOURCES_FILE = "sources.csv"
@@ -71,10 +72,6 @@ def cite(ref: Reference) -> str:
     return " ".join(p for p in (lead, f"{title}.", f"{container}." if container else "") if p)
 
 
-def _show(value: str, limit: int = 80) -> str:
-    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
-
-
 def validate_sources(table: Table | None) -> tuple[dict[str, Reference], list[Problem]]:
     """Check sources.csv; return the references by key (a row with a DOI and a URL under both)."""
     problems: list[Problem] = []
@@ -88,32 +85,12 @@ def validate_sources(table: Table | None) -> tuple[dict[str, Reference], list[Pr
     first: dict[str, int] = {}
     this_year = date.today().year
     for row, line in zip(table.rows, table.lines):
-        ok = True
         url, doi_cell = row.get("url", ""), row.get("doi", "")
         doi = normalise_doi(doi_cell) if doi_cell else normalise_doi(url)
-        if doi_cell and not doi:
-            problems.append(
-                Problem(
-                    f,
-                    line,
-                    "doi",
-                    f"doi {_show(doi_cell)} is not a DOI; write it as 10.1234/abc or https://doi.org/10.1234/abc",
-                )
-            )
-            ok = False
-        if url:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or "." not in parts.netloc:
-                problems.append(
-                    Problem(f, line, "url", f"url {_show(url)} is not an http(s) URL; write it as https://…")
-                )
-                ok = False
-        if not url and not doi_cell:
-            problems.append(Problem(f, line, "url", "needs a url or a doi: which source does this row describe?"))
-            ok = False
+        ok = _source_cells(url, doi_cell, doi, (f, line), problems)
         year = row.get("year", "")
         if year and not (year.isdigit() and len(year) == 4 and 1500 <= int(year) <= this_year + 1):
-            problems.append(Problem(f, line, "year", f"year {_show(year)} is not a year such as 2011"))
+            problems.append(Problem(f, line, "year", f"year {show(year, 80)} is not a year such as 2011"))
             ok = False
         keys = [k for k in (f"doi:{doi}" if doi else "", url if url and not normalise_doi(url) else "") if k]
         for key in keys:
@@ -124,7 +101,7 @@ def validate_sources(table: Table | None) -> tuple[dict[str, Reference], list[Pr
                         f,
                         line,
                         "doi" if key.startswith("doi:") else "url",
-                        f"{_show(what)} is already described on line {first[key]}; keep one row",
+                        f"{show(what, 80)} is already described on line {first[key]}; keep one row",
                     )
                 )
                 ok = False
@@ -137,6 +114,24 @@ def validate_sources(table: Table | None) -> tuple[dict[str, Reference], list[Pr
             first[key] = line
             refs[key] = ref
     return refs, problems
+
+
+def _source_cells(url: str, doi_cell: str, doi: str, where: tuple[str, int], problems: list[Problem]) -> bool:
+    """Whether the row names its source by a well-formed DOI or http(s) URL (`doi`: the DOI read from them)."""
+    ok = True
+    if doi_cell and not doi:
+        message = f"doi {show(doi_cell, 80)} is not a DOI; write it as 10.1234/abc or https://doi.org/10.1234/abc"
+        problems.append(Problem(*where, "doi", message))
+        ok = False
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or "." not in parts.netloc:
+            problems.append(Problem(*where, "url", f"url {show(url, 80)} is not an http(s) URL; write it as https://…"))
+            ok = False
+    if not url and not doi_cell:
+        problems.append(Problem(*where, "url", "needs a url or a doi: which source does this row describe?"))
+        ok = False
+    return ok
 
 
 def citation_parts(ref: Reference) -> tuple[str, str, str]:

@@ -195,88 +195,18 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     problems: list[Problem] = []
     f = table.file
     records = []
-    by_slug: dict[str, int] = {}
-    by_name_slug: dict[str, tuple[int, str]] = {}
+    slugs = _Slugs()
     old_by: dict[str, int] = {}
     for row, line in zip(table.rows, table.lines):
+        where = (f, line)
         ok = _required(row, TOPIC_REQUIRED, f, line, problems, "topic")
-        name, kind = row.get("name", ""), row.get("kind", "").lower()
-        if kind and kind not in KINDS:
-            problems.append(
-                Problem(
-                    f,
-                    line,
-                    "kind",
-                    f"kind {show(row['kind'])} is not one of {', '.join(KINDS)}{_suggest(kind, KINDS, KIND_WORDS)}",
-                )
-            )
-            ok = False
-        given = row.get("slug", "")
-        if given and not _SLUG.match(given):
-            hint = f"; did you mean '{make_slug(given)}'?" if make_slug(given) else ""
-            problems.append(Problem(f, line, "slug", f"slug {show(given)} is not a URL slug ({SLUG_RULE}){hint}"))
-            ok = False
-        slug = given or make_slug(name)
-        if name and not slug:
-            problems.append(
-                Problem(
-                    f,
-                    line,
-                    "name",
-                    f"name {show(name)} gives an empty URL slug; add a 'slug' cell such as 'topic-name'",
-                )
-            )
-            ok = False
-        if name and not given and slug in by_name_slug:
-            other_line, other = by_name_slug[slug]
-            if other == name:
-                message = f"topic {show(name)} is already listed on line {other_line}; keep one row"
-            else:
-                message = (
-                    f"name {show(name)} and {show(other)} (line {other_line}) both make the slug {show(slug)}; "
-                    "give one of them its own 'slug'"
-                )
-            problems.append(Problem(f, line, "name", message))
-            ok = False
-        elif slug and slug in by_slug:
-            problems.append(
-                Problem(
-                    f,
-                    line,
-                    "slug",
-                    f"duplicate slug {show(slug)} (already used on line {by_slug[slug]}); slugs must be unique",
-                )
-            )
-            ok = False
-        if slug:
-            by_slug.setdefault(slug, line)
-            if not given:
-                by_name_slug.setdefault(slug, (line, name))
+        kind, known = _topic_kind(row, where, problems)
+        slug, unique = slugs.check(row, where, problems)
         sources = _check_urls(row.get("sources", ""), f, line, "sources", problems)
         updated = _check_date(row.get("updated_on", ""), f, line, "updated_on", problems)
-        number = row.get("number", "").lower()
-        if number and number not in NUMBERS:
-            problems.append(
-                Problem(f, line, "number", f"number {show(row['number'])} is not one of {', '.join(NUMBERS)}")
-            )
-            number = ""
-        old = split_list(row.get("old_slugs", ""), "")
-        for o in old:
-            if not _SLUG.match(o):
-                problems.append(Problem(f, line, "old_slugs", f"old slug {show(o)} is not a URL slug ({SLUG_RULE})"))
-            elif o in old_by:
-                problems.append(
-                    Problem(
-                        f,
-                        line,
-                        "old_slugs",
-                        f"old slug '{o}' is also an old slug on line {old_by[o]}; "
-                        "an old URL can redirect to one topic only",
-                    )
-                )
-            else:
-                old_by[o] = line
-        if ok:
+        number = _topic_number(row, where, problems)
+        old = _old_slugs(row, where, old_by, problems)
+        if ok and known and unique:
             records.append(
                 row_record(
                     row,
@@ -289,11 +219,103 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
                     strategies=split_list(row.get("strategies", ""), ";"),
                     sources=sources,
                     updated_on=updated,
-                    old_slugs=tuple(o for o in old if _SLUG.match(o)),
+                    old_slugs=old,
                     number=number,
                 )
             )
     topics = pd.DataFrame.from_records(records, columns=list(TOPIC_COLUMNS))
+    problems += _old_slugs_in_use(records, slugs.by_slug, f)
+    return topics.sort_values("slug", kind="stable").reset_index(drop=True), problems
+
+
+def _topic_kind(row: dict[str, str], where: tuple[str, int], problems: list[Problem]) -> tuple[str, bool]:
+    """The row's kind as the contract spells it, and whether it is one of KINDS (or empty: _required's)."""
+    kind = row.get("kind", "").lower()
+    if kind and kind not in KINDS:
+        hint = _suggest(kind, KINDS, KIND_WORDS)
+        problems.append(Problem(*where, "kind", f"kind {show(row['kind'])} is not one of {', '.join(KINDS)}{hint}"))
+        return kind, False
+    return kind, True
+
+
+class _Slugs:
+    """The slugs topics.csv gives or makes from names, so far: a row's slug must be a URL slug and unique."""
+
+    def __init__(self) -> None:
+        self.by_slug: dict[str, int] = {}  # slug → the first line using it
+        self.by_name_slug: dict[str, tuple[int, str]] = {}  # slug made from a name → (line, name)
+
+    def check(self, row: dict[str, str], where: tuple[str, int], problems: list[Problem]) -> tuple[str, bool]:
+        """The row's slug (its own, else made from its name), and whether it is usable."""
+        name, given = row.get("name", ""), row.get("slug", "")
+        ok = True
+        if given and not _SLUG.match(given):
+            hint = f"; did you mean '{make_slug(given)}'?" if make_slug(given) else ""
+            problems.append(Problem(*where, "slug", f"slug {show(given)} is not a URL slug ({SLUG_RULE}){hint}"))
+            ok = False
+        slug = given or make_slug(name)
+        if name and not slug:
+            message = f"name {show(name)} gives an empty URL slug; add a 'slug' cell such as 'topic-name'"
+            problems.append(Problem(*where, "name", message))
+            ok = False
+        clash = self._clash(name, given, slug, where[1])
+        if clash:
+            problems.append(Problem(*where, *clash))
+            ok = False
+        if slug:
+            self.by_slug.setdefault(slug, where[1])
+            if not given:
+                self.by_name_slug.setdefault(slug, (where[1], name))
+        return slug, ok
+
+    def _clash(self, name: str, given: str, slug: str, line: int) -> tuple[str, str] | None:
+        """(column, message) when an earlier row has the same name or slug, else None."""
+        if name and not given and slug in self.by_name_slug:
+            other_line, other = self.by_name_slug[slug]
+            if other == name:
+                return "name", f"topic {show(name)} is already listed on line {other_line}; keep one row"
+            return "name", (
+                f"name {show(name)} and {show(other)} (line {other_line}) both make the slug {show(slug)}; "
+                "give one of them its own 'slug'"
+            )
+        if slug and slug in self.by_slug:
+            return (
+                "slug",
+                f"duplicate slug {show(slug)} (already used on line {self.by_slug[slug]}); slugs must be unique",
+            )
+        return None
+
+
+def _topic_number(row: dict[str, str], where: tuple[str, int], problems: list[Problem]) -> str:
+    """The row's grammatical number override ('' when empty or not one of NUMBERS, which is a problem)."""
+    number = row.get("number", "").lower()
+    if number and number not in NUMBERS:
+        problems.append(Problem(*where, "number", f"number {show(row['number'])} is not one of {', '.join(NUMBERS)}"))
+        return ""
+    return number
+
+
+def _old_slugs(
+    row: dict[str, str], where: tuple[str, int], old_by: dict[str, int], problems: list[Problem]
+) -> tuple[str, ...]:
+    """The row's well-formed old slugs; each must be a URL slug and the old slug of one topic only."""
+    old = split_list(row.get("old_slugs", ""), "")
+    for o in old:
+        if not _SLUG.match(o):
+            problems.append(Problem(*where, "old_slugs", f"old slug {show(o)} is not a URL slug ({SLUG_RULE})"))
+        elif o in old_by:
+            message = (
+                f"old slug '{o}' is also an old slug on line {old_by[o]}; an old URL can redirect to one topic only"
+            )
+            problems.append(Problem(*where, "old_slugs", message))
+        else:
+            old_by[o] = where[1]
+    return tuple(o for o in old if _SLUG.match(o))
+
+
+def _old_slugs_in_use(records: list[dict], by_slug: dict[str, int], file: str) -> list[Problem]:
+    """An old slug that is still a topic's slug cannot redirect anywhere."""
+    problems = []
     for rec in records:
         for o in rec["old_slugs"]:
             if o in by_slug:
@@ -302,15 +324,9 @@ def validate_topics(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
                     if by_slug[o] == rec["line"]
                     else f"the slug of the topic on line {by_slug[o]}"
                 )
-                problems.append(
-                    Problem(
-                        f,
-                        rec["line"],
-                        "old_slugs",
-                        f"old slug '{o}' is still {where}; list only slugs no topic uses any more",
-                    )
-                )
-    return topics.sort_values("slug", kind="stable").reset_index(drop=True), problems
+                message = f"old slug '{o}' is still {where}; list only slugs no topic uses any more"
+                problems.append(Problem(file, rec["line"], "old_slugs", message))
+    return problems
 
 
 def row_record(row: dict[str, str], line: int, copied: tuple[str, ...], **checked: object) -> dict[str, object]:

@@ -86,6 +86,7 @@ def run_build(inputs: Inputs, request: BuildRequest) -> BuildOutcome:
             reports,
             report.baseline_for_build(reports),
             queue=_queue(inputs, request, outcome),
+            changes=report.SiteChanges.of(outcome.result),
         )
     if outcome.audit is not None:
         from pipeline.report.priorities import finding_keys
@@ -145,6 +146,7 @@ def _after_write(inputs: Inputs, request: BuildRequest, outcome: BuildOutcome):
             known=getattr(result, "audit_records", None),
             sameness=getattr(result, "sameness", None),
             queue=_queue(inputs, request, outcome),
+            changes=report.SiteChanges.of(result),
         )
         if request.strict and outcome.audit.errors:
             raise AuditFailed(outcome.audit, outcome.html)

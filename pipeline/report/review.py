@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -24,6 +24,8 @@ from pipeline.audit import CACHE_NAME, CHECKS, SEVERITIES, AuditResult, PageRow,
 from pipeline.audit import file_of as page_file
 from pipeline.audit.model import finding_priority
 from pipeline.config import Config
+from pipeline.report.changes import CHANGES_CSV, SiteChanges, write_changes_csv
+from pipeline.report.charts import PageFacts, charts, page_facts
 from pipeline.report.priorities import review_plan
 
 HTML_NAME = "seo-review.html"
@@ -159,217 +161,6 @@ def _csv_writer(f) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
-# Charts: inline SVG drawn here, no scripts or external files
-
-_SERIES = (("indexable", "#0d5c4a"), ("noindex", "#9fc7bb"))
-
-
-def _esc(text: Any) -> str:
-    return str(Markup.escape(text))
-
-
-def histogram_svg(
-    series: dict[str, list[int]],
-    labels: list[str],
-    title: str,
-    marker: float | None = None,
-    marker_label: str = "",
-    width: int = 360,
-    height: int = 190,
-    categories: int = 0,
-    end_label: str = "",
-) -> Markup:
-    """A stacked column chart; `series` maps a name to counts per bin, `marker` is a bin position.
-
-    Labels name each bin's lower edge and sit on it, except the first `categories` bins (such as
-    "none"), whose labels are centred.
-    """
-    left, right, top, bottom = 34, 14, 22, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
-    n = len(labels)
-    totals = [sum(s[i] for s in series.values()) for i in range(n)]
-    peak = max(totals + [1])
-    step = _nice_step(peak)
-    ymax = step * -(-peak // step)
-    bar_w = plot_w / n
-    parts = [
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(title)}" class="chart">',
-        f"<title>{_esc(title)}</title>",
-    ]
-    for k in range(0, ymax + 1, step):
-        y = top + plot_h - plot_h * k / ymax
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{left - 5}" y="{y + 3.5:.1f}" class="axis" text-anchor="end">{_fmt(k)}</text>'
-        )
-    colours = dict(_SERIES)
-    for i in range(n):
-        y = top + plot_h
-        x = left + i * bar_w + 1.5
-        for name, counts in series.items():
-            h = plot_h * counts[i] / ymax
-            if counts[i]:
-                y -= h
-                parts.append(
-                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(bar_w - 3, 1):.1f}" height="{h:.1f}" '
-                    f'rx="1.5" fill="{colours.get(name, "#0d5c4a")}"><title>{_esc(labels[i])}: '
-                    f"{counts[i]:,} {_esc(name)}</title></rect>"
-                )
-        if n <= 12 or i % max(1, n // 6) == 0:
-            lx = left + (i + 0.5) * bar_w if i < categories else left + i * bar_w
-            parts.append(
-                f'<text x="{lx:.1f}" y="{height - bottom + 14}" class="axis" '
-                f'text-anchor="middle">{_esc(labels[i])}</text>'
-            )
-    if end_label:
-        parts.append(
-            f'<text x="{left + plot_w:.1f}" y="{height - bottom + 14}" class="axis" '
-            f'text-anchor="middle">{_esc(end_label)}</text>'
-        )
-    if marker is not None:
-        x = left + marker * bar_w
-        flip = x > left + plot_w * 0.6  # label on the left of the line near the right edge
-        parts.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 18}" y2="{top + plot_h}" class="marker"/>'
-            f'<text x="{x - 4 if flip else x + 4:.1f}" y="{top - 9}" class="marker-label" '
-            f'text-anchor="{"end" if flip else "start"}">{_esc(marker_label)}</text>'
-        )
-    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" class="base"/>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-def _nice_step(peak: int) -> int:
-    for step in (
-        1,
-        2,
-        5,
-        10,
-        20,
-        25,
-        50,
-        100,
-        200,
-        250,
-        500,
-        1000,
-        2000,
-        2500,
-        5000,
-        10_000,
-        20_000,
-        25_000,
-        50_000,
-        100_000,
-    ):
-        if peak / step <= 5:
-            return step
-    return 10 ** len(str(peak // 5))
-
-
-def _fmt(n: int) -> str:
-    return f"{n / 1000:g}k" if n >= 1000 else str(n)
-
-
-def _bins(values: list[tuple[float, bool]], edges: list[float]) -> dict[str, list[int]]:
-    out = {"indexable": [0] * len(edges), "noindex": [0] * len(edges)}
-    for v, indexable in values:
-        i = len(edges) - 1
-        for k in range(len(edges) - 1):
-            if v < edges[k + 1]:
-                i = k
-                break
-        out["indexable" if indexable else "noindex"][i] += 1
-    return out
-
-
-class PageFacts(NamedTuple):
-    """What the summary and the charts need from every page, gathered in one pass over the rows
-    (each row is made from the audit's columns when asked, so every pass costs)."""
-
-    kinds: Counter
-    indexable: int
-    near: set[str]  # pages with a near-duplicate finding
-    by_check: dict[str, Counter]  # check → severity → pages affected
-    words_of: list[tuple[int, bool]]  # (value, indexable) of content pages (not the 404 page)
-    share_of: list[tuple[float, bool]]
-    sim_of: list[tuple[float | None, bool]]
-
-
-def page_facts(result: AuditResult) -> PageFacts:
-    kinds: Counter = Counter()
-    indexable = 0
-    near: set[str] = set()
-    by_check: dict[str, Counter] = {}
-    words_of, share_of, sim_of = [], [], []
-    rows = getattr(result.pages, "summary_rows", None)
-    if rows is not None:  # the audit's own rows: the fields needed, without making each PageRow
-        rows = rows()
-    else:
-        rows = ((p.url, p.kind, p.indexable, p.words, p.unique_share, p.similarity, p.findings) for p in result.pages)
-    for url, kind, is_indexable, words, share, similarity, findings in rows:
-        kinds[kind] += 1
-        indexable += is_indexable
-        if kind != "404":
-            words_of.append((words, is_indexable))
-            if share is not None:
-                share_of.append((share, is_indexable))
-            sim_of.append((similarity, is_indexable))
-        if findings:
-            if any(f.check == "near-duplicate" for f in findings):
-                near.add(url)
-            for check, sev in {(f.check, f.severity) for f in findings}:
-                by_check.setdefault(check, Counter())[sev] += 1
-    return PageFacts(kinds, indexable, near, by_check, words_of, share_of, sim_of)
-
-
-def charts(result: AuditResult, cfg: Config, facts: PageFacts | None = None) -> dict[str, Markup]:
-    a = cfg.audit
-    facts = page_facts(result) if facts is None else facts
-    words_of, share_of, sim_of = facts.words_of, facts.share_of, facts.sim_of
-    words = sorted(w for w, _ in words_of) or [0]
-    top = max(
-        words[int(0.98 * (len(words) - 1))], int(a.min_words * 1.5), 1
-    )  # a few very long pages share the last bin
-    width = next(w for w in (25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 10**9) if top / w <= 10)
-    edges = [k * width for k in range(int(top // width) + 1)]
-    labels = [f"{e:,}" for e in edges]
-    if words[-1] >= edges[-1] + width:
-        labels[-1] += "+"
-    word_chart = histogram_svg(
-        _bins(words_of, edges),
-        labels,
-        "Pages by words of main text",
-        marker=a.min_words / width,
-        marker_label=f"min {a.min_words}",
-    )
-    pct = [k / 10 for k in range(10)]
-    pct_labels = [f"{k * 10}%" for k in range(10)]
-    unique_chart = histogram_svg(
-        _bins(share_of, pct),
-        pct_labels,
-        "Pages by share of text that is their own",
-        end_label="100%",
-        marker=a.min_unique_share * 10,
-        marker_label=f"min {a.min_unique_share:.0%}",
-    )
-    sims = _bins([(v, ix) for v, ix in sim_of if v is not None], pct)
-    none = [(0.0, ix) for v, ix in sim_of if v is None]
-    for name in sims:
-        sims[name].insert(0, sum(1 for _, ix in none if (name == "indexable") == ix))
-    sim_chart = histogram_svg(
-        sims,
-        ["none", "", *pct_labels[1:]],
-        "Pages by similarity to their most similar page",
-        categories=1,
-        end_label="100%",
-        marker=1 + a.near_duplicate_threshold * 10,
-        marker_label=f"duplicate ≥ {a.near_duplicate_threshold:.0%}",
-    )
-    return {"words": word_chart, "unique": unique_chart, "similarity": sim_chart}
-
-
-# ---------------------------------------------------------------------------------------------
 # HTML
 
 
@@ -495,6 +286,7 @@ def _render_html_parts(
     each=None,
     previous: dict | None = None,
     queue: list[dict] | None = None,
+    changes: SiteChanges | None = None,
 ) -> Iterator[str]:
     """The report in pieces: the page around the table data, and the data one row at a time."""
     import jinja2
@@ -522,6 +314,8 @@ def _render_html_parts(
         change_limit=100,
         plan=review_plan(result, reports, previous),
         queue=queue,
+        changes=changes,
+        changes_csv=CHANGES_CSV,
     )
     before, after = page.split(_DATA_MARK)
     yield before
@@ -536,9 +330,12 @@ def write_reports(
     site_dir: Path,
     previous: dict | None = None,
     queue: list[dict] | None = None,
+    changes: SiteChanges | None = None,
 ) -> tuple[Path, Path]:
     """Write seo-review.html and seo-review.csv; links point at `site_dir`, the final output folder.
-    `queue`: the top rows of the editors' queue (pipeline.data.queue), shown in a Write next tab."""
+    `queue`: the top rows of the editors' queue (pipeline.data.queue), shown in a Write next tab.
+    `changes`: what the build changed in an editor's terms, shown and written to what-changed.csv
+    (None when no build made the report: `audit` on a built site)."""
     reports = Path(reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
     html_path, csv_path = reports / HTML_NAME, reports / CSV_NAME
@@ -547,13 +344,16 @@ def write_reports(
     # One pass over the pages makes each row once for both files.
     try:
         with open(tmp, "w", encoding="utf-8") as f, open(tmp_csv, "w", encoding="utf-8", newline="") as c:
-            parts = _render_html_parts(result, cfg, Path(site_dir).resolve(), reports, _csv_writer(c), previous, queue)
+            site = Path(site_dir).resolve()
+            parts = _render_html_parts(result, cfg, site, reports, _csv_writer(c), previous, queue, changes)
             for part in parts:
                 f.write(part)
     except BaseException:
         for t in (tmp, tmp_csv):
             t.unlink(missing_ok=True)
         raise
+    if changes is not None:
+        write_changes_csv(changes, reports)
     os.replace(tmp_csv, csv_path)
     os.replace(tmp, html_path)
     return html_path, csv_path
@@ -617,6 +417,7 @@ def audit_and_report(
     sameness=None,
     queue=None,
     crawl: bool = False,
+    changes: SiteChanges | None = None,
 ) -> tuple[AuditResult, Path]:
     """Audit the site in `root` (the staging folder during a build) and write the reports.
 
@@ -624,7 +425,8 @@ def audit_and_report(
     With `rebase`, a site that is exactly the latest recorded build is compared with the build
     before it (what `audit` on an unchanged output should show). `known`: records the build made
     of the pages it rendered (see audit.read_pages). With `crawl`, every page is read from its file
-    (the build's records of the pages it rendered are not trusted from the cache).
+    (the build's records of the pages it rendered are not trusted from the cache). `changes`: what the
+    build changed, for editors.
     """
     from pipeline.audit import audit_site
 
@@ -634,5 +436,6 @@ def audit_and_report(
     if sameness is not None and (sameness.link is not None or getattr(sameness, "drafts", 0)):  # content.sameness
         result.stats["sameness"] = sameness
     rows = queue() if callable(queue) else queue  # a callable: ranked meanwhile, in another process
-    html_path, _ = write_reports(result, cfg, reports, site_dir, previous_findings(result, reports, rebase), rows)
+    found = previous_findings(result, reports, rebase)
+    html_path, _ = write_reports(result, cfg, reports, site_dir, found, rows, changes)
     return result, html_path

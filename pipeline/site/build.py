@@ -129,8 +129,10 @@ def _build(inputs: Inputs, request: _Request) -> BuildResult:
         hubs = _other_pages(job, result, staging, pstaging, request.cache)
         what_changed(inputs, result, request.out, *_page_lists(request))
         result.sameness = draft_sameness(job)
-        _audit(request, staging, result)
+        # Read before the audit, which shows them in the report: the approved pages whose text changed.
         reworded = approved_pages_changed(result, staging.root, request.out)
+        result.review_stale = review_changes(inputs, fps, old, result, reworded)
+        _audit(request, staging, result)
         pstaging.commit()
         staging.commit()
     keep_page_lists(
@@ -138,7 +140,6 @@ def _build(inputs: Inputs, request: _Request) -> BuildResult:
     )
     write_deploy(inputs, result, request.deploy)
     gc.unfreeze()
-    result.review_stale = review_changes(inputs, fps, old, result, reworded)
     save_manifest(request.out, request.preview, _manifest(inputs, fps, job, columns, hubs, result))
     return result
 
