@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat $(LOCK) requirements.txt pyproject.toml
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 ARGS   ?=
 
-.PHONY: build test lint lock bench golden serve serve-preview clean audit browser review queue
+.PHONY: build test lint lock bench golden serve serve-preview clean audit browser review queue java validate lighthouse
 
 # The locked versions (plus any extra pin in requirements.txt), then this package itself, editable and
 # without resolving again (its dependencies are in the lock).
@@ -35,6 +35,36 @@ browser:
 
 build: $(STAMP)
 	@$(PY) -m pipeline build $(ARGS)
+
+# External checks of the built site (docs/external-audit.md). Their tools go into .tools/ (npm packages at
+# pinned versions; vnu-jar's install script, which downloads a Java runtime, is skipped: Debian's is used).
+VNU_VERSION        := 26.9.27
+LIGHTHOUSE_VERSION := 12.8.2
+VNU_JAR            := .tools/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+LIGHTHOUSE         := .tools/lighthouse/node_modules/.bin/lighthouse
+# One folder per tool: npm install --no-save in a folder removes the packages it was not asked for.
+NPM_TOOL            = npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error --prefix
+
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Installing Debian's default-jre-headless for the Nu HTML checker..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless >/dev/null; }
+
+$(VNU_JAR):
+	@$(NPM_TOOL) .tools/vnu vnu-jar@$(VNU_VERSION)
+
+$(LIGHTHOUSE):
+	@$(NPM_TOOL) .tools/lighthouse lighthouse@$(LIGHTHOUSE_VERSION)
+
+# The Nu HTML checker over both trees (HTML, CSS and SVG): silent and exit 0 when clean.
+validate: build java $(VNU_JAR)
+	@java -jar $(VNU_JAR) --also-check-css --also-check-svg --skip-non-html output preview
+	@echo "Nu HTML checker $(VNU_VERSION): no errors or warnings in output/ and preview/"
+
+# Lighthouse (performance, accessibility, best practices, SEO) on a sample of output/, served locally.
+lighthouse: build browser $(LIGHTHOUSE)
+	@$(PY) tools/lighthouse.py --lighthouse $(LIGHTHOUSE) $(ARGS)
 
 audit: $(STAMP)
 	@$(PY) -m pipeline audit $(ARGS)

@@ -754,6 +754,9 @@ def test_the_small_fixture_builds_with_no_audit_errors(tmp_path, capsys):
     # a description made of whole sentences may fall short of 120 characters (never cut).
     plumbing = {"link-noindex", "description-cut", "og-image-missing", "description-length"}
     assert "reviewer-missing" in warned and warned <= {"reviewer-missing", *plumbing}
+    # Only compassion fatigue and the default mode network have an approved pair: the other hubs lead nowhere.
+    thin = {f.url for f in result.findings if f.check == "hub-no-approved"}
+    assert thin == {f"topics/{t}/" for t in ("awe", "mindfulness", "post-traumatic-stress-disorder", "procrastination")}
     # A second build with nothing changed reports no changes; the state records the build.
     assert build_small_with_cli(out) == 0
     assert "0 added, 0 removed, 0 changed" in capsys.readouterr().out

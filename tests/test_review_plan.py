@@ -150,3 +150,26 @@ def test_report_orders_what_to_fix_first_writes_a_csv_per_check_and_tracks_each_
     html_text = (reports / "seo-review.html").read_text(encoding="utf-8")
     assert '"no og:image: shared links show no picture",1]' in html_text
     assert "+1 new" in " ".join(text.split())
+
+
+def test_a_hub_that_leads_to_no_approved_pair_page_is_a_thin_guide(tmp_path):
+    pages = small_site_pages()
+    # Hub b now links to a noindex pair only, hub c to no pair at all; hub a still leads to the indexable a-and-b.
+    pages["topics/b/"] = pages["topics/b/"].replace("../../a-and-b/", "../../b-and-c/")
+    pages["b-and-c/"] = html("b-and-c/", title="B and C: How They Connect, Explained", noindex=True, links=("../",))
+    pages["topics/c/"] = html("topics/c/", title="Topic C: Links and Strategies Here", links=("../../",))
+    home = json.dumps({"@type": "WebPage"})
+    pages[""] = html(
+        "",
+        title="Home Page of the Little Test Library",
+        links=("topics/a/", "topics/b/", "topics/c/"),
+        crumbs=False,
+        jsonld=home,
+    )
+    result = audit_site(write_site(tmp_path, pages), CFG)
+    thin = {f.url: f.message for f in result.findings if f.check == "hub-no-approved"}
+    assert thin == {
+        "topics/b/": "links to no approved (indexable) pair page: its 1 pair link(s) all go to pages not indexed",
+        "topics/c/": "links to no approved (indexable) pair page: it links to no pair page",
+    }
+    assert finding_priority("hub-no-approved", "warning") == 2

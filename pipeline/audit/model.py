@@ -59,6 +59,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "low-unique-share": ("warning", "little of the page's text is its own rather than text found on several pages"),
     "description-cut": ("warning", "the meta description ends in an ellipsis: it was cut off"),
     "link-noindex": ("warning", "an indexable page links to pages that carry noindex"),
+    "hub-no-approved": ("warning", "a topic hub links to no approved (indexable) pair page: a thin guide"),
     "inlinks-from-noindex": ("warning", "an indexable page linked only from noindex pages"),
     "jsonld-mismatch": ("warning", "structured data that does not fit the page (MedicalWebPage on a non-medical page)"),
     "favicon-missing": ("warning", "pages declare no favicon, so browsers request /favicon.ico and get a 404"),
@@ -163,6 +164,11 @@ GUIDE: dict[str, tuple[int, str, str]] = {
         1,
         "Links from indexable pages to noindex pages send readers to unreviewed drafts and pass link equity to pages that will never rank; long-lived noindex pages come to be treated as nofollow, so that equity is lost.",
         "Link from hubs, related links and the home page only to approved pages; publish drafts in the preview tree instead of the public site.",
+    ),
+    "hub-no-approved": (
+        2,
+        "A hub is the topic's guide and the way in to its pairs; one that leads to no indexable pair page gives readers only the definition and passes its link equity to nothing that can rank: a thin page that search engines weigh against the site.",
+        "Write and approve one of the topic's pairs (`make queue` lists the best candidates first), so the guide leads somewhere; until then it stands on its definition, effects and strategies.",
     ),
     "img-alt": (
         2,
@@ -398,6 +404,7 @@ class AuditResult:
     has_previous: bool = False
     stats: dict = field(default_factory=dict)
     finding_keys: dict | None = None  # check → URLs of its findings, set by the report (pipeline.report.priorities)
+    categories: dict[str, str] = field(default_factory=dict)  # hub URL → its topic's category (audit.taxonomy)
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

@@ -29,8 +29,15 @@ from pipeline.audit.model import (
 from pipeline.audit.page_checks import _add, _Severity
 from pipeline.audit.parse import _KIND_CODE, PAGE_KINDS, file_of
 from pipeline.audit.similarity import _Signatures, lsh_params, nearest_rows, page_shares
-from pipeline.audit.site_checks import duplicate_findings, link_graph, robots_findings, sitemap_findings
+from pipeline.audit.site_checks import (
+    duplicate_findings,
+    hub_findings,
+    link_graph,
+    robots_findings,
+    sitemap_findings,
+)
 from pipeline.audit.store import _ERROR, _ICON, _NOINDEX, RecordStore
+from pipeline.audit.taxonomy import home_categories
 from pipeline.config import Config
 from pipeline.memory import give_back
 
@@ -71,6 +78,7 @@ def audit_site(
     findings += duplicate_findings(store, order, sev)
     graph_findings, depth, inlinks, outlinks = link_graph(store, order, files, sev, cfg.audit.max_click_depth)
     findings += graph_findings
+    findings += hub_findings(store, order, sev)
     store.drop_links()
     about_files = _file_findings(root, store, order, cfg, sev)
     t_site = time.perf_counter()
@@ -86,6 +94,7 @@ def audit_site(
     site, per_page = _attribute(store, in_site, findings, about_files)
     rows = PageRows(store, order, text, depth, inlinks, outlinks, per_page)
     result = AuditResult(rows, findings, site)
+    result.categories = home_categories(root, cfg.base_url)
     if previous is not None:
         compare(result, previous)
     result.stats = {

@@ -216,6 +216,34 @@ def _noindex_links(
     return out
 
 
+def hub_findings(store: RecordStore, order: Sequence[int], sev: _Severity) -> list[Finding]:
+    """hub-no-approved: each topic hub none of whose links reaches an indexable pair page (a thin
+    guide), with how many pair pages it links to instead. Reads the store's links: call it before
+    RecordStore.drop_links."""
+    out: list[Finding] = []
+    hub, pair = _KIND_CODE["hub"], _KIND_CODE["pair"]
+    kinds, flags, ends = store.kind, store.flags, store.link_end
+    indexable: dict[int, bool] = {}  # link target id → an indexable pair page of the site
+
+    def approved(t: int) -> bool:
+        if t not in indexable:
+            j = store.index.get(file_of(store.target_list[t]))
+            indexable[t] = j is not None and kinds[j] == pair and not flags[j] & (_NOINDEX | _ERROR)
+        return indexable[t]
+
+    for i in order:
+        if kinds[i] != hub or flags[i] & _ERROR:
+            continue
+        targets = store.links[ends[i - 1] if i else 0 : ends[i]]
+        if any(approved(t) for t in targets):
+            continue
+        pairs = sum(1 for t in targets if kind_of(store.target_list[t]) == "pair")
+        what = f"its {pairs:,} pair link(s) all go to pages not indexed" if pairs else "it links to no pair page"
+        message = f"links to no approved (indexable) pair page: {what}"
+        _add(out, sev, "hub-no-approved", store.url(i), [message], bool(flags[i] & _NOINDEX))
+    return out
+
+
 def _local(loc: str, base_url: str) -> str | None:
     prefix = base_url.rstrip("/") + "/"
     if loc == base_url.rstrip("/"):

@@ -1,5 +1,6 @@
 """What the reviewer should fix first: findings grouped by check with a priority, why it matters and how to
-fix it (docs/checks.md), change since the last build, segments by status and kind, a CSV per check."""
+fix it (docs/checks.md), change since the last build, segments by status and kind (and by topic category:
+report/segments.py), a CSV per check."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from pipeline.audit import CHECKS, SEVERITIES, AuditResult
 from pipeline.audit.model import GUIDE, PRIORITIES, finding_priority
+from pipeline.report.segments import CategorySegments, write_segments_csv
 
 FINDINGS_DIR = "findings"  # reports/findings/<check>.csv
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
@@ -68,6 +70,7 @@ def review_plan(result: AuditResult, reports: Path, previous: dict[str, list[str
     files: dict[str, Any] = {}
     priorities: dict[tuple[str, str, bool], int] = {}
     seg: dict[str, Any] = {}
+    by_category = CategorySegments(result.categories)
     counted = None  # the page last counted as having errors or warnings in its segment
     try:
         for check, severity, url, message, kind, indexable in finding_rows(result):
@@ -78,7 +81,10 @@ def review_plan(result: AuditResult, reports: Path, previous: dict[str, list[str
                 )
                 if not check:
                     seg["pages"] += 1
+                    by_category.page(url, status)
                     continue
+            if kind != "site":
+                by_category.finding(url, check, severity)
             if kind != "site" and severity != "info" and counted is not url:
                 seg["with"] += 1
                 counted = url
@@ -111,9 +117,12 @@ def review_plan(result: AuditResult, reports: Path, previous: dict[str, list[str
         if stale.stem not in files:
             stale.unlink()
     result.finding_keys = {c: sorted(v["urls"]) for c, v in sorted(checks.items())}  # for the next build
+    by_kind, categories = _segments(segments), by_category.rows()
+    write_segments_csv(reports, by_kind, categories)
     return {
         "checks": _ordered(checks, before, previous is not None),
-        "segments": _segments(segments),
+        "segments": by_kind,
+        "category_segments": categories,
         "untitled": untitled.most_common(),
         "docs": docs_href(reports),
         "folder": FINDINGS_DIR,
@@ -156,6 +165,7 @@ def _segments(segments: dict[tuple[str, str], dict[str, Any]]) -> list[dict]:
                 "kind": kind,
                 "pages": s["pages"],
                 "with_findings": s["with"],
+                "findings": sum(s["checks"].values()),
                 "top": s["checks"].most_common(3),
             }
         )

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from pipeline.audit import CACHE_NAME, CHECKS, SEVERITIES, AuditResult, PageRow, compare
 from pipeline.audit import file_of as page_file
 from pipeline.audit.model import finding_priority
+from pipeline.audit.taxonomy import page_categories
 from pipeline.config import Config
 from pipeline.report.changes import CHANGES_CSV, SiteChanges, write_changes_csv
 from pipeline.report.charts import PageFacts, charts, page_facts
@@ -153,11 +154,15 @@ def csv_row(p: PageRow) -> list[Any]:
     ]
 
 
-def _csv_writer(f) -> Any:
-    """A function writing one page's CSV row to `f` (after the header)."""
+def _csv_writer(f, hubs: dict[str, str] | None = None) -> Any:
+    """A function writing one page's CSV row to `f` (after the header), ending with the page's topic
+    categories (`hubs`: hub URL → category, as AuditResult.categories)."""
     w = csv.writer(f)
-    w.writerow(CSV_COLUMNS)
-    return lambda p: w.writerow([neutralise(v) if isinstance(v, str) else v for v in csv_row(p)])
+    w.writerow([*CSV_COLUMNS, "categories"])
+    hubs = hubs or {}
+    return lambda p: w.writerow(
+        [*(neutralise(v) if isinstance(v, str) else v for v in csv_row(p)), "; ".join(page_categories(p.url, hubs))]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,7 +350,9 @@ def write_reports(
     try:
         with open(tmp, "w", encoding="utf-8") as f, open(tmp_csv, "w", encoding="utf-8", newline="") as c:
             site = Path(site_dir).resolve()
-            parts = _render_html_parts(result, cfg, site, reports, _csv_writer(c), previous, queue, changes)
+            parts = _render_html_parts(
+                result, cfg, site, reports, _csv_writer(c, result.categories), previous, queue, changes
+            )
             for part in parts:
                 f.write(part)
     except BaseException:
