@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
 # Bump when what a PageRecord holds or how it is computed changes: old caches are then ignored.
-AUDIT_VERSION = 6
+AUDIT_VERSION = 7
 NUM_PERM = 128
 SHINGLE = 5  # words per shingle
 SAMPLE_MASK = 3  # shingles whose hash & SAMPLE_MASK == 0 are sampled for document frequencies (1 in 4)
@@ -64,6 +64,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "jsonld-mismatch": ("warning", "structured data that does not fit the page (MedicalWebPage on a non-medical page)"),
     "favicon-missing": ("warning", "pages declare no favicon, so browsers request /favicon.ico and get a 404"),
     "og-image-missing": ("warning", "an indexable page has no og:image for social cards"),
+    "og-image-broken": ("warning", "a page's og:image is not in the site, or not a 1200×630 image"),
     "source-untitled": ("info", "a cited source has no title: shown as a bare link"),
     "reviewer-missing": ("warning", "YMYL: an approved page names no qualified person as its reviewer"),
 }
@@ -272,6 +273,11 @@ GUIDE: dict[str, tuple[int, str, str]] = {
         "Shared links without og:image show as a bare text card on social sites and in messengers.",
         "Give every published page an og:image (a 1200×630 card).",
     ),
+    "og-image-broken": (
+        3,
+        "A shared link whose og:image is missing shows no picture; one of another size is cropped or shown small.",
+        "Build again (the build draws each published page's card); an og:image of the site's own must be a 1200×630 file in it.",
+    ),
     "source-untitled": (
         3,
         "A source shown as a bare link or DOI cannot be judged by a reader; health content is trusted on its evidence.",
@@ -343,7 +349,7 @@ class PageRecord:
     reviewer_type: str = ""  # @type of its `reviewedBy` ("Person", "Organization"; "" for none)
     untitled_sources: list[str] = field(default_factory=list)  # citations without a name (title)
     icon: bool = False  # declares <link rel="icon">
-    og_image: bool = False  # has a non-empty og:image
+    og_image: str = ""  # the first non-empty og:image, as written
     breadcrumb_nav: bool = False
     links: list[str] = field(default_factory=list)  # resolved site-relative targets, first-seen order
     outside_links: list[str] = field(default_factory=list)  # hrefs that climb above the site root

@@ -461,7 +461,7 @@ class RecordBuilder:
         if name == "description":
             rec.descriptions.append(" ".join((el.get("content") or "").split()))
         elif (el.get("property") or "").strip().lower() == "og:image" and (el.get("content") or "").strip():
-            rec.og_image = True
+            rec.og_image = rec.og_image or el.get("content").strip()
         elif name in ("robots", "googlebot"):
             tokens = {t.strip() for t in (el.get("content") or "").lower().split(",")}
             if "noindex" in tokens or "none" in tokens:

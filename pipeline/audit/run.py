@@ -33,6 +33,7 @@ from pipeline.audit.site_checks import (
     duplicate_findings,
     hub_findings,
     link_graph,
+    og_image_findings,
     robots_findings,
     sitemap_findings,
 )
@@ -144,14 +145,14 @@ def _read_site(
 
 
 def _file_findings(root: Path, store: RecordStore, order: array, cfg: Config, sev: _Severity) -> list[Finding]:
-    """What the sitemap, robots.txt and the favicon bring up (some name a page, some the site)."""
+    """What the sitemap, robots.txt, the favicon and the og:image files bring up (some name a page, some the site)."""
     sm = sitemap_findings(root, store, order, cfg, sev)
     robots = root / "robots.txt"
     views = (_PageView(store.url(i), bool(store.flags[i] & _NOINDEX), store.errors.get(i, "")) for i in order)
     rb = robots_findings(
         robots.read_text(encoding="utf-8", errors="replace") if robots.exists() else None, views, cfg, sev
     )
-    return sm + rb + _favicon_findings(root, store, order, cfg, sev)
+    return sm + rb + _favicon_findings(root, store, order, cfg, sev) + og_image_findings(root, store, order, sev)
 
 
 def _text_findings(store: RecordStore, order: array, text: TextResults, cfg: Config, sev: _Severity) -> list[Finding]:

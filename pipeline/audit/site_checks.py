@@ -453,3 +453,47 @@ def robots_findings(text: str | None, records: list[PageRecord], cfg: Config, se
             check = "robots-blocks-noindex" if r.noindex else "robots-blocks-indexable"
             _add(out, sev, check, r.url, [f"robots.txt disallows {path} for user agent {', '.join(blocked)}"])
     return out
+
+
+# The size of a social card that sites show whole (Open Graph's recommended 1.91:1).
+OG_IMAGE_SIZE = (1200, 630)
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of an image file, None when it is missing or not an image. A PNG's header is
+    read directly (24 bytes); other formats through Pillow, which reads only their header too."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    try:
+        from PIL import Image
+
+        with Image.open(path) as img:
+            return img.size
+    except (OSError, ValueError):
+        return None
+
+
+def og_image_findings(root: Path, store: RecordStore, order: Sequence[int], sev: _Severity) -> list[Finding]:
+    """og-image-broken: a page's og:image names a file of the site that is not there, or is not 1200×630."""
+    sizes: dict[str, tuple[int, int] | None] = {}
+    out: list[Finding] = []
+    for i in order:
+        target = store.og.get(i)
+        if target is None:
+            continue
+        if target not in sizes:
+            sizes[target] = image_size(root / file_of(target)) if target and not target.endswith("/") else None
+        size = sizes[target]
+        if size is None:
+            message = f"og:image /{target} is not an image file of the site"
+        elif size != OG_IMAGE_SIZE:
+            message = f"og:image /{target} is {size[0]}×{size[1]}, not {OG_IMAGE_SIZE[0]}×{OG_IMAGE_SIZE[1]}"
+        else:
+            continue
+        _add(out, sev, "og-image-broken", store.url(i), [message], bool(store.flags[i] & _NOINDEX))
+    return out

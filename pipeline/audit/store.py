@@ -13,7 +13,7 @@ import numpy as np
 
 from pipeline.audit.model import NUM_PERM, Finding, PageRecord
 from pipeline.audit.page_checks import _Severity, page_findings
-from pipeline.audit.parse import _KIND_CODE, _kind, url_of
+from pipeline.audit.parse import _KIND_CODE, _kind, resolve, url_of
 from pipeline.config import Config
 
 # ---------------------------------------------------------------------------------------------
@@ -179,6 +179,7 @@ class RecordStore:
         "sample_end",
         "findings",
         "errors",
+        "og",
     )
 
     _FIXED_WIDTH = ("flags", "kind", "desc_len", "desc_h", "words", "shingles", "stat")  # one array item a row
@@ -208,6 +209,7 @@ class RecordStore:
         self.sample_end = array("q")  # byte offsets
         self.findings: dict[int, list[Finding]] = {}
         self.errors: dict[int, str] = {}
+        self.og: dict[int, str] = {}  # the file in the site that a page's og:image names (pages that name one)
 
     def __getstate__(self) -> dict:
         return {k: getattr(self, k) for k in self._COLUMNS}
@@ -287,6 +289,10 @@ class RecordStore:
         self.sample_end.append(len(self.sample))
         if rec.parse_error:
             self.errors[i] = rec.parse_error
+        if rec.og_image:
+            kind, target = resolve(rec.url, rec.og_image, self.cfg.base_url)
+            if kind == "internal" and target is not None:
+                self.og[i] = target
         found = page_findings(rec, self.cfg, self.sev)
         if found:
             self.findings[i] = found
@@ -320,6 +326,8 @@ class RecordStore:
         self.sample_end.append(len(self.sample))
         if j in other.errors:
             self.errors[i] = other.errors[j]
+        if j in other.og:
+            self.og[i] = other.og[j]
         if j in other.findings:
             self.findings[i] = other.findings[j]
         return i
@@ -344,6 +352,8 @@ class RecordStore:
                 self.canon[k] = other.canon[j]
             if j in other.errors:
                 self.errors[k] = other.errors[j]
+            if j in other.og:
+                self.og[k] = other.og[j]
             if j in other.findings:
                 self.findings[k] = other.findings[j]
         self.digest += np.frombuffer(other.digest, dtype=np.uint8).reshape(-1, 10)[idx].tobytes()
@@ -409,6 +419,7 @@ class RecordStore:
         self.sample_end.frombytes((np.frombuffer(other.sample_end, dtype=np.int64) + len(self.sample)).tobytes())
         self.sample += other.sample
         self.errors.update((n0 + j, e) for j, e in other.errors.items())
+        self.og.update((n0 + j, t) for j, t in other.og.items())
         self.findings.update((n0 + j, f) for j, f in other.findings.items())
 
     def drop_links(self) -> None:

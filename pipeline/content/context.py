@@ -15,7 +15,7 @@ from pipeline.config import Config
 from pipeline.content.connection_map import connection_map
 from pipeline.content.connections import EMPTY as EMPTY_GRAPH
 from pipeline.content.connections import Graph
-from pipeline.content.describe import first_sentence, meta_description, pair_summary, paragraphs
+from pipeline.content.describe import description_fillers, first_sentence, meta_description, pair_summary, paragraphs
 from pipeline.content.fill import Fields, MentionNames, fill, filler
 from pipeline.content.hub import hub_context, hub_title
 from pipeline.content.language import Mentions, capitalise, pair_titles, split_sentences, variant
@@ -24,7 +24,7 @@ from pipeline.content.page_context import PairContext
 from pipeline.content.sourcelinks import cited_sources, pair_sources, source_label, source_link
 from pipeline.content.steps import has_steps, strategies
 from pipeline.content.topic import Topic, about_entity, per_topic, topic_block, topic_records
-from pipeline.content.wording import Wording
+from pipeline.content.wording import Wording, role_order
 from pipeline.data.pairs import PUBLISHED, Neighbours, related_partners
 
 RELATED_PER_TOPIC = 4
@@ -108,6 +108,7 @@ def pair_context(
     fields = Fields(mentions, {"a": a, "b": b}, wording, {})
     p = _Page(row, a, b, slug, topics, wording, mentions, fields, row["status"] not in PUBLISHED, [])
     h1, title = pair_titles(a.name, b.name, cfg.audit.title_max)
+    title = row.get("title") or title  # an editor's title (pairs.csv) for <title> and og:title; the h1 stays
     found = find(a, b, graph)
     p.carries = "editor" if row["relationship"] else found.carries
     intro = _intro(p, has_steps(a, b, found.direct, topics, wording))
@@ -131,7 +132,7 @@ def pair_context(
         "editorial": bool(row["relationship"]),
         "title": title,
         "h1": h1,
-        "description": _description(p, cfg),
+        "description": _description(p, cfg, bool(said.direct), bool(items)),
         "intro": intro,
         "a": pa.block,
         "b": pb.block,
@@ -192,14 +193,22 @@ def _related(p: _Page, nb: Neighbours) -> list[dict[str, str]]:
     return related
 
 
-def _description(p: _Page, cfg: Config) -> str:
-    """The meta description: the editor's first sentence or a summary, with the definitions' first sentences."""
+def _description(p: _Page, cfg: Config, linked: bool, steps: bool) -> str:
+    """The meta description: the editor's own (pairs.csv `description`), else their first sentence or a
+    summary, completed when short with the definitions' first sentences and page.toml's [description]
+    sentences true of this page (about sourced links or steps only when it has them)."""
+    if p.row.get("description"):
+        return p.row["description"]
+    x, y = (p.a, p.b) if role_order(p.a.kind, p.b.kind) else (p.b, p.a)
+    fields = Fields(Mentions(MentionNames(p.topics)), {"a": p.a, "b": p.b}, p.wording, {})
+    groups = [g for g, has in (("pair_linked", linked), ("pair_steps", steps), ("pair", True)) if has]
+    more = description_fillers(p.wording.descriptions, groups, (x.kind, y.kind), lambda t: fill(t, fields))
     generic = p.say(f"summary.{p.carries}", "summary")
     relationship = p.row["relationship"]
     leads = [capitalise(split_sentences(relationship)[0]), generic] if relationship else [generic]
     return meta_description(
         leads,
-        [*leads[1:], *first_sentence(p.a.description), *first_sentence(p.b.description)],
+        [*leads[1:], *first_sentence(p.a.description), *first_sentence(p.b.description), *more],
         cfg.audit.description_min,
         cfg.audit.description_max - 2,
     )

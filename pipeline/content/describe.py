@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from itertools import combinations
 
@@ -23,17 +24,19 @@ def first_sentence(text: str) -> tuple[str, ...]:
 def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi: int = 158) -> str:
     """A 120–160 character summary made of the page's own whole sentences, never cut with "…".
 
-    Each lead (or, when every lead is too long, its longest run of whole sentences) is tried with every combination of the `extra` sentences, in order; the first that lands
-    in [lo, hi] is used, else the longest that fits under `hi`: a complete shorter text, never a cut.
+    Each lead (or, when every lead is too long, its longest run of whole sentences) is tried with every
+    combination of up to three `extra` sentences, in order, then the extras alone; the first that lands in
+    [lo, hi] is used, else the longest that fits under `hi`: a complete shorter text, never a cut.
     """
     leads = [leads] if isinstance(leads, str) else leads
     starts = [lead for lead in leads if len(lead) <= hi] or [_clauses(lead, hi) for lead in leads]
-    extras = [e for e in dict.fromkeys(extra) if e and len(e) <= hi][:8]  # at most 8 fillers, 3 at a time
+    extras = [e for e in dict.fromkeys(extra) if e and len(e) <= hi][:10]  # at most 10 fillers, 3 at a time
     best = ""
-    for start in [s for s in starts if s]:
-        for k in range(min(len(extras), 3) + 1):
+    # The page's own leads first; when none can be completed, the fillers alone (each a whole, true sentence).
+    for start in [*(s for s in starts if s), ""]:
+        for k in range(0 if start else 1, min(len(extras), 3) + 1):
             for combo in combinations(extras, k):
-                text = " ".join((start, *(e for e in combo if e not in start)))
+                text = " ".join((start, *(e for e in combo if e not in start))).strip()
                 if lo <= len(text) <= hi:
                     return text
                 if len(best) < len(text) <= hi:
@@ -57,3 +60,45 @@ def pair_summary(relationship: str) -> str:
     """A pair page's one-line summary for hubs and the home page: the first sentence of its editor's text."""
     first = paragraphs(relationship)[:1]
     return capitalise(split_sentences(first[0])[0]) if first and split_sentences(first[0]) else ""
+
+
+# The [description] tables of page.toml and the pages each may be said of.
+PAIR_GROUPS = ("pair", "pair_linked")  # every pair page; pages that state sourced links between the two
+# Guides that list pair pages, with effects, with strategies; every guide (tried in this order).
+HUB_GROUPS = ("hub_pairs", "hub_effects", "hub_strategies", "hub")
+
+
+def _keys(group: str, kinds: tuple[str, ...]) -> list[str]:
+    """Lookup order within a table: most specific first, as in strategies.toml."""
+    if group.startswith("pair"):
+        x, y = kinds
+        return [f"{x}+{y}", f"{x}+*", f"*+{y}", "*+*"]
+    return [kinds[0], "*"]
+
+
+def description_fillers(
+    tables: dict[str, dict[str, list[str]]],
+    groups: Iterable[str],
+    kinds: tuple[str, ...],
+    fill: Callable[[str], str],
+) -> list[str]:
+    """The sentences of every matching key of each group, most specific first, filled in, once each."""
+    out: list[str] = []
+    for group in groups:
+        table = tables.get(group, {})
+        for key in _keys(group, kinds):
+            for template in table.get(key, ()):
+                text = fill(template)
+                if text not in out:
+                    out.append(text)
+    return out
+
+
+def hub_groups(pairs: int, effects: bool, strategies: bool) -> list[str]:
+    """The [description] tables true of a topic's guide, in the order they are tried."""
+    return [g for g, has in zip(HUB_GROUPS, (pairs > 0, effects, strategies, True)) if has]
+
+
+def count_phrase(n: int, one: str, many: str) -> str:
+    """'one other topic', '3 other topics'."""
+    return f"one {one}" if n == 1 else f"{n:,} {many}"

@@ -9,8 +9,8 @@ from pipeline.config import Config
 from pipeline.content.connection_map import hub_map
 from pipeline.content.connections import EMPTY as EMPTY_GRAPH
 from pipeline.content.connections import Graph
-from pipeline.content.describe import meta_description
-from pipeline.content.fill import MentionNames, filler
+from pipeline.content.describe import count_phrase, description_fillers, hub_groups, meta_description
+from pipeline.content.fill import Fields, MentionNames, fill, filler
 from pipeline.content.language import Mentions, Name, capitalise, split_sentences
 from pipeline.content.linktext import relation_sentence
 from pipeline.content.page_context import HubContext
@@ -82,16 +82,16 @@ def _hub_pairs(
     return pairs
 
 
-def _hub_description(topic: Topic, partners: list[Topic], cfg: Config) -> str:
+def _hub_description(topic: Topic, partners: list[Topic], cfg: Config, wording: Wording) -> str:
+    """ "Topic: its definition's first sentence", completed when short with page.toml's [description]
+    sentences true of this guide (its pair pages, effects, strategies)."""
     first = split_sentences(topic.description)[0] if topic.description else ""
+    others = count_phrase(len(partners), "other topic", "other topics")
+    fields = Fields(Mentions(MentionNames({topic.slug: topic})), {"a": topic}, wording, {"others": others})
+    groups = hub_groups(len(partners), bool(topic.effects), bool(topic.strategies))
     return meta_description(
         [f"{topic.name.display}: {first}", first],
-        [
-            f"See how {topic.name.text} connects with {len(partners)} other topic{'s' if len(partners) != 1 else ''}, "
-            "with practical strategies for each."
-            if partners
-            else f"What {topic.name.text} can bring, and practical steps that can help.",
-        ],
+        description_fillers(wording.descriptions, groups, (topic.kind,), lambda t: fill(t, fields)),
         cfg.audit.description_min,
         cfg.audit.description_max - 2,
     )
@@ -116,7 +116,7 @@ def hub_context(
         "url": url,
         "title": hub_title(topic.name, cfg.audit.title_max),
         "h1": topic.name.display,
-        "description": _hub_description(topic, partners, cfg),
+        "description": _hub_description(topic, partners, cfg, wording),
         "bring_heading": f"What {topic.name.heading} Can Bring",
         "map_heading": "Known Links at a Glance",
         "pairs_heading": f"How {topic.name.heading} {topic.name.verb('Connects')} with Other Topics",

@@ -123,6 +123,15 @@ class ConnectionMap(TypedDict):
     text_label: str  # the heading of the first of them, for the caption's link
 
 
+class Card(TypedDict):
+    """A published page's social card (site/cards.py, card_meta): a 1200×630 PNG beside the page."""
+
+    url: str  # absolute, with ?v=<key> (a new address when the card changes)
+    width: int
+    height: int
+    alt: str
+
+
 class Finished(TypedDict):
     """What render.finish adds to every page's context."""
 
@@ -136,6 +145,7 @@ class Finished(TypedDict):
     jsonld: Markup  # the page's JSON-LD graph (content/structured.py), as a script's text
     draft: bool  # a page of the preview tree: the "Draft — not published" banner, noindex, no canonical
     public: frozenset[str]  # from the preview: linked pages that are published, linked at their public URL
+    card: Card | None  # og:image: the page's social card (site/cards.py); None for drafts and the 404 page
 
 
 class _Page(TypedDict):

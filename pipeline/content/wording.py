@@ -30,7 +30,7 @@ def _allowed(letters: str) -> set[str]:
 
 ALLOWED = {
     "strategies": _allowed("so") | {"steps", "strategy"},
-    "page": _allowed("ab"),
+    "page": _allowed("ab") | {"others"},
     "kinds": {"x"},
     "sources": {"doi"},
     "links": _allowed("soabv") | {"first", "second", "items"},
@@ -55,6 +55,8 @@ class Wording:
     references: dict[str, Reference] = field(default_factory=dict)
     # links.toml: "relation.<name>" → {"subject>object" kinds key: sentence}; bridge, shared, none, effects.
     links: dict[str, Any] = field(default_factory=dict)
+    # page.toml's [description] tables: group → kinds key → sentences (content/describe.py).
+    descriptions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def _walk(value: object, path: str):
@@ -115,6 +117,7 @@ def parse_wording(raw: dict[str, dict], folder: str = "templates/wording") -> Wo
         publishers=dict(raw.get("sources", {}).get("publishers", {})),
         doi_label=raw.get("sources", {}).get("doi", "doi:{doi}"),
         links=raw.get("links", {}),
+        descriptions={g: dict(t) for g, t in raw["page"].get("description", {}).items()},
     )
 
 

@@ -62,6 +62,9 @@ def editor_rows(editorial: pd.DataFrame, default_status: str) -> list[dict[str, 
                 "sources": r["sources"] if isinstance(r["sources"], tuple) else (),
                 "reviewed_by": r["reviewed_by"] or "",
                 "reviewed_on": r["reviewed_on"] or "",
+                # An editor's <title> and meta description for the page (empty: the generated ones).
+                "title": " ".join((r.get("title") or "").split()),
+                "description": " ".join((r.get("description") or "").split()),
                 # Only a status an editor chose overrides the quality gate; a row with an empty status
                 # (as `python -m pipeline pairs` appends) takes the default like an unlisted pair.
                 "editorial": bool(r["status"]),

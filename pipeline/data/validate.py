@@ -49,11 +49,25 @@ KNOWN_COLUMNS = {
         "reviewed_on",
         "notes",
         "input_hash",
+        "title",
+        "description",
     ),
 }
 # The validated topics DataFrame: the contract's columns, slug first, plus each row's line.
 TOPIC_COLUMNS = ("slug", *(c for c in KNOWN_COLUMNS["topics"] if c != "slug"), "line")
-PAIR_COLUMNS = ("a", "b", "status", "relationship", "sources", "reviewed_by", "reviewed_on", "line", "input_hash")
+PAIR_COLUMNS = (
+    "a",
+    "b",
+    "status",
+    "relationship",
+    "sources",
+    "reviewed_by",
+    "reviewed_on",
+    "line",
+    "input_hash",
+    "title",
+    "description",
+)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 80
 SLUG_RULE = "lower-case letters, digits and single hyphens"
@@ -374,7 +388,7 @@ def validate_pairs(
                 row_record(
                     row,
                     line,
-                    ("relationship", "reviewed_by"),
+                    ("relationship", "reviewed_by", "title", "description"),
                     a=key[0],
                     b=key[1],
                     status=status,

@@ -44,6 +44,7 @@ from pipeline.data.pairs import PUBLISHED, join_count
 from pipeline.data.validate import STATUSES
 from pipeline.processes import die_with_parent
 from pipeline.site.build import BuildResult, PageSummary
+from pipeline.site.cards import cards_for
 from pipeline.site.deploy import write_deploy
 from pipeline.site.fingerprint import code_fp
 from pipeline.site.history import PAGES_FILE, pages_text, removed_pages, write_page_list
@@ -53,7 +54,7 @@ from pipeline.site.job import PairRow, RenderJob, pair_rows, prepare
 from pipeline.site.pairpage import render_pairs
 from pipeline.site.quick import cache_dir, default_deploy_dir, default_preview_dir
 from pipeline.site.sitepages import site_pages
-from pipeline.site.trees import link_icons, what_changed
+from pipeline.site.trees import link_icons, place_page_cards, what_changed
 from pipeline.site.workers import ChunkResult, chunk_ranges
 from pipeline.urls import is_remote
 
@@ -334,6 +335,7 @@ def _build_local(
             staging.write(rel, text)
         for tree in (staging, pstaging):
             link_icons(inputs.cfg.name, cache, tree)
+        place_page_cards(inputs.cfg, result, cache, staging)
         published = [p.url for p in result.pages if p.status in PUBLISHED]
         drafts = [p.url for p in result.pages if p.status not in PUBLISHED]
         write_page_list(cache, staging.root, pages_text(published).splitlines(keepends=True))
@@ -349,6 +351,21 @@ def _build_local(
         staging.commit()
     write_deploy(inputs, result, deploy)
     return result
+
+
+def _pipe_cards(inputs: Inputs, fs, base: str, published: list[str], cache: Path) -> None:
+    """The social card of every published page (site/cards.py), drawn from the heads of the pages
+    just written (read back from the target) and sent beside them."""
+    paths = {f"{base}/{urls.output_path(u)}": u for u in published}
+    heads = fs.cat(list(paths)) if paths else {}
+    _, wanted = cards_for(
+        ((paths[p], data) for p, data in sorted(heads.items()) if p in paths),
+        cache,
+        inputs.cfg.name,
+        inputs.cfg.base_url,
+    )
+    if wanted:
+        fs.pipe({f"{base}/{rel}": src.read_bytes() for rel, src in wanted})
 
 
 def _build_remote(
@@ -381,6 +398,7 @@ def _build_remote(
     files[PAGES_FILE] = pages_text(published)
     # The page list last: it names what the site holds once everything before it is written.
     fs.pipe({f"{base}/{rel}": text.encode("utf-8") for rel, text in files.items() if rel != PAGES_FILE})
+    _pipe_cards(inputs, fs, base, published, cache_dir(deploy))
     fs.pipe_file(f"{base}/{PAGES_FILE}", files[PAGES_FILE].encode("utf-8"))
     result.removed = removed_pages(previous, published)
     write_deploy(inputs, result, deploy)  # the host's rules: a local folder, never in the bucket

@@ -138,7 +138,7 @@ def pair_context(app: App, request: Request, a: str, b: str, form: dict | None =
     if form is not None:
         values.update(clean(form))
     draft = _draft_text(app, a, b)
-    html, status, _ = render_pair_page(inputs, a, b)
+    html, status, page = render_pair_page(inputs, a, b)
     url = urls.pair_url(a, b)
     topics = inputs.topics.set_index("slug")
     prev, nxt = _neighbours(app, request, a, b)
@@ -166,6 +166,8 @@ def pair_context(app: App, request: Request, a: str, b: str, form: dict | None =
         "next": nxt,
         "problems": [],
         "people": list(inputs.people.values()),
+        "generated_title": page["title"],  # shown in the empty override fields
+        "generated_description": page["description"],
     }
 
 

@@ -23,7 +23,7 @@ from pipeline.data.validate import PAIR_REQUIRED, STATUSES, validate_pairs
 from pipeline.problems import ContractError, Problem
 from pipeline.site.build import Inputs, load_inputs
 
-FIELDS = ("status", "relationship", "sources", "reviewed_by", "notes")
+FIELDS = ("status", "relationship", "sources", "reviewed_by", "notes", "title", "description")
 
 
 class Conflict(Exception):

@@ -21,6 +21,7 @@ from pipeline.data.pairs import PUBLISHED, join_count, pair_index
 from pipeline.data.validate import STATUSES
 from pipeline.locks import hold
 from pipeline.memory import give_back
+from pipeline.site.cards import prune_cache as prune_cards
 from pipeline.site.deploy import write_deploy
 from pipeline.site.fingerprint import (
     MANIFEST_VERSION,
@@ -38,7 +39,7 @@ from pipeline.site.quick import cache_dir, default_deploy_dir, default_preview_d
 from pipeline.site.result import BuildResult, PageSummary, PairSummary, summaries_from_manifest
 from pipeline.site.sitepages import site_pages
 from pipeline.site.stale import approved_pages_changed, review_changes
-from pipeline.site.trees import finish_tree, link_icons, sorted_urls, what_changed
+from pipeline.site.trees import finish_tree, link_icons, place_page_cards, sorted_urls, what_changed
 from pipeline.site.workers import ChunkResult, chunk_ranges, render_all
 from pipeline.site.write import Staging, empty_trash, recover
 
@@ -138,6 +139,7 @@ def _build(inputs: Inputs, request: _Request) -> BuildResult:
     keep_page_lists(
         request.cache, [request.out, request.cache / "spare", request.preview, cache_dir(request.preview) / "spare"]
     )
+    prune_cards(request.cache)
     write_deploy(inputs, result, request.deploy)
     gc.unfreeze()
     save_manifest(request.out, request.preview, _manifest(inputs, fps, job, columns, hubs, result))
@@ -269,6 +271,7 @@ def _other_pages(
     del files
     for tree in (staging, pstaging):
         link_icons(job.cfg.name, cache, tree)
+    place_page_cards(job.cfg, result, cache, staging)
     published = [p for p in result.pages if p.status in PUBLISHED]
     finish_tree(staging, cache, sorted_urls(published), published)
     in_preview = {*drafts, *preview_made}

@@ -12,6 +12,7 @@ from pipeline.content.connections import make_graph
 from pipeline.content.wording import Wording, read_wording
 from pipeline.data import links as links_file
 from pipeline.data.load import read_csv, read_inputs
+from pipeline.data.overrides import override_notes
 from pipeline.data.pairs import check_scale, check_url_collisions
 from pipeline.data.people import PEOPLE_COLUMNS, PEOPLE_FILE, PEOPLE_REQUIRED, Person, reviewer_notes, validate_people
 from pipeline.data.sources import SOURCES_COLUMNS, SOURCES_FILE, SOURCES_REQUIRED, validate_sources
@@ -91,6 +92,7 @@ def load_inputs(data_dir: Path, templates: Path, cfg: Config) -> Inputs:
     notes += header_notes(links_t, links_file.LINK_KNOWN)
     notes += pair_notes(links_t, renamed, ("subject", "object"))
     notes += topic_notes(topics_t) + pair_notes(pairs_t, renamed)
+    notes += override_notes(pairs_t, cfg.audit.title_max, (cfg.audit.description_min, cfg.audit.description_max))
     notes += header_notes(people_t, PEOPLE_COLUMNS)
     notes += header_notes(sources_t, SOURCES_COLUMNS)
     wording = replace(wording, references=references)  # pages cite data/sources.csv's entries

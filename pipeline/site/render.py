@@ -14,6 +14,7 @@ from pipeline import urls
 from pipeline.config import Config
 from pipeline.content.page_context import SiteContext
 from pipeline.content.structured import page_graph, to_script
+from pipeline.site.cards import card_meta
 from pipeline.site.jinja_fast import PageEnvironment
 
 TEMPLATES = {
@@ -89,6 +90,7 @@ def finish(page: dict[str, Any], site: dict[str, Any], indexable: bool) -> dict[
     page.setdefault("updated_on", "")
     page["updated_on_text"] = long_date(page["updated_on"])
     page["jsonld"] = Markup(to_script(page_graph(page, site)))
+    page["card"] = card_meta(page, site)  # og:image: the social card of a published page (site/cards.py)
     return page
 
 

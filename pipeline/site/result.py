@@ -57,6 +57,7 @@ class BuildResult:
     review_stale: list[tuple[str, str]] = field(default_factory=list)  # approved pages whose inputs changed: why
     sameness: Any = None  # content.sameness.Sameness of this build's drafts (None when nothing was built)
     rendered: int = 0  # pair pages rendered by this build
+    cards: int = 0  # social cards drawn by this build (new titles; the others come from the build cache)
     reused: int = 0  # pair pages hard-linked unchanged from the previous output
     unchanged: bool = False  # nothing changed since the last build: the output was left as it was
     # With build(audit_records=True): an audit.RecordStore of each pair page rendered, parsed

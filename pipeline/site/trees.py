@@ -1,14 +1,16 @@
-"""Finishing a staged tree: its page list, its favicon files, removing what it no longer has, and
+"""Finishing a staged tree: its page list, its favicon files and social cards, removing what it no longer has, and
 what the build changes on the public site."""
 
 from __future__ import annotations
 
 import heapq
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import urls
 from pipeline.data.pairs import PUBLISHED
+from pipeline.site.cards import card_path, place_cards
 from pipeline.site.deploy import in_url_order
 from pipeline.site.history import indexed_urls, pages_lines, previous_pages, removed_pages, write_page_list
 from pipeline.site.images import icon_files
@@ -54,8 +56,17 @@ def finish_tree(
     if staging.recycled:  # a fresh staging folder has nothing to remove: no set of every page's path
         urls_now = (p.url for p in pages) if pages is not None else made or ()
         staging.keep_only(
-            {urls.output_path(u) for u in urls_now} | staging.paths, [urls.output_path(u) for u in listed]
+            {urls.output_path(u) for u in urls_now} | staging.paths,
+            [rel for u in listed for rel in (urls.output_path(u), card_path(u))],  # a page goes with its card
         )
+
+
+def place_page_cards(job_cfg, result: BuildResult, cache: Path, tree: Staging) -> None:
+    """The social card of every published page (site/cards.py), hard-linked beside it in the staged tree."""
+    pages = (p.url for p in result.pages if p.status in PUBLISHED)
+    workers = min(os.cpu_count() or 1, 2)
+    result.cards, placed = place_cards(tree.root, pages, cache, job_cfg.name, job_cfg.base_url, workers)
+    tree.paths |= placed
 
 
 def link_icons(name: str, cache: Path, tree: Staging) -> None:
