@@ -7,6 +7,8 @@ LOCK   := requirements-dev.lock
 STAMP  := $(VENV)/.installed-$(shell cat $(LOCK) requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 ARGS   ?=
+# `make test` runs the suite on this many pytest-xdist processes (0: in this one process, as plain pytest does).
+TEST_WORKERS ?= 2
 
 .PHONY: build test lint lock bench golden serve serve-preview clean audit browser review queue java validate lighthouse
 
@@ -73,7 +75,7 @@ queue: $(STAMP)
 	@$(PY) -m pipeline queue $(ARGS)
 
 test: $(STAMP) browser
-	@$(PY) -m pytest -q $(ARGS)
+	@$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal $(ARGS)
 
 lint: $(STAMP)
 	@$(PY) -m ruff check pipeline tests

