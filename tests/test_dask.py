@@ -222,3 +222,26 @@ def test_switching_engines_on_one_output_folder(tmp_path, cache, cluster):
     again = build(inputs, out, workers=1, progress=False)
     assert not again.unchanged and again.reused == 0
     _same(before, _files(out))
+
+
+def test_the_dask_engine_says_what_changed_as_the_local_one_does(tmp_path, cache, cluster):
+    """Over a site the local engine built, an edited week's build by each engine lists the same changes."""
+    import shutil
+
+    from tests.test_changes import _edit_a_week
+
+    data = tmp_path / "data"
+    shutil.copytree(SMALL, data)
+    for engine in ("local", "dask"):
+        _local(_inputs(data), tmp_path / engine)
+    _edit_a_week(data)
+    inputs = _inputs(data)
+    local = _local(inputs, tmp_path / "local")
+    out = tmp_path / "dask"
+    with Client(cluster) as client:
+        dask = dask_engine.build_dask(
+            inputs, out, client=client, progress=False, preview=_tree(out, "preview"), deploy=_tree(out, "deploy")
+        )
+    assert dask.added == local.added == ["topics/loneliness/"]
+    assert dask.now_indexable == local.now_indexable == ["mindfulness-and-post-traumatic-stress-disorder/"]
+    assert (dask.not_indexable, dask.removed) == (local.not_indexable, local.removed) == ([], [])

@@ -54,7 +54,7 @@ from pipeline.site.job import PairRow, RenderJob, pair_rows, prepare
 from pipeline.site.pairpage import render_pairs
 from pipeline.site.quick import cache_dir, default_deploy_dir, default_preview_dir
 from pipeline.site.sitepages import site_pages
-from pipeline.site.trees import link_icons, place_page_cards
+from pipeline.site.trees import link_icons, place_page_cards, what_changed
 from pipeline.site.workers import ChunkResult, chunk_ranges
 from pipeline.urls import is_remote
 
@@ -340,7 +340,8 @@ def _build_local(
         drafts = [p.url for p in result.pages if p.status not in PUBLISHED]
         write_page_list(cache, staging.root, pages_text(published).splitlines(keepends=True))
         write_page_list(cache, pstaging.root, pages_text([*drafts, *made]).splitlines(keepends=True))
-        result.removed = removed_pages(previous_pages(out, cache), published)
+        # What changed for an editor, as the local engine says it (removed pages among them).
+        what_changed(inputs, result, out, previous_pages(out, cache), previous_pages(preview, cache))
         if after_write is not None:
             after_write(staging.root, result)
         # The local engine's manifest describes the site this build replaces: drop it, so the next
