@@ -58,6 +58,43 @@ def docs_href(reports: Path) -> str:
     return Path(os.path.relpath(DOCS, Path(reports).resolve())).as_posix() if DOCS.exists() else ""
 
 
+class _FindingFiles:
+    """reports/findings/<check>.csv, one per check that has findings, each written to a temporary name and
+    moved into place by `commit` (the files of checks with no finding left are removed then)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.open = folder, {}
+
+    def row(self, check: str, cells: list) -> None:
+        w = self.open.get(check)
+        if w is None:
+            f = open(self.folder / f"{check}.csv.tmp-{os.getpid()}", "w", encoding="utf-8", newline="")
+            w = self.open[check] = (f, csv.writer(f))
+            w[1].writerow(CSV_COLUMNS)
+        w[1].writerow(cells)
+
+    def close(self) -> None:
+        for f, _ in self.open.values():
+            f.close()
+
+    def commit(self) -> None:
+        for check in self.open:
+            os.replace(self.folder / f"{check}.csv.tmp-{os.getpid()}", self.folder / f"{check}.csv")
+        for stale in self.folder.glob("*.csv"):
+            if stale.stem not in self.open:
+                stale.unlink()
+
+
+def _count_check(checks: dict[str, dict[str, Any]], check: str, url: str, severity: str, priority: int) -> None:
+    c = checks.get(check)
+    if c is None:
+        c = checks[check] = {"urls": set(), "findings": 0, "severities": Counter(), "priority": 3}
+    c["urls"].add(url)
+    c["findings"] += 1
+    c["severities"][severity] += 1
+    c["priority"] = min(c["priority"], priority)
+
+
 def review_plan(result: AuditResult, reports: Path, previous: dict[str, list[str]] | None) -> dict[str, Any]:
     """One pass over every finding: the checks in the order to fix them, segments, untitled sources; writes
     reports/findings/<check>.csv (one row per finding, the stale files of fixed checks removed)."""
@@ -67,7 +104,7 @@ def review_plan(result: AuditResult, reports: Path, previous: dict[str, list[str
     checks: dict[str, dict[str, Any]] = {}
     segments: dict[tuple[str, str], dict[str, Any]] = {}
     untitled: Counter = Counter()
-    files: dict[str, Any] = {}
+    files = _FindingFiles(folder)
     priorities: dict[tuple[str, str, bool], int] = {}
     seg: dict[str, Any] = {}
     by_category = CategorySegments(result.categories)
@@ -92,30 +129,16 @@ def review_plan(result: AuditResult, reports: Path, previous: dict[str, list[str
             priority = priorities.get((check, severity, indexable))
             if priority is None:
                 priority = priorities[(check, severity, indexable)] = finding_priority(check, severity, not indexable)
-            c = checks.get(check)
-            if c is None:
-                c = checks[check] = {"urls": set(), "findings": 0, "severities": Counter(), "priority": 3}
-            c["urls"].add(url)
-            c["findings"] += 1
-            c["severities"][severity] += 1
-            c["priority"] = min(c["priority"], priority)
+            _count_check(checks, check, url, severity, priority)
             if check == "source-untitled" and message.startswith(UNTITLED_PREFIX):
                 untitled[message[len(UNTITLED_PREFIX) :]] += 1
-            w = files.get(check)
-            if w is None:
-                f = open(folder / f"{check}.csv.tmp-{os.getpid()}", "w", encoding="utf-8", newline="")
-                w = files[check] = (f, csv.writer(f))
-                w[1].writerow(CSV_COLUMNS)
             new = "new" if previous is not None and url not in before.get(check, ()) else ""
-            w[1].writerow(["/" + url if kind != "site" else url, kind, status, severity, priority, new, _cell(message)])
+            files.row(
+                check, ["/" + url if kind != "site" else url, kind, status, severity, priority, new, _cell(message)]
+            )
     finally:
-        for f, _ in files.values():
-            f.close()
-    for check in files:
-        os.replace(folder / f"{check}.csv.tmp-{os.getpid()}", folder / f"{check}.csv")
-    for stale in folder.glob("*.csv"):
-        if stale.stem not in files:
-            stale.unlink()
+        files.close()
+    files.commit()
     result.finding_keys = {c: sorted(v["urls"]) for c, v in sorted(checks.items())}  # for the next build
     by_kind, categories = _segments(segments), by_category.rows()
     write_segments_csv(reports, by_kind, categories)
