@@ -13,7 +13,7 @@ from typing import Any
 
 from pipeline.audit import CHECKS, SEVERITIES, AuditResult
 from pipeline.audit.model import GUIDE, PRIORITIES, finding_priority
-from pipeline.report.segments import CategorySegments, write_segments_csv
+from pipeline.report.segments import CategorySegments, segment_row, write_segments_csv
 
 FINDINGS_DIR = "findings"  # reports/findings/<check>.csv
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
@@ -180,16 +180,5 @@ def _ordered(checks: dict[str, dict[str, Any]], before: dict[str, set[str]], has
 
 def _segments(segments: dict[tuple[str, str], dict[str, Any]]) -> list[dict]:
     order = {"home": 0, "hub": 1, "pair": 2, "page": 3, "404": 4, "site": 5}
-    out = []
-    for (status, kind), s in sorted(segments.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9), kv[0][1])):
-        out.append(
-            {
-                "status": status,
-                "kind": kind,
-                "pages": s["pages"],
-                "with_findings": s["with"],
-                "findings": sum(s["checks"].values()),
-                "top": s["checks"].most_common(3),
-            }
-        )
-    return out
+    ordered = sorted(segments.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9), kv[0][1]))
+    return [segment_row(s, status=status, kind=kind) for (status, kind), s in ordered]

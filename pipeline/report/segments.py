@@ -45,16 +45,19 @@ class CategorySegments:
     def rows(self) -> list[dict[str, Any]]:
         """Indexable before noindex, categories alphabetically: the template's and the CSV's rows."""
         return [
-            {
-                "status": status,
-                "category": category,
-                "pages": s["pages"],
-                "with_findings": s["with"],
-                "findings": sum(s["checks"].values()),
-                "top": s["checks"].most_common(3),
-            }
-            for (status, category), s in sorted(self.segments.items())
+            segment_row(s, status=status, category=category) for (status, category), s in sorted(self.segments.items())
         ]
+
+
+def segment_row(s: dict[str, Any], **key: str) -> dict[str, Any]:
+    """One row of a segments table (by kind or by category): its key, then the counts kept while reading."""
+    return {
+        **key,
+        "pages": s["pages"],
+        "with_findings": s["with"],
+        "findings": sum(s["checks"].values()),
+        "top": s["checks"].most_common(3),
+    }
 
 
 def write_segments_csv(reports: Path, by_kind: list[dict[str, Any]], by_category: list[dict[str, Any]]) -> Path:
