@@ -309,7 +309,7 @@ def test_a_site_walked_for_its_pages_gives_what_os_walk_gives(tmp_path):
     (site / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)  # not entered
 
     plain = []
-    for folder, dirs, files in os.walk(site):
+    for folder, _dirs, files in os.walk(site):
         if "index.html" in files:
             rel = Path(folder).relative_to(site).as_posix()
             plain.append("" if rel == "." else f"{rel}/")
