@@ -49,7 +49,9 @@ def pair_data(draw):
         )
     )
     statuses = draw(
-        st.lists(st.sampled_from(["", "approved", "review", "noindex", "rejected"]), min_size=len(pairs), max_size=len(pairs))
+        st.lists(
+            st.sampled_from(["", "approved", "review", "noindex", "rejected"]), min_size=len(pairs), max_size=len(pairs)
+        )
     )
     texts = draw(st.lists(st.sampled_from(["", "Linked."]), min_size=len(pairs), max_size=len(pairs)))
     editorial = pd.DataFrame(
