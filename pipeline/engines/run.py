@@ -113,7 +113,7 @@ def _rank(inputs: Inputs, request: BuildRequest, outcome: BuildOutcome) -> None:
     render job are made in one process (the ranking, a few tenths of a second, runs beside them,
     niced so that it yields to the render workers if it is not done by then)."""
     if outcome.ranking is None:
-        from pipeline.data.queue import in_background
+        from pipeline.data.ranking import in_background
 
         outcome.ranking = in_background(request.data, inputs.topics, inputs.pairs, inputs.cfg, inputs.links)
 
