@@ -36,7 +36,10 @@ def test_bench_writes_table_and_plot_and_cleans_up_after_the_last_size(tmp_path:
     table = [line for line in text.splitlines() if line.startswith("| ") and "pair pages" not in line]
     assert [row.split("|")[1].strip() for row in table[1:]] == ["6", "7"]
     assert "| 15 |" in table[1] and "| 21 |" in table[2]  # pair pages: N(N-1)/2
-    assert "no change" in text and "Targets (issue 5):" in text and "Writing floor at N = 7" in text
+    assert "no change" in text and "Targets (issues 5 and 17):" in text and "Writing floor at N = 7" in text
+    # Peak memory as PSS (shared pages of forked workers counted once) beside the summed RSS, both measured.
+    pss, rss = (int(table[1].split("|")[i].strip().removesuffix(" MB").replace(",", "")) for i in (7, 8))
+    assert 0 < pss <= rss
     assert png.stat().st_size > 10_000
     # The stale folder was in the trash all along, and it and the sites are gone at the end.
     assert deleted_while_measuring and not any(deleted_while_measuring)

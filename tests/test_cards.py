@@ -158,3 +158,25 @@ def test_the_audit_finds_a_missing_or_misshapen_card(tmp_path):
     assert set(found) == {("og-image-broken", "about/"), ("og-image-broken", "topics/awe/")}
     assert "not an image file of the site" in found[("og-image-broken", "about/")]
     assert "400×400, not 1200×630" in found[("og-image-broken", "topics/awe/")]
+
+
+def test_cards_drawn_in_the_background_are_the_ones_drawn_in_line_each_once(tmp_path):
+    from pipeline.site.cards import Drawing, card_title
+
+    titles = [f"Topic {k} and Topic {k + 1}: How They Connect | {BRAND[0]}" for k in range(40)]
+
+    def head(title: str) -> bytes:
+        key = card_key(card_title(title, BRAND[0]), *BRAND)
+        return (
+            f'<meta property="og:image" content="{BRAND[1]}/x/card.png?v={key}">'
+            f'<meta property="og:title" content="{title}"></head>'
+        ).encode()
+
+    drawing = Drawing(tmp_path, *BRAND, workers=2)
+    first = drawing.add((f"p{k}/", head(t)) for k, t in enumerate(titles[:30]))  # 30: in two processes
+    again = drawing.add((f"q{k}/", head(t)) for k, t in enumerate(titles[20:]))  # 10 seen, 10 new
+    assert [rel for rel, _ in first] == [f"p{k}/card.png" for k in range(30)]
+    assert drawing.wait() == 40  # each card drawn once
+    for title, (_, src) in zip(titles, first + again[10:]):
+        assert src.read_bytes() == card_png(card_title(title, BRAND[0]), *BRAND)
+    assert sorted(p.name for p in (tmp_path / "cards").iterdir()) == sorted(src.name for _, src in first + again[10:])

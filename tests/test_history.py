@@ -290,3 +290,27 @@ def test_pairs_write_is_atomic(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     assert (data / "pairs.csv").read_bytes() == before
     assert sorted(p.name for p in data.iterdir()) == ["pairs.csv", "topics.csv"]
+
+
+def test_a_site_walked_for_its_pages_gives_what_os_walk_gives(tmp_path):
+    import os
+
+    from pipeline.site.history import _walk_pages
+
+    site = tmp_path / "site"
+    for rel in ["", "a-and-b/", "topics/x/", "topics/", "deep/er/still/", "about/"]:
+        (site / rel).mkdir(parents=True, exist_ok=True)
+        (site / rel / "index.html").write_text("<p>page</p>", encoding="utf-8")
+    (site / "a-and-b" / "card.png").write_bytes(b"png")
+    (site / "empty").mkdir()
+    (site / "odd" / "index.html").mkdir(parents=True)  # a folder named index.html is no page
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "index.html").write_text("x", encoding="utf-8")
+    (site / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)  # not entered
+
+    plain = []
+    for folder, _dirs, files in os.walk(site):
+        if "index.html" in files:
+            rel = Path(folder).relative_to(site).as_posix()
+            plain.append("" if rel == "." else f"{rel}/")
+    assert _walk_pages(site) == sorted(plain) == ["", "a-and-b/", "about/", "deep/er/still/", "topics/", "topics/x/"]

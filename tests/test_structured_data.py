@@ -11,7 +11,11 @@ from urllib.parse import urljoin
 
 import pytest
 from conftest import preview_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import html as lxml_html
+
+from pipeline.content.structured import to_json, to_script
 
 
 def _pages(out):
@@ -126,3 +130,27 @@ def test_the_audit_finds_no_structured_data_that_does_not_fit_the_built_pages(sm
     cfg = load_config(Path(__file__).parent.parent / "site.toml")
     found = [(f.url, f.message) for f in audit_site(out, cfg).findings if f.check == "jsonld-mismatch"]
     assert found == []
+
+
+# JSON-LD values as pages make them: text (any character, control characters and U+2028 included),
+# whole numbers, booleans, nulls, lists and objects with text keys.
+_JSON_LD = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON_LD)
+def test_to_json_writes_what_the_json_module_writes(data):
+    """The fast encoder (orjson) gives the very text of json.dumps with the options pages use, so that
+    switching encoders changed no page: key order, separators, escapes and non-ASCII text."""
+    plain = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert to_json(data) == plain
+
+
+def test_to_script_cannot_close_its_script_element():
+    text = to_script({"name": "</script><b>&amp;"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"name": "</script><b>&amp;"}

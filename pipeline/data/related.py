@@ -3,8 +3,8 @@
 Four signals (six with data/links.csv), weighed like Hugo's related-content indices (site.toml [queue], docs/queue.md):
 the two topics share a category; the editors already approved pairs linking both to a third topic
 (mindfulness–rumination and rumination–anxiety make mindfulness–anxiety likely); their effects and
-strategies share words; their descriptions are similar by TF-IDF (scikit-learn). A category or word
-carried by more than `cardinality_threshold` per cent of the topics counts for nothing, as Hugo
+strategies share words; their descriptions are similar by TF-IDF (data/term_matrix.py: scikit-learn's
+TfidfVectorizer, rebuilt on scipy). A category or word carried by more than `cardinality_threshold` per cent of the topics counts for nothing, as Hugo
 drops index keywords that are too common to tell pages apart. With data/links.csv, a link stated
 between the two topics and topics both are linked with count as strong signals.
 
@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import sparse
 
 from pipeline.config import QueueSettings
+from pipeline.data.term_matrix import ENGLISH_STOP_WORDS, NoTerms, binary_terms, tfidf
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ class Signals:
 
 
 def _max_df(settings: QueueSettings, n: int) -> float | int:
-    """scikit-learn's max_df for the cardinality threshold: how many topics may carry a word (or a
-    category) for it to count. Two always may: a value two topics share is what a pair is about."""
+    """The max_df (as scikit-learn's vectorizers name it) of the cardinality threshold: how many topics
+    may carry a word (or a category) for it to count. Two always may: a value two topics share is what a pair is about."""
     if not settings.cardinality_threshold or n < 2:
         return 1.0
     return max(2, int(settings.cardinality_threshold * n / 100))
@@ -72,7 +73,7 @@ INSTRUCTION_WORDS = frozenset(
     "practice write week weeks use keep regular regularly step steps way ways help helps good better".split()
 )
 # Words of health advice in general, beyond scikit-learn's ENGLISH_STOP_WORDS ("someone", "others" are
-# there): who to turn to (doctor, professional), who is meant (people), and the verbs and adjectives
+# there; term_matrix.py): who to turn to (doctor, professional), who is meant (people), and the verbs and adjectives
 # any step can carry (ask, check, short, steadier). Two topics sharing one of them share no subject.
 DOMAIN_STOP_WORDS = frozenset(
     "people person doctor doctors professional professionals therapist clinician qualified licensed "
@@ -82,32 +83,27 @@ DOMAIN_STOP_WORDS = frozenset(
 
 
 def _word_matrix(topics: pd.DataFrame, settings: QueueSettings) -> tuple[sparse.csr_matrix, tuple[str, ...]]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
-
     docs = [
         _text(e) + " " + _text(s)
         for e, s in zip(topics.get("effects", [""] * len(topics)), topics.get("strategies", [""] * len(topics)))
     ]
-    vec = CountVectorizer(
-        binary=True,
-        stop_words=sorted(ENGLISH_STOP_WORDS | INSTRUCTION_WORDS | DOMAIN_STOP_WORDS),
-        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z-]{2,}\b",
-        max_df=_max_df(settings, len(docs)),
-    )
     try:
-        x = vec.fit_transform(docs)
-    except ValueError:  # no words at all, or every word too common
+        x, terms = binary_terms(
+            docs,
+            ENGLISH_STOP_WORDS | INSTRUCTION_WORDS | DOMAIN_STOP_WORDS,
+            r"(?u)\b[a-zA-Z][a-zA-Z-]{2,}\b",
+            _max_df(settings, len(docs)),
+        )
+    except NoTerms:  # no words at all, or every word too common
         return sparse.csr_matrix((len(docs), 0), dtype=np.int32), ()
-    return x.astype(np.int32).tocsr(), tuple(vec.get_feature_names_out())
+    return x.astype(np.int32).tocsr(), terms
 
 
 def _similarity(topics: pd.DataFrame) -> np.ndarray:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     docs = [_text(d) for d in topics["description"]]
     try:
-        x = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(docs)
-    except ValueError:
+        x = tfidf(docs)
+    except NoTerms:
         return np.zeros((len(docs), len(docs)), dtype=np.float32)
     sim = (x @ x.T).toarray().astype(np.float32)
     np.fill_diagonal(sim, 0)

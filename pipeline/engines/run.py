@@ -67,6 +67,8 @@ def run_build(inputs: Inputs, request: BuildRequest) -> BuildOutcome:
     from pipeline.report import review as report
 
     outcome = BuildOutcome(BuildResult())
+    if request.audit:
+        _rank(inputs, request, outcome)  # on the core the build's single-process start leaves idle
     outcome.result = _engine(request)(
         inputs,
         request.out,
@@ -107,10 +109,11 @@ def _engine(request: BuildRequest):
 
 
 def _rank(inputs: Inputs, request: BuildRequest, outcome: BuildOutcome) -> None:
-    """Start ranking the queue in a forked process, once (after the pages are rendered, so it never
-    competes with the render workers; it runs while the audit does)."""
+    """Start ranking the queue in a forked process, once: before the build, whose fingerprints and
+    render job are made in one process (the ranking, a few tenths of a second, runs beside them,
+    niced so that it yields to the render workers if it is not done by then)."""
     if outcome.ranking is None:
-        from pipeline.data.queue import in_background
+        from pipeline.data.ranking import in_background
 
         outcome.ranking = in_background(request.data, inputs.topics, inputs.pairs, inputs.cfg, inputs.links)
 

@@ -39,7 +39,7 @@ from pipeline.site.quick import cache_dir, default_deploy_dir, default_preview_d
 from pipeline.site.result import BuildResult, PageSummary, PairSummary, summaries_from_manifest
 from pipeline.site.sitepages import site_pages
 from pipeline.site.stale import approved_pages_changed, review_changes
-from pipeline.site.trees import finish_tree, link_icons, place_page_cards, sorted_urls, what_changed
+from pipeline.site.trees import PageCards, finish_tree, link_icons, sorted_urls, what_changed
 from pipeline.site.workers import ChunkResult, chunk_ranges, render_all
 from pipeline.site.write import Staging, empty_trash, recover
 
@@ -127,12 +127,14 @@ def _build(inputs: Inputs, request: _Request) -> BuildResult:
     ):
         job = _job(inputs, request, fps, old, staging, pstaging, result)
         columns = _render_pair_pages(job, result, request)
-        hubs = _other_pages(job, result, staging, pstaging, request.cache)
+        cards = PageCards(job.cfg, result, request.cache, staging)  # drawn while the other pages are made
+        hubs = _other_pages(job, result, staging, pstaging, request.cache, cards)
         what_changed(inputs, result, request.out, *_page_lists(request))
         result.sameness = draft_sameness(job)
         # Read before the audit, which shows them in the report: the approved pages whose text changed.
         reworded = approved_pages_changed(result, staging.root, request.out)
         result.review_stale = review_changes(inputs, fps, old, result, reworded)
+        cards.place()
         _audit(request, staging, result)
         pstaging.commit()
         staging.commit()
@@ -255,7 +257,7 @@ def _render_pair_pages(job: RenderJob, result: BuildResult, request: _Request) -
 
 
 def _other_pages(
-    job: RenderJob, result: BuildResult, staging: Staging, pstaging: Staging, cache: Path
+    job: RenderJob, result: BuildResult, staging: Staging, pstaging: Staging, cache: Path, cards: PageCards
 ) -> dict[str, dict[str, int]]:
     """Both trees' hubs, home, about, 404, people and policy pages, sitemaps and favicons; then each
     tree's page list (and, in a recycled folder, what it no longer has removed). The hubs' fingerprints."""
@@ -271,7 +273,7 @@ def _other_pages(
     del files
     for tree in (staging, pstaging):
         link_icons(job.cfg.name, cache, tree)
-    place_page_cards(job.cfg, result, cache, staging)
+    cards.add_others()
     published = [p for p in result.pages if p.status in PUBLISHED]
     finish_tree(staging, cache, sorted_urls(published), published)
     in_preview = {*drafts, *preview_made}

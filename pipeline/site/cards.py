@@ -21,7 +21,7 @@ import html
 import io
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from hashlib import blake2b
 from pathlib import Path
@@ -204,39 +204,75 @@ def cards_for(
     """For pages (URL, head), the card each links: (card file in the tree, its file in the build
     cache), drawing first the cards the cache does not have yet (by `workers` processes when there
     are many). Returns (cards drawn, those pairs)."""
-    folder = cache / "cards"
-    wanted: list[tuple[str, Path]] = []
-    missing: dict[str, str] = {}  # key → the card's text
-    for url, head in heads:
-        found = page_card(head)
-        if found is None:
-            continue
-        key, og_title = found
-        src = folder / f"{key}.png"
-        wanted.append((card_path(url), src))
-        if key not in missing and not src.is_file():
-            title = card_title(og_title, name)
-            if card_key(title, name, base_url) != key:
-                raise ValueError(f"{url}: its og:image names card {key}, not the card of its title {title!r}")
-            missing[key] = title
-    if missing:
-        folder.mkdir(parents=True, exist_ok=True)
-        jobs = [(folder, key, title, name, base_url) for key, title in missing.items()]
-        if workers > 1 and len(jobs) >= 16:
+    drawing = Drawing(cache, name, base_url, workers)
+    wanted = drawing.add(heads)
+    return drawing.wait(), wanted
+
+
+class Drawing:
+    """Cards drawn while the caller goes on: `add` reads which cards pages link and starts drawing
+    the ones the build cache does not have (in `workers` forked processes when there are many, each
+    card once), `wait` waits for them all. A build adds the pair pages as soon as they are written
+    and the other pages once they are, so the cards are drawn while it makes its other pages."""
+
+    def __init__(self, cache: Path, name: str, base_url: str, workers: int = 1):
+        self.folder, self.name, self.base_url, self.workers = cache / "cards", name, base_url, workers
+        self.keys: set[str] = set()  # the cards drawn or being drawn
+        self._pool = None
+        self._pending: list = []
+
+    def add(self, heads: Iterable[tuple[str, bytes]]) -> list[tuple[str, Path]]:
+        """For pages (URL, head): (card file in the tree, its file in the build cache) of each card
+        linked; those the cache lacks are being drawn when this returns."""
+        wanted: list[tuple[str, Path]] = []
+        jobs = []
+        for url, head in heads:
+            found = page_card(head)
+            if found is None:
+                continue
+            key, og_title = found
+            src = self.folder / f"{key}.png"
+            wanted.append((card_path(url), src))
+            if key not in self.keys and not src.is_file():
+                title = card_title(og_title, self.name)
+                if card_key(title, self.name, self.base_url) != key:
+                    raise ValueError(f"{url}: its og:image names card {key}, not the card of its title {title!r}")
+                self.keys.add(key)
+                jobs.append((self.folder, key, title, self.name, self.base_url))
+        if jobs:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._start(jobs)
+        return wanted
+
+    def _start(self, jobs: list[tuple[Path, str, str, str, str]]) -> None:
+        if self._pool is None and (self.workers < 2 or len(jobs) < 16):
+            for job in jobs:  # a few: drawn here and now
+                _draw(job)
+            return
+        if self._pool is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             from pipeline.processes import die_with_parent
 
             ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(
-                workers, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
-            ) as pool:
-                list(pool.map(_draw, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
-        else:
-            for job in jobs:
-                _draw(job)
-    return len(missing), wanted
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
+            )
+        size = max(1, min(8, len(jobs) // (4 * self.workers)))
+        for k in range(0, len(jobs), size):
+            self._pending.append(self._pool.submit(_draw_all, jobs[k : k + size]))
+
+    def wait(self) -> int:
+        """Wait until every card added is in the cache (a drawing's error raised here); how many were drawn."""
+        try:
+            for future in self._pending:
+                future.result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+            self._pool, self._pending = None, []
+        return len(self.keys)
 
 
 def place_cards(
@@ -247,13 +283,29 @@ def place_cards(
 
     Reads each page's head, not the renderer's state, so a page rendered or reused (hard-linked from
     the current site) gets exactly the card it names. Returns (cards drawn, card files in the tree)."""
-    heads = ((url, _read_head(os.path.join(root, urls.output_path(url)))) for url in page_urls)
-    drawn, wanted = cards_for(heads, cache, name, base_url, workers)
+    drawing = Drawing(cache, name, base_url, workers)
+    wanted = drawing.add(page_heads(root, page_urls))
+    drawn = drawing.wait()
+    link_cards(root, wanted)
+    return drawn, {rel for rel, _ in wanted}
+
+
+def page_heads(root: Path, page_urls: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+    """(URL, head) of pages written in the tree `root`."""
+    return ((url, _read_head(os.path.join(root, urls.output_path(url)))) for url in page_urls)
+
+
+def link_cards(root: Path, wanted: Iterable[tuple[str, Path]]) -> None:
+    """Hard-link each cached card beside its page (a copy when the cache is on another file system)."""
     for rel, src in wanted:
         target = os.path.join(root, rel)
-        if not link_into(str(src), target):  # the cache on another file system: a copy
+        if not link_into(str(src), target):
             replace_bytes(target, src.read_bytes())
-    return drawn, {rel for rel, _ in wanted}
+
+
+def _draw_all(jobs: list[tuple[Path, str, str, str, str]]) -> None:
+    for job in jobs:
+        _draw(job)
 
 
 def _draw(job: tuple[Path, str, str, str, str]) -> None:

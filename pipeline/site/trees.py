@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline import urls
 from pipeline.data.pairs import PUBLISHED
-from pipeline.site.cards import card_path, place_cards
+from pipeline.site.cards import Drawing, card_path, link_cards, page_heads, place_cards
 from pipeline.site.deploy import in_url_order
 from pipeline.site.history import indexed_urls, pages_lines, previous_pages, removed_pages, write_page_list
 from pipeline.site.images import icon_files
@@ -67,6 +67,32 @@ def place_page_cards(job_cfg, result: BuildResult, cache: Path, tree: Staging) -
     workers = min(os.cpu_count() or 1, 2)
     result.cards, placed = place_cards(tree.root, pages, cache, job_cfg.name, job_cfg.base_url, workers)
     tree.paths |= placed
+
+
+class PageCards:
+    """place_page_cards in the background: the published pair pages' cards start drawing as soon as
+    they are written (made here), the other pages' once they are (add_others), while the build makes
+    its other pages; place() waits for them and links them beside their pages (before the audit,
+    which checks them). Each card file is in the tree's paths from the moment its page is added."""
+
+    def __init__(self, job_cfg, result: BuildResult, cache: Path, tree: Staging):
+        self.result, self.tree = result, tree
+        self.drawing = Drawing(cache, job_cfg.name, job_cfg.base_url, min(os.cpu_count() or 1, 2))
+        self.added: set[str] = set()
+        self.wanted: list = []
+        self.add_others()
+
+    def add_others(self) -> None:
+        """The published pages not added yet (the home, hubs and other pages, once written)."""
+        pages = [p.url for p in self.result.pages if p.status in PUBLISHED and p.url not in self.added]
+        self.added.update(pages)
+        wanted = self.drawing.add(page_heads(self.tree.root, pages))
+        self.wanted += wanted
+        self.tree.paths |= {rel for rel, _ in wanted}
+
+    def place(self) -> None:
+        self.result.cards = self.drawing.wait()
+        link_cards(self.tree.root, self.wanted)
 
 
 def link_icons(name: str, cache: Path, tree: Staging) -> None:
