@@ -79,6 +79,24 @@ def test_collected_output_renders_as_plain_jinja(tmp_path):
     assert environment(tmp_path).get_template("t.html").render(page=PAGE, site=site) == expected
 
 
+def test_templates_are_looked_up_once_and_resolve_as_jinja_does(tmp_path):
+    """The environment remembers get_template's answers (it never reloads templates): the same template
+    for the same name and parent, relative names still joined as Jinja joins them, a missing template
+    still an error, and an environment that does reload (auto_reload) still sees an edited file."""
+    (tmp_path / "t.html").write_text("{% include 'inc.html' %}", encoding="utf-8")
+    (tmp_path / "inc.html").write_text("one", encoding="utf-8")
+    env = environment(tmp_path)
+    first = env.get_template("t.html")
+    assert env.get_template("t.html") is first and first.render() == "one"
+    assert env.get_template("inc.html", "t.html") is env.get_template("inc.html")
+    with pytest.raises(jinja2.TemplateNotFound):
+        env.get_template("missing.html")
+    (tmp_path / "inc.html").write_text("two", encoding="utf-8")
+    assert env.get_template("t.html").render() == "one"  # as Jinja with auto_reload=False
+    env.auto_reload = True
+    assert env.get_template("t.html").render() == "two"
+
+
 # Word counts and the proofreading scan take faster paths on ASCII text: the same counts and matches.
 _TEXT_CHARS = "aZé9_'’-— .,;:()\0\t\n\x1c\x1fAnTheanthe"
 
