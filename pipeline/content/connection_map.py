@@ -44,6 +44,24 @@ def _node(topic, x: float, y: float, main: bool) -> dict[str, Any]:
     }
 
 
+_NODES: dict[int, tuple[Any, dict[tuple[Any, ...], dict[str, Any]]]] = {}
+
+
+def _node_once(topic, x: float, y: float, main: bool) -> dict[str, Any]:
+    """_node, made once per topic and place (a pair page's topics stand in a few places); maps
+    share the nodes, which nothing may change."""
+    held = _NODES.get(id(topic))
+    if held is None or held[0] is not topic:  # holding the topic keeps its id unique
+        if len(_NODES) > 16384:
+            _NODES.clear()
+        held = _NODES[id(topic)] = (topic, {})
+    key = (x, y, main, type(x), type(y))  # 52 == 52.0, but _node's round() keeps the type
+    node = held[1].get(key)
+    if node is None:
+        node = held[1][key] = _node(topic, x, y, main)
+    return node
+
+
 def _edge(e: Edge, nodes: dict[str, dict[str, Any]], labels: dict[str, str], bend: float = 0.0) -> dict[str, Any]:
     """A line (or, with `bend`, a curve) from the subject's box to the object's, arrowed unless symmetric."""
     s, o = nodes[e.subject], nodes[e.object]
@@ -100,9 +118,9 @@ def connection_map(a, b, said, topics: dict, labels: dict[str, str], bridges_sta
     top = 56 if said.direct else 20
     height = top + max(1, n) * ROW + 10
     mid = top + max(1, n) * ROW / 2
-    nodes = {a.slug: _node(a, 105, mid, True), b.slug: _node(b, WIDTH - 105, mid, True)}
+    nodes = {a.slug: _node_once(a, 105, mid, True), b.slug: _node_once(b, WIDTH - 105, mid, True)}
     for i, br in enumerate(vias):
-        nodes[br.via] = _node(topics[br.via], WIDTH / 2, top + ROW / 2 + i * ROW, False)
+        nodes[br.via] = _node_once(topics[br.via], WIDTH / 2, top + ROW / 2 + i * ROW, False)
     edges = []
     if said.direct:
         for k, e in enumerate(said.direct):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, islice
 
 from pipeline.content.language import capitalise, split_sentences
 
@@ -27,12 +27,42 @@ def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi
     Each lead (or, when every lead is too long, its longest run of whole sentences) is tried with every
     combination of up to three `extra` sentences, in order, then the extras alone; the first that lands in
     [lo, hi] is used, else the longest that fits under `hi`: a complete shorter text, never a cut.
+    (meta_description_plain says it plainly; this one counts lengths before it joins any text.)
     """
     leads = [leads] if isinstance(leads, str) else leads
     starts = [lead for lead in leads if len(lead) <= hi] or [_clauses(lead, hi) for lead in leads]
     extras = [e for e in dict.fromkeys(extra) if e and len(e) <= hi][:10]  # at most 10 fillers, 3 at a time
+    if any(t != t.strip() for t in (*starts, *extras)):  # lengths below assume no space at either end
+        return meta_description_plain(leads, extra, lo, hi)
+    best, best_len = "", 0
+    for start in [*(s for s in starts if s), ""]:
+        # A sentence adds its length and a space, unless the start says it already ("" says none).
+        widths = [0 if e in start else len(e) + 1 for e in extras]
+        base = len(start) if start else -1  # the extras alone: no space before the first
+        for k in range(0 if start else 1, min(len(extras), 3) + 1):
+            lengths = [base + sum(c) for c in combinations(widths, k)]
+            at = next((i for i, n in enumerate(lengths) if lo <= n <= hi), -1)
+            if at >= 0:
+                return _joined(start, extras, k, at)
+            fits = [n for n in lengths if n <= hi]
+            if fits and max(fits) > best_len:
+                best_len = max(fits)
+                best = _joined(start, extras, k, lengths.index(best_len))
+    return best or next((e for e in extras), "")
+
+
+def _joined(start: str, extras: list[str], k: int, at: int) -> str:
+    """The text of the at-th combination of k extras after `start` (extras the start says left out)."""
+    combo = next(islice(combinations(extras, k), at, None))
+    return " ".join((start, *(e for e in combo if e not in start))).strip()
+
+
+def meta_description_plain(leads: str | list[str], extra: list[str], lo: int = 120, hi: int = 158) -> str:
+    """meta_description as first written: every combination joined, then measured."""
+    leads = [leads] if isinstance(leads, str) else leads
+    starts = [lead for lead in leads if len(lead) <= hi] or [_clauses(lead, hi) for lead in leads]
+    extras = [e for e in dict.fromkeys(extra) if e and len(e) <= hi][:10]
     best = ""
-    # The page's own leads first; when none can be completed, the fillers alone (each a whole, true sentence).
     for start in [*(s for s in starts if s), ""]:
         for k in range(0 if start else 1, min(len(extras), 3) + 1):
             for combo in combinations(extras, k):

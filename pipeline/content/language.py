@@ -102,6 +102,12 @@ def _lower_unless_kept(word: str) -> str:
 
 def capitalise(text: str) -> str:
     """Upper-case the first letter only, leaving acronyms and the rest alone."""
+    if text:  # the usual cases, an ASCII letter first, without the loop
+        first = text[0]
+        if "a" <= first <= "z":
+            return first.upper() + text[1:]
+        if "A" <= first <= "Z":
+            return text
     for i, ch in enumerate(text):
         if ch.isalpha():
             return text[:i] + ch.upper() + text[i + 1 :]
@@ -263,6 +269,8 @@ def variant(key: str, options: list[str] | tuple[str, ...]) -> str:
     """Pick one option deterministically for a key, the same on every machine."""
     if not options:
         raise ValueError(f"no variants to choose from for {key!r}")
+    if len(options) == 1:  # any digest picks it
+        return options[0]
     # Keys of one page share their prefix ('x-and-y|...'): the prefix is hashed once and the hash
     # copied for each key (the same digest as hashing the whole key, at a third of the cost).
     prefix, bar, rest = key.partition("|")

@@ -186,6 +186,25 @@ def _elsewhere(t, graph: Graph, topics: dict, words: dict[str, str], fill: Fill)
     return [r for r in runs if r["text"]]
 
 
+_ELSEWHERE: dict[int, tuple[Any, Graph, dict[tuple[int, int], tuple[dict, dict, list[dict[str, Any]]]]]] = {}
+
+
+def _elsewhere_once(t, graph: Graph, topics: dict, words: dict[str, str], fill: Fill) -> list[dict[str, Any]]:
+    """_elsewhere, made once per topic when the topic has no abbreviation (its sentence then reads
+    the same on every page; pages share the runs, which nothing may change)."""
+    if t.name.abbreviation:
+        return _elsewhere(t, graph, topics, words, fill)
+    held = _ELSEWHERE.get(id(t))
+    if held is None or held[0] is not t or held[1] is not graph:  # holding both keeps the ids unique
+        if len(_ELSEWHERE) > 16384:
+            _ELSEWHERE.clear()
+        held = _ELSEWHERE[id(t)] = (t, graph, {})
+    made = held[2].get((id(topics), id(words)))
+    if made is None or made[0] is not topics or made[1] is not words:
+        made = held[2][(id(topics), id(words))] = (topics, words, _elsewhere(t, graph, topics, words, fill))
+    return made[2]
+
+
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" and {items[-1]}"
 
@@ -261,7 +280,7 @@ def link_text(
         link = [[{"text": fill(w["none"]["chain_only"], {"a": a, "b": b}, {}), "url": "", "cites": []}]]
     if low_value:
         link = [[{"text": fill(w["none"]["text"], {"a": a, "b": b}, {}), "url": "", "cites": []}]]
-        elsewhere = [run for t in (a, b) for run in _elsewhere(t, graph, topics, w["none"], fill)]
+        elsewhere = [run for t in (a, b) for run in _elsewhere_once(t, graph, topics, w["none"], fill)]
         elsewhere[-1] = dict(elsewhere[-1], text=elsewhere[-1]["text"].rstrip())
         link.append(elsewhere)
     effects = []

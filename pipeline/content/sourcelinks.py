@@ -4,6 +4,7 @@ labelled by where it goes."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -114,7 +115,12 @@ def pair_sources(
 def cited_sources(cites: Citations, rest: list[dict[str, Any]], wording: Wording) -> list[dict[str, Any]]:
     """The page's sources: those cited in the text first, numbered as cited, then the others (each a
     source_link, a reference when sources.csv describes it)."""
-    known = {source_key(s["url"]): s for s in rest}
-    out = [known.get(source_key(url)) or source_link(url, wording) for url in cites.order]
-    cited = {source_key(url) for url in cites.order}
-    return out + [s for s in rest if source_key(s["url"]) not in cited]
+    if not cites.order:  # nothing cited: the others, in order
+        return list(rest)
+    known = {_key(s["url"]): s for s in rest}
+    out = [known.get(_key(url)) or source_link(url, wording) for url in cites.order]
+    cited = {_key(url) for url in cites.order}
+    return out + [s for s in rest if _key(s["url"]) not in cited]
+
+
+_key = lru_cache(maxsize=65536)(source_key)  # a source's key, worked out once per address

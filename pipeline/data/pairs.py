@@ -223,24 +223,49 @@ def spread_pools(slugs: list[str], size: int = SPREAD_POOL) -> dict[str, tuple[s
     }
 
 
-_SAME: dict[int, tuple[Neighbours, dict[str, tuple[str, ...]]]] = {}
+_SAME: dict[int, tuple[Neighbours, dict[str, _Candidates]]] = {}
 
 
-def _same_category(n: Neighbours, topic: str) -> tuple[str, ...]:
-    """The topics of `topic`'s category but itself and those an editor rejected it with (once per topic)."""
+@dataclass(frozen=True)
+class _Candidates:
+    """A topic's related-link candidates, with each slug's UTF-8 bytes (what the rank hashes)."""
+
+    same: tuple[str, ...]  # its category but itself and those an editor rejected it with
+    same_bytes: tuple[bytes, ...]
+    spread: tuple[str, ...]  # its spread pool, in the pool's order
+    spread_bytes: tuple[bytes, ...]
+
+
+def _candidates(n: Neighbours, topic: str) -> _Candidates:
+    """The topic's _Candidates, made once per topic (and Neighbours)."""
     held = _SAME.get(id(n))
     if held is None or held[0] is not n:  # holding n keeps its id unique
         _SAME.clear()
         held = _SAME[id(n)] = (n, {})
-    same = held[1].get(topic)
-    if same is None:
+    found = held[1].get(topic)
+    if found is None:
         rejected = n.rejected
-        same = held[1][topic] = tuple(
+        same = tuple(
             t
             for t in n.by_category.get(n.category[topic], ())
             if t != topic and ((topic, t) if topic < t else (t, topic)) not in rejected
         )
-    return same
+        spread = n.spread.get(topic, ())
+        found = held[1][topic] = _Candidates(
+            same, tuple(t.encode() for t in same), spread, tuple(t.encode() for t in spread)
+        )
+    return found
+
+
+def _by_rank(copy, slugs: tuple[str, ...], encoded: tuple[bytes, ...]) -> list[str]:
+    """`slugs` sorted by _rank(f"{page}|{t}") (stably), `copy` copying the hash of the page's prefix:
+    the 8 digest bytes, big-endian, sort as the numbers do."""
+    keys = []
+    for e in encoded:
+        h = copy()
+        h.update(e)
+        keys.append(h.digest())
+    return [slugs[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
 
 
 def related_partners(
@@ -248,11 +273,59 @@ def related_partners(
 ) -> list[str]:
     """Partners of `topic` to link from a page: editor-written pairs, then shared category, then a spread.
 
-    With `published_only` (a page of the public site), only partners whose pair page is published."""
+    With `published_only` (a page of the public site), only partners whose pair page is published.
+    (related_partners_plain is the same, written plainly; a test checks the two agree.)"""
     if published_only and not n.default_published:
         return _published_partners(n, topic, other, page, count)
     chosen: list[str] = []
     rejected = n.rejected
+    drafts = published_only and bool(n.status)
+    for t in n.editorial.get(topic, ()):
+        if (
+            len(chosen) < count
+            and t != topic
+            and t != other
+            and t not in chosen
+            and (not rejected or ((topic, t) if topic < t else (t, topic)) not in rejected)
+            and (not drafts or n.is_published(topic, t))
+        ):
+            chosen.append(t)
+    if len(chosen) >= count:
+        return chosen[:count]
+    # A copy of the hash of the page's prefix, updated with each slug, is far cheaper than a new hash.
+    copy = _blake2b(f"{page}|".encode(), digest_size=8).copy
+    cand = _candidates(n, topic)
+    take = (count - len(chosen) + 1) // 2
+    if cand.same:
+        picked = []
+        for t in _by_rank(copy, cand.same, cand.same_bytes):
+            if t != other and t not in chosen and (not drafts or n.is_published(topic, t)):
+                picked.append(t)
+                if len(picked) == take:
+                    break
+        chosen += picked
+    if len(chosen) < count and cand.spread:
+        for t in _by_rank(copy, cand.spread, cand.spread_bytes):
+            if (
+                t != topic
+                and t != other
+                and t not in chosen
+                and (not rejected or ((topic, t) if topic < t else (t, topic)) not in rejected)
+                and (not drafts or n.is_published(topic, t))
+            ):
+                chosen.append(t)
+                if len(chosen) >= count:
+                    break
+    return chosen[:count]
+
+
+def related_partners_plain(
+    n: Neighbours, topic: str, other: str, page: str, count: int, published_only: bool = False
+) -> list[str]:
+    """related_partners as first written: each candidate ranked by _rank as it is sorted."""
+    if published_only and not n.default_published:
+        return _published_partners(n, topic, other, page, count)
+    chosen: list[str] = []
     drafts = published_only and bool(n.status)
 
     def ok(t: str) -> bool:
@@ -260,25 +333,23 @@ def related_partners(
             t != topic
             and t != other
             and t not in chosen
-            and (not rejected or ((topic, t) if topic < t else (t, topic)) not in rejected)
+            and tuple(sorted((topic, t))) not in n.rejected
             and (not drafts or n.is_published(topic, t))
         )
 
-    # _rank(f"{page}|{t}") as the 8 digest bytes (big-endian, so they sort as the numbers do), from
-    # a copy of the hash of the page's prefix (far cheaper than a new hash object each time).
-    copy = _blake2b(f"{page}|".encode(), digest_size=8).copy
-
-    def rank(t: str) -> bytes:
-        h = copy()
-        h.update(t.encode())
-        return h.digest()
+    def rank(t: str) -> int:
+        return _rank(f"{page}|{t}")
 
     for t in n.editorial.get(topic, ()):
         if ok(t) and len(chosen) < count:
             chosen.append(t)
     take = max(0, (count - len(chosen) + 1) // 2)
     if take:
-        same = [t for t in _same_category(n, topic) if t != other and t not in chosen]
+        same = [
+            t
+            for t in n.by_category.get(n.category[topic], ())
+            if t != topic and tuple(sorted((topic, t))) not in n.rejected and t != other and t not in chosen
+        ]
         if drafts:
             same = [t for t in same if n.is_published(topic, t)]
         chosen += sorted(same, key=rank)[:take]
