@@ -200,9 +200,17 @@ def _description(p: _Page, cfg: Config, linked: bool, steps: bool) -> str:
     if p.row.get("description"):
         return p.row["description"]
     x, y = (p.a, p.b) if role_order(p.a.kind, p.b.kind) else (p.b, p.a)
-    fields = Fields(Mentions(MentionNames(p.topics)), {"a": p.a, "b": p.b}, p.wording, {})
+    fields: list[Fields] = []  # the description's own, its names introduced afresh: made when a sentence has any
+
+    def fill_one(template: str) -> str:
+        if "{" not in template and "}" not in template:  # no names: the page's fields agree its verbs alike
+            return fill(template, p.fields)
+        if not fields:
+            fields.append(Fields(Mentions(MentionNames(p.topics)), {"a": p.a, "b": p.b}, p.wording, {}))
+        return fill(template, fields[0])
+
     groups = [g for g, has in (("pair_linked", linked), ("pair_steps", steps), ("pair", True)) if has]
-    more = description_fillers(p.wording.descriptions, groups, (x.kind, y.kind), lambda t: fill(t, fields))
+    more = description_fillers(p.wording.descriptions, groups, (x.kind, y.kind), fill_one)
     generic = p.say(f"summary.{p.carries}", "summary")
     relationship = p.row["relationship"]
     leads = [capitalise(split_sentences(relationship)[0]), generic] if relationship else [generic]

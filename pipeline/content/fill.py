@@ -125,6 +125,8 @@ def pick(options: list[Any], key: str, count: int) -> list[Any]:
 class MentionNames(dict):
     """The Name of any topic, looked up when a page first mentions it (a page names a few topics of many)."""
 
+    __slots__ = ("topics",)
+
     def __init__(self, topics: dict[str, Topic]):
         super().__init__()
         self.topics = topics

@@ -189,6 +189,12 @@ def _plural_verb(word: str) -> str:
 
 
 @lru_cache(maxsize=4096)
+def _plural_of_verb(verb: str) -> str:
+    """inflect's plural of a verb ('affects' → 'affect'), asked once per verb."""
+    return _inflect.plural_verb(verb)
+
+
+@lru_cache(maxsize=4096)
 def _agreement_patterns(name: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((form, re.compile(_subject_pattern(form))) for form in {name, capitalise(name)})
 
@@ -317,7 +323,7 @@ class Name:
         """A verb in a heading, agreeing with this name: 'Is'/'Are', 'Affects'/'Affect'."""
         if not self.plural:
             return singular
-        plural = _inflect.plural_verb(singular.lower())
+        plural = _plural_of_verb(singular.lower())
         return plural.capitalize() if singular[0].isupper() else plural
 
     @property
