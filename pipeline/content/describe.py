@@ -39,14 +39,15 @@ def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi
         # A sentence adds its length and a space, unless the start says it already ("" says none).
         widths = [0 if e in start else len(e) + 1 for e in extras]
         base = len(start) if start else -1  # the extras alone: no space before the first
+        low, high = lo - base, hi - base  # what the sentences added may come to
         for k in range(0 if start else 1, min(len(extras), 3) + 1):
-            lengths = [base + sum(c) for c in combinations(widths, k)]
-            at = next((i for i, n in enumerate(lengths) if lo <= n <= hi), -1)
+            added = list(map(sum, combinations(widths, k)))
+            at = next((i for i, n in enumerate(added) if low <= n <= high), -1)
             if at >= 0:
                 return _joined(start, extras, k, at)
-            longest = max((n for n in lengths if n <= hi), default=0)
-            if longest > best_len:
-                best, best_len = (start, k, lengths.index(longest)), longest
+            longest = max((n for n in added if n <= high), default=-base - 1)
+            if base + longest > best_len:
+                best, best_len = (start, k, added.index(longest)), base + longest
     if best is None:
         return next((e for e in extras), "")
     start, k, at = best

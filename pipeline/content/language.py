@@ -10,7 +10,7 @@ import hashlib
 import re
 import string
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from titlecase import SMALL_FIRST as _SMALL_FIRST
 from titlecase import SMALL_LAST as _SMALL_LAST
@@ -308,7 +308,7 @@ class Name:
     abbreviation: str = ""
     number: str = ""  # "singular" or "plural" from topics.csv; empty: read from the head noun
 
-    @property
+    @cached_property  # a frozen dataclass's cached_property writes the instance's __dict__ directly
     def heading(self) -> str:
         """The display name as it stands inside a heading: 'the Default Mode Network'."""
         if self.text.lower().startswith("the ") and not self.display.lower().startswith("the "):
