@@ -301,6 +301,94 @@ def _part_faults(part: str, numbers: tuple[tuple[str, bool], ...]) -> tuple[Faul
     return got
 
 
+# The fast path of page_faults' number and repeated-predicate checks. Probes find every heading or
+# paragraph ("unit") that can have such a fault, and a few more; the checks run only on those.
+#
+# A repeated predicate: a predicate verb, then a clause break, then the same verb again (a
+# predicate's first word is its verb), in one sentence. In a paragraph the scan crosses no place
+# where split_sentences cuts (language._SENTENCE_END's pattern); a heading is one sentence.
+_VERB_FIRST = "|".join(
+    f"{verb}(?<!\\w{verb})" if " " not in verb else "tend(?<!\\wtend)s? to"  # \b before, after the
+    for verb in ("is", "are", "was", "were", "can", "may", "has", "have", "tends? to")  # first letter
+)
+_BREAK = r"(?: (?:and|while|but|whereas) |; |: )"
+_NOT_A_CUT = r"(?:[^.!?…\0]|[.!?…](?![\"'”’)]?\s+[\"'“‘(]?[A-Z0-9À-ÖØ-Þ]))*?"
+_VERB_COUNTS = ("is ", "are ", "was ", "were ", "can ", "may ", "has ", "have ", "tend")
+_REPEAT_IN_PARAGRAPH = re.compile(rf"({_VERB_FIRST})\b {_NOT_A_CUT}{_BREAK}{_NOT_A_CUT}\b\1\b ")
+_REPEAT_IN_HEADING = re.compile(rf"({_VERB_FIRST})\b [^\0]*?{_BREAK}[^\0]*?\b\1\b ")
+
+
+@lru_cache(maxsize=65536)
+def _may_repeat(unit: str, heading: bool) -> bool:
+    """Whether a unit may have a repeated predicate (units recur from page to page)."""
+    # The pattern is slow; most units have no verb twice (counted here with what follows it or, for
+    # 'tends to', its stem), and then no repeated predicate.
+    if max(map(unit.count, _VERB_COUNTS)) < 2:
+        return False
+    return (_REPEAT_IN_HEADING if heading else _REPEAT_IN_PARAGRAPH).search(unit) is not None
+
+
+@lru_cache(maxsize=2)
+def _number_rule(plural: bool) -> tuple[tuple[str, ...], frozenset[str], tuple[str, ...]]:
+    """For a name of this number: the verbs of the other number, each after a space (what a name's
+    next word may start with, to be one of them); those verbs; and the other number's heading verbs
+    with their space (of the verbs, only 'is' and 'was' end in 'is '/'was ', only 'are' and 'were'
+    in 'are '/'were ')."""
+    wrong = _SINGULAR_VERBS if plural else _PLURAL_VERBS
+    return tuple(" " + verb for verb in wrong), wrong, ("is ", "was ") if plural else ("are ", "were ")
+
+
+_CLOSERS = tuple("\"'”’)")
+_ENDS = tuple(".!?…")
+
+
+def _may_start(low: str, at: int) -> bool:
+    """Whether a name at `at` of a page's joined units may start its sentence or follow one of
+    _SUBJECT_AFTER (a superset of what _number_faults asks of the text before a name)."""
+    if at == 0 or low[at - 1] == "\0" or low.endswith(_SUBJECT_AFTER, 0, at):
+        return True
+    head = low[:at].rstrip()  # a sentence starts after a sentence end and spaces
+    if len(head) == at:
+        return False
+    return head.endswith(_ENDS) or head.endswith(_CLOSERS) and head[:-1].endswith(_ENDS)
+
+
+def _may_disagree(low: str, numbers: dict[str, bool], suspect: list[bool]) -> None:
+    """Mark in `suspect` each unit of `low` (lower-case units joined by \0) where a name may
+    disagree in number with its verb: wherever it is followed by a whole verb of the other number
+    (and may start its sentence), or by '?' after the other number's heading verb."""
+    for name, plural in numbers.items():
+        n = name.lower()
+        if not n:
+            suspect[:] = [True] * len(suspect)
+            return
+        after, wrong, asks = _number_rule(plural)
+        at = low.find(n)
+        while at >= 0:
+            end = at + len(n)
+            if low.startswith(after, end):
+                if _NEXT_WORD.match(low, end).group(1) in wrong and _may_start(low, at):
+                    suspect[low.count("\0", 0, at)] = True
+            elif low.startswith("?", end) and low.endswith(asks, 0, at):
+                suspect[low.count("\0", 0, at)] = True
+            at = low.find(n, at + 1)
+
+
+def _suspects(headings: list[str], parts: list[str], numbers: dict[str, bool]) -> list[bool]:
+    """For each heading, then each paragraph, whether it may have a number or repeated-predicate
+    fault: False only when it surely has none. Leading spaces are dropped (a heading's name after
+    spaces starts its sentence; split_sentences strips paragraphs)."""
+    units = [u.lstrip() for u in (*headings, *parts)]
+    text = "\0".join(units)
+    if text.count("\0") != len(units) - 1:  # a \0 inside a unit would end it early
+        return [True] * len(units)
+    suspect = [_may_repeat(u, i < len(headings)) for i, u in enumerate(units)]
+    # The text lower-cased at once is each sentence lower-cased: only a capital sigma's lower case
+    # depends on its neighbours, and a space or a \0 (where sentences end) hides them from it.
+    _may_disagree(text.lower(), numbers, suspect)
+    return suspect
+
+
 def page_faults(
     parts: list[str],
     headings: list[str],
@@ -313,10 +401,14 @@ def page_faults(
     then near-identical bullets in each list. `numbers` maps each form of the page's topic names
     (lower case) to whether it is plural. The same faults as running those checks one by one."""
     faults = check_parts(parts, names)
-    faults += _sentence_faults(headings, numbers)
+    suspect = _suspects(headings, parts, numbers)
+    for heading, maybe in zip(headings, suspect):
+        if maybe:
+            faults += _sentence_faults([heading], numbers)
     forms = tuple(numbers.items())
-    for part in parts:
-        faults += _part_faults(part, forms)
+    for part, maybe in zip(parts, suspect[len(headings) :]):
+        if maybe:
+            faults += _part_faults(part, forms)
     masked = tuple(numbers)
     for items in lists:
         if len(items) > 1:  # one bullet cannot repeat another
