@@ -34,7 +34,7 @@ from pipeline.site.write import link_into, replace_bytes
 WIDTH, HEIGHT = 1200, 630
 CARD_FILE = "card.png"  # in the page's folder: /x-and-y/card.png, /card.png for the home page
 FONT = Path(__file__).resolve().parent / "fonts" / "DejaVuSans-Bold.ttf"
-_VERSION = "1"  # bump when the drawing changes
+_VERSION = "2"  # bump when the drawing or its encoding changes (2: zlib level 1)
 _MARGIN = 80
 _TITLE_TOP, _TITLE_BOTTOM = 170, 510  # the title's box; the brand is above it, the address below
 # (size in pixels, most lines): the largest size at which the title fits is used. Below the last
@@ -174,7 +174,9 @@ def card_png(title: str, name: str, base_url: str) -> bytes:
     img = Image.frombytes("P", (WIDTH, HEIGHT), tint.tobytes())
     img.putpalette(_palette(ACCENT))
     out = io.BytesIO()
-    img.save(out, "PNG")
+    # zlib's fastest level: a card costs ≈ 5 ms of CPU instead of ≈ 8.5 (the default level's compression
+    # was 5.6 ms of it), for ≈ 29 KB instead of 23; the pixels are the same.
+    img.save(out, "PNG", compress_level=1)
     return out.getvalue()
 
 
