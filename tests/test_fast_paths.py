@@ -147,3 +147,15 @@ def test_meta_description_is_the_plain_search(leads, extra, lo, span):
     from pipeline.content.describe import meta_description, meta_description_plain
 
     assert meta_description(leads, extra, lo, lo + span) == meta_description_plain(leads, extra, lo, lo + span)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from(["take", "a", "short", "walk", "daily", "Walk", "to", "sleep", "well", ","]), max_size=8),
+    st.lists(st.sampled_from(["take", "a", "short", "walk", "daily", "Walk", "to", "sleep", "well", ","]), max_size=8),
+)
+def test_steps_compared_by_their_shingles_as_similar_compares_them(first, second):
+    from pipeline.content.proofread import alike, shingles, similar
+
+    x, y = " ".join(first), " ".join(second)
+    assert alike(shingles(x), shingles(y)) == similar(x, y)

@@ -183,13 +183,20 @@ def _link_parts(p: _Page, said: LinkText) -> dict[str, Any]:
 def _related(p: _Page, nb: Neighbours) -> list[dict[str, str]]:
     """Other pairs of each topic (editor-written and same-category first); a draft notes the published ones."""
     related = []
+    topics, status, public = p.topics, nb.status, nb.default_published
     for topic, other in ((p.a, p.b), (p.b, p.a)):
-        for t in related_partners(nb, topic.slug, other.slug, p.slug, RELATED_PER_TOPIC, not p.draft):
-            x, y = (topic.slug, t) if topic.slug < t else (t, topic.slug)  # sorted(), without its call
-            names = f"{p.topics[x].name.display} and {p.topics[y].name.display}"
-            related.append({"url": urls.pair_url(x, y), "label": names})
-            if p.draft and nb.is_published(x, y):
-                p.public.append(related[-1]["url"])
+        s, name = topic.slug, topic.name.display
+        for t in related_partners(nb, s, other.slug, p.slug, RELATED_PER_TOPIC, not p.draft):
+            if s < t:  # sorted(), without its call
+                x, y, names = s, t, f"{name} and {topics[t].name.display}"
+            else:
+                x, y, names = t, s, f"{topics[t].name.display} and {name}"
+            url = urls.pair_url(x, y)
+            related.append({"url": url, "label": names})
+            if p.draft:  # nb.is_published(x, y), inline
+                given = status.get((x, y))
+                if public if given is None else given in PUBLISHED:
+                    p.public.append(url)
     return related
 
 
@@ -200,9 +207,17 @@ def _description(p: _Page, cfg: Config, linked: bool, steps: bool) -> str:
     if p.row.get("description"):
         return p.row["description"]
     x, y = (p.a, p.b) if role_order(p.a.kind, p.b.kind) else (p.b, p.a)
-    fields = Fields(Mentions(MentionNames(p.topics)), {"a": p.a, "b": p.b}, p.wording, {})
-    groups = [g for g, has in (("pair_linked", linked), ("pair_steps", steps), ("pair", True)) if has]
-    more = description_fillers(p.wording.descriptions, groups, (x.kind, y.kind), lambda t: fill(t, fields))
+    fields: list[Fields] = []  # the description's own, its names introduced afresh: made when a sentence has any
+
+    def fill_one(template: str) -> str:
+        if "{" not in template and "}" not in template:  # no names: the page's fields agree its verbs alike
+            return fill(template, p.fields)
+        if not fields:
+            fields.append(Fields(Mentions(MentionNames(p.topics)), {"a": p.a, "b": p.b}, p.wording, {}))
+        return fill(template, fields[0])
+
+    groups = (*(g for g, has in (("pair_linked", linked), ("pair_steps", steps)) if has), "pair")
+    more = _fillers(p, groups, (x.kind, y.kind), fill_one)
     generic = p.say(f"summary.{p.carries}", "summary")
     relationship = p.row["relationship"]
     leads = [capitalise(split_sentences(relationship)[0]), generic] if relationship else [generic]
@@ -212,6 +227,31 @@ def _description(p: _Page, cfg: Config, linked: bool, steps: bool) -> str:
         cfg.audit.description_min,
         cfg.audit.description_max - 2,
     )
+
+
+_FILLERS: dict[tuple[Any, ...], tuple[dict, list[str]]] = {}
+
+
+def _fillers(p: _Page, groups: tuple[str, ...], kinds: tuple[str, str], fill_one) -> list[str]:
+    """description_fillers(...); when its sentences name no topic they read the same on every page
+    with the same verb agreement (the page's plural names), so they are made once for those."""
+    tables = p.wording.descriptions
+    key = (id(tables), groups, kinds, *p.fields.plural)
+    held = _FILLERS.get(key)
+    if held is not None and held[0] is tables:  # holding the tables keeps their id unique
+        return list(held[1])
+    plain = [False]
+
+    def fill_plain(template: str) -> str:
+        plain[0] = plain[0] or "{" in template or "}" in template
+        return fill_one(template)
+
+    more = description_fillers(tables, groups, kinds, fill_plain)
+    if not plain[0]:
+        if len(_FILLERS) > 4096:
+            _FILLERS.clear()
+        _FILLERS[key] = (tables, more)
+    return list(more)
 
 
 def _review(row: dict[str, Any], a: Topic, b: Topic, url: str) -> dict[str, Any]:

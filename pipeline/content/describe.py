@@ -34,21 +34,24 @@ def meta_description(leads: str | list[str], extra: list[str], lo: int = 120, hi
     extras = [e for e in dict.fromkeys(extra) if e and len(e) <= hi][:10]  # at most 10 fillers, 3 at a time
     if any(t != t.strip() for t in (*starts, *extras)):  # lengths below assume no space at either end
         return meta_description_plain(leads, extra, lo, hi)
-    best, best_len = "", 0
+    best, best_len = None, 0  # the first longest text under hi: (start, k, which combination)
     for start in [*(s for s in starts if s), ""]:
         # A sentence adds its length and a space, unless the start says it already ("" says none).
         widths = [0 if e in start else len(e) + 1 for e in extras]
         base = len(start) if start else -1  # the extras alone: no space before the first
+        low, high = lo - base, hi - base  # what the sentences added may come to
         for k in range(0 if start else 1, min(len(extras), 3) + 1):
-            lengths = [base + sum(c) for c in combinations(widths, k)]
-            at = next((i for i, n in enumerate(lengths) if lo <= n <= hi), -1)
+            added = list(map(sum, combinations(widths, k)))
+            at = next((i for i, n in enumerate(added) if low <= n <= high), -1)
             if at >= 0:
                 return _joined(start, extras, k, at)
-            fits = [n for n in lengths if n <= hi]
-            if fits and max(fits) > best_len:
-                best_len = max(fits)
-                best = _joined(start, extras, k, lengths.index(best_len))
-    return best or next((e for e in extras), "")
+            longest = max((n for n in added if n <= high), default=-base - 1)
+            if base + longest > best_len:
+                best, best_len = (start, k, added.index(longest)), base + longest
+    if best is None:
+        return next((e for e in extras), "")
+    start, k, at = best
+    return _joined(start, extras, k, at)
 
 
 def _joined(start: str, extras: list[str], k: int, at: int) -> str:
@@ -98,12 +101,13 @@ PAIR_GROUPS = ("pair", "pair_linked")  # every pair page; pages that state sourc
 HUB_GROUPS = ("hub_pairs", "hub_effects", "hub_strategies", "hub")
 
 
-def _keys(group: str, kinds: tuple[str, ...]) -> list[str]:
+@lru_cache(maxsize=4096)
+def _keys(group: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
     """Lookup order within a table: most specific first, as in strategies.toml."""
     if group.startswith("pair"):
         x, y = kinds
-        return [f"{x}+{y}", f"{x}+*", f"*+{y}", "*+*"]
-    return [kinds[0], "*"]
+        return (f"{x}+{y}", f"{x}+*", f"*+{y}", "*+*")
+    return (kinds[0], "*")
 
 
 def description_fillers(

@@ -125,6 +125,8 @@ def pick(options: list[Any], key: str, count: int) -> list[Any]:
 class MentionNames(dict):
     """The Name of any topic, looked up when a page first mentions it (a page names a few topics of many)."""
 
+    __slots__ = ("topics",)
+
     def __init__(self, topics: dict[str, Topic]):
         super().__init__()
         self.topics = topics
@@ -137,7 +139,16 @@ class MentionNames(dict):
 def filler(mentions: Mentions, wording: Wording):
     """fill(template, roles, extra) for linktext: a sentence with the page's names in page order."""
 
+    made: dict[tuple[Any, ...], tuple[tuple[Topic, ...], Fields]] = {}  # fill() never changes a Fields
+
     def fill_roles(template: str, roles: dict[str, Topic], extra: dict[str, str]) -> str:
-        return fill(template, Fields(mentions, roles, wording, extra))
+        if extra:
+            return fill(template, Fields(mentions, roles, wording, extra))
+        topics = tuple(roles.values())
+        key = (*roles, *map(id, topics))
+        held = made.get(key)
+        if held is None or held[0] != topics:
+            held = made[key] = (topics, Fields(mentions, roles, wording, extra))
+        return fill(template, held[1])
 
     return fill_roles

@@ -10,7 +10,7 @@ import hashlib
 import re
 import string
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from titlecase import SMALL_FIRST as _SMALL_FIRST
 from titlecase import SMALL_LAST as _SMALL_LAST
@@ -189,6 +189,12 @@ def _plural_verb(word: str) -> str:
 
 
 @lru_cache(maxsize=4096)
+def _plural_of_verb(verb: str) -> str:
+    """inflect's plural of a verb ('affects' → 'affect'), asked once per verb."""
+    return _inflect.plural_verb(verb)
+
+
+@lru_cache(maxsize=4096)
 def _agreement_patterns(name: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((form, re.compile(_subject_pattern(form))) for form in {name, capitalise(name)})
 
@@ -302,7 +308,7 @@ class Name:
     abbreviation: str = ""
     number: str = ""  # "singular" or "plural" from topics.csv; empty: read from the head noun
 
-    @property
+    @cached_property  # a frozen dataclass's cached_property writes the instance's __dict__ directly
     def heading(self) -> str:
         """The display name as it stands inside a heading: 'the Default Mode Network'."""
         if self.text.lower().startswith("the ") and not self.display.lower().startswith("the "):
@@ -317,7 +323,7 @@ class Name:
         """A verb in a heading, agreeing with this name: 'Is'/'Are', 'Affects'/'Affect'."""
         if not self.plural:
             return singular
-        plural = _inflect.plural_verb(singular.lower())
+        plural = _plural_of_verb(singular.lower())
         return plural.capitalize() if singular[0].isupper() else plural
 
     @property

@@ -229,14 +229,18 @@ class Found:
 
 def find(a, b, graph: Graph) -> Found:
     """The direct links, chains, bridges and shared items of two topics."""
-    direct = sorted((e for e in graph.direct(a.slug, b.slug) if e.relation != "editor"), key=lambda e: e.relation)
-    found_chains = chains(graph, a.slug, b.slug)
-    found_bridges = bridges(graph, a.slug, b.slug, skip=frozenset(c.via for c in found_chains))
+    if graph.by_topic.get(a.slug) and graph.by_topic.get(b.slug):
+        direct = sorted((e for e in graph.direct(a.slug, b.slug) if e.relation != "editor"), key=lambda e: e.relation)
+        found_chains = chains(graph, a.slug, b.slug)
+        found_bridges = bridges(graph, a.slug, b.slug, skip=frozenset(c.via for c in found_chains))
+    else:  # a topic without links has no direct link, chain or bridge
+        direct, found_chains, found_bridges = [], [], []
     shared = []
-    for key, mine, theirs in (("effects", a.effects, b.effects), ("strategies", a.strategies, b.strategies)):
-        items = shared_items(mine, theirs)
-        if items:
-            shared.append((key, items))
+    if (a.effects and b.effects) or (a.strategies and b.strategies):
+        for key, mine, theirs in (("effects", a.effects, b.effects), ("strategies", a.strategies, b.strategies)):
+            items = shared_items(mine, theirs)
+            if items:
+                shared.append((key, items))
     return Found(direct, found_chains, found_bridges, shared)
 
 

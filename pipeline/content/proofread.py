@@ -248,6 +248,17 @@ def similar(first: str, second: str, names: tuple[str, ...] = (), threshold: flo
     return _alike(_masked_shingles(first, names), _masked_shingles(second, names), threshold)
 
 
+def shingles(text: str) -> frozenset[tuple[str, ...]]:
+    """What similar() compares of a text (no names masked), to compare it with many others:
+    similar(x, y) is alike(shingles(x), shingles(y))."""
+    return _masked_shingles(text, ())
+
+
+def alike(first: frozenset, second: frozenset, threshold: float = 0.5) -> bool:
+    """similar() over two texts' shingles()."""
+    return _alike(first, second, threshold)
+
+
 def _alike(a: frozenset, b: frozenset, threshold: float) -> bool:
     if not (a and b):
         return False

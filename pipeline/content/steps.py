@@ -12,10 +12,10 @@ from typing import Any
 
 from pipeline.content.connections import Edge
 from pipeline.content.fill import Fields, fill
-from pipeline.content.language import capitalise, variant
+from pipeline.content.language import Mentions, capitalise, variant
 from pipeline.content.linktext import Citations, Fill
-from pipeline.content.proofread import similar
-from pipeline.content.topic import Topic
+from pipeline.content.proofread import alike, shingles, similar
+from pipeline.content.topic import Topic, per_topic
 from pipeline.content.wording import Wording, directed_keys
 
 OWN_PER_TOPIC = 2  # a topic's own steps shown on each of its pair pages
@@ -57,15 +57,37 @@ def own_steps(a: Topic, b: Topic, page: str, wording: Wording, fields: Fields) -
     """Each topic's first steps from topics.csv, introduced by its kind's `steps` phrase; a step the
     first topic gives already is not said again for the second."""
     items = []
+    firsts = _own(a, wording)[2]  # what similar() compares of a's steps
     for topic in (a, b):
-        for i, step in enumerate(topic.strategies[:OWN_PER_TOPIC]):
-            if topic is b and any(similar(step, t) for t in a.strategies[:OWN_PER_TOPIC]):
+        steps, phrase, sets = _own(topic, wording)
+        for i, (step, bare) in enumerate(steps):
+            if topic is b and any(alike(sets[i], first) for first in firsts):  # similar(step, a's step)
                 continue
-            fields["steps"] = wording.kinds[topic.kind]["steps"].format(x=fields.mentions(topic.slug))
+            fields["steps"] = phrase or wording.kinds[topic.kind]["steps"].format(x=fields.mentions(topic.slug))
             fields["strategy"] = step
             text = fill(variant(f"{page}|own|{topic.slug}|{i}", wording.own_strategy), fields) + "."
-            items.append({"text": text, "cites": [], "topic": topic.slug, "bare": capitalise(step) + "."})
+            items.append({"text": text, "cites": [], "topic": topic.slug, "bare": bare})
     return items
+
+
+_Own = tuple[tuple[tuple[str, str], ...], str, tuple[frozenset, ...]]
+_OWN: dict[int, tuple[Topic, Wording, _Own]] = {}
+
+
+def _own(topic: Topic, wording: Wording) -> _Own:
+    """A topic's first steps, each with its capitalised sentence; its kind's `steps` phrase with its
+    name ("" for a topic with an abbreviation, named as the page has named it so far); and what
+    similar() compares of each step."""
+    return per_topic(_OWN, topic, wording, 16384, lambda: _make_own(topic, wording))
+
+
+def _make_own(topic: Topic, wording: Wording) -> _Own:
+    firsts = topic.strategies[:OWN_PER_TOPIC]
+    steps = tuple((step, capitalise(step) + ".") for step in firsts)
+    sets = tuple(shingles(step) for step in firsts)
+    if not steps or topic.name.abbreviation:
+        return steps, "", sets
+    return steps, wording.kinds[topic.kind]["steps"].format(x=Mentions({topic.slug: topic.name})(topic.slug)), sets
 
 
 def strategies(
@@ -80,15 +102,13 @@ def strategies(
     cites: Citations,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The list's lead sentence ("" when the list is empty) and its steps, none two alike."""
-    linked = link_steps(direct, topics, wording, fill_roles, cites)
-    names = tuple(n for t in (a, b) for n in (t.name.text, t.name.short))
+    linked = link_steps(direct, topics, wording, fill_roles, cites) if direct else []
     # A topic's own step that a link's step says already goes (two of one row's steps alike stay,
     # for the proofreader to report: the row is what needs fixing).
-    own = [
-        s
-        for s in own_steps(a, b, page, wording, fields)
-        if not any(similar(s["text"], x["text"], names) for x in linked)
-    ]
+    own = own_steps(a, b, page, wording, fields)
+    if linked:
+        names = tuple(n for t in (a, b) for n in (t.name.text, t.name.short))
+        own = [s for s in own if not any(similar(s["text"], x["text"], names) for x in linked)]
     by = {s.pop("topic") for s in own}
     bare = [s.pop("bare") for s in own]
     if not linked and not own:
