@@ -35,6 +35,7 @@ from pathlib import Path
 import psutil
 
 from bench import hugo, synthetic
+from pipeline.site.quick import default_preview_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -180,13 +181,15 @@ def write_floor(root: Path, pages: int, size: int, workers: int) -> float:
 
 
 def snapshot(out: Path) -> dict[str, tuple[int, int]]:
-    """(inode, mtime_ns) of every file in the output, to count what a rebuild touched."""
+    """(inode, mtime_ns) of every file in the output and in the drafts' preview beside it, to count
+    what a rebuild touched."""
     snap = {}
-    for folder, _, files in os.walk(out):
-        for name in files:
-            path = os.path.join(folder, name)
-            st = os.stat(path)
-            snap[path[len(str(out)) :]] = (st.st_ino, st.st_mtime_ns)
+    for tree in (out, default_preview_dir(out)):
+        for folder, _, files in os.walk(tree):
+            for name in files:
+                path = os.path.join(folder, name)
+                st = os.stat(path)
+                snap[path[len(str(tree.parent)) :]] = (st.st_ino, st.st_mtime_ns)
     return snap
 
 
@@ -255,12 +258,14 @@ def bench_one(n: int, work: Path, workers: int | None, rebuilds: bool = True) ->
         flush=True,
     )
     side = run_hugo(data, base)
+    # Both trees the build writes: the published site and the drafts' preview beside it.
     files = page_files = page_bytes = 0
-    for folder, _, names in os.walk(out):
-        files += len(names)
-        if folder != str(out) and "index.html" in names:
-            page_files += 1
-            page_bytes += os.path.getsize(os.path.join(folder, "index.html"))
+    for tree in (out, default_preview_dir(out)):
+        for folder, _, names in os.walk(tree):
+            files += len(names)
+            if folder != str(tree) and "index.html" in names:
+                page_files += 1
+                page_bytes += os.path.getsize(os.path.join(folder, "index.html"))
     page_size = page_bytes // max(page_files, 1)
 
     before = snapshot(out)
@@ -437,8 +442,9 @@ def report(results: list[dict], info: dict[str, str], workers: int | None) -> st
             "rendering, writing, sitemaps and the audit when present). Peak memory is the proportional set size (PSS) "
             "summed over the process and its workers, sampled every 100 ms: each page of memory that forked processes "
             "share is counted once in all. The summed resident set size (RSS, every 20 ms) counts it once per process, "
-            'so it overstates a tree of forks; it is shown beside it. "Touched" counts output files whose inode or '
-            "mtime changed."
+            'so it overstates a tree of forks; it is shown beside it. "Files" and "touched" count both trees the '
+            "build writes, the published site and the drafts' preview; a file is touched when its inode or mtime "
+            "changed."
         ),
         "",
         *rows,

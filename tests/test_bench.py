@@ -4,6 +4,7 @@ scratch sites are deleted only once every size is measured (never between measur
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,10 @@ def test_bench_writes_table_and_plot_and_cleans_up_after_the_last_size(tmp_path:
     # Peak memory as PSS (shared pages of forked workers counted once) beside the summed RSS, both measured.
     pss, rss = (int(table[1].split("|")[i].strip().removesuffix(" MB").replace(",", "")) for i in (7, 8))
     assert 0 < pss <= rss
+    # The writing floor and the file counts cover both trees the build writes: every pair page (21 at
+    # N = 7, most of them drafts in the preview) has its folder, not only the published ones.
+    floor = re.search(r"Writing floor at N = 7: merely creating its ([\d,]+) page folders", text)
+    assert floor and int(floor.group(1).replace(",", "")) > 21
     assert png.stat().st_size > 10_000
     # The stale folder was in the trash all along, and it and the sites are gone at the end.
     assert deleted_while_measuring and not any(deleted_while_measuring)
