@@ -280,15 +280,20 @@ def related_partners(
     chosen: list[str] = []
     rejected = n.rejected
     drafts = published_only and bool(n.status)
-    for t in n.editorial.get(topic, ()):
-        if (
-            len(chosen) < count
-            and t != topic
+
+    def free(t: str) -> bool:
+        """Whether partner t may be linked: not this page's topics, not chosen, not rejected, published
+        where only published pages may be linked (called for the few partners looked at, not all)."""
+        return (
+            t != topic
             and t != other
             and t not in chosen
             and (not rejected or ((topic, t) if topic < t else (t, topic)) not in rejected)
             and (not drafts or n.is_published(topic, t))
-        ):
+        )
+
+    for t in n.editorial.get(topic, ()):
+        if len(chosen) < count and free(t):
             chosen.append(t)
     if len(chosen) >= count:
         return chosen[:count]
@@ -306,13 +311,7 @@ def related_partners(
         chosen += picked
     if len(chosen) < count and cand.spread:
         for t in _by_rank(copy, cand.spread, cand.spread_bytes):
-            if (
-                t != topic
-                and t != other
-                and t not in chosen
-                and (not rejected or ((topic, t) if topic < t else (t, topic)) not in rejected)
-                and (not drafts or n.is_published(topic, t))
-            ):
+            if free(t):
                 chosen.append(t)
                 if len(chosen) >= count:
                     break
