@@ -164,7 +164,7 @@ class PageTree:
             return replace_bytes(path, data, stat)
         except FileNotFoundError:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-        return _write_new(path, data, stat)
+        return _write_chunks(path, (data,), stat)
 
     def link_page(self, src_root: str, rel: str) -> bool:
         """The page `rel` of the live site under `src_root`, hard-linked in (see link_into)."""
@@ -176,40 +176,34 @@ def replace_bytes(path: str, data: bytes, stat: bool = True) -> os.stat_result |
     published site's own file: it is unlinked first, never written into; one with no other link is
     rewritten in place (no inode freed and allocated again). Returns the written file's stat (with
     `stat`)."""
-    try:
-        if os.stat(path).st_nlink > 1:
-            os.unlink(path)
-    except FileNotFoundError:
-        pass
-    return _write_new(path, data, stat, os.O_TRUNC)
-
-
-def _write_new(path: str, data: bytes, stat: bool, flags: int = 0) -> os.stat_result | None:
-    """Write `data` as the file `path` (created, or with O_TRUNC truncated), its stat with `stat`."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | flags, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        return os.fstat(fd) if stat else None
-    finally:
-        os.close(fd)
+    _unlink_if_shared(path)
+    return _write_chunks(path, (data,), stat, os.O_TRUNC)
 
 
 def replace_chunks(path: str, chunks: Iterable[bytes]) -> os.stat_result:
     """replace_bytes() of the concatenated chunks, written as they come."""
+    _unlink_if_shared(path)
+    return _write_chunks(path, chunks, True, os.O_TRUNC)
+
+
+def _unlink_if_shared(path: str) -> None:
+    """Remove the file at `path` when another link shares its inode (see replace_bytes)."""
     try:
         if os.stat(path).st_nlink > 1:
             os.unlink(path)
     except FileNotFoundError:
         pass
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+
+
+def _write_chunks(path: str, chunks: Iterable[bytes], stat: bool, flags: int = 0) -> os.stat_result | None:
+    """Write the chunks as the file `path` (created, or with O_TRUNC truncated), its stat with `stat`."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | flags, 0o644)
     try:
         for data in chunks:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-        return os.fstat(fd)
+        return os.fstat(fd) if stat else None
     finally:
         os.close(fd)
 
