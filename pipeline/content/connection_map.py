@@ -14,6 +14,7 @@ from typing import Any
 
 from pipeline import urls
 from pipeline.content.connections import Edge, Graph
+from pipeline.content.topic import per_topic
 
 WIDTH = 640
 ROW = 64  # vertical room per topic in the middle column
@@ -44,21 +45,17 @@ def _node(topic, x: float, y: float, main: bool) -> dict[str, Any]:
     }
 
 
-_NODES: dict[int, tuple[Any, dict[tuple[Any, ...], dict[str, Any]]]] = {}
+_NODES: dict[int, tuple[Any, None, dict[tuple[Any, ...], dict[str, Any]]]] = {}
 
 
 def _node_once(topic, x: float, y: float, main: bool) -> dict[str, Any]:
     """_node, made once per topic and place (a pair page's topics stand in a few places); maps
     share the nodes, which nothing may change."""
-    held = _NODES.get(id(topic))
-    if held is None or held[0] is not topic:  # holding the topic keeps its id unique
-        if len(_NODES) > 16384:
-            _NODES.clear()
-        held = _NODES[id(topic)] = (topic, {})
+    placed = per_topic(_NODES, topic, None, 16384, dict)
     key = (x, y, main, type(x), type(y))  # 52 == 52.0, but _node's round() keeps the type
-    node = held[1].get(key)
+    node = placed.get(key)
     if node is None:
-        node = held[1][key] = _node(topic, x, y, main)
+        node = placed[key] = _node(topic, x, y, main)
     return node
 
 

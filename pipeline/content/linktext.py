@@ -15,6 +15,7 @@ from typing import Any
 from pipeline import urls
 from pipeline.content.connections import Bridge, Edge, Graph, bridges, chains, shared_items
 from pipeline.content.language import variant
+from pipeline.content.topic import per_topic
 from pipeline.content.wording import Wording, directed_keys
 from pipeline.data.links import SYMMETRIC as SYMMETRIC_RELATIONS
 
@@ -194,14 +195,10 @@ def _elsewhere_once(t, graph: Graph, topics: dict, words: dict[str, str], fill: 
     the same on every page; pages share the runs, which nothing may change)."""
     if t.name.abbreviation:
         return _elsewhere(t, graph, topics, words, fill)
-    held = _ELSEWHERE.get(id(t))
-    if held is None or held[0] is not t or held[1] is not graph:  # holding both keeps the ids unique
-        if len(_ELSEWHERE) > 16384:
-            _ELSEWHERE.clear()
-        held = _ELSEWHERE[id(t)] = (t, graph, {})
-    made = held[2].get((id(topics), id(words)))
-    if made is None or made[0] is not topics or made[1] is not words:
-        made = held[2][(id(topics), id(words))] = (topics, words, _elsewhere(t, graph, topics, words, fill))
+    by_tables = per_topic(_ELSEWHERE, t, graph, 16384, dict)
+    made = by_tables.get((id(topics), id(words)))
+    if made is None or made[0] is not topics or made[1] is not words:  # holding both keeps the ids unique
+        made = by_tables[(id(topics), id(words))] = (topics, words, _elsewhere(t, graph, topics, words, fill))
     return made[2]
 
 
