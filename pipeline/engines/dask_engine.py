@@ -54,7 +54,7 @@ from pipeline.site.job import PairRow, RenderJob, pair_rows, prepare
 from pipeline.site.pairpage import render_pairs
 from pipeline.site.quick import cache_dir, default_deploy_dir, default_preview_dir
 from pipeline.site.sitepages import site_pages
-from pipeline.site.trees import link_icons, place_page_cards, what_changed
+from pipeline.site.trees import PageCards, link_icons, what_changed
 from pipeline.site.workers import ChunkResult, chunk_ranges
 from pipeline.urls import is_remote
 
@@ -335,7 +335,7 @@ def _build_local(
             staging.write(rel, text)
         for tree in (staging, pstaging):
             link_icons(inputs.cfg.name, cache, tree)
-        place_page_cards(inputs.cfg, result, cache, staging)
+        PageCards(inputs.cfg, result, cache, staging).place()
         published = [p.url for p in result.pages if p.status in PUBLISHED]
         drafts = [p.url for p in result.pages if p.status not in PUBLISHED]
         write_page_list(cache, staging.root, pages_text(published).splitlines(keepends=True))

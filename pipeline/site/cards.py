@@ -4,8 +4,8 @@ og:image and twitter:image.
 A card depends only on its title and the brand (site name, address, accent colour, this drawing,
 the font), so it is named by a digest of those, its key. The page links it as
 `<page>card.png?v=<key>` (social sites cache images by address: a changed card gets a new one).
-After the pages are written, `place_cards` reads each published page's head and hard-links the
-card of that key from the build cache (`cards/<key>.png`, made there the first time a title is
+After the pages are written, the build (site/trees.PageCards) reads each published page's head and
+hard-links the card of that key from the build cache (`cards/<key>.png`, made there the first time a title is
 seen) beside the page, like the favicon: a build makes only the cards of new titles, and an
 unchanged page keeps its card.
 
@@ -275,21 +275,6 @@ class Drawing:
                 self._pool.shutdown(cancel_futures=True)
             self._pool, self._pending = None, []
         return len(self.keys)
-
-
-def place_cards(
-    root: Path, page_urls: Iterable[str], cache: Path, name: str, base_url: str, workers: int = 1
-) -> tuple[int, set[str]]:
-    """Give every page of a staged tree the card its head links (og:image …card.png?v=<key>): the
-    cached card of that key (see cards_for), hard-linked beside the page.
-
-    Reads each page's head, not the renderer's state, so a page rendered or reused (hard-linked from
-    the current site) gets exactly the card it names. Returns (cards drawn, card files in the tree)."""
-    drawing = Drawing(cache, name, base_url, workers)
-    wanted = drawing.add(page_heads(root, page_urls))
-    drawn = drawing.wait()
-    link_cards(root, wanted)
-    return drawn, {rel for rel, _ in wanted}
 
 
 def page_heads(root: Path, page_urls: Iterable[str]) -> Iterator[tuple[str, bytes]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline import urls
 from pipeline.data.pairs import PUBLISHED
-from pipeline.site.cards import Drawing, card_path, link_cards, page_heads, place_cards
+from pipeline.site.cards import Drawing, card_path, link_cards, page_heads
 from pipeline.site.deploy import in_url_order
 from pipeline.site.history import indexed_urls, pages_lines, previous_pages, removed_pages, write_page_list
 from pipeline.site.images import icon_files
@@ -61,19 +61,12 @@ def finish_tree(
         )
 
 
-def place_page_cards(job_cfg, result: BuildResult, cache: Path, tree: Staging) -> None:
-    """The social card of every published page (site/cards.py), hard-linked beside it in the staged tree."""
-    pages = (p.url for p in result.pages if p.status in PUBLISHED)
-    workers = min(os.cpu_count() or 1, 2)
-    result.cards, placed = place_cards(tree.root, pages, cache, job_cfg.name, job_cfg.base_url, workers)
-    tree.paths |= placed
-
-
 class PageCards:
-    """place_page_cards in the background: the published pair pages' cards start drawing as soon as
-    they are written (made here), the other pages' once they are (add_others), while the build makes
-    its other pages; place() waits for them and links them beside their pages (before the audit,
-    which checks them). Each card file is in the tree's paths from the moment its page is added."""
+    """The social card of every published page (site/cards.py), hard-linked beside it in the staged
+    tree, drawn in the background: the published pages written so far are added when this is made,
+    those written later with add_others, while the build makes its other pages; place() waits for
+    the cards and links them beside their pages (before the audit, which checks them). Each card
+    file is in the tree's paths from the moment its page is added."""
 
     def __init__(self, job_cfg, result: BuildResult, cache: Path, tree: Staging):
         self.result, self.tree = result, tree
