@@ -4,9 +4,10 @@ Four signals (six with data/links.csv), weighed like Hugo's related-content indi
 the two topics share a category; the editors already approved pairs linking both to a third topic
 (mindfulness–rumination and rumination–anxiety make mindfulness–anxiety likely); their effects and
 strategies share words; their descriptions are similar by TF-IDF (data/term_matrix.py: scikit-learn's
-TfidfVectorizer, rebuilt on scipy). A category or word carried by more than `cardinality_threshold` per cent of the topics counts for nothing, as Hugo
-drops index keywords that are too common to tell pages apart. With data/links.csv, a link stated
-between the two topics and topics both are linked with count as strong signals.
+TfidfVectorizer, rebuilt on scipy). A category or word carried by more than `cardinality_threshold`
+per cent of the topics counts for nothing, as Hugo drops index keywords that are too common to tell
+pages apart. With data/links.csv, a link stated between the two topics and topics both are linked
+with count as strong signals.
 
 Every signal is a topic × topic matrix (2,000 topics: 4 million cells, a few MB each) read at the
 pair table's codes, so the whole join is scored without a loop over pairs.
@@ -44,7 +45,8 @@ class Signals:
 
 def _max_df(settings: QueueSettings, n: int) -> float | int:
     """The max_df (as scikit-learn's vectorizers name it) of the cardinality threshold: how many topics
-    may carry a word (or a category) for it to count. Two always may: a value two topics share is what a pair is about."""
+    may carry a word (or a category) for it to count. Two always may: a value two topics share is what
+    a pair is about."""
     if not settings.cardinality_threshold or n < 2:
         return 1.0
     return max(2, int(settings.cardinality_threshold * n / 100))
